@@ -1,0 +1,134 @@
+// Carry out a plan's tmux actions. One tmux process per action runs that
+// action's whole command list (new-session ; set-option ...), so an action
+// is atomic as far as tmux allows and its failure is attributable. Actions
+// of one phase run with bounded concurrency; phases run in plan order.
+import { mkdir } from 'node:fs/promises';
+import type { AgentSpec, DesiredState } from '../desired/types.js';
+import { errorMessage } from '../errors.js';
+import type { Action } from '../plan/types.js';
+import { sessionTarget, tmux, tmuxArgv, windowTarget, type TmuxCommand } from '../tmux/client.js';
+import type { ActionResult } from './types.js';
+
+export interface ApplyContext {
+  fleet: string;
+  /** PATH for panes that declare none: the server's environment is not the launcher's. */
+  path: string;
+  clock: () => Date;
+  concurrency?: number;
+}
+
+/** Env keys whose values are safe to show in evidence. */
+const SHOWN = /^(PATH|HOME|GITFLEET_[A-Z_]+)$/;
+
+/** The pane's program: exec'd by sh so the pane's current command is the runtime itself. */
+export function paneArgv(label: string, argv: readonly string[]): string[] {
+  return ['sh', '-c', 'exec "$@"', label, ...argv];
+}
+
+export function sessionEnv(a: AgentSpec, fleet: string, path: string): Record<string, string> {
+  return {
+    PATH: path,
+    ...a.env,
+    GITFLEET_AGENT: a.name,
+    GITFLEET_FLEET: fleet,
+    GITFLEET_SOCKET: a.socket,
+  };
+}
+
+export function createAgentCommands(a: AgentSpec, ctx: Pick<ApplyContext, 'fleet' | 'path'>): TmuxCommand[] {
+  const env = sessionEnv(a, ctx.fleet, ctx.path);
+  const envFlags = Object.entries(env).flatMap(([k, v]) => ['-e', `${k}=${v}`]);
+  return [
+    ['new-session', '-d', '-s', a.session, '-c', a.cwd, ...envFlags, '--', ...paneArgv(`gitfleet:${a.name}`, a.argv)],
+    // Same tmux invocation, so the option is set before a fast-dying pane can close.
+    ['set-option', '-w', '-t', windowTarget(a.session), 'remain-on-exit', 'on'],
+    ['set-option', '-t', windowTarget(a.session), '@gitfleet-fleet', ctx.fleet],
+    ['set-option', '-t', windowTarget(a.session), '@gitfleet-agent', a.name],
+    ['set-option', '-t', windowTarget(a.session), '@gitfleet-spec', a.specHash],
+  ];
+}
+
+export function createHolderCommands(session: string, fleet: string): TmuxCommand[] {
+  return [
+    ['new-session', '-d', '-s', session, '--', ...paneArgv('gitfleet:holder', ['sleep', 'infinity'])],
+    ['set-option', '-t', windowTarget(session), '@gitfleet-fleet', fleet],
+    ['set-option', '-t', windowTarget(session), '@gitfleet-role', 'holder'],
+  ];
+}
+
+export function commandsFor(action: Action, agent: AgentSpec | undefined, ctx: Pick<ApplyContext, 'fleet' | 'path'>): TmuxCommand[] {
+  const { session } = action.detail;
+  switch (action.kind) {
+    case 'create_session':
+      if (action.detail.role === 'holder') return createHolderCommands(session, ctx.fleet);
+      return createAgentCommands(need(agent, action), ctx);
+    case 'restart_session':
+      return [['kill-session', '-t', sessionTarget(session)], ...createAgentCommands(need(agent, action), ctx)];
+    case 'delete_session':
+      return [['kill-session', '-t', sessionTarget(session)]];
+    case 'respawn_pane':
+      // Without -k: respawns only a dead pane, so a race with a pane that came back is harmless.
+      return [['respawn-pane', '-t', windowTarget(session)]];
+  }
+}
+
+function need(agent: AgentSpec | undefined, action: Action): AgentSpec {
+  if (!agent) throw new Error(`${action.kind} ${action.target}: agent not in desired state`);
+  return agent;
+}
+
+export function redact(argv: readonly string[]): string[] {
+  return argv.map((x, i) => {
+    if (argv[i - 1] !== '-e') return x;
+    const eq = x.indexOf('=');
+    const key = x.slice(0, eq);
+    return SHOWN.test(key) ? x : `${key}=<redacted>`;
+  });
+}
+
+export async function applyTmuxActions(actions: readonly Action[], desired: DesiredState, ctx: ApplyContext): Promise<ActionResult[]> {
+  const agents = new Map(desired.rosters.flatMap((r) => r.agents).map((a) => [`${a.socket}/${a.session}`, a]));
+  const results: ActionResult[] = [];
+  // Consecutive actions of the same kind and role form a phase.
+  const phases: Action[][] = [];
+  for (const a of actions) {
+    const last = phases[phases.length - 1];
+    if (last && last[0]!.kind === a.kind && last[0]!.detail.role === a.detail.role) last.push(a);
+    else phases.push([a]);
+  }
+  for (const phase of phases) {
+    results.push(...(await pool(phase, ctx.concurrency ?? 4, (a) => applyOne(a, agents.get(a.target), ctx))));
+  }
+  return results;
+}
+
+async function applyOne(action: Action, agent: AgentSpec | undefined, ctx: ApplyContext): Promise<ActionResult> {
+  const startedAt = ctx.clock().toISOString();
+  let command: string[] = [];
+  try {
+    const cmds = commandsFor(action, agent, ctx);
+    command = redact(tmuxArgv(action.detail.socket, cmds));
+    if (agent && (action.kind === 'create_session' || action.kind === 'restart_session')) {
+      await mkdir(agent.cwd, { recursive: true });
+    }
+    const res = await tmux(action.detail.socket, cmds);
+    const ok = res.exitCode === 0;
+    const error = ok ? null : (res.stderr.trim() || res.stdout.trim() || `tmux exited ${res.exitCode}`);
+    return { action, ok, error, startedAt, finishedAt: ctx.clock().toISOString(), command };
+  } catch (e) {
+    return { action, ok: false, error: errorMessage(e), startedAt, finishedAt: ctx.clock().toISOString(), command };
+  }
+}
+
+async function pool<T, R>(items: readonly T[], limit: number, fn: (t: T) => Promise<R>): Promise<R[]> {
+  const out: R[] = new Array(items.length);
+  let next = 0;
+  const worker = async () => {
+    while (next < items.length) {
+      const i = next++;
+      out[i] = await fn(items[i]!);
+    }
+  };
+  await Promise.all(Array.from({ length: Math.min(limit, items.length) }, worker));
+  return out;
+}

@@ -1,0 +1,119 @@
+// Command dispatch and the one place where outcomes become exit codes.
+import { readFileSync } from 'node:fs';
+import { fileURLToPath } from 'node:url';
+import { formatProblem, GitfleetError, UsageError } from '../errors.js';
+import { readSource, reconcile, type ReconcileOptions } from '../reconcile.js';
+import { renderPlan } from '../report/plan-text.js';
+import { renderStatusText } from '../report/status-text.js';
+import { readStatus } from '../status/read.js';
+import { HELP } from './help.js';
+import { panePath, parseCommandLine, type GlobalOptions } from './options.js';
+
+export const EXIT = { ok: 0, error: 1, changes: 2, notConverged: 3, usage: 64 } as const;
+
+export interface Io {
+  stdout: (s: string) => void;
+  stderr: (s: string) => void;
+  env: NodeJS.ProcessEnv;
+}
+
+type Handler = (opts: GlobalOptions, positionals: string[], io: Io) => Promise<number>;
+
+const COMMANDS: Record<string, Handler> = { validate, plan, apply, status };
+
+export async function main(argv: string[], io: Io): Promise<number> {
+  try {
+    const { command, positionals, opts } = parseCommandLine(argv, io.env);
+    if (opts.version) {
+      io.stdout(`gitfleet ${version()}\n`);
+      return EXIT.ok;
+    }
+    if (!command || command === 'help') {
+      const topic = command === 'help' ? (positionals[0] ?? '') : '';
+      if (!(topic in HELP)) throw new UsageError(`no help for "${topic}"; commands: ${Object.keys(COMMANDS).join(', ')}`);
+      (opts.help || command === 'help' ? io.stdout : io.stderr)(HELP[topic] + '\n');
+      return opts.help || command === 'help' ? EXIT.ok : EXIT.usage;
+    }
+    const handler = COMMANDS[command];
+    if (!handler) throw new UsageError(`unknown command "${command}"; commands: ${Object.keys(COMMANDS).join(', ')}`);
+    if (opts.help) {
+      io.stdout(HELP[command] + '\n');
+      return EXIT.ok;
+    }
+    if (positionals.length > 0) throw new UsageError(`${command} takes no arguments (got ${positionals.join(' ')}); see gitfleet ${command} --help`);
+    return await handler(opts, positionals, io);
+  } catch (e) {
+    return fail(e, io);
+  }
+}
+
+function fail(e: unknown, io: Io): number {
+  if (e instanceof UsageError) {
+    io.stderr(`gitfleet: ${e.message}\n`);
+    return EXIT.usage;
+  }
+  if (e instanceof GitfleetError) {
+    io.stderr(`gitfleet: ${e.message}\n`);
+    return EXIT.error;
+  }
+  io.stderr(`gitfleet: internal error: ${e instanceof Error ? (e.stack ?? e.message) : String(e)}\n`);
+  return EXIT.error;
+}
+
+function reconcileOptions(opts: GlobalOptions, io: Io): ReconcileOptions {
+  return { ...opts, panePath: panePath(io.env, opts.home), clock: () => new Date() };
+}
+
+async function validate(opts: GlobalOptions, _p: string[], io: Io): Promise<number> {
+  const src = await readSource(opts);
+  const { problems, files } = src.desired;
+  if (opts.json) {
+    io.stdout(JSON.stringify({ valid: problems.length === 0, revision: src.head, files: files.map((f) => ({ path: f.path, valid: f.valid })), problems }, null, 2) + '\n');
+  } else if (problems.length === 0) {
+    const agents = src.desired.rosters.reduce((n, r) => n + r.agents.length, 0);
+    io.stdout(`valid: ${files.length} files, ${src.desired.rosters.length} rosters, ${agents} agents at ${src.head.slice(0, 12)}\n`);
+  } else {
+    for (const p of problems) io.stdout(formatProblem(p) + '\n');
+    io.stdout(`invalid: ${problems.length} problem${problems.length === 1 ? '' : 's'} in ${new Set(problems.map((p) => p.file)).size} file(s) at ${src.head.slice(0, 12)}\n`);
+  }
+  return problems.length === 0 ? EXIT.ok : EXIT.error;
+}
+
+async function plan(opts: GlobalOptions, _p: string[], io: Io): Promise<number> {
+  const { plan } = await reconcile(reconcileOptions(opts, io), 'plan');
+  io.stdout(opts.json ? JSON.stringify(plan, null, 2) + '\n' : renderPlan(plan));
+  if (plan.unobserved.length > 0) return EXIT.error;
+  return plan.actions.length > 0 ? EXIT.changes : EXIT.ok;
+}
+
+async function apply(opts: GlobalOptions, _p: string[], io: Io): Promise<number> {
+  const r = await reconcile(reconcileOptions(opts, io), 'apply');
+  const status = r.status!;
+  if (opts.json) {
+    io.stdout(JSON.stringify({ plan: r.plan, results: r.results.map(({ action, ...rest }) => ({ kind: action.kind, target: action.target, reason: action.reason, ...rest })), status, commit: r.commit }, null, 2) + '\n');
+  } else {
+    io.stdout(renderPlan(r.plan));
+    for (const res of r.results) io.stdout(`${res.ok ? 'ok    ' : 'FAILED'} ${res.action.kind} ${res.action.target}${res.error ? `: ${res.error}` : ''}\n`);
+    io.stdout(renderStatusText(status));
+    io.stdout(r.commit ? `Committed status ${r.commit.slice(0, 12)} to ${r.desired.config.statusBranch}.\n` : 'Status unchanged: no commit.\n');
+  }
+  return status.converged ? EXIT.ok : EXIT.notConverged;
+}
+
+async function status(opts: GlobalOptions, _p: string[], io: Io): Promise<number> {
+  const src = await readSource(opts);
+  const branch = src.desired.config.statusBranch;
+  const head = await src.repo.resolve(branch);
+  const doc = head ? await readStatus(src.repo, head, opts.host) : null;
+  if (!doc) {
+    io.stderr(`gitfleet: no status for host ${opts.host} on branch ${branch} yet; run gitfleet apply --repo ${opts.repo}\n`);
+    return EXIT.error;
+  }
+  io.stdout(opts.json ? JSON.stringify(doc, null, 2) + '\n' : renderStatusText(doc));
+  return doc.converged ? EXIT.ok : EXIT.notConverged;
+}
+
+function version(): string {
+  const pkg = JSON.parse(readFileSync(fileURLToPath(new URL('../../package.json', import.meta.url)), 'utf8')) as { version: string };
+  return pkg.version;
+}

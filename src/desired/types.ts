@@ -1,0 +1,76 @@
+// The normalised desired state: every field required, defaults applied.
+// The written shapes (all optional, snake_case or camelCase) live in
+// schemas/*.schema.json; parse*() turns one into the other.
+import type { Problem } from '../errors.js';
+
+export type UpdatePolicy = 'on-idle' | 'recreate' | 'manual';
+export const UPDATE_POLICIES: readonly UpdatePolicy[] = ['on-idle', 'recreate', 'manual'];
+
+export interface AgentSpec {
+  name: string;
+  /** tmux session name: the agent name with '.' replaced (tmux forbids it). */
+  session: string;
+  socket: string;
+  /** The file that declares this agent, and the position of its entry. */
+  source: { file: string; line: number; col: number };
+  runtime: string;
+  /** What the pane execs. */
+  argv: string[];
+  /** Working directory, '~' already expanded. */
+  cwd: string;
+  /** Declared environment (roster), not including what gitfleet adds. */
+  env: Record<string, string>;
+  host: string | null;
+  tenant: string | null;
+  enabled: boolean;
+  update: UpdatePolicy;
+  class: string | null;
+  resetCommand: string | null;
+  resetBetweenTasks: boolean;
+  /** Hash of everything that changes what runs in the pane. */
+  specHash: string;
+}
+
+export interface Roster {
+  file: string;
+  socket: string;
+  holder: string;
+  transport: 'tmux';
+  agents: AgentSpec[];
+}
+
+export interface FleetConfig {
+  fleet: string;
+  branch: string;
+  statusBranch: string;
+  paths: { rosters: string; boards: string; huts: string; vault: string };
+  author: { name: string; email: string };
+  hosts: string[];
+  prune: boolean;
+}
+
+/** One desired-state file as read from git. */
+export interface SourceFile {
+  path: string;
+  /** git blob id; lets a later run find this exact version again. */
+  blob: string;
+  text: string;
+}
+
+export interface FileState {
+  path: string;
+  /** The blob that is in force: the current one if valid, else the last good one. */
+  blob: string | null;
+  valid: boolean;
+  /** True when the file is invalid and its last-known-good version is used. */
+  usingLastKnownGood: boolean;
+  problems: Problem[];
+}
+
+export interface DesiredState {
+  config: FleetConfig;
+  rosters: Roster[];
+  files: FileState[];
+  /** Every problem in every file, sorted by file and position. */
+  problems: Problem[];
+}

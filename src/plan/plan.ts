@@ -1,0 +1,150 @@
+// The planner: a pure function of desired state, observed state, the last
+// status and a policy (host, tenant, clock). No I/O, no clock reads.
+import type { AgentSpec, DesiredState } from '../desired/types.js';
+import type { PaneInfo, SocketObservation } from '../observe/tmux.js';
+import type { AgentRecord, StatusDoc } from '../status/types.js';
+import { ACTION_KINDS, type Action, type ActionKind, type Plan } from './types.js';
+
+export interface Policy {
+  host: string;
+  tenant: string;
+  now: Date;
+  desiredRevision: string;
+  backoff: { baseSeconds: number; maxSeconds: number };
+}
+
+export const DEFAULT_BACKOFF = { baseSeconds: 10, maxSeconds: 300 };
+
+/** Agents this host and tenant are responsible for. */
+export function agentsInScope(desired: DesiredState, policy: Pick<Policy, 'host' | 'tenant'>): AgentSpec[] {
+  return desired.rosters
+    .flatMap((r) => r.agents)
+    .filter((a) => (a.host === null || a.host === policy.host) && (a.tenant === null || a.tenant === policy.tenant));
+}
+
+/** Every socket gitfleet must look at: declared now, or managed at the last run. */
+export function socketsToObserve(desired: DesiredState, previous: StatusDoc | null): string[] {
+  const s = new Set<string>(desired.rosters.map((r) => r.socket));
+  for (const x of previous?.sockets ?? []) s.add(x.name);
+  return [...s].sort();
+}
+
+export function backoffDelaySeconds(streak: number, b: Policy['backoff']): number {
+  if (streak <= 0) return 0;
+  return Math.min(b.baseSeconds * 2 ** (streak - 1), b.maxSeconds);
+}
+
+export function plan(
+  desired: DesiredState,
+  observed: ReadonlyMap<string, SocketObservation>,
+  previous: StatusDoc | null,
+  policy: Policy,
+): Plan {
+  const actions: Action[] = [];
+  const deferred: Action[] = [];
+  const unobserved: Plan['unobserved'] = [];
+  const inScope = agentsInScope(desired, policy);
+  const declaredAnywhere = new Set(desired.rosters.flatMap((r) => r.agents.map((a) => `${a.socket}/${a.session}`)));
+  const prevAgents = new Map((previous?.agents ?? []).map((r) => [`${r.socket}/${r.session.name}`, r]));
+  const pruneBlock = desired.problems.length > 0 ? 'prune_blocked_by_invalid_files' : !desired.config.prune ? 'prune_disabled' : null;
+
+  for (const socket of socketsToObserve(desired, previous)) {
+    const obs = observed.get(socket);
+    if (!obs || !obs.ok) {
+      unobserved.push({ socket, error: obs && !obs.ok ? obs.error : 'not observed' });
+      continue;
+    }
+    const ours = (p: PaneInfo | undefined) => p !== undefined && p.fleet === desired.config.fleet;
+    const agents = inScope.filter((a) => a.socket === socket);
+    const enabled = agents.filter((a) => a.enabled);
+    const wanted = new Set(enabled.map((a) => a.session));
+    const holder = desired.rosters.find((r) => r.socket === socket)?.holder ?? previous?.sockets.find((s) => s.name === socket)?.holder;
+
+    // 1. The holder keeps the server alive while agents come and go.
+    if (holder && enabled.length > 0 && !obs.sessions.has(holder)) {
+      actions.push(act('create_session', socket, holder, 'holder_missing', { role: 'holder' }));
+    }
+
+    // 2. Each enabled agent: create, restart on spec change, respawn a dead pane.
+    for (const a of enabled) {
+      const pane = obs.sessions.get(a.session);
+      if (!pane) {
+        actions.push(createAction(a, 'missing'));
+        continue;
+      }
+      if (!ours(pane)) continue; // name taken by a session gitfleet does not own: reported, never touched
+      if (pane.spec !== a.specHash) {
+        // A dead pane has no context to lose: restart it whatever the policy.
+        if (pane.dead || a.update === 'recreate') actions.push(createAction(a, 'spec_changed', 'restart_session', pane.spec));
+        else deferred.push(act('restart_session', socket, a.session, a.update === 'manual' ? 'update_manual' : 'update_on_idle', { agent: a.name, specHash: a.specHash, runningSpec: pane.spec }));
+        continue;
+      }
+      if (pane.dead) {
+        const prev = prevAgents.get(`${socket}/${a.session}`);
+        const respawn = respawnDecision(prev, policy);
+        const detail = { agent: a.name, exitStatus: pane.deadStatus, streak: respawn.streak };
+        if (respawn.notBefore) deferred.push(act('respawn_pane', socket, a.session, 'crash_loop_backoff', { ...detail, notBefore: respawn.notBefore }));
+        else actions.push(act('respawn_pane', socket, a.session, 'pane_dead', detail));
+      }
+    }
+
+    // 3. Prune: sessions tagged with this fleet that are no longer wanted here.
+    for (const pane of [...obs.sessions.values()].sort((x, y) => (x.session < y.session ? -1 : 1))) {
+      if (!ours(pane) || wanted.has(pane.session)) continue;
+      const isHolder = pane.role === 'holder' || pane.session === holder;
+      if (isHolder && enabled.length > 0) continue;
+      const agent = agents.find((a) => a.session === pane.session);
+      const reason = isHolder ? 'not_in_roster' : agent && !agent.enabled ? 'disabled' : declaredAnywhere.has(`${socket}/${pane.session}`) ? 'not_on_this_host' : 'not_in_roster';
+      const d = act('delete_session', socket, pane.session, reason, { role: isHolder ? 'holder' : 'agent', ...(pane.agent ? { agent: pane.agent } : {}) });
+      if (pruneBlock && reason !== 'disabled') deferred.push({ ...d, reason: pruneBlock });
+      else actions.push(d);
+    }
+  }
+
+  // Deletes, restarts, creates, respawns; the holder is created first and deleted after its agents.
+  const order = (a: Action) => (a.detail.role === 'holder' ? (a.kind === 'create_session' ? -1 : 0.5) : ACTION_KINDS.indexOf(a.kind));
+  const sort = (xs: Action[]) => xs.sort((x, y) => order(x) - order(y) || (x.target < y.target ? -1 : x.target > y.target ? 1 : 0));
+  sort(actions);
+  sort(deferred);
+  const summary = Object.fromEntries(ACTION_KINDS.map((k) => [k, actions.filter((a) => a.kind === k).length])) as Record<ActionKind, number>;
+  return {
+    formatVersion: 1,
+    fleet: desired.config.fleet,
+    host: policy.host,
+    desiredRevision: policy.desiredRevision,
+    actions,
+    deferred,
+    unobserved,
+    summary: { ...summary, deferred: deferred.length },
+    errors: desired.problems,
+  };
+}
+
+function act(kind: ActionKind, socket: string, session: string, reason: Action['reason'], extra: Partial<Action['detail']> = {}): Action {
+  return { kind, target: `${socket}/${session}`, reason, detail: { socket, session, ...extra } };
+}
+
+function createAction(a: AgentSpec, reason: Action['reason'], kind: ActionKind = 'create_session', runningSpec?: string | null): Action {
+  return act(kind, a.socket, a.session, reason, {
+    ...(runningSpec !== undefined ? { runningSpec } : {}),
+    agent: a.name,
+    role: 'agent',
+    specHash: a.specHash,
+    argv: a.argv,
+    cwd: a.cwd,
+    envKeys: Object.keys(a.env),
+  });
+}
+
+/**
+ * CrashLoopBackOff: the n-th consecutive respawn waits base·2^(n-1) seconds
+ * (capped) after the previous one, so a runtime that dies at once is not
+ * restarted in a hot loop.
+ */
+export function respawnDecision(prev: AgentRecord | undefined, policy: Policy): { streak: number; notBefore?: string } {
+  const streak = prev?.backoff?.streak ?? 0;
+  const last = prev?.backoff?.lastRestart ? Date.parse(prev.backoff.lastRestart) : NaN;
+  if (streak === 0 || Number.isNaN(last)) return { streak };
+  const due = last + backoffDelaySeconds(streak, policy.backoff) * 1000;
+  return policy.now.getTime() >= due ? { streak } : { streak, notBefore: new Date(due).toISOString() };
+}

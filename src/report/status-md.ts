@@ -1,0 +1,43 @@
+// The human dashboard: status/<host>.md, rendered from the status document
+// only, so it changes exactly when the JSON does.
+import { formatProblem } from '../errors.js';
+import type { AgentRecord, StatusDoc } from '../status/types.js';
+
+export function renderStatusMarkdown(s: StatusDoc): string {
+  const out: string[] = [];
+  out.push(`# ${s.fleet} on ${s.host}`, '');
+  out.push(`${s.converged ? '✅ Converged' : '⚠️ Not converged'} at \`${s.desiredRevision.slice(0, 12)}\`: ${s.summary.ready}/${s.summary.agents - s.summary.disabled} agents ready` +
+    `${s.summary.disabled ? `, ${s.summary.disabled} disabled` : ''}${s.summary.errors ? `, ${s.summary.errors} errors in desired state` : ''}.`, '');
+  if (s.agents.length > 0) {
+    out.push('| agent | runtime | socket | session | pid | restarts | ready | notes |', '| --- | --- | --- | --- | --- | --- | --- | --- |');
+    for (const a of s.agents) out.push(row(a));
+    out.push('');
+  }
+  if (s.errors.length > 0) {
+    out.push('## Errors in desired state', '');
+    for (const e of s.errors) out.push(`- \`${formatProblem(e)}\``);
+    out.push('');
+  }
+  const down = s.sockets.filter((x) => !x.observed);
+  if (down.length > 0) {
+    out.push('## Sockets not observed', '');
+    for (const x of down) out.push(`- \`${x.name}\`: ${x.error}`);
+    out.push('');
+  }
+  if (s.unmanaged.length > 0) {
+    out.push('## Unmanaged sessions', '', 'Sessions on the fleet\'s sockets that this fleet did not start; gitfleet leaves them alone.', '');
+    for (const u of s.unmanaged) out.push(`- \`${u.socket}/${u.session}\` runs \`${u.command}\`${u.fleet ? ` (fleet ${u.fleet})` : ''}`);
+    out.push('');
+  }
+  return out.join('\n');
+}
+
+function row(a: AgentRecord): string {
+  const ready = a.conditions.find((c) => c.type === 'Ready');
+  const notes = a.conditions
+    .filter((c) => c.type !== 'Ready' ? c.status === 'True' : c.status !== 'True')
+    .map((c) => `${c.type === 'Ready' ? '' : `${c.type}: `}${c.reason}: ${c.message}`)
+    .join('; ');
+  const cell = (v: unknown) => String(v ?? '').replace(/\|/g, '\\|');
+  return `| ${cell(a.name)} | ${cell(a.runtime)} | ${cell(a.socket)} | ${cell(a.session.name)} | ${cell(a.session.pid ?? '—')} | ${a.restarts} | ${ready?.status === 'True' ? 'yes' : ready?.status === 'Unknown' ? '?' : 'no'} | ${cell(notes)} |`;
+}

@@ -1,0 +1,19 @@
+// The terminal view of a status document.
+import { formatProblem } from '../errors.js';
+import type { StatusDoc } from '../status/types.js';
+
+export function renderStatusText(s: StatusDoc): string {
+  const rows = s.agents.map((a) => {
+    const ready = a.conditions.find((c) => c.type === 'Ready');
+    const flags = a.conditions.filter((c) => c.type !== 'Ready' && c.status === 'True').map((c) => c.type);
+    return [a.name, a.socket, ready?.status === 'True' ? 'Ready' : (ready?.reason ?? '?'), String(a.session.pid ?? '-'), String(a.restarts), flags.join(',')];
+  });
+  const head = ['AGENT', 'SOCKET', 'STATE', 'PID', 'RESTARTS', 'FLAGS'];
+  const widths = head.map((h, i) => Math.max(h.length, ...rows.map((r) => r[i]!.length)));
+  const line = (r: string[]) => r.map((c, i) => c.padEnd(widths[i]!)).join('  ').trimEnd();
+  const out = [line(head), ...rows.map(line)];
+  for (const u of s.unmanaged) out.push(`unmanaged: ${u.socket}/${u.session} (${u.command})`);
+  for (const e of s.errors) out.push(`error: ${formatProblem(e)}`);
+  out.push(`${s.converged ? 'Converged' : 'Not converged'}: ${s.summary.ready}/${s.summary.agents - s.summary.disabled} ready at ${s.desiredRevision.slice(0, 12)} (host ${s.host}, fleet ${s.fleet}).`);
+  return out.join('\n') + '\n';
+}

@@ -1,0 +1,95 @@
+// The written status (status/<host>.json): what gitfleet saw and did, in a
+// versioned shape people and other hosts read. Times move only on a
+// transition, so a converged fleet's status never changes.
+import type { Problem } from '../errors.js';
+
+export type ConditionStatus = 'True' | 'False' | 'Unknown';
+
+export interface Condition {
+  type: ConditionType;
+  status: ConditionStatus;
+  reason: string;
+  message: string;
+  lastTransitionTime: string;
+}
+
+export const CONDITION_TYPES = ['Ready', 'Stalled', 'PendingRestart'] as const;
+export type ConditionType = (typeof CONDITION_TYPES)[number];
+
+/** Condition reasons: CamelCase constants, one list (Kubernetes style). */
+export const CONDITION_REASONS = {
+  Running: 'the pane runs the agent',
+  SessionMissing: 'no tmux session for this agent',
+  PaneDead: 'the runtime exited',
+  CrashLoopBackOff: 'the runtime keeps exiting; respawns are spaced out',
+  NameConflict: 'a session with this name exists but was not started by this fleet',
+  Disabled: 'enabled: false',
+  ObservationFailed: 'tmux could not be observed',
+  ApplyFailed: 'the last action on this agent failed',
+  InvalidSpec: 'the file declaring this agent is invalid; its last valid version is in force',
+  UpdateOnIdle: 'spec changed; update: on-idle restarts it when idle',
+  UpdateManual: 'spec changed; update: manual waits for an operator',
+} as const;
+export type ConditionReason = keyof typeof CONDITION_REASONS;
+
+export interface AgentRecord {
+  name: string;
+  host: string;
+  tenant_id: string;
+  socket: string;
+  runtime: string;
+  source: string;
+  enabled: boolean;
+  specHash: string;
+  session: {
+    name: string;
+    alive: boolean;
+    pid: number | null;
+    command: string | null;
+    exitStatus: number | null;
+    spec: string | null;
+  };
+  restarts: number;
+  /** Consecutive respawns and when the last one happened (CrashLoopBackOff). */
+  backoff: { streak: number; lastRestart: string } | null;
+  conditions: Condition[];
+}
+
+export interface SocketRecord {
+  name: string;
+  observed: boolean;
+  error: string | null;
+  serverRunning: boolean;
+  holder: string;
+}
+
+export interface UnmanagedSession {
+  socket: string;
+  session: string;
+  command: string;
+  fleet: string | null;
+}
+
+export interface FileRecord {
+  path: string;
+  /** Blob in force: the current one when valid, else the last-known-good one (or null). */
+  blob: string | null;
+  valid: boolean;
+  usingLastKnownGood: boolean;
+  problems: Problem[];
+}
+
+export interface StatusDoc {
+  formatVersion: 1;
+  fleet: string;
+  host: string;
+  tenant_id: string;
+  desiredRevision: string;
+  converged: boolean;
+  summary: { agents: number; ready: number; notReady: number; disabled: number; unmanaged: number; errors: number };
+  agents: AgentRecord[];
+  sockets: SocketRecord[];
+  unmanaged: UnmanagedSession[];
+  files: FileRecord[];
+  errors: Problem[];
+}

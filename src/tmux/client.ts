@@ -1,0 +1,30 @@
+// tmux on a named socket, always with -L: the default server is never
+// touched. Arguments are argv elements; a command list is joined with ';'
+// as a separate argument, which tmux runs in one process.
+import { run, type RunResult } from '../exec.js';
+
+export type TmuxCommand = readonly string[];
+
+export function tmuxArgv(socket: string, commands: readonly TmuxCommand[]): string[] {
+  if (!socket) throw new Error('tmux: refusing to run without a socket name');
+  const argv = ['tmux', '-L', socket];
+  commands.forEach((c, i) => {
+    if (i > 0) argv.push(';');
+    argv.push(...c);
+  });
+  return argv;
+}
+
+export function tmux(socket: string, commands: readonly TmuxCommand[], timeoutMs = 15_000): Promise<RunResult> {
+  return run(tmuxArgv(socket, commands), { timeoutMs });
+}
+
+/** "There is no server": the socket file is missing, or nothing listens on it. */
+export function isNoServer(stderr: string): boolean {
+  return /no server running|error connecting to .*\((No such file or directory|Connection refused)\)/.test(stderr);
+}
+
+/** Exact-match targets: a bare name is a prefix match in tmux. */
+export const sessionTarget = (session: string): string => `=${session}`;
+/** tmux 3.3 wants a pane target for set-option on a session's window. */
+export const windowTarget = (session: string): string => `=${session}:`;
