@@ -47,6 +47,7 @@ export async function reconcile(opts: ReconcileOptions, mode: 'plan' | 'apply'):
   try {
     // source: committed desired state at the branch head, and the last status
     const src = await readSource(opts);
+    if (mode === 'apply') await src.repo.assertCanMove(src.desired.config.statusBranch);
     // observe: one tmux call per socket
     const observed = await observeAll(socketsToObserve(src.desired, src.previous));
     // plan: pure

@@ -43,7 +43,8 @@ export interface ParseContext {
 
 /** Keys of these maps are data (runtime names, variable names): keep them as written. */
 const isDataMap = (path: Path): boolean =>
-  (path.length === 1 && path[0] === 'runtimes') || path[path.length - 1] === 'env';
+  (path.length === 1 && path[0] === 'runtimes') ||
+  (path.length === 3 && (path[0] === 'runtimes' || path[0] === 'agents') && path[2] === 'env');
 
 /** tmux turns '.' and ':' in session names into '_'; do it ourselves so we know the name. */
 export const sessionName = (agent: string): string => agent.replace(/[.:]/g, '_');

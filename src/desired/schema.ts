@@ -4,7 +4,7 @@ import { Ajv2020, type ErrorObject, type ValidateFunction } from 'ajv/dist/2020.
 import { readFileSync } from 'node:fs';
 import { fileURLToPath } from 'node:url';
 import type { Problem } from '../errors.js';
-import { problemAt, showPath, type Path, type YamlFile } from './yaml.js';
+import { keyAsWritten, problemAt, showPath, type Path, type YamlFile } from './yaml.js';
 
 const schemaDir = fileURLToPath(new URL('../../schemas/', import.meta.url));
 const ajv = new Ajv2020({ allErrors: true, verbose: true, strict: true, allowUnionTypes: true });
@@ -23,7 +23,8 @@ export function schemaValidator(name: 'roster' | 'fleet'): ValidateFunction {
 export function validateAgainst(name: 'roster' | 'fleet', yaml: YamlFile): Problem[] {
   const validate = schemaValidator(name);
   if (validate(yaml.value)) return [];
-  return (validate.errors ?? []).map((e) => toProblem(yaml, e));
+  // A bad property name yields its own error plus a vague 'propertyNames' one: keep the first.
+  return (validate.errors ?? []).filter((e) => e.keyword !== 'propertyNames').map((e) => toProblem(yaml, e));
 }
 
 function toProblem(yaml: YamlFile, e: ErrorObject): Problem {
@@ -37,7 +38,7 @@ function toProblem(yaml: YamlFile, e: ErrorObject): Problem {
     case 'additionalProperties': {
       const key = String((e.params as { additionalProperty: string }).additionalProperty);
       const allowed = Object.keys((e.parentSchema as { properties?: object }).properties ?? {}).join(', ');
-      return problemAt(yaml, [...path, key], `${where}: unknown key "${key}"; allowed: ${allowed}`, 'key');
+      return problemAt(yaml, [...path, key], `${where}: unknown key "${keyAsWritten(yaml, [...path, key])}"; allowed: ${allowed}`, 'key');
     }
     case 'required': {
       const key = String((e.params as { missingProperty: string }).missingProperty);
@@ -51,6 +52,10 @@ function toProblem(yaml: YamlFile, e: ErrorObject): Problem {
       return problemAt(yaml, path, `${where}: must be ${JSON.stringify((e.params as { allowedValue: unknown }).allowedValue)}, not ${JSON.stringify(e.data)}`);
     case 'pattern': {
       const hint = (e.parentSchema as { description?: string }).description;
+      // A bad property name (propertyNames): point at the key itself.
+      if (e.propertyName !== undefined) {
+        return problemAt(yaml, [...path, e.propertyName], `${where}: key ${JSON.stringify(e.propertyName)} is not allowed; ${hint ?? `must match ${(e.params as { pattern: string }).pattern}`}`, 'key');
+      }
       return problemAt(yaml, path, `${where}: ${JSON.stringify(e.data)} is not allowed; ${hint ?? `must match ${(e.params as { pattern: string }).pattern}`}`);
     }
     case 'type':

@@ -1,6 +1,6 @@
 // YAML with positions: parse a file, normalise its keys, and map a path in
 // the parsed value back to the line and column where it was written.
-import { isMap, isPair, isScalar, isSeq, LineCounter, parseDocument, type Document } from 'yaml';
+import { isMap, isPair, isScalar, isSeq, LineCounter, parseDocument, Parser, type Document } from 'yaml';
 import type { Problem } from '../errors.js';
 
 export type Path = readonly (string | number)[];
@@ -37,8 +37,11 @@ export function parseYaml(
     return {
       yaml: null,
       problems: doc.errors.map((e) => {
-        const pos = lines.linePos(e.pos[0]);
-        return { file, line: pos.line, col: pos.col, message: `invalid YAML: ${firstLine(e.message)}` };
+        // An unclosed quote is noticed at the end of the file: point at the quote that opened it.
+        const opened = e.code === 'MISSING_CHAR' ? quoteRunningTo(text, e.pos[0]) : undefined;
+        const pos = lines.linePos(opened ?? e.pos[0]);
+        const hint = opened === undefined ? '' : ' (the quoted string that starts here is never closed)';
+        return { file, line: pos.line, col: pos.col, message: `invalid YAML: ${firstLine(e.message)}${hint}` };
       }),
     };
   }
@@ -52,6 +55,22 @@ export function parseYaml(
   const problems: Problem[] = [];
   yaml.value = normaliseKeys(raw, [], isDataMap, (path, message) => problems.push(problemAt(yaml, path, message, 'key')));
   return { yaml, problems };
+}
+
+/** Offset of the quoted scalar whose text runs up to `end`, if any. */
+function quoteRunningTo(text: string, end: number): number | undefined {
+  let found: number | undefined;
+  const visit = (t: unknown): void => {
+    if (found !== undefined || t === null || typeof t !== 'object') return;
+    const tok = t as { type?: unknown; offset?: unknown; source?: unknown };
+    if ((tok.type === 'double-quoted-scalar' || tok.type === 'single-quoted-scalar') && typeof tok.offset === 'number' && typeof tok.source === 'string' && tok.offset + tok.source.length === end) {
+      found = tok.offset;
+      return;
+    }
+    for (const v of Object.values(t)) visit(v);
+  };
+  for (const token of new Parser().parse(text)) visit(token);
+  return found;
 }
 
 function firstLine(s: string): string {
@@ -104,6 +123,22 @@ export function positionOf(yaml: YamlFile, path: Path, at: 'key' | 'value' = 'va
   if (best === undefined) return { line: 1, col: 1 };
   const pos = yaml.lines.linePos(best);
   return { line: pos.line, col: pos.col };
+}
+
+/** The last key of `path` as written in the file (the parsed value has it in snake_case). */
+export function keyAsWritten(yaml: YamlFile, path: Path): string {
+  let node: unknown = yaml.doc.contents;
+  for (let i = 0; i < path.length; i++) {
+    const seg = path[i]!;
+    if (isMap(node)) {
+      const pair = node.items.find((p) => isPair(p) && isScalar(p.key) && keyMatches(String(p.key.value), seg));
+      if (!pair) break;
+      if (i === path.length - 1) return String((pair.key as { value: unknown }).value);
+      node = pair.value;
+    } else if (isSeq(node) && typeof seg === 'number') node = node.items[seg];
+    else break;
+  }
+  return String(path[path.length - 1] ?? '');
 }
 
 function keyMatches(written: string, seg: string | number): boolean {

@@ -151,6 +151,18 @@ export class Repo {
     return null;
   }
 
+  /** Refuse, before anything is done, to move a branch a work tree has checked out. */
+  async assertCanMove(branch: string): Promise<void> {
+    const where = await this.checkedOutAt(branch);
+    if (where) {
+      throw new TerminalError(
+        `refusing to commit status to branch "${branch}": it is checked out in the work tree ${where}, ` +
+          'which would be left out of step. Use a bare repository (git clone --bare), ' +
+          'or set status.branch in fleet.yaml to a branch nobody checks out.',
+      );
+    }
+  }
+
   /**
    * Commit `changes` on top of `branch` (or of `base` when the branch does
    * not exist yet). Only the given paths change; everything else is kept
@@ -166,14 +178,7 @@ export class Repo {
     now: Date;
     attempts?: number;
   }): Promise<string | null> {
-    const where = await this.checkedOutAt(opts.branch);
-    if (where) {
-      throw new TerminalError(
-        `refusing to commit status to branch "${opts.branch}": it is checked out in the work tree ${where}, ` +
-          'which would be left out of step. Use a bare repository (git clone --bare), ' +
-          'or set status.branch in fleet.yaml to a branch nobody checks out.',
-      );
-    }
+    await this.assertCanMove(opts.branch);
     const ref = `refs/heads/${opts.branch}`;
     const attempts = opts.attempts ?? 5;
     for (let attempt = 1; ; attempt++) {

@@ -1,0 +1,281 @@
+// End-to-end reconciles against real tmux (private sockets) and real git
+// repositories made with the system git.
+import { chmodSync, existsSync, readFileSync, writeFileSync, mkdirSync } from 'node:fs';
+import path from 'node:path';
+import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
+import { isolateTmux, roster, sh, TestFleet, waitFor } from '../helpers/fleet.js';
+
+let tmuxDir: string;
+beforeAll(() => {
+  tmuxDir = isolateTmux();
+});
+afterAll(() => {
+  sh('rm', ['-rf', tmuxDir]);
+});
+
+let fleet: TestFleet;
+afterEach(() => fleet?.cleanup());
+
+const agent = (name: string, extra = '') => `  - name: ${name}\n    runtime: stub\n${extra}`;
+
+describe('apply', () => {
+  it('converges from empty: sessions tagged, env and cwd set, status and evidence committed', async () => {
+    fleet = new TestFleet();
+    const wd = path.join(fleet.dir, 'wd', 'alpha');
+    fleet.commit({
+      'fleet.yaml': 'fleet: demo\n',
+      'rosters/team.yaml': roster(fleet.socket, agent('alpha', `    working_directory: ${wd}\n    env:\n      MODEL: opus\n`) + agent('beta.two')),
+    });
+    const head = fleet.headOf('main')!;
+
+    const r = await fleet.gitfleet('apply');
+    expect(r.stderr).toBe('');
+    expect(r.code).toBe(0);
+
+    const panes = fleet.panes();
+    expect([...panes.keys()].sort()).toEqual(['_holder', 'alpha', 'beta_two']);
+    expect(panes.get('alpha')).toMatchObject({ dead: false, cmd: 'cat', fleet: 'demo' });
+    expect(panes.get('alpha')!.spec).toMatch(/^[0-9a-f]{16}$/);
+    expect(fleet.tmux('show-environment', '-t', '=alpha', 'GITFLEET_AGENT').out.trim()).toBe('GITFLEET_AGENT=alpha');
+    expect(fleet.tmux('show-environment', '-t', '=alpha', 'MODEL').out.trim()).toBe('MODEL=opus');
+    expect(fleet.tmux('show-environment', '-t', '=alpha', 'PATH').out).toContain('/usr/bin');
+    expect(fleet.tmux('display-message', '-p', '-t', '=alpha:', '#{pane_current_path}').out.trim()).toBe(wd);
+    expect(fleet.tmux('show-options', '-w', '-v', '-t', '=alpha:', 'remain-on-exit').out.trim()).toBe('on');
+
+    const status = fleet.status();
+    expect(status).toMatchObject({ formatVersion: 1, fleet: 'demo', host: 'testhost', desiredRevision: head, converged: true });
+    expect(status.agents.map((a: any) => a.name)).toEqual(['alpha', 'beta.two']);
+    for (const a of status.agents) {
+      expect(a.tenant_id).toBeTruthy();
+      expect(a.host).toBe('testhost');
+      expect(a.session.alive).toBe(true);
+      expect(a.session.pid).toBe(panes.get(a.session.name)!.pid);
+      expect(a.conditions.find((c: any) => c.type === 'Ready')).toMatchObject({ status: 'True', reason: 'Running' });
+    }
+    const tree = sh('git', ['--git-dir', fleet.bare, 'ls-tree', '-r', '--name-only', 'main']).trim().split('\n');
+    expect(tree.filter((f) => f.startsWith('evidence/testhost/'))).toHaveLength(3);
+    expect(tree).toContain('status/testhost.md');
+    const log = sh('git', ['--git-dir', fleet.bare, 'log', '-1', '--format=%an <%ae>|%s', 'main']).trim();
+    expect(log).toMatch(/^gitfleet <gitfleet@testhost>\|gitfleet\(testhost\): 3 applied; 2\/2 ready \[skip ci\]$/);
+    // Evidence redacts secrets but shows what ran.
+    const ev = tree.find((f) => f.includes('create_session-alpha'))!;
+    const evidence = JSON.parse(fleet.show(`main:${ev}`));
+    expect(evidence).toMatchObject({ kind: 'create_session', reason: 'missing', result: 'ok', desiredRevision: head });
+    expect(evidence.command).toContain('MODEL=<redacted>');
+    expect(JSON.stringify(evidence)).not.toContain('opus');
+  });
+
+  it('is idempotent: a second apply and a plan change nothing and commit nothing', async () => {
+    fleet = new TestFleet();
+    fleet.commit({ 'rosters/a.yaml': roster(fleet.socket, agent('alpha') + agent('beta')) });
+    expect((await fleet.gitfleet('apply')).code).toBe(0);
+    const head = fleet.headOf('main');
+    const pids = fleet.panes();
+
+    const again = await fleet.gitfleet('apply');
+    expect(again.code).toBe(0);
+    expect(again.stdout).toContain('Status unchanged: no commit.');
+    expect(fleet.headOf('main')).toBe(head);
+    expect(fleet.panes()).toEqual(pids);
+
+    const plan = await fleet.gitfleet('plan', '--json');
+    expect(plan.code).toBe(0);
+    expect(JSON.parse(plan.stdout).actions).toEqual([]);
+  });
+
+  it('prunes a removed agent and leaves an unmanaged session on the same socket alone', async () => {
+    fleet = new TestFleet();
+    fleet.commit({ 'rosters/a.yaml': roster(fleet.socket, agent('alpha') + agent('beta')) });
+    expect((await fleet.gitfleet('apply')).code).toBe(0);
+    expect(fleet.tmux('new-session', '-d', '-s', 'manual', 'cat').code).toBe(0);
+    expect(fleet.tmux('new-session', '-d', '-s', 'alphabet', 'cat').code).toBe(0); // prefix of nothing we own, but close
+
+    fleet.commit({ 'rosters/a.yaml': roster(fleet.socket, agent('alpha')) });
+    const plan = JSON.parse((await fleet.gitfleet('plan', '--json')).stdout);
+    expect(plan.actions.map((a: any) => `${a.kind} ${a.target} ${a.reason}`)).toEqual([`delete_session ${fleet.socket}/beta not_in_roster`]);
+
+    const r = await fleet.gitfleet('apply');
+    expect(r.code).toBe(0);
+    expect([...fleet.panes().keys()].sort()).toEqual(['_holder', 'alpha', 'alphabet', 'manual']);
+    const status = fleet.status();
+    expect(status.unmanaged.map((u: any) => u.session)).toEqual(['alphabet', 'manual']);
+    expect(status.converged).toBe(true);
+    expect(status.agents.map((a: any) => a.name)).toEqual(['alpha']);
+  });
+
+  it('respawns a killed pane and counts the restart', async () => {
+    fleet = new TestFleet();
+    fleet.commit({ 'rosters/a.yaml': roster(fleet.socket, agent('alpha')) });
+    await fleet.gitfleet('apply');
+    const before = fleet.panes().get('alpha')!;
+    process.kill(before.pid, 'SIGKILL');
+    await waitFor(() => fleet.panes().get('alpha')?.dead === true);
+
+    const plan = JSON.parse((await fleet.gitfleet('plan', '--json')).stdout);
+    expect(plan.actions).toMatchObject([{ kind: 'respawn_pane', reason: 'pane_dead', detail: { exitStatus: null } }]);
+
+    expect((await fleet.gitfleet('apply')).code).toBe(0);
+    const after = fleet.panes().get('alpha')!;
+    expect(after.dead).toBe(false);
+    expect(after.pid).not.toBe(before.pid);
+    const rec = fleet.status().agents[0];
+    expect(rec.restarts).toBe(1);
+    expect(rec.backoff.streak).toBe(1);
+    expect(rec.session.pid).toBe(after.pid);
+  });
+
+  it('backs off a pane that keeps dying (CrashLoopBackOff), with the exit status in status', async () => {
+    fleet = new TestFleet();
+    fleet.commit({ 'rosters/a.yaml': roster(fleet.socket, `  - name: crash\n    runtime: stub\n    command: [sh, -c, 'exit 3']\n`) });
+    await fleet.gitfleet('apply');
+    await waitFor(() => fleet.panes().get('crash')?.dead === true);
+
+    const first = await fleet.gitfleet('apply'); // respawn #1, dies again at once
+    expect(first.code).toBe(3);
+    expect(first.stdout).toMatch(/ok +respawn_pane/);
+    await waitFor(() => fleet.panes().get('crash')?.dead === true);
+
+    const second = await fleet.gitfleet('apply'); // within 10 s: backoff holds
+    expect(second.code).toBe(3);
+    expect(second.stdout).not.toMatch(/respawn_pane .*\n.*ok/);
+    const plan = JSON.parse((await fleet.gitfleet('plan', '--json')).stdout);
+    expect(plan.actions).toEqual([]);
+    expect(plan.deferred).toMatchObject([{ kind: 'respawn_pane', reason: 'crash_loop_backoff', detail: { exitStatus: 3, streak: 1 } }]);
+    const rec = fleet.status().agents[0];
+    expect(rec.restarts).toBe(1);
+    expect(rec.conditions[0]).toMatchObject({ type: 'Ready', status: 'False', reason: 'CrashLoopBackOff' });
+    expect(rec.conditions[0].message).toContain('exited with status 3');
+    expect(rec.session.exitStatus).toBe(3);
+  });
+
+  it('restarts on spec change under update: recreate, and only reports PendingRestart under on-idle', async () => {
+    fleet = new TestFleet();
+    const agents = (cmd: string) =>
+      `  - name: fast\n    runtime: stub\n    update: recreate\n    command: ${cmd}\n  - name: careful\n    runtime: stub\n    command: ${cmd}\n`;
+    fleet.commit({ 'rosters/a.yaml': roster(fleet.socket, agents('[cat]')) });
+    await fleet.gitfleet('apply');
+    const before = fleet.panes();
+
+    fleet.commit({ 'rosters/a.yaml': roster(fleet.socket, agents("'cat -u'")) });
+    const r = await fleet.gitfleet('apply');
+    expect(r.code).toBe(3); // careful waits: not converged
+    const after = fleet.panes();
+    expect(after.get('fast')!.pid).not.toBe(before.get('fast')!.pid);
+    expect(after.get('fast')!.spec).not.toBe(before.get('fast')!.spec);
+    expect(after.get('careful')).toEqual(before.get('careful'));
+    const recs = Object.fromEntries(fleet.status().agents.map((a: any) => [a.name, a]));
+    expect(recs.fast.conditions.map((c: any) => c.type)).toEqual(['Ready']);
+    expect(recs.careful.conditions.find((c: any) => c.type === 'PendingRestart')).toMatchObject({ status: 'True', reason: 'UpdateOnIdle' });
+    expect(r.stdout).toMatch(/restart_session .*\/careful \(update_on_idle\)/);
+  });
+
+  it('keeps every session when an invalid roster is committed on top of a good one, and reports the error with its position', async () => {
+    fleet = new TestFleet();
+    fleet.commit({
+      'rosters/a.yaml': roster(fleet.socket, agent('alpha') + agent('beta')),
+      'rosters/b.yaml': roster(fleet.socket, agent('gamma')),
+    });
+    expect((await fleet.gitfleet('apply')).code).toBe(0);
+    const before = fleet.panes();
+
+    // a.yaml turns invalid (unknown key "colour" at line 14, col 5); b.yaml drops gamma at the same time.
+    fleet.commit({
+      'rosters/a.yaml': roster(fleet.socket, agent('alpha') + `  - name: beta\n    runtime: stub\n    colour: blue\n`),
+      'rosters/b.yaml': roster(fleet.socket, '').replace('agents:\n', 'agents: []\n'),
+    });
+    const v = await fleet.gitfleet('validate');
+    expect(v.code).toBe(1);
+    expect(v.stdout).toContain('rosters/a.yaml:14:5: agents[1]: unknown key "colour"; allowed: name, runtime, class');
+
+    const r = await fleet.gitfleet('apply');
+    expect(r.code).toBe(3);
+    expect(fleet.panes()).toEqual(before); // nothing pruned, nothing restarted
+    const status = fleet.status();
+    expect(status.errors[0]).toMatchObject({ file: 'rosters/a.yaml', line: 14, col: 5 });
+    expect(status.files.find((f: any) => f.path === 'rosters/a.yaml')).toMatchObject({ valid: false, usingLastKnownGood: true });
+    const beta = status.agents.find((a: any) => a.name === 'beta');
+    expect(beta.conditions.find((c: any) => c.type === 'Stalled')).toMatchObject({ status: 'True', reason: 'InvalidSpec' });
+    expect(beta.conditions.find((c: any) => c.type === 'Ready').status).toBe('True');
+    const plan = JSON.parse((await fleet.gitfleet('plan', '--json')).stdout);
+    expect(plan.deferred).toMatchObject([{ kind: 'delete_session', reason: 'prune_blocked_by_invalid_files', detail: { session: 'gamma' } }]);
+
+    // Fixing the file lets the held-back prune happen.
+    fleet.commit({ 'rosters/a.yaml': roster(fleet.socket, agent('alpha') + agent('beta')) });
+    expect((await fleet.gitfleet('apply')).code).toBe(0);
+    expect([...fleet.panes().keys()].sort()).toEqual(['_holder', 'alpha', 'beta']);
+  });
+
+  it('never reads a failed observation as "nothing runs"', async () => {
+    fleet = new TestFleet();
+    fleet.commit({ 'rosters/a.yaml': roster(fleet.socket, agent('alpha')) });
+    await fleet.gitfleet('apply');
+    const before = fleet.panes();
+    fleet.commit({ 'rosters/a.yaml': roster(fleet.socket, agent('beta')) });
+    const sockDir = path.join(tmuxDir, `tmux-${process.getuid!()}`);
+    chmodSync(sockDir, 0o777); // tmux refuses unsafe permissions: an error that is not "no server"
+    try {
+      const r = await fleet.gitfleet('apply');
+      expect(r.code).toBe(3);
+      expect(r.stdout).toContain('could not be observed');
+    } finally {
+      chmodSync(sockDir, 0o700);
+    }
+    expect(fleet.panes()).toEqual(before);
+    expect(fleet.status().sockets[0]).toMatchObject({ observed: false });
+    expect(fleet.status().agents[0].conditions[0]).toMatchObject({ status: 'Unknown', reason: 'ObservationFailed' });
+  });
+
+  it('refuses to move a branch checked out in a non-bare repository, before changing anything', async () => {
+    fleet = new TestFleet();
+    fleet.commit({ 'rosters/a.yaml': roster(fleet.socket, agent('alpha')) });
+    let err = '';
+    const { main } = await import('../../src/cli/main.js');
+    const code = await main(['apply', '--repo', fleet.work, '--state-dir', fleet.stateDir], { stdout: () => {}, stderr: (s) => (err += s), env: process.env });
+    expect(code).toBe(1);
+    expect(err).toMatch(/refusing to commit status to branch "main": it is checked out in the work tree .*work.*bare repository.*status\.branch/s);
+    expect(fleet.panes().size).toBe(0);
+  });
+
+  it('lets one apply run at a time per state dir', async () => {
+    fleet = new TestFleet();
+    fleet.commit({ 'rosters/a.yaml': roster(fleet.socket, agent('alpha')) });
+    mkdirSync(fleet.stateDir, { recursive: true });
+    const lock = path.join(fleet.stateDir, 'reconcile.lock');
+    writeFileSync(lock, JSON.stringify({ pid: process.pid, host: (await import('node:os')).hostname(), since: '2026-11-21T00:00:00Z', command: 'gitfleet apply (test)' }));
+    const r = await fleet.gitfleet('apply');
+    expect(r.code).toBe(1);
+    expect(r.stderr).toContain(`another gitfleet holds the lock ${lock}: pid ${process.pid}`);
+    expect(fleet.panes().size).toBe(0);
+    // A lock left by a dead process is taken over.
+    writeFileSync(lock, JSON.stringify({ pid: 2 ** 22 + 12345, host: (await import('node:os')).hostname(), since: 'x', command: 'gone' }));
+    expect((await fleet.gitfleet('apply')).code).toBe(0);
+    expect(existsSync(lock)).toBe(false);
+  });
+
+  it('commits status to status.branch when fleet.yaml sets one, leaving main alone', async () => {
+    fleet = new TestFleet();
+    fleet.commit({ 'fleet.yaml': 'status:\n  branch: fleet-status\n', 'rosters/a.yaml': roster(fleet.socket, agent('alpha')) });
+    const main = fleet.headOf('main');
+    expect((await fleet.gitfleet('apply')).code).toBe(0);
+    expect(fleet.headOf('main')).toBe(main);
+    const st = JSON.parse(fleet.show('fleet-status:status/testhost.json'));
+    expect(st.desiredRevision).toBe(main);
+    expect((await fleet.gitfleet('apply')).stdout).toContain('no commit');
+    const s = await fleet.gitfleet('status', '--json');
+    expect(s.code).toBe(0);
+    expect(JSON.parse(s.stdout).agents[0].name).toBe('alpha');
+  });
+
+  it('does not treat its own status commits as desired-state changes', async () => {
+    fleet = new TestFleet();
+    const human = fleet.commit({ 'rosters/a.yaml': roster(fleet.socket, agent('alpha')) });
+    await fleet.gitfleet('apply');
+    expect(fleet.headOf('main')).not.toBe(human);
+    expect(fleet.status().desiredRevision).toBe(human);
+    // A human commit on top of gitfleet's is the new desired revision.
+    const next = fleet.commit({ 'README.md': 'notes\n' });
+    await fleet.gitfleet('apply');
+    expect(fleet.status().desiredRevision).toBe(next);
+    expect(readFileSync(path.join(fleet.work, 'README.md'), 'utf8')).toBe('notes\n');
+  });
+});
