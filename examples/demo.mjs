@@ -5,7 +5,7 @@
 // and apply, then removes an agent from the roster and reconciles again.
 // Cleans up everything it started: its own tmux socket and its temp dir.
 import { execFileSync, spawnSync } from 'node:child_process';
-import { cpSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { cpSync, mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
@@ -19,6 +19,11 @@ const bare = path.join(tmp, 'fleet.git');
 const work = path.join(tmp, 'work');
 const state = path.join(tmp, 'state');
 const host = 'demo-host';
+// The demo's tmux server and socket live inside its temp dir: nothing of it can
+// touch your default tmux server, and nothing is left behind.
+process.env.TMUX_TMPDIR = path.join(tmp, 'tmux');
+mkdirSync(process.env.TMUX_TMPDIR);
+delete process.env.TMUX;
 
 const git = (...args) => execFileSync('git', ['-c', 'user.name=Demo Operator', '-c', 'user.email=operator@example.invalid', ...args], { cwd: work, encoding: 'utf8' });
 const say = (s) => console.log(`\n\x1b[1m== ${s}\x1b[0m`);

@@ -55,6 +55,8 @@ export function splitCommandLine(line: string, home: string): { argv: string[] }
       word += home;
       inWord = true;
       i++;
+    } else if (c === '#' && !inWord) {
+      return { error: '"#" starts a shell comment; quote it, or remove the comment' };
     } else if (SPECIAL.has(c)) {
       return {
         error: `"${c}" needs a shell; quote it, or write the command as an argv list (e.g. [sh, -c, "..."])`,
@@ -67,6 +69,9 @@ export function splitCommandLine(line: string, home: string): { argv: string[] }
   }
   if (inWord) argv.push(word);
   if (argv.length === 0) return { error: 'empty command' };
+  if (/^[A-Za-z_][A-Za-z0-9_]*=/.test(argv[0]!)) {
+    return { error: `"${argv[0]}" is a shell variable assignment; put variables under env: and start the command with the program` };
+  }
   return { argv };
 }
 

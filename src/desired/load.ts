@@ -70,14 +70,17 @@ export function assembleDesired(
   const files: FileState[] = [fleetState];
   const rosters: Roster[] = [];
   const owner = new Map<string, string>(); // socket/session -> file
-  for (const src of sources) {
-    let { roster, problems } = parseRoster(src.path, src.text, ctx);
-    if (roster) problems = crossFileProblems(roster, config, owner);
+  const parsed = sources.map((src) => ({ src, ...parseRoster(src.path, src.text, ctx) }));
+  const holders = new Map<string, string>(); // socket/holder -> first file naming it
+  for (const { src, roster } of parsed) if (roster && !holders.has(`${roster.socket}/${roster.holder}`)) holders.set(`${roster.socket}/${roster.holder}`, src.path);
+  for (const { src, ...first } of parsed) {
+    let { roster, problems } = first;
+    if (roster) problems = crossFileProblems(roster, config, owner, holders);
     const state = fileState(src.path, src.blob, problems);
     if (problems.length > 0) {
       const good = fallback.get(src.path);
       const prev = good ? parseRoster(good.path, good.text, ctx).roster : null;
-      roster = prev && crossFileProblems(prev, config, owner).length === 0 ? prev : null;
+      roster = prev && crossFileProblems(prev, config, owner, holders).length === 0 ? prev : null;
       if (roster) Object.assign(state, { blob: good!.blob, usingLastKnownGood: true });
     }
     if (roster) {
@@ -90,12 +93,23 @@ export function assembleDesired(
   return { config, rosters, files, problems };
 }
 
-function crossFileProblems(roster: Roster, config: FleetConfig, owner: ReadonlyMap<string, string>): Problem[] {
+function crossFileProblems(roster: Roster, config: FleetConfig, owner: ReadonlyMap<string, string>, holders: ReadonlyMap<string, string>): Problem[] {
   const problems: Problem[] = [];
+  // One tmux server has one holder: rosters sharing a socket must agree on it.
+  for (const [key, file] of holders) {
+    const [socket, holder] = [key.slice(0, key.lastIndexOf('/')), key.slice(key.lastIndexOf('/') + 1)];
+    if (socket === roster.socket && holder !== roster.holder && file < roster.file) {
+      const mine = roster.holderAt ? `tmux.holder_session "${roster.holder}"` : `the default holder session "${roster.holder}"`;
+      problems.push({ file: roster.file, ...(roster.holderAt ?? { line: 1, col: 1 }), message: `${mine} differs from "${holder}" in ${file}, which shares socket "${socket}"; rosters on one socket name the same holder (set tmux.holder_session)` });
+      break;
+    }
+  }
   for (const a of roster.agents) {
     const at = (message: string) => problems.push({ file: roster.file, line: a.source.line, col: a.source.col, message });
     const other = owner.get(`${a.socket}/${a.session}`);
+    const holderOf = holders.get(`${a.socket}/${a.session}`);
     if (other) at(`agent "${a.name}" is also declared in ${other} on socket "${a.socket}"; agent names are unique per socket`);
+    else if (holderOf && holderOf !== roster.file) at(`agent "${a.name}" is the holder session of ${holderOf} on socket "${a.socket}"; choose another name`);
     if (config.hosts.length > 1 && a.host === null) {
       at(`agent "${a.name}" names no host; fleet.yaml declares several hosts, so every agent names one of: ${config.hosts.join(', ')}`);
     } else if (config.hosts.length > 0 && a.host !== null && !config.hosts.includes(a.host)) {

@@ -120,7 +120,8 @@ export function parseRoster(file: string, text: string, ctx: ParseContext): { ro
 
   if (problems.length > 0) return { roster: null, problems };
   agents.sort((x, y) => (x.name < y.name ? -1 : x.name > y.name ? 1 : 0));
-  return { roster: { file, socket, holder: sessionName(holder), transport: 'tmux', agents }, problems };
+  const holderAt = raw.tmux?.holder_session !== undefined ? positionOf(yaml, ['tmux', 'holder_session'], 'key') : null;
+  return { roster: { file, socket, holder: sessionName(holder), holderAt, transport: 'tmux', agents }, problems };
 }
 
 function stringEnv(env: Record<string, string | number | boolean>): Record<string, string> {

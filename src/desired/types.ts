@@ -35,6 +35,8 @@ export interface Roster {
   file: string;
   socket: string;
   holder: string;
+  /** Where tmux.holder_session is written; null when the default holder applies. */
+  holderAt: { line: number; col: number } | null;
   transport: 'tmux';
   agents: AgentSpec[];
 }

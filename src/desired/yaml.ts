@@ -37,10 +37,14 @@ export function parseYaml(
     return {
       yaml: null,
       problems: doc.errors.map((e) => {
-        // An unclosed quote is noticed at the end of the file: point at the quote that opened it.
-        const opened = e.code === 'MISSING_CHAR' ? quoteRunningTo(text, e.pos[0]) : undefined;
-        const pos = lines.linePos(opened ?? e.pos[0]);
-        const hint = opened === undefined ? '' : ' (the quoted string that starts here is never closed)';
+        // An unclosed quote or bracket is noticed far from where it opened: point at the opening.
+        const quote = e.code === 'MISSING_CHAR' ? quoteRunningTo(text, e.pos[0]) : undefined;
+        const bracket = quote === undefined ? unclosedFlowBefore(text, e.pos[0]) : undefined;
+        const pos = lines.linePos(quote ?? bracket ?? e.pos[0]);
+        const hint =
+          quote !== undefined ? ' (the quoted string that starts here is never closed)'
+          : bracket !== undefined ? ' (the [ or { that opens here is never closed)'
+          : '';
         return { file, line: pos.line, col: pos.col, message: `invalid YAML: ${firstLine(e.message)}${hint}` };
       }),
     };
@@ -73,6 +77,22 @@ function quoteRunningTo(text: string, end: number): number | undefined {
   return found;
 }
 
+/** Offset of the last flow collection ([...] or {...}) opened before `pos` and never closed. */
+function unclosedFlowBefore(text: string, pos: number): number | undefined {
+  let found: number | undefined;
+  const visit = (t: unknown): void => {
+    if (t === null || typeof t !== 'object') return;
+    const tok = t as { type?: unknown; start?: { offset?: unknown }; end?: { source?: unknown }[] };
+    if (tok.type === 'flow-collection' && typeof tok.start?.offset === 'number' && tok.start.offset < pos) {
+      const closed = (tok.end ?? []).some((x) => x.source === ']' || x.source === '}');
+      if (!closed && (found === undefined || tok.start.offset > found)) found = tok.start.offset;
+    }
+    for (const v of Object.values(t)) visit(v);
+  };
+  for (const token of new Parser().parse(text)) visit(token);
+  return found;
+}
+
 function firstLine(s: string): string {
   return s.split('\n')[0]!.trim();
 }
@@ -88,12 +108,14 @@ function normaliseKeys(
   if (value === null || typeof value !== 'object') return value;
   const data = isDataMap(path);
   const out: Record<string, unknown> = {};
+  const written = new Map<string, string>();
   for (const [k, v] of Object.entries(value as Record<string, unknown>)) {
     const key = data ? k : toSnake(k);
     if (Object.prototype.hasOwnProperty.call(out, key)) {
-      report([...path, k], `"${k}" repeats "${key}" (snake_case and camelCase spellings of one key); keep one`);
+      report([...path, k], `"${k}" repeats "${written.get(key) ?? key}" (snake_case and camelCase spellings of one key); keep one`);
       continue;
     }
+    written.set(key, k);
     out[key] = normaliseKeys(v, [...path, key], isDataMap, report);
   }
   return out;
@@ -107,7 +129,7 @@ export function positionOf(yaml: YamlFile, path: Path, at: 'key' | 'value' = 'va
     const seg = path[i]!;
     const last = i === path.length - 1;
     if (isMap(node)) {
-      const pair = node.items.find((p) => isPair(p) && isScalar(p.key) && keyMatches(String(p.key.value), seg));
+      const pair = findPair(node.items, seg);
       if (!pair) break;
       if (last && at === 'key') {
         best = offsetOf(pair.key) ?? best;
@@ -131,7 +153,7 @@ export function keyAsWritten(yaml: YamlFile, path: Path): string {
   for (let i = 0; i < path.length; i++) {
     const seg = path[i]!;
     if (isMap(node)) {
-      const pair = node.items.find((p) => isPair(p) && isScalar(p.key) && keyMatches(String(p.key.value), seg));
+      const pair = findPair(node.items, seg);
       if (!pair) break;
       if (i === path.length - 1) return String((pair.key as { value: unknown }).value);
       node = pair.value;
@@ -141,8 +163,10 @@ export function keyAsWritten(yaml: YamlFile, path: Path): string {
   return String(path[path.length - 1] ?? '');
 }
 
-function keyMatches(written: string, seg: string | number): boolean {
-  return written === String(seg) || toSnake(written) === String(seg);
+/** The pair for a path segment: the key written exactly so, else its camelCase spelling. */
+function findPair<T>(items: readonly T[], seg: string | number): T | undefined {
+  const keyOf = (p: T) => (isPair(p) && isScalar(p.key) ? String(p.key.value) : undefined);
+  return items.find((p) => keyOf(p) === String(seg)) ?? items.find((p) => { const k = keyOf(p); return k !== undefined && toSnake(k) === String(seg); });
 }
 
 function offsetOf(node: unknown): number | undefined {

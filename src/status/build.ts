@@ -120,7 +120,8 @@ export function buildStatus(input: StatusInput): StatusDoc {
     desired.problems.length === 0 &&
     plan.unobserved.length === 0 &&
     results.every((r) => r.ok) &&
-    plan.deferred.every((d) => d.kind !== 'delete_session');
+    // A prune held back by reconcile.prune: false is the operator's choice, not a fault.
+    plan.deferred.every((d) => d.kind !== 'delete_session' || d.reason === 'prune_disabled');
 
   return {
     formatVersion: 1,

@@ -1,0 +1,533 @@
+#!/usr/bin/env node
+// gitfleet benchmark (DESIGN §11): `gitfleet apply` on fleets of N stub
+// agents, cold (every session created) and no-op (already converged).
+//
+//   npm run bench                    sizes 10, 50, 200
+//   node bench/bench.mjs 10 50       other sizes
+//   node bench/bench.mjs --json      the figures as JSON on stdout
+//
+// Per fleet size: a temp dir with a bare repo and a work clone (system git),
+// a roster of N `sleep infinity` agents on a private socket
+// gitfleet-bench-<random>, pushed to the bare repo; then the built CLI
+// (dist/cli.js) as a child process: one cold apply, one no-op apply (must not
+// commit: the bare repo's main must not move), five more no-op applies
+// (median reported). Each run is measured from outside gitfleet:
+//   - wall time: spawn of the node process to its exit;
+//   - processes: PATH wrappers (see below) log every tmux/git/sh/... started;
+//     only those whose parent is the gitfleet process count;
+//   - peak RSS: bench/rusage.mjs, preloaded with `node --import`, writes
+//     process.resourceUsage().maxRSS on exit.
+// Everything it creates (tmux servers on its own sockets, temp dirs) is
+// removed at the end of each size, on error, and on SIGINT/SIGTERM/SIGHUP.
+// It never runs tmux without `-L <a socket it created>`.
+import { spawn, spawnSync } from 'node:child_process';
+import { randomBytes } from 'node:crypto';
+import fs from 'node:fs';
+import os from 'node:os';
+import path from 'node:path';
+import { performance } from 'node:perf_hooks';
+import { fileURLToPath, pathToFileURL } from 'node:url';
+
+const HERE = path.dirname(fileURLToPath(import.meta.url));
+const ROOT = path.resolve(HERE, '..');
+const CLI = path.join(ROOT, 'dist', 'cli.js');
+const RUSAGE = pathToFileURL(path.join(HERE, 'rusage.mjs')).href;
+
+const DEFAULT_SIZES = [10, 50, 200];
+const NOOP_REPEATS = 5;
+const HOST = 'bench';
+const RUN_TIMEOUT_MS = 120_000;
+// DESIGN §11: a no-op reconcile of a converged fleet of 200 agents spawns at
+// most a handful (5) of processes and stays well under a second. "Well under"
+// is taken as at most half of it; 500-999 ms is reported as MARGINAL.
+const TARGET = { forSize: 200, maxProcesses: 5, budgetMs: 1000, wellUnderMs: 500 };
+// Programs gitfleet might start by name. A wrapper is installed for each one
+// that exists on the original PATH.
+const WRAPPED = ['tmux', 'git', 'systemctl', 'sh', 'hostname', 'id', 'ps', 'whoami', 'loginctl'];
+
+const ORIG_PATH = process.env.PATH ?? '/usr/local/bin:/usr/bin:/bin';
+// Environment for the bench's own git and tmux calls, and the base of the
+// CLI's: no user/system git config (hooks, signing...), no enclosing tmux.
+const BASE_ENV = { ...process.env, GIT_CONFIG_NOSYSTEM: '1', GIT_CONFIG_GLOBAL: '/dev/null', GIT_TERMINAL_PROMPT: '0' };
+for (const k of Object.keys(BASE_ENV)) if (k === 'TMUX' || k === 'TMUX_PANE' || k.startsWith('GITFLEET_')) delete BASE_ENV[k];
+
+// ---------------------------------------------------------------- cleanup
+// Everything created, registered before it exists, removed by cleanupAll().
+const live = {
+  /** The running gitfleet child, if any. */
+  child: null,
+  /** socket name -> { tmuxTmp, serverPid } */
+  sockets: new Map(),
+  dirs: new Set(),
+};
+
+function sleepSync(ms) {
+  Atomics.wait(new Int32Array(new SharedArrayBuffer(4)), 0, 0, ms);
+}
+
+function alive(pid) {
+  try {
+    process.kill(pid, 0);
+    return true;
+  } catch (e) {
+    return e.code === 'EPERM';
+  }
+}
+
+/** Is `pid` still the tmux server we recorded (guards against pid reuse)? */
+function isTmuxServer(pid) {
+  try {
+    return fs.readFileSync(`/proc/${pid}/comm`, 'utf8').startsWith('tmux');
+  } catch {
+    return false;
+  }
+}
+
+function killSocket(name) {
+  const info = live.sockets.get(name);
+  if (!info) return;
+  const env = { ...BASE_ENV, TMUX_TMPDIR: info.tmuxTmp };
+  // Twice: a tmux client of a killed gitfleet still in flight could start a
+  // fresh server just after the first kill-server.
+  for (let i = 0; i < 2; i++) {
+    spawnSync(TOOLS.tmux, ['-L', name, 'kill-server'], { env, stdio: 'ignore', timeout: 10_000 });
+    if (i === 0) sleepSync(100);
+  }
+  if (info.serverPid) {
+    for (let waited = 0; waited < 2_000 && alive(info.serverPid); waited += 50) sleepSync(50);
+    if (alive(info.serverPid) && isTmuxServer(info.serverPid)) {
+      try {
+        process.kill(info.serverPid, 'SIGKILL');
+      } catch {
+        /* gone */
+      }
+    }
+  }
+  live.sockets.delete(name);
+}
+
+function removeDir(dir) {
+  fs.rmSync(dir, { recursive: true, force: true, maxRetries: 3 });
+  live.dirs.delete(dir);
+}
+
+function cleanupAll() {
+  const child = live.child;
+  if (child && child.exitCode === null && child.signalCode === null) {
+    try {
+      child.kill('SIGKILL');
+    } catch {
+      /* gone */
+    }
+    sleepSync(100);
+  }
+  live.child = null;
+  for (const name of [...live.sockets.keys()]) killSocket(name);
+  for (const dir of [...live.dirs]) removeDir(dir);
+}
+
+for (const sig of ['SIGINT', 'SIGTERM', 'SIGHUP']) {
+  process.on(sig, () => {
+    process.stderr.write(`\nbench: ${sig}: cleaning up\n`);
+    cleanupAll();
+    process.exit(128 + (os.constants.signals[sig] ?? 0));
+  });
+}
+process.on('exit', cleanupAll);
+
+// ---------------------------------------------------------------- helpers
+function which(name) {
+  for (const dir of ORIG_PATH.split(':')) {
+    if (!dir) continue;
+    const p = path.join(dir, name);
+    try {
+      fs.accessSync(p, fs.constants.X_OK);
+      if (fs.statSync(p).isFile()) return p;
+    } catch {
+      /* not here */
+    }
+  }
+  return null;
+}
+
+const TOOLS = { tmux: which('tmux'), git: which('git') };
+
+function sh(file, args, opts = {}) {
+  const r = spawnSync(file, args, { env: BASE_ENV, encoding: 'utf8', timeout: 60_000, ...opts });
+  if (r.error) throw r.error;
+  if (r.status !== 0) throw new Error(`${path.basename(file)} ${args.join(' ')}: exit ${r.status}: ${(r.stderr || r.stdout).trim()}`);
+  return r.stdout.trim();
+}
+
+const git = (args, opts) => sh(TOOLS.git, args, opts);
+const shq = (s) => `'${s.replace(/'/g, `'\\''`)}'`;
+const median = (xs) => {
+  const s = [...xs].sort((a, b) => a - b);
+  const m = s.length >> 1;
+  return s.length % 2 ? s[m] : (s[m - 1] + s[m]) / 2;
+};
+const mib = (kib) => (kib == null ? null : Math.round((kib / 1024) * 10) / 10);
+const progress = (s) => process.stderr.write(`bench: ${s}\n`);
+
+// Counting processes. Each wrapper appends "<$PPID>\t<name>\t<args>" to
+// $GITFLEET_BENCH_LOG (one log file per CLI run) and execs the real binary.
+// Not every start of a wrapped name is gitfleet's: the pane command is
+// `sh -c 'exec "$@"' ...`, which the tmux *server* starts with the session's
+// PATH (gitfleet's PATH, wrappers first) and the server's environment
+// (inherited from the first tmux client, i.e. gitfleet's, so it holds
+// GITFLEET_BENCH_LOG too). Hiding the variable from panes is not reliable,
+// so the wrapper records its parent pid instead and only lines whose parent
+// is the gitfleet node process count. The CLI is started directly (no shell
+// in between) so the child's pid is the gitfleet process; gitfleet's
+// children are exec'd by node directly, so their $PPID is that pid, while
+// pane shells have the tmux server (a daemon, never gitfleet itself) as
+// parent. Grandchildren (e.g. the server a tmux client forks) are not
+// gitfleet's spawns and are not counted.
+function wrapperScript(name, real) {
+  return [
+    '#!/bin/sh',
+    `# gitfleet bench: log this start of ${name} and its parent, then become the real one.`,
+    'if [ -n "$GITFLEET_BENCH_LOG" ]; then',
+    `  printf '%s\\t%s\\t%s\\n' "$PPID" ${shq(name)} "$*" >>"$GITFLEET_BENCH_LOG"`,
+    'fi',
+    `exec ${shq(real)} "$@"`,
+    '',
+  ].join('\n');
+}
+
+function writeWrappers(bin) {
+  fs.mkdirSync(bin, { recursive: true });
+  const missing = [];
+  for (const name of WRAPPED) {
+    const real = which(name);
+    // No wrapper for a program that is not installed: gitfleet must see the
+    // same "not found" it would see without the bench.
+    if (!real) missing.push(name);
+    else fs.writeFileSync(path.join(bin, name), wrapperScript(name, real), { mode: 0o755 });
+  }
+  return missing;
+}
+
+const LOG_LINE = new RegExp(`^(\\d+)\\t(${WRAPPED.join('|')})\\t(.*)$`);
+
+function readSpawnLog(file, pid) {
+  const own = [];
+  let others = 0;
+  for (const line of fs.readFileSync(file, 'utf8').split('\n')) {
+    const m = LOG_LINE.exec(line);
+    if (!m) continue; // blank, or the tail of an argument holding a newline
+    if (Number(m[1]) === pid) own.push({ name: m[2], args: m[3] });
+    else others++;
+  }
+  return { own, others };
+}
+
+function rosterYaml(size, socket, cwd) {
+  const width = Math.max(3, String(size - 1).length);
+  const lines = [
+    'version: 1',
+    'tmux:',
+    `  socket_name: ${socket}`,
+    'defaults:',
+    `  working_directory: ${JSON.stringify(cwd)}`,
+    'runtimes:',
+    '  stub:',
+    '    command: [sleep, infinity]',
+    'agents:',
+  ];
+  for (let i = 0; i < size; i++) lines.push(`  - name: a${String(i).padStart(width, '0')}`, '    runtime: stub');
+  return lines.join('\n') + '\n';
+}
+
+// ---------------------------------------------------------------- one fleet
+function setupFleet(size) {
+  const dir = fs.mkdtempSync(path.join(os.tmpdir(), 'gitfleet-bench-'));
+  live.dirs.add(dir);
+  const socket = `gitfleet-bench-${randomBytes(6).toString('hex')}`;
+  // The socket lives under our temp dir (TMUX_TMPDIR), not /tmp/tmux-UID:
+  // no socket file is left behind (kill-server does not unlink it), and a
+  // late tmux client cannot start a server once the dir is gone.
+  const tmuxTmp = path.join(dir, 'tmux');
+  fs.mkdirSync(tmuxTmp, { mode: 0o700 });
+  live.sockets.set(socket, { tmuxTmp, serverPid: null });
+
+  const bare = path.join(dir, 'fleet.git');
+  const work = path.join(dir, 'work');
+  git(['init', '-q', '--bare', '-b', 'main', bare]);
+  git(['clone', '-q', bare, work]);
+  fs.mkdirSync(path.join(work, 'rosters'));
+  fs.writeFileSync(path.join(work, 'rosters', 'bench.yaml'), rosterYaml(size, socket, path.join(dir, 'panes')));
+  git(['-C', work, 'add', '-A']);
+  git(['-C', work, '-c', 'user.name=gitfleet bench', '-c', 'user.email=bench@localhost', 'commit', '-q', '-m', `bench: ${size} agents`]);
+  git(['-C', work, 'push', '-q', 'origin', 'HEAD:refs/heads/main']);
+
+  const bin = path.join(dir, 'bin');
+  const missing = writeWrappers(bin);
+  fs.mkdirSync(path.join(dir, 'logs'));
+  return { size, dir, socket, tmuxTmp, bare, work, bin, missing, state: path.join(dir, 'state'), logs: path.join(dir, 'logs') };
+}
+
+function cleanupFleet(fleet) {
+  killSocket(fleet.socket);
+  removeDir(fleet.dir);
+}
+
+const headOf = (fleet) => git(['--git-dir', fleet.bare, 'rev-parse', '--verify', '-q', 'refs/heads/main']);
+
+/** The sessions on the fleet's socket, and its server's pid (read by the bench, not counted). */
+function sessionsOf(fleet) {
+  const r = spawnSync(TOOLS.tmux, ['-L', fleet.socket, 'list-sessions', '-F', '#{pid} #{session_name}'], {
+    env: { ...BASE_ENV, TMUX_TMPDIR: fleet.tmuxTmp },
+    encoding: 'utf8',
+    timeout: 10_000,
+  });
+  if (r.status !== 0) return { serverPid: null, names: [] };
+  const rows = r.stdout.split('\n').filter(Boolean).map((l) => l.split(' '));
+  return { serverPid: rows[0] ? Number(rows[0][0]) : null, names: rows.map((x) => x[1]) };
+}
+
+/** Run the CLI once under measurement. */
+async function runCli(label, cliArgs, { env, logs }) {
+  const log = path.join(logs, `${label}.spawns.log`);
+  const rusage = path.join(logs, `${label}.rusage.json`);
+  fs.writeFileSync(log, '');
+  const childEnv = { ...env, GITFLEET_BENCH_LOG: log, GITFLEET_BENCH_RUSAGE: rusage };
+  const t0 = performance.now();
+  const child = spawn(process.execPath, ['--import', RUSAGE, CLI, ...cliArgs], { env: childEnv, stdio: ['ignore', 'pipe', 'pipe'] });
+  live.child = child;
+  let stdout = '';
+  let stderr = '';
+  child.stdout.on('data', (d) => (stdout += d));
+  child.stderr.on('data', (d) => (stderr += d));
+  const timer = setTimeout(() => child.kill('SIGKILL'), RUN_TIMEOUT_MS);
+  const exit = await new Promise((resolve, reject) => {
+    child.once('error', reject);
+    child.once('exit', (code, signal) => resolve({ code, signal }));
+  });
+  const ms = performance.now() - t0;
+  clearTimeout(timer);
+  if (child.stdout.readable || child.stderr.readable) await new Promise((r) => child.once('close', r));
+  live.child = null;
+  if (exit.signal) throw new Error(`${label}: gitfleet killed by ${exit.signal}${ms >= RUN_TIMEOUT_MS ? ' (timeout)' : ''}\n${stderr}`);
+
+  const spawns = readSpawnLog(log, child.pid);
+  let ru = null;
+  try {
+    ru = JSON.parse(fs.readFileSync(rusage, 'utf8'));
+  } catch {
+    /* no exit hook ran */
+  }
+  return {
+    label,
+    ms: Math.round(ms * 10) / 10,
+    exitCode: exit.code,
+    processes: spawns.own.length,
+    commands: spawns.own,
+    otherWrappedStarts: spawns.others,
+    spawnCalls: ru?.spawnCalls ?? null,
+    spawnedSeenInProcess: ru?.spawned ?? null,
+    maxRSSKiB: ru?.maxRSS ?? null,
+    stdout,
+    stderr,
+  };
+}
+
+function byName(commands) {
+  const out = {};
+  for (const c of commands) out[c.name] = (out[c.name] ?? 0) + 1;
+  return out;
+}
+
+const brief = (c) => `${c.name} ${c.args}`.replace(/[\x00-\x1f]/g, '·').slice(0, 120);
+
+async function benchSize(size, warnings) {
+  const warn = (s) => {
+    warnings.push(`size ${size}: ${s}`);
+    progress(`WARNING: size ${size}: ${s}`);
+  };
+  const fleet = setupFleet(size);
+  try {
+    if (fleet.missing.length) progress(`size ${size}: not installed, not wrapped: ${fleet.missing.join(', ')}`);
+    const env = { ...BASE_ENV, PATH: `${fleet.bin}:${ORIG_PATH}`, TMUX_TMPDIR: fleet.tmuxTmp };
+    const args = ['apply', '--repo', fleet.bare, '--state-dir', fleet.state, '--host', HOST];
+    const run = async (label) => {
+      const r = await runCli(label, args, { env, logs: fleet.logs });
+      if (r.exitCode === 1 || r.exitCode === 64 || r.exitCode === null) {
+        throw new Error(`size ${size} ${label}: gitfleet apply exited ${r.exitCode}:\n${r.stderr || r.stdout}`);
+      }
+      if (r.exitCode !== 0) warn(`${label} apply exited ${r.exitCode} (3 = not converged)`);
+      if (r.spawnCalls !== null && r.spawnCalls !== r.processes) {
+        warn(`${label}: wrappers saw ${r.processes} processes, node saw ${r.spawnCalls} spawn calls: ${JSON.stringify(r.spawnedSeenInProcess)}`);
+      }
+      return r;
+    };
+
+    const base = headOf(fleet);
+    const cold = await run('cold');
+    const coldHead = headOf(fleet);
+    if (coldHead === base) warn('cold apply made no status commit');
+    const sessions = sessionsOf(fleet);
+    live.sockets.get(fleet.socket).serverPid = sessions.serverPid;
+    const agents = sessions.names.filter((n) => /^a\d+$/.test(n)).length;
+    if (agents !== size) warn(`after the cold apply ${agents} agent sessions run, expected ${size}`);
+    progress(`size ${size}: cold apply ${cold.ms.toFixed(0)} ms, ${cold.processes} processes, ${sessions.names.length} sessions`);
+
+    // The first no-op checks convergence and "no commit"; then the repeats.
+    const noops = [];
+    let head = coldHead;
+    for (let i = 0; i <= NOOP_REPEATS; i++) {
+      const r = await run(i === 0 ? 'noop' : `noop-${i}`);
+      const now = headOf(fleet);
+      r.commit = now !== head;
+      if (r.commit) {
+        warn(`no-op apply ${r.label} moved main ${head.slice(0, 12)} -> ${now.slice(0, 12)}: a converged fleet must add no commit`);
+        head = now;
+      }
+      noops.push(r);
+    }
+    const first = noops[0];
+    const repeats = noops.slice(1);
+    const procs = noops.map((r) => r.processes);
+    if (new Set(procs).size > 1) warn(`no-op process counts vary between runs: ${procs.join(', ')}`);
+    const medianMs = median(repeats.map((r) => r.ms));
+    progress(`size ${size}: no-op apply median ${medianMs.toFixed(0)} ms (${repeats.map((r) => r.ms.toFixed(0)).join(', ')}), ${first.processes} processes`);
+
+    const noopProcesses = Math.max(...procs);
+    const verdict = judge(noopProcesses, medianMs);
+    return {
+      size,
+      socket: fleet.socket,
+      cold: {
+        ms: cold.ms,
+        exitCode: cold.exitCode,
+        processes: cold.processes,
+        processesByName: byName(cold.commands),
+        // pane shells (and the like) started by the tmux server: excluded
+        excludedStarts: cold.otherWrappedStarts,
+        peakRssMiB: mib(cold.maxRSSKiB),
+        sessions: sessions.names.length,
+        commit: coldHead !== base,
+      },
+      noop: {
+        firstMs: first.ms,
+        exitCode: first.exitCode,
+        repeatsMs: repeats.map((r) => r.ms),
+        medianMs,
+        processes: noopProcesses,
+        commands: first.commands.map(brief),
+        peakRssMiB: mib(Math.max(...noops.map((r) => r.maxRSSKiB ?? 0)) || null),
+        commits: noops.filter((r) => r.commit).length,
+      },
+      verdict,
+    };
+  } finally {
+    cleanupFleet(fleet);
+  }
+}
+
+function judge(processes, ms) {
+  const procOk = processes <= TARGET.maxProcesses;
+  const status = !procOk || ms >= TARGET.budgetMs ? 'FAIL' : ms >= TARGET.wellUnderMs ? 'MARGINAL' : 'PASS';
+  return { status, processesOk: procOk, msOk: ms < TARGET.wellUnderMs };
+}
+
+/** Fixed cost: node start plus loading gitfleet's modules (`gitfleet --version`). */
+async function baseline() {
+  const dir = fs.mkdtempSync(path.join(os.tmpdir(), 'gitfleet-bench-'));
+  live.dirs.add(dir);
+  try {
+    const runs = [];
+    for (let i = 0; i < 3; i++) runs.push(await runCli(`version-${i}`, ['--version'], { env: BASE_ENV, logs: dir }));
+    return { command: 'gitfleet --version', medianMs: median(runs.map((r) => r.ms)), peakRssMiB: mib(median(runs.map((r) => r.maxRSSKiB ?? 0))) };
+  } finally {
+    removeDir(dir);
+  }
+}
+
+// ---------------------------------------------------------------- report
+function table(results) {
+  const head = ['size', 'cold apply ms', 'no-op apply ms (median of 5)', 'processes (no-op)', 'processes (cold)', 'peak RSS MiB (cold / no-op)'];
+  const rows = results.map((r) => [
+    String(r.size),
+    r.cold.ms.toFixed(0),
+    r.noop.medianMs.toFixed(0),
+    String(r.noop.processes),
+    String(r.cold.processes),
+    `${r.cold.peakRssMiB?.toFixed(1) ?? '?'} / ${r.noop.peakRssMiB?.toFixed(1) ?? '?'}`,
+  ]);
+  const w = head.map((h, i) => Math.max(h.length, ...rows.map((r) => r[i].length)));
+  const line = (cells) => '| ' + cells.map((c, i) => (i === 0 ? c.padEnd(w[i]) : c.padStart(w[i]))).join(' | ') + ' |';
+  return [line(head), '|' + w.map((n, i) => (i === 0 ? '-'.repeat(n + 2) : '-'.repeat(n + 1) + ':')).join('|') + '|', ...rows.map(line)].join('\n');
+}
+
+function verdictLine(r) {
+  const v = r.verdict;
+  return (
+    `${v.status.padEnd(8)} size ${r.size}: no-op apply spawns ${r.noop.processes} process${r.noop.processes === 1 ? '' : 'es'} ` +
+    `(target <= ${TARGET.maxProcesses}: ${v.processesOk ? 'ok' : 'over'}), median ${r.noop.medianMs.toFixed(0)} ms ` +
+    `(target well under ${TARGET.budgetMs} ms, i.e. < ${TARGET.wellUnderMs}: ${v.msOk ? 'ok' : r.noop.medianMs < TARGET.budgetMs ? 'marginal' : 'over'})` +
+    `${r.noop.commits ? `; ${r.noop.commits} no-op run(s) committed` : ''}`
+  );
+}
+
+function usage() {
+  return 'usage: node bench/bench.mjs [--json] [SIZE...]   (default sizes: ' + DEFAULT_SIZES.join(' ') + ')';
+}
+
+async function main() {
+  let json = false;
+  const sizes = [];
+  for (const a of process.argv.slice(2)) {
+    if (a === '--json') json = true;
+    else if (a === '-h' || a === '--help') {
+      process.stdout.write(usage() + '\n');
+      return 0;
+    } else if (/^[1-9]\d*$/.test(a)) sizes.push(Number(a));
+    else {
+      process.stderr.write(`bench: bad argument ${JSON.stringify(a)}\n${usage()}\n`);
+      return 64;
+    }
+  }
+  if (sizes.length === 0) sizes.push(...DEFAULT_SIZES);
+  if (!TOOLS.tmux || !TOOLS.git) throw new Error(`need tmux and git on PATH (tmux: ${TOOLS.tmux}, git: ${TOOLS.git})`);
+  if (!fs.existsSync(CLI)) throw new Error(`${CLI} missing: run npm run build (npm run bench does)`);
+
+  const machine = {
+    node: process.version,
+    cpus: os.cpus().length,
+    tmux: sh(TOOLS.tmux, ['-V']),
+    git: sh(TOOLS.git, ['--version']),
+  };
+  const warnings = [];
+  const base = await baseline();
+  const results = [];
+  for (const size of sizes) results.push(await benchSize(size, warnings));
+  const failed = results.some((r) => r.verdict.status === 'FAIL');
+
+  if (json) {
+    process.stdout.write(JSON.stringify({ machine, target: TARGET, baseline: base, results, warnings }, null, 2) + '\n');
+  } else {
+    const out = [];
+    out.push(`gitfleet apply, fleets of N \`sleep infinity\` agents on a private tmux socket (${machine.cpus} CPUs, node ${machine.node}, ${machine.tmux}, ${machine.git})`);
+    out.push(`fixed cost: ${base.command} takes ${base.medianMs.toFixed(0)} ms, ${base.peakRssMiB} MiB (node start + module load)`);
+    out.push('');
+    out.push(table(results));
+    out.push('');
+    for (const r of results) out.push(verdictLine(r));
+    for (const r of results) out.push(`  size ${r.size} no-op spawned: ${r.noop.commands.length ? r.noop.commands.join(' | ') : '(nothing)'}`);
+    for (const w of warnings) out.push(`WARNING: ${w}`);
+    process.stdout.write(out.join('\n') + '\n');
+  }
+  return failed ? 1 : 0;
+}
+
+let code;
+try {
+  code = await main();
+} catch (e) {
+  process.stderr.write(`bench: ${e instanceof Error ? (e.stack ?? e.message) : String(e)}\n`);
+  code = 1;
+} finally {
+  cleanupAll();
+}
+process.exitCode = code;

@@ -1,0 +1,102 @@
+// The CLI's contract: exit codes, usage errors, --help, --json, options
+// before or after the command. Runs the built bin once, the rest in-process.
+import { spawnSync } from 'node:child_process';
+import path from 'node:path';
+import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
+import { main } from '../../src/cli/main.js';
+import { isolateTmux, roster, sh, TestFleet } from '../helpers/fleet.js';
+
+let tmuxDir: string;
+beforeAll(() => {
+  tmuxDir = isolateTmux();
+});
+afterAll(() => sh('rm', ['-rf', tmuxDir]));
+let fleet: TestFleet;
+afterEach(() => fleet?.cleanup());
+
+async function cli(...argv: string[]) {
+  let stdout = '';
+  let stderr = '';
+  const code = await main(argv, { stdout: (s) => (stdout += s), stderr: (s) => (stderr += s), env: process.env });
+  return { code, stdout, stderr };
+}
+
+describe('gitfleet CLI', () => {
+  it('the built bin runs after npm ci (prepare builds dist/)', () => {
+    const bin = path.resolve('dist/cli.js');
+    const r = spawnSync(process.execPath, [bin, '--version'], { encoding: 'utf8' });
+    expect(r.status).toBe(0);
+    expect(r.stdout).toMatch(/^gitfleet \d+\.\d+\.\d+\n$/);
+  });
+
+  it('prints help for every command and exits 0', async () => {
+    for (const cmd of ['validate', 'plan', 'apply', 'status']) {
+      const r = await cli(cmd, '--help');
+      expect(r.code).toBe(0);
+      expect(r.stdout).toContain(`Usage: gitfleet ${cmd}`);
+      expect(r.stdout).toContain('--repo');
+    }
+    expect((await cli('--help')).stdout).toContain('Commands:');
+  });
+
+  it('usage errors exit 64 and say what is allowed', async () => {
+    expect(await cli()).toMatchObject({ code: 64 });
+    const unknown = await cli('destroy');
+    expect(unknown.code).toBe(64);
+    expect(unknown.stderr).toContain('unknown command "destroy"; commands: validate, plan, apply, status');
+    const flag = await cli('plan', '--force');
+    expect(flag.code).toBe(64);
+    expect(flag.stderr).toMatch(/Unknown option '--force'/);
+    expect((await cli('plan', 'extra')).code).toBe(64);
+    expect((await cli('apply', '--repo', 'https://forge.example/fleet.git')).stderr).toContain('remote repositories are not supported yet');
+    expect((await cli('apply', '--repo', 'https://user:token@forge.example/fleet.git')).stderr).not.toContain('token');
+    expect((await cli('apply', '--repo', 'git@forge.example:fleet.git')).code).toBe(64);
+  });
+
+  it('a missing repository or branch is an error (exit 1) that says what exists', async () => {
+    const r = await cli('plan', '--repo', '/nonexistent/fleet.git');
+    expect(r).toMatchObject({ code: 1 });
+    expect(r.stderr).toContain('no such directory');
+    fleet = new TestFleet();
+    fleet.commit({ 'rosters/a.yaml': roster(fleet.socket, '  - name: a\n    runtime: stub\n') });
+    const b = await fleet.gitfleet('plan', '--branch', 'prod');
+    expect(b.code).toBe(1);
+    expect(b.stderr).toContain('branch "prod" not found');
+    expect(b.stderr).toContain('branches: main');
+  });
+
+  it('exit codes: validate 0/1, plan 0/2, apply 0; options before or after the command', async () => {
+    fleet = new TestFleet();
+    fleet.commit({ 'rosters/a.yaml': roster(fleet.socket, '  - name: a\n    runtime: stub\n') });
+    expect((await cli('--repo', fleet.bare, 'validate')).code).toBe(0);
+    const plan = await cli('--repo', fleet.bare, '--host', 'testhost', 'plan', '--json', '--state-dir', fleet.stateDir);
+    expect(plan.code).toBe(2);
+    const p = JSON.parse(plan.stdout);
+    expect(p).toMatchObject({ formatVersion: 1, host: 'testhost', summary: { create_session: 2, deferred: 0 } });
+    expect(p.actions.map((a: { kind: string; target: string }) => `${a.kind} ${a.target}`)).toEqual([
+      `create_session ${fleet.socket}/_holder`,
+      `create_session ${fleet.socket}/a`,
+    ]);
+    const apply = await fleet.gitfleet('apply', '--json');
+    expect(apply.code).toBe(0);
+    const out = JSON.parse(apply.stdout);
+    expect(out.results.map((r: { kind: string; ok: boolean }) => [r.kind, r.ok])).toEqual([['create_session', true], ['create_session', true]]);
+    expect(out.commit).toMatch(/^[0-9a-f]{40}$/);
+    expect(out.plan.actions).toEqual(p.actions); // plan --json printed exactly what apply did
+    expect((await fleet.gitfleet('plan')).code).toBe(0);
+    expect((await fleet.gitfleet('status')).code).toBe(0);
+
+    fleet.commit({ 'rosters/a.yaml': 'version: 1\nagents:\n  - name: a\n    runtime: [x\n' });
+    const bad = await fleet.gitfleet('validate', '--json');
+    expect(bad.code).toBe(1);
+    expect(JSON.parse(bad.stdout)).toMatchObject({ valid: false, problems: [{ file: 'rosters/a.yaml', line: 4 }] });
+  });
+
+  it('status without a status commit explains how to get one', async () => {
+    fleet = new TestFleet();
+    fleet.commit({ 'rosters/a.yaml': roster(fleet.socket, '  - name: a\n    runtime: stub\n') });
+    const r = await fleet.gitfleet('status');
+    expect(r.code).toBe(1);
+    expect(r.stderr).toContain('no status for host testhost on branch main yet; run gitfleet apply');
+  });
+});

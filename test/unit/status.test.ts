@@ -1,0 +1,338 @@
+// Status: built from desired, plan, observations and results, with the clock
+// and the previous status as inputs. Times move only on a transition, so a
+// converged fleet's status is byte-identical from run to run.
+import { describe, expect, it } from 'vitest';
+import type { ActionResult } from '../../src/apply/types.js';
+import type { DesiredState } from '../../src/desired/types.js';
+import type { SocketObservation } from '../../src/observe/tmux.js';
+import { plan } from '../../src/plan/plan.js';
+import type { Action } from '../../src/plan/types.js';
+import { buildStatus, STABLE_AFTER_MS } from '../../src/status/build.js';
+import type { AgentRecord, Condition, StatusDoc } from '../../src/status/types.js';
+import {
+  at,
+  dead,
+  desired,
+  desiredFrom,
+  failedSocket,
+  FLEET,
+  holder,
+  HOST,
+  NOW,
+  observed,
+  pane,
+  policy,
+  rosterYaml,
+  running,
+  SOCKET,
+  socket,
+  spec,
+  TENANT,
+} from './builders.js';
+
+// ---- helpers ------------------------------------------------------------------
+
+interface Run {
+  desired: DesiredState;
+  /** What the planner saw. */
+  before: Map<string, SocketObservation>;
+  /** What was seen after apply (default: the same as before). */
+  after?: Map<string, SocketObservation>;
+  previous?: StatusDoc | null;
+  now?: Date;
+  /** Results for the planned actions (default: none applied). */
+  apply?: (actions: Action[]) => ActionResult[];
+}
+
+/** One reconcile's status, the way reconcile() builds it: plan on `before`, status on `after`. */
+function run(r: Run): StatusDoc {
+  const pol = policy({ now: r.now ?? NOW });
+  const p = plan(r.desired, r.before, r.previous ?? null, pol);
+  const results = r.apply?.(p.actions) ?? [];
+  return buildStatus({ desired: r.desired, plan: p, observed: r.after ?? r.before, results, previous: r.previous ?? null, policy: pol });
+}
+
+const succeeded = (action: Action, when = NOW): ActionResult => ({ action, ok: true, error: null, startedAt: when.toISOString(), finishedAt: when.toISOString(), command: [] });
+const failed = (action: Action, error: string): ActionResult => ({ action, ok: false, error, startedAt: NOW.toISOString(), finishedAt: NOW.toISOString(), command: [] });
+const applyAll = (when = NOW) => (actions: Action[]) => actions.map((a) => succeeded(a, when));
+
+function agentOf(s: StatusDoc, name: string): AgentRecord {
+  const r = s.agents.find((a) => a.name === name);
+  expect(r, `agent ${name} in status`).toBeDefined();
+  return r!;
+}
+
+function cond(s: StatusDoc, name: string, type: Condition['type']): Condition | undefined {
+  return agentOf(s, name).conditions.find((c) => c.type === type);
+}
+
+/** JSON as committed. */
+const committed = (s: StatusDoc): string => `${JSON.stringify(s, null, 2)}\n`;
+
+// ---- Ready and no churn ----------------------------------------------------------------
+
+describe('status: Ready', () => {
+  const d = desired(['a']);
+  const a = spec(d, 'a');
+  const up = () => observed(socket(SOCKET, [holder(), running(a, { pid: 777 })]));
+
+  it('is True for a running agent, with the record fields people read', () => {
+    const s = run({ desired: d, before: up() });
+    expect(agentOf(s, 'a')).toEqual({
+      name: 'a',
+      host: HOST,
+      tenant_id: TENANT,
+      socket: SOCKET,
+      runtime: 'claude',
+      source: `rosters/agents.yaml:${a.source.line}`,
+      enabled: true,
+      specHash: a.specHash,
+      session: { name: 'a', alive: true, pid: 777, command: 'claude', exitStatus: null, spec: a.specHash },
+      restarts: 0,
+      backoff: null,
+      conditions: [{ type: 'Ready', status: 'True', reason: 'Running', message: 'pid 777 runs claude', lastTransitionTime: NOW.toISOString() }],
+    });
+    expect(s).toMatchObject({ formatVersion: 1, fleet: FLEET, host: HOST, tenant_id: TENANT, desiredRevision: 'rev-1', converged: true });
+    expect(s.summary).toEqual({ agents: 1, ready: 1, notReady: 0, disabled: 0, unmanaged: 0, errors: 0 });
+  });
+
+  it('keeps lastTransitionTime while the status holds: a later build is byte-identical', () => {
+    const first = run({ desired: d, before: up(), now: NOW });
+    const second = run({ desired: d, before: up(), previous: first, now: at(3600) });
+    const third = run({ desired: d, before: up(), previous: second, now: at(86_400) });
+    expect(cond(second, 'a', 'Ready')!.lastTransitionTime).toBe(NOW.toISOString());
+    expect(committed(second)).toBe(committed(first));
+    expect(committed(third)).toBe(committed(first));
+  });
+
+  it('moves lastTransitionTime when the status flips, and again when it flips back', () => {
+    const t0 = run({ desired: d, before: up(), now: NOW });
+    // The runtime died; this run's respawn is not applied (plan only).
+    const t1 = run({ desired: d, before: observed(socket(SOCKET, [holder(), dead(a, 2)])), previous: t0, now: at(60) });
+    expect(cond(t1, 'a', 'Ready')).toEqual({ type: 'Ready', status: 'False', reason: 'PaneDead', message: 'exited with status 2', lastTransitionTime: at(60).toISOString() });
+    expect(agentOf(t1, 'a').session).toMatchObject({ alive: false, pid: null, exitStatus: 2 });
+    expect(t1.converged).toBe(false);
+    const t2 = run({ desired: d, before: up(), previous: t1, now: at(120) });
+    expect(cond(t2, 'a', 'Ready')).toMatchObject({ status: 'True', lastTransitionTime: at(120).toISOString() });
+  });
+
+  it('keeps the time when only the reason changes within one status', () => {
+    const t0 = run({ desired: d, before: observed(socket(SOCKET, [holder()])), now: NOW });
+    expect(cond(t0, 'a', 'Ready')).toMatchObject({ status: 'False', reason: 'SessionMissing' });
+    const t1 = run({ desired: d, before: observed(socket(SOCKET, [holder(), dead(a)])), previous: t0, now: at(60) });
+    expect(cond(t1, 'a', 'Ready')).toMatchObject({ status: 'False', reason: 'PaneDead', lastTransitionTime: NOW.toISOString() });
+  });
+
+  it('Ready is Unknown when the socket could not be observed', () => {
+    const s = run({ desired: d, before: observed(failedSocket(SOCKET, 'tmux: server exited unexpectedly')) });
+    expect(cond(s, 'a', 'Ready')).toMatchObject({ status: 'Unknown', reason: 'ObservationFailed', message: 'tmux: server exited unexpectedly' });
+    expect(s.sockets).toEqual([{ name: SOCKET, observed: false, error: 'tmux: server exited unexpectedly', serverRunning: false, holder: '_holder' }]);
+    expect(s.converged).toBe(false);
+  });
+
+  it('reports a name taken by a session this fleet did not start', () => {
+    const s = run({ desired: d, before: observed(socket(SOCKET, [holder(), pane('a', { currentCommand: 'vim', pid: 9 })])) });
+    expect(cond(s, 'a', 'Ready')).toMatchObject({ status: 'False', reason: 'NameConflict' });
+    expect(cond(s, 'a', 'Ready')!.message).toContain('@gitfleet-fleet is unset');
+    // Nothing of that session is reported as ours.
+    expect(agentOf(s, 'a').session).toEqual({ name: 'a', alive: false, pid: null, command: null, exitStatus: null, spec: null });
+    expect(s.unmanaged).toEqual([{ socket: SOCKET, session: 'a', command: 'vim', fleet: null }]);
+  });
+
+  it('a disabled agent is Ready False/Disabled and does not stop convergence', () => {
+    const d2 = desired(['on', { name: 'off', enabled: false }]);
+    const s = run({ desired: d2, before: observed(socket(SOCKET, [holder(), running(spec(d2, 'on'))])) });
+    expect(cond(s, 'off', 'Ready')).toMatchObject({ status: 'False', reason: 'Disabled' });
+    expect(s.summary).toMatchObject({ agents: 2, ready: 1, notReady: 0, disabled: 1 });
+    expect(s.converged).toBe(true);
+  });
+
+  it('a failed action is Ready False/ApplyFailed with the error', () => {
+    const s = run({ desired: d, before: observed(socket(SOCKET, [holder()])), apply: (xs) => xs.map((x) => failed(x, 'duplicate session: a')) });
+    expect(cond(s, 'a', 'Ready')).toMatchObject({ status: 'False', reason: 'ApplyFailed', message: 'create_session failed: duplicate session: a' });
+    expect(s.converged).toBe(false);
+  });
+});
+
+// ---- restarts and backoff -------------------------------------------------------------
+
+describe('status: restarts and crash-loop backoff', () => {
+  const d = desired(['a']);
+  const a = spec(d, 'a');
+  const deadNow = () => observed(socket(SOCKET, [holder(), dead(a, 1)]));
+  const upNow = () => observed(socket(SOCKET, [holder(), running(a)]));
+
+  it('counts a respawn and starts a streak at the time it happened', () => {
+    const s = run({ desired: d, before: deadNow(), after: upNow(), apply: applyAll() });
+    expect(agentOf(s, 'a').restarts).toBe(1);
+    expect(agentOf(s, 'a').backoff).toEqual({ streak: 1, lastRestart: NOW.toISOString() });
+    expect(cond(s, 'a', 'Ready')).toMatchObject({ status: 'True', reason: 'Running' });
+  });
+
+  it('consecutive respawns grow the streak; the planner then spaces them out', () => {
+    const s1 = run({ desired: d, before: deadNow(), after: deadNow(), apply: applyAll(), now: NOW });
+    const s2 = run({ desired: d, before: deadNow(), after: deadNow(), apply: applyAll(), previous: s1, now: at(10) });
+    expect(agentOf(s2, 'a')).toMatchObject({ restarts: 2, backoff: { streak: 2, lastRestart: at(10).toISOString() } });
+    // Streak 2 waits 20 s after the last respawn: at +15 s nothing is done.
+    const s3 = run({ desired: d, before: deadNow(), apply: applyAll(), previous: s2, now: at(15) });
+    expect(agentOf(s3, 'a')).toMatchObject({ restarts: 2, backoff: { streak: 2, lastRestart: at(10).toISOString() } });
+    expect(cond(s3, 'a', 'Ready')).toMatchObject({
+      status: 'False',
+      reason: 'CrashLoopBackOff',
+      message: `exited with status 1; 2 respawns in a row; next not before ${at(30).toISOString()}`,
+    });
+    expect(s3.converged).toBe(false);
+  });
+
+  it('a waiting crash loop does not churn: the same status while it waits', () => {
+    const s1 = run({ desired: d, before: deadNow(), after: deadNow(), apply: applyAll(), now: NOW });
+    const wait1 = run({ desired: d, before: deadNow(), previous: s1, now: at(2) });
+    const wait2 = run({ desired: d, before: deadNow(), previous: wait1, now: at(5) });
+    expect(committed(wait2)).toBe(committed(wait1));
+  });
+
+  it('a pane alive for STABLE_AFTER_MS ends the streak but keeps the restart count', () => {
+    const s1 = run({ desired: d, before: deadNow(), after: upNow(), apply: applyAll(), now: NOW });
+    const early = run({ desired: d, before: upNow(), previous: s1, now: at(STABLE_AFTER_MS / 1000 - 1) });
+    expect(agentOf(early, 'a').backoff).toEqual({ streak: 1, lastRestart: NOW.toISOString() });
+    const later = run({ desired: d, before: upNow(), previous: early, now: at(STABLE_AFTER_MS / 1000) });
+    expect(agentOf(later, 'a')).toMatchObject({ restarts: 1, backoff: null });
+  });
+
+  it('a restart for a new spec clears the count and the streak', () => {
+    const d2 = desired([{ name: 'a', update: 'recreate' }]);
+    const a2 = spec(d2, 'a');
+    const prev = run({ desired: d2, before: observed(socket(SOCKET, [holder(), dead(a2)])), after: observed(socket(SOCKET, [holder(), dead(a2)])), apply: applyAll() });
+    expect(agentOf(prev, 'a').restarts).toBe(1);
+    const s = run({
+      desired: d2,
+      before: observed(socket(SOCKET, [holder(), running(a2, { spec: 'old' })])),
+      after: observed(socket(SOCKET, [holder(), running(a2)])),
+      apply: applyAll(at(60)),
+      previous: prev,
+      now: at(60),
+    });
+    expect(agentOf(s, 'a')).toMatchObject({ restarts: 0, backoff: null });
+  });
+
+  it('re-creating a lost session counts as a restart; the first create does not', () => {
+    const first = run({ desired: d, before: observed(socket(SOCKET, [])), after: upNow(), apply: applyAll() });
+    expect(agentOf(first, 'a').restarts).toBe(0);
+    const again = run({ desired: d, before: observed(socket(SOCKET, [holder()])), after: upNow(), apply: applyAll(at(60)), previous: first, now: at(60) });
+    expect(agentOf(again, 'a').restarts).toBe(1);
+  });
+
+  it('a failed respawn is not counted', () => {
+    const s = run({ desired: d, before: deadNow(), apply: (xs) => xs.map((x) => failed(x, 'boom')) });
+    expect(agentOf(s, 'a')).toMatchObject({ restarts: 0, backoff: null });
+  });
+});
+
+// ---- unmanaged, sockets -------------------------------------------------------------------
+
+describe('status: unmanaged sessions and sockets', () => {
+  it('lists sessions this fleet did not start, sorted, but not the holder', () => {
+    const d = desired(['a']);
+    const obs = observed(
+      socket(SOCKET, [
+        pane('zz-hand', { currentCommand: 'htop' }),
+        holder(),
+        running(spec(d, 'a')),
+        pane('other', { fleet: 'other-fleet', currentCommand: 'claude' }),
+        pane('aa-hand', { currentCommand: 'bash' }),
+      ]),
+    );
+    const s = run({ desired: d, before: obs });
+    expect(s.unmanaged).toEqual([
+      { socket: SOCKET, session: 'aa-hand', command: 'bash', fleet: null },
+      { socket: SOCKET, session: 'other', command: 'claude', fleet: 'other-fleet' },
+      { socket: SOCKET, session: 'zz-hand', command: 'htop', fleet: null },
+    ]);
+    expect(s.summary.unmanaged).toBe(3);
+    // Unmanaged sessions are reported, not a reason to be unconverged.
+    expect(s.converged).toBe(true);
+  });
+
+  it('forgets a socket once nothing of ours is left on it, keeps it while something is', () => {
+    const d = desiredFrom({ 'rosters/a.yaml': rosterYaml(['a'], { socket: 's1' }) });
+    const prev = { ...run({ desired: d, before: observed(socket('s1', [holder(), running(spec(d, 'a'))])) }) };
+    prev.sockets = [...prev.sockets, { name: 's2', observed: true, error: null, serverRunning: true, holder: '_holder' }];
+    const stillOurs = run({ desired: d, before: observed(socket('s1', [holder(), running(spec(d, 'a'))]), socket('s2', [holder()])), previous: prev });
+    expect(stillOurs.sockets.map((x) => x.name)).toEqual(['s1', 's2']);
+    const gone = run({ desired: d, before: observed(socket('s1', [holder(), running(spec(d, 'a'))]), socket('s2', [pane('hand')])), previous: prev });
+    expect(gone.sockets.map((x) => x.name)).toEqual(['s1']);
+  });
+});
+
+// ---- converged ------------------------------------------------------------------------
+
+describe('status: converged', () => {
+  it('is false with an invalid file, which is listed with its problems', () => {
+    const d = desiredFrom({ 'rosters/a.yaml': rosterYaml(['a']), 'rosters/broken.yaml': 'version: 2\nagents: []\n' });
+    const s = run({ desired: d, before: observed(socket(SOCKET, [holder(), running(spec(d, 'a'))])) });
+    expect(s.converged).toBe(false);
+    expect(s.summary.errors).toBe(1);
+    expect(s.errors).toEqual([{ file: 'rosters/broken.yaml', line: 1, col: 10, message: 'version: must be 1, not 2' }]);
+    expect(s.files.find((f) => f.path === 'rosters/broken.yaml')).toMatchObject({ valid: false, blob: null, usingLastKnownGood: false });
+    // The agents of valid files are still Ready.
+    expect(cond(s, 'a', 'Ready')!.status).toBe('True');
+  });
+
+  it('marks agents of a file on its last-known-good version Stalled', () => {
+    const good = { path: 'rosters/a.yaml', blob: 'good0123456789abcdef', text: rosterYaml(['a']) };
+    const d = desiredFrom({ 'rosters/a.yaml': 'version: 1\nagents:\n  - {name: a, runtime: claude, colour: red}\n' }, null, [good]);
+    const s = run({ desired: d, before: observed(socket(SOCKET, [holder(), running(spec(d, 'a'))])) });
+    expect(cond(s, 'a', 'Stalled')).toMatchObject({ status: 'True', reason: 'InvalidSpec' });
+    expect(cond(s, 'a', 'Stalled')!.message).toMatch(/^rosters\/a\.yaml:3:32: agents\[0\]: unknown key "colour".*blob good01234567, stays in force/);
+    expect(s.files.find((f) => f.path === 'rosters/a.yaml')).toMatchObject({ valid: false, blob: 'good0123456789abcdef', usingLastKnownGood: true });
+    expect(s.converged).toBe(false);
+  });
+
+  it('is false while a restart is pending, with the reason in a PendingRestart condition', () => {
+    const d = desired(['idle', { name: 'man', update: 'manual' }]);
+    const obs = observed(socket(SOCKET, [holder(), running(spec(d, 'idle'), { spec: 'old-idle' }), running(spec(d, 'man'), { spec: 'old-man' })]));
+    const s = run({ desired: d, before: obs });
+    expect(cond(s, 'idle', 'PendingRestart')).toMatchObject({ status: 'True', reason: 'UpdateOnIdle' });
+    expect(cond(s, 'idle', 'PendingRestart')!.message).toBe(`spec old-idle runs, ${spec(d, 'idle').specHash} is desired; update: on-idle: restarts once the agent is idle`);
+    expect(cond(s, 'man', 'PendingRestart')).toMatchObject({ status: 'True', reason: 'UpdateManual' });
+    // Still running the old spec: Ready, but not converged.
+    expect(cond(s, 'idle', 'Ready')!.status).toBe('True');
+    expect(s.summary.ready).toBe(2);
+    expect(s.converged).toBe(false);
+  });
+
+  it('is true when a leftover session is kept by reconcile.prune: false (the operator chose it)', () => {
+    const d = desiredFrom({ 'rosters/a.yaml': rosterYaml(['a']) }, 'reconcile: {prune: false}\n');
+    const s = run({ desired: d, before: observed(socket(SOCKET, [holder(), running(spec(d, 'a')), pane('gone', { fleet: FLEET, role: 'agent' })])) });
+    expect(s.converged).toBe(true);
+  });
+
+  it('is false when a prune is blocked by an invalid file', () => {
+    const d = desiredFrom({ 'rosters/a.yaml': rosterYaml(['a']), 'rosters/b.yaml': 'version: 1\nagents: 7\n' });
+    const s = run({ desired: d, before: observed(socket(SOCKET, [holder(), running(spec(d, 'a')), pane('gone', { fleet: FLEET, role: 'agent' })])) });
+    expect(s.converged).toBe(false);
+  });
+
+  it('is false while agents are missing and true once they run', () => {
+    const d = desired(['a', 'b']);
+    const before = run({ desired: d, before: observed(socket(SOCKET, [])) });
+    expect(before.converged).toBe(false);
+    expect(before.summary).toMatchObject({ ready: 0, notReady: 2 });
+    const after = run({
+      desired: d,
+      before: observed(socket(SOCKET, [])),
+      after: observed(socket(SOCKET, [holder(), running(spec(d, 'a')), running(spec(d, 'b'))])),
+      apply: applyAll(),
+    });
+    expect(after.converged).toBe(true);
+  });
+
+  it('records only agents for this host and tenant, each with host and tenant_id', () => {
+    const d = desired([{ name: 'here' }, { name: 'there', host: 'box2' }, { name: 'alice', tenant: 'alice' }, { name: 'me', tenant: TENANT }]);
+    const s = run({ desired: d, before: observed(socket(SOCKET, [])) });
+    expect(s.agents.map((r) => [r.name, r.host, r.tenant_id])).toEqual([
+      ['here', HOST, TENANT],
+      ['me', HOST, TENANT],
+    ]);
+  });
+});
