@@ -7,6 +7,7 @@ import { renderPlan } from '../report/plan-text.js';
 import { renderStatusText } from '../report/status-text.js';
 import { readStatus } from '../status/read.js';
 import { HELP } from './help.js';
+import { install, uninstall } from './install.js';
 import { panePath, parseCommandLine, type GlobalOptions } from './options.js';
 
 export const EXIT = { ok: 0, error: 1, changes: 2, notConverged: 3, usage: 64 } as const;
@@ -19,7 +20,7 @@ export interface Io {
 
 type Handler = (opts: GlobalOptions, positionals: string[], io: Io) => Promise<number>;
 
-const COMMANDS: Record<string, Handler> = { validate, plan, apply, status };
+const COMMANDS: Record<string, Handler> = { validate, plan, apply, status, install, uninstall };
 
 export async function main(argv: string[], io: Io): Promise<number> {
   try {

@@ -3,6 +3,7 @@ import os from 'node:os';
 import path from 'node:path';
 import { parseArgs } from 'node:util';
 import { UsageError } from '../errors.js';
+import type { ReconcileOptions } from '../reconcile.js';
 
 export const GLOBAL_OPTIONS = {
   repo: { type: 'string' },
@@ -12,18 +13,24 @@ export const GLOBAL_OPTIONS = {
   json: { type: 'boolean' },
   help: { type: 'boolean', short: 'h' },
   version: { type: 'boolean' },
+  // install / uninstall only (see INSTALL_ONLY)
+  every: { type: 'string' },
+  'dry-run': { type: 'boolean' },
+  name: { type: 'string' },
 } as const;
 
-export interface GlobalOptions {
-  repo: string;
-  branch: string | null;
-  host: string;
-  tenant: string;
-  home: string;
-  stateDir: string;
+/** Options that only some commands take. */
+const INSTALL_ONLY: Record<string, readonly string[]> = { every: ['install'], 'dry-run': ['install', 'uninstall'], name: ['install', 'uninstall'] };
+
+/** What every command knows: where the fleet is, who and where we are, and how to answer. */
+export interface GlobalOptions extends Pick<ReconcileOptions, 'repo' | 'branch' | 'host' | 'tenant' | 'home' | 'stateDir'> {
   json: boolean;
   help: boolean;
   version: boolean;
+  /** install: --every (null: the default); install/uninstall: --dry-run, --name. */
+  every: string | null;
+  dryRun: boolean;
+  name: string | null;
 }
 
 export function parseCommandLine(argv: string[], env: NodeJS.ProcessEnv): { command: string | null; positionals: string[]; opts: GlobalOptions } {
@@ -38,8 +45,11 @@ export function parseCommandLine(argv: string[], env: NodeJS.ProcessEnv): { comm
   const home = env.HOME || os.homedir();
   const host = v.host ?? os.hostname().split('.')[0]!;
   if (!/^[A-Za-z0-9][A-Za-z0-9.-]*$/.test(host)) throw new UsageError(`--host ${JSON.stringify(host)}: allowed: letters, digits, '.', '-'`);
-  for (const k of ['repo', 'branch', 'state-dir'] as const) {
+  for (const k of ['repo', 'branch', 'state-dir', 'every', 'name'] as const) {
     if (v[k] === '') throw new UsageError(`--${k} needs a value`);
+  }
+  for (const [k, commands] of Object.entries(INSTALL_ONLY)) {
+    if (v[k as keyof typeof v] !== undefined && !commands.includes(command ?? '')) throw new UsageError(`--${k} is an option of ${commands.join(' and ')} only`);
   }
   return {
     command,
@@ -54,6 +64,9 @@ export function parseCommandLine(argv: string[], env: NodeJS.ProcessEnv): { comm
       json: v.json ?? false,
       help: v.help ?? false,
       version: v.version ?? false,
+      every: v.every ?? null,
+      dryRun: v['dry-run'] ?? false,
+      name: v.name ?? null,
     },
   };
 }

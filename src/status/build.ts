@@ -62,8 +62,8 @@ export function buildStatus(input: StatusInput): StatusDoc {
     else if (result && !result.ok) conds.push(['Ready', 'False', 'ApplyFailed', `${result.action.kind} failed: ${result.error}`]);
     else if (!pane) conds.push(['Ready', 'False', 'SessionMissing', `no session "${a.session}" on socket ${a.socket}`]);
     else if (!ours) conds.push(['Ready', 'False', 'NameConflict', `session "${a.session}" on socket ${a.socket} was not started by fleet ${desired.config.fleet} (@gitfleet-fleet is ${pane.fleet ?? 'unset'}); gitfleet leaves it alone: stop it or rename the agent`]);
-    else if (pane.dead && deferred?.reason === 'crash_loop_backoff') conds.push(['Ready', 'False', 'CrashLoopBackOff', `exited with status ${pane.deadStatus ?? '?'}; ${backoff?.streak ?? 0} respawns in a row; next not before ${deferred.detail.notBefore}`]);
-    else if (pane.dead) conds.push(['Ready', 'False', 'PaneDead', `exited with status ${pane.deadStatus ?? '?'}`]);
+    else if (pane.dead && deferred?.reason === 'crash_loop_backoff') conds.push(['Ready', 'False', 'CrashLoopBackOff', `${exited(pane.deadStatus)}; ${backoff?.streak ?? 0} respawns in a row; next not before ${deferred.detail.notBefore}`]);
+    else if (pane.dead) conds.push(['Ready', 'False', 'PaneDead', exited(pane.deadStatus)]);
     else conds.push(['Ready', 'True', 'Running', `pid ${pane.pid ?? '?'} runs ${pane.currentCommand}`]);
     const bad = invalidSource.get(a.source.file);
     if (bad) conds.push(['Stalled', 'True', 'InvalidSpec', `${bad.problems.map(formatProblem).join('; ')} (the last valid version, blob ${bad.blob?.slice(0, 12)}, stays in force)`]);
@@ -144,6 +144,11 @@ export function buildStatus(input: StatusInput): StatusDoc {
     files: desired.files.map((f) => ({ path: f.path, blob: f.blob, valid: f.valid, usingLastKnownGood: f.usingLastKnownGood, problems: f.problems })),
     errors: desired.problems,
   };
+}
+
+/** tmux 3.3 does not always record a dead pane's exit status (it races the pty's EOF). */
+function exited(status: number | null): string {
+  return status === null ? 'exited (tmux did not record the exit status)' : `exited with status ${status}`;
 }
 
 function hasOurs(obs: SocketObservation | undefined, fleet: string): boolean {

@@ -7,7 +7,9 @@ export type TmuxCommand = readonly string[];
 
 export function tmuxArgv(socket: string, commands: readonly TmuxCommand[]): string[] {
   if (!socket) throw new Error('tmux: refusing to run without a socket name');
-  const argv = ['tmux', '-L', socket];
+  // -u: without a UTF-8 locale (cron, a bare user manager) tmux would print
+  // control characters in -F output as '_', and the observer's fields would run together.
+  const argv = ['tmux', '-u', '-L', socket];
   commands.forEach((c, i) => {
     if (i > 0) argv.push(';');
     argv.push(...c);

@@ -1,5 +1,6 @@
 // End-to-end reconciles against real tmux (private sockets) and real git
 // repositories made with the system git.
+import { spawnSync } from 'node:child_process';
 import { chmodSync, existsSync, readFileSync, writeFileSync, mkdirSync } from 'node:fs';
 import path from 'node:path';
 import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
@@ -140,12 +141,16 @@ describe('apply', () => {
     expect(second.stdout).not.toMatch(/respawn_pane .*\n.*ok/);
     const plan = JSON.parse((await fleet.gitfleet('plan', '--json')).stdout);
     expect(plan.actions).toEqual([]);
-    expect(plan.deferred).toMatchObject([{ kind: 'respawn_pane', reason: 'crash_loop_backoff', detail: { exitStatus: 3, streak: 1 } }]);
+    expect(plan.deferred).toMatchObject([{ kind: 'respawn_pane', reason: 'crash_loop_backoff', detail: { streak: 1 } }]);
     const rec = fleet.status().agents[0];
     expect(rec.restarts).toBe(1);
     expect(rec.conditions[0]).toMatchObject({ type: 'Ready', status: 'False', reason: 'CrashLoopBackOff' });
-    expect(rec.conditions[0].message).toContain('exited with status 3');
-    expect(rec.session.exitStatus).toBe(3);
+    // tmux 3.3 records a dead pane's exit status only some of the time (it races the
+    // pty's EOF); when it does, it must be the runtime's, and status must say which.
+    const code = plan.deferred[0].detail.exitStatus;
+    expect([3, null]).toContain(code);
+    expect(rec.session.exitStatus).toBe(code);
+    expect(rec.conditions[0].message).toContain(code === 3 ? 'exited with status 3' : 'tmux did not record the exit status');
   });
 
   it('restarts on spec change under update: recreate, and only reports PendingRestart under on-idle', async () => {
@@ -264,6 +269,19 @@ describe('apply', () => {
     const s = await fleet.gitfleet('status', '--json');
     expect(s.code).toBe(0);
     expect(JSON.parse(s.stdout).agents[0].name).toBe('alpha');
+  });
+
+  it('observes correctly without a UTF-8 locale, as under cron or a bare user manager', async () => {
+    fleet = new TestFleet();
+    fleet.commit({ 'rosters/a.yaml': roster(fleet.socket, agent('alpha')) });
+    const bin = path.resolve('dist/cli.js');
+    const cronEnv = { PATH: '/usr/bin:/bin', HOME: process.env.HOME ?? '/root', TMUX_TMPDIR: tmuxDir };
+    const run = () =>
+      spawnSync(process.execPath, [bin, 'apply', '--repo', fleet.bare, '--state-dir', fleet.stateDir, '--host', fleet.host], { env: cronEnv, encoding: 'utf8' });
+    expect(run().status).toBe(0);
+    const second = run();
+    expect(second.stdout).toContain('no changes: the fleet matches the desired state');
+    expect(second.status).toBe(0);
   });
 
   it('does not treat its own status commits as desired-state changes', async () => {

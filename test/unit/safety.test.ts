@@ -18,7 +18,7 @@ describe('safety rules', () => {
   });
 
   it('tmux is always run on a named socket, never the default server', () => {
-    expect(tmuxArgv('fleet-sock', [['list-panes', '-a']])).toEqual(['tmux', '-L', 'fleet-sock', 'list-panes', '-a']);
+    expect(tmuxArgv('fleet-sock', [['list-panes', '-a']])).toEqual(['tmux', '-u', '-L', 'fleet-sock', 'list-panes', '-a']);
     expect(() => tmuxArgv('', [['kill-server']])).toThrow(/socket/);
     // No module builds a tmux argv by hand.
     const byHand = sources('src').filter((f) => f !== path.join('src', 'tmux', 'client.ts') && /run\(\s*\[\s*['"]tmux['"]|\[\s*['"]tmux['"]\s*,\s*['"]-/.test(readFileSync(f, 'utf8')));
@@ -27,7 +27,7 @@ describe('safety rules', () => {
 
   it('several tmux commands become one process, separated by a ";" argument', () => {
     expect(tmuxArgv('s', [['kill-session', '-t', '=a'], ['new-session', '-d', '-s', 'a;b']])).toEqual([
-      'tmux', '-L', 's', 'kill-session', '-t', '=a', ';', 'new-session', '-d', '-s', 'a;b',
+      'tmux', '-u', '-L', 's', 'kill-session', '-t', '=a', ';', 'new-session', '-d', '-s', 'a;b',
     ]);
   });
 });

@@ -1,0 +1,70 @@
+// `gitfleet install` and `gitfleet uninstall`: options in, one result out,
+// rendered for people or as JSON. The work is in src/install/.
+import { fileURLToPath } from 'node:url';
+import { install as installUnits, renderFiles, uninstall as uninstallUnits, type InstallOptions } from '../install/install.js';
+import { DEFAULT_EVERY } from '../install/units.js';
+import { EXIT, type Io } from './main.js';
+import type { GlobalOptions } from './options.js';
+
+/**
+ * gitfleet's built CLI, which the units run. `../../dist/cli.js` from both
+ * dist/cli/install.js and src/cli/install.ts (tests run the sources; the
+ * units must still run the build).
+ */
+export const CLI_PATH = fileURLToPath(new URL('../../dist/cli.js', import.meta.url));
+
+function installOptions(opts: GlobalOptions, io: Io): InstallOptions {
+  return {
+    repo: opts.repo,
+    branch: opts.branch,
+    stateDir: opts.stateDir,
+    every: opts.every ?? DEFAULT_EVERY,
+    name: opts.name,
+    dryRun: opts.dryRun,
+    node: process.execPath,
+    cli: CLI_PATH,
+    home: opts.home,
+    env: io.env,
+  };
+}
+
+export async function install(opts: GlobalOptions, _p: string[], io: Io): Promise<number> {
+  const r = await installUnits(installOptions(opts, io));
+  if (opts.json) {
+    io.stdout(JSON.stringify({ formatVersion: 1, ...r }, null, 2) + '\n');
+    return EXIT.ok;
+  }
+  if (r.dryRun) {
+    io.stdout(renderFiles(r.files) + '\n');
+    io.stdout(`Dry run: nothing written, systemd not contacted (${r.files.map((f) => `${f.name} ${f.action === 'unchanged' ? 'unchanged' : `would be ${f.action}`}`).join(', ')}).\n`);
+    io.stdout(`Without systemd, the crontab line would be:\n${r.crontab}\n`);
+    return EXIT.ok;
+  }
+  for (const f of r.files) io.stdout(`${f.action.padEnd(9)} ${f.path}\n`);
+  for (const c of r.systemctl.filter((c) => !c.startsWith('show '))) io.stdout(`ran       systemctl --user ${c}\n`);
+  if (!r.changed) {
+    io.stdout(`Nothing to do: ${r.timer} is installed, enabled and active (every ${r.every}).\n`);
+    return EXIT.ok;
+  }
+  io.stdout(`Installed: ${r.timer} runs ${r.service} (gitfleet apply --repo ${r.repo}) every ${r.every}.\n`);
+  io.stdout(`See: systemctl --user list-timers ${r.timer}; journalctl --user -u ${r.service}\n`);
+  io.stdout(`Timers run only while you are logged in unless lingering is on: loginctl enable-linger $USER\n`);
+  return EXIT.ok;
+}
+
+export async function uninstall(opts: GlobalOptions, _p: string[], io: Io): Promise<number> {
+  const { every: _every, ...options } = installOptions(opts, io);
+  const r = await uninstallUnits(options);
+  if (opts.json) {
+    io.stdout(JSON.stringify({ formatVersion: 1, ...r }, null, 2) + '\n');
+    return EXIT.ok;
+  }
+  if (!r.files.some((f) => f.action === 'removed')) {
+    io.stdout(`Nothing to uninstall: no ${r.timer} or ${r.service} in ${r.unitDir}.\n`);
+    return EXIT.ok;
+  }
+  for (const f of r.files) io.stdout(`${(r.dryRun && f.action === 'removed' ? 'would remove' : f.action).padEnd(9)} ${f.path}\n`);
+  for (const c of r.systemctl) io.stdout(`ran       systemctl --user ${c}\n`);
+  io.stdout(r.dryRun ? 'Dry run: nothing removed, systemd not contacted.\n' : `Uninstalled ${r.timer} and ${r.service}; running agents were left alone.\n`);
+  return EXIT.ok;
+}

@@ -1,0 +1,284 @@
+// gitfleet install / uninstall against a real, private `systemd --user`
+// manager (test/helpers/systemd.ts): units written, verified by
+// systemd-analyze, the timer enabled and active, the service really running
+// the built gitfleet against a test repository on a private tmux socket.
+import { spawnSync } from 'node:child_process';
+import { existsSync, mkdirSync, mkdtempSync, readdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import os from 'node:os';
+import path from 'node:path';
+import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
+import { main } from '../../src/cli/main.js';
+import { CLI_PATH } from '../../src/cli/install.js';
+import { reconcilerFiles } from '../../src/install/units.js';
+import { isolateTmux, roster, sh, TestFleet } from '../helpers/fleet.js';
+import { UserManager } from '../helpers/systemd.js';
+
+let tmuxDir: string;
+beforeAll(() => {
+  tmuxDir = isolateTmux();
+});
+afterAll(() => rmSync(tmuxDir, { recursive: true, force: true }));
+
+let fleets: TestFleet[] = [];
+let manager: UserManager | null = null;
+const temps: string[] = [];
+afterEach(async () => {
+  // tmux servers first (they may live in a unit's control group), then the manager.
+  for (const f of fleets) f.cleanup();
+  fleets = [];
+  await manager?.stop();
+  manager = null;
+  for (const t of temps.splice(0)) rmSync(t, { recursive: true, force: true });
+});
+
+function newFleet(name?: string): TestFleet {
+  const f = new TestFleet(name);
+  fleets.push(f);
+  f.commit({ 'rosters/team.yaml': roster(f.socket, '  - name: alpha\n    runtime: stub\n') });
+  return f;
+}
+
+/** A UTF-8 locale whatever the runner has: install passes LANG on to the units. */
+const LANG = 'C.UTF-8';
+
+async function startManager(): Promise<UserManager> {
+  manager = new UserManager(); // its environment carries this file's TMUX_TMPDIR
+  Object.assign(manager.env, { LANG });
+  await manager.start();
+  return manager;
+}
+
+async function gitfleet(env: NodeJS.ProcessEnv, ...argv: string[]) {
+  let stdout = '';
+  let stderr = '';
+  const code = await main(argv, { stdout: (s) => (stdout += s), stderr: (s) => (stderr += s), env });
+  return { code, stdout, stderr };
+}
+
+const hostname = os.hostname().split('.')[0]!;
+
+describe('gitfleet install', () => {
+  it('writes the units, enables and starts the timer; a second install changes nothing', async () => {
+    const m = await startManager();
+    const fleet = newFleet();
+    const args = ['install', '--repo', fleet.bare, '--state-dir', fleet.stateDir, '--every', '2min'];
+    const first = await gitfleet(m.env, ...args);
+    expect(first.stderr).toBe('');
+    expect(first.code).toBe(0);
+    expect(first.stdout).toContain('systemctl --user daemon-reload');
+    expect(first.stdout).toContain('systemctl --user enable --now gitfleet-reconcile-fleet.timer');
+
+    const service = path.join(m.unitDir, 'gitfleet-reconcile-fleet.service');
+    const timer = path.join(m.unitDir, 'gitfleet-reconcile-fleet.timer');
+    expect(readdirSync(m.unitDir).filter((f) => f.startsWith('gitfleet')).sort()).toEqual(['gitfleet-reconcile-fleet.service', 'gitfleet-reconcile-fleet.timer']);
+    const unit = readFileSync(service, 'utf8');
+    expect(unit).toContain(`ExecStart=${process.execPath} ${CLI_PATH} apply --repo ${fleet.bare} --state-dir ${fleet.stateDir}\n`);
+    expect(unit).toContain(`Environment="PATH=${process.env.PATH}"`);
+    expect(unit).toContain(`Environment="TMUX_TMPDIR=${tmuxDir}"`);
+    expect(readFileSync(timer, 'utf8')).toContain('OnCalendar=*-*-* *:00/2:00\n');
+
+    expect(m.show('gitfleet-reconcile-fleet.timer', 'UnitFileState', 'ActiveState', 'LoadState')).toEqual({
+      UnitFileState: 'enabled',
+      ActiveState: 'active',
+      LoadState: 'loaded',
+    });
+    expect(m.show('gitfleet-reconcile-fleet.service', 'LoadState', 'Type', 'KillMode')).toEqual({ LoadState: 'loaded', Type: 'oneshot', KillMode: 'process' });
+    expect(m.systemctl('list-timers', '--all', '--no-legend').out).toContain('gitfleet-reconcile-fleet.timer');
+    expect(existsSync(path.join(m.unitDir, 'timers.target.wants', 'gitfleet-reconcile-fleet.timer'))).toBe(true);
+
+    // Idempotent: same files, no reload, no enable; it says so.
+    const before = [readFileSync(service, 'utf8'), readFileSync(timer, 'utf8')];
+    const second = await gitfleet(m.env, ...args, '--json');
+    expect(second.code).toBe(0);
+    const r = JSON.parse(second.stdout);
+    expect(r).toMatchObject({ formatVersion: 1, name: 'fleet', changed: false, dryRun: false, every: '2min' });
+    expect(r.files.map((f: { action: string }) => f.action)).toEqual(['unchanged', 'unchanged']);
+    expect(r.systemctl).toEqual(['show gitfleet-reconcile-fleet.timer -p UnitFileState -p ActiveState']);
+    expect((await gitfleet(m.env, ...args)).stdout).toContain('Nothing to do: gitfleet-reconcile-fleet.timer is installed, enabled and active (every 2min).');
+    expect([readFileSync(service, 'utf8'), readFileSync(timer, 'utf8')]).toEqual(before);
+
+    // A new interval rewrites only the timer and restarts it.
+    const third = JSON.parse((await gitfleet(m.env, ...args.slice(0, -1), '1h', '--json')).stdout);
+    expect(third.files.map((f: { action: string }) => f.action)).toEqual(['unchanged', 'updated']);
+    expect(third.systemctl).toEqual(['daemon-reload', 'show gitfleet-reconcile-fleet.timer -p UnitFileState -p ActiveState', 'restart gitfleet-reconcile-fleet.timer']);
+    expect(m.show('gitfleet-reconcile-fleet.timer', 'ActiveState', 'TimersCalendar').TimersCalendar).toContain('OnCalendar=*-*-* *:00:00');
+  });
+
+  it('two fleets of one user get their own units', async () => {
+    const m = await startManager();
+    const a = newFleet('alpha');
+    const b = newFleet('beta');
+    expect((await gitfleet(m.env, 'install', '--repo', a.bare)).code).toBe(0);
+    expect((await gitfleet(m.env, 'install', '--repo', b.bare)).code).toBe(0);
+    expect((await gitfleet(m.env, 'install', '--repo', b.bare, '--name', 'beta-2')).code).toBe(0);
+    expect(readdirSync(m.unitDir).filter((f) => f.endsWith('.timer')).sort()).toEqual([
+      'gitfleet-reconcile-alpha.timer',
+      'gitfleet-reconcile-beta-2.timer',
+      'gitfleet-reconcile-beta.timer',
+    ]);
+    for (const n of ['alpha', 'beta', 'beta-2']) expect(m.show(`gitfleet-reconcile-${n}.timer`, 'ActiveState').ActiveState).toBe('active');
+  });
+
+  it('--dry-run prints the files and touches nothing, not even systemd', async () => {
+    const fleet = newFleet();
+    const base = mkdtempSync(path.join(os.tmpdir(), 'gitfleet-dry-'));
+    temps.push(base);
+    // No manager runs for this environment: a dry run must not need one.
+    const env = { ...process.env, XDG_CONFIG_HOME: path.join(base, 'config'), XDG_RUNTIME_DIR: path.join(base, 'run'), DBUS_SESSION_BUS_ADDRESS: '' };
+    const r = await gitfleet(env, 'install', '--repo', fleet.bare, '--dry-run');
+    expect(r.stderr).toBe('');
+    expect(r.code).toBe(0);
+    expect(r.stdout).toContain(`# ${path.join(base, 'config', 'systemd', 'user', 'gitfleet-reconcile-fleet.service')}\n`);
+    expect(r.stdout).toContain('[Timer]');
+    expect(r.stdout).toContain('would be created');
+    expect(r.stdout).toMatch(/\n\*\/5 \* \* \* \* PATH=\S+ .* apply --repo \S+ --state-dir \S+ >\/dev\/null\n/);
+    expect(existsSync(path.join(base, 'config'))).toBe(false);
+    const json = JSON.parse((await gitfleet(env, 'install', '--repo', fleet.bare, '--dry-run', '--json')).stdout);
+    expect(json).toMatchObject({ dryRun: true, systemctl: [] });
+    expect(json.files.map((f: { action: string }) => f.action)).toEqual(['created', 'created']);
+    expect(existsSync(path.join(base, 'config'))).toBe(false);
+  });
+
+  it('every generated unit passes systemd-analyze verify, with paths that need quoting', async () => {
+    const m = await startManager();
+    const fleet = newFleet('my fleet $HOME 100%');
+    const r = await gitfleet(m.env, 'install', '--repo', fleet.bare, '--state-dir', path.join(fleet.dir, 'state dir'), '--branch', 'main');
+    expect(r.stderr).toBe('');
+    expect(r.code).toBe(0);
+    const service = 'gitfleet-reconcile-my-fleet-HOME-100.service';
+    const installed = readdirSync(m.unitDir).filter((f) => f.startsWith('gitfleet'));
+    expect(installed.sort()).toEqual([service, service.replace('.service', '.timer')]);
+    const v = m.verify(...installed.map((f) => path.join(m.unitDir, f)));
+    expect(v.err + v.out).toBe('');
+    expect(v.code).toBe(0);
+    // systemd hands gitfleet exactly the argv meant: the run finds the repository and the state dir.
+    expect(m.show(service, 'Environment').Environment).toContain(`TMUX_TMPDIR=${tmuxDir}`);
+    expect(m.systemctl('start', service).code).toBe(0);
+    expect(m.show(service, 'Result', 'ExecMainStatus')).toEqual({ Result: 'success', ExecMainStatus: '0' });
+    expect(existsSync(path.join(fleet.dir, 'state dir'))).toBe(true);
+    expect(fleet.panes().get('alpha')).toMatchObject({ dead: false, fleet: 'my fleet $HOME 100%' });
+
+    // The daemon unit, for the same values, verifies too.
+    const dir = mkdtempSync(path.join(os.tmpdir(), 'gitfleet-units-'));
+    temps.push(dir);
+    const files = reconcilerFiles({ node: process.execPath, cli: CLI_PATH, repo: fleet.bare, every: '15min', name: 'x', path: process.env.PATH!, lang: LANG, tmuxTmpdir: tmuxDir, stateDir: fleet.stateDir });
+    for (const f of files) writeFileSync(path.join(dir, f.name), f.content);
+    const units = files.filter((f) => /\.(service|timer)$/.test(f.name)).map((f) => path.join(dir, f.name));
+    expect(units).toHaveLength(3);
+    const all = m.verify(...units);
+    expect(all.err + all.out).toBe('');
+    expect(all.code).toBe(0);
+  });
+
+  it('the installed service runs the built gitfleet apply: converged, session up, status committed', async () => {
+    const m = await startManager();
+    const fleet = newFleet('fleet one');
+    const head = fleet.headOf('main');
+    expect((await gitfleet(m.env, 'install', '--repo', fleet.bare, '--state-dir', fleet.stateDir)).code).toBe(0);
+    const service = 'gitfleet-reconcile-fleet-one.service';
+
+    const start = m.systemctl('start', service); // a oneshot: returns when the run is over
+    expect(start.err).toBe('');
+    expect(start.code).toBe(0);
+    expect(m.show(service, 'Result', 'ExecMainStatus', 'ActiveState')).toEqual({ Result: 'success', ExecMainStatus: '0', ActiveState: 'inactive' });
+
+    // The session outlived the run (KillMode=process), on the test's private socket.
+    expect(fleet.tmux('has-session', '-t', '=alpha').code).toBe(0);
+    expect(fleet.panes().get('alpha')).toMatchObject({ dead: false, cmd: 'cat', fleet: 'fleet one' });
+    const newHead = fleet.headOf('main');
+    expect(newHead).not.toBe(head);
+    expect(sh('git', ['--git-dir', fleet.bare, 'log', '-1', '--format=%an|%s', 'main']).trim()).toMatch(new RegExp(`^gitfleet\\|gitfleet\\(${hostname}\\): .*\\[skip ci\\]$`));
+    expect(JSON.parse(fleet.show(`main:status/${hostname}.json`))).toMatchObject({ converged: true, desiredRevision: head });
+
+    // A converged fleet: the next run succeeds and commits nothing.
+    expect(m.systemctl('start', service).code).toBe(0);
+    expect(m.show(service, 'Result', 'ExecMainStatus')).toEqual({ Result: 'success', ExecMainStatus: '0' });
+    expect(fleet.headOf('main')).toBe(newHead);
+  });
+
+  it('a fleet that does not converge fails the service (exit 3)', async () => {
+    const m = await startManager();
+    const fleet = newFleet();
+    // An invalid roster: apply reconciles the rest and reports not converged.
+    fleet.commit({ 'rosters/bad.yaml': 'version: 1\nbogus: true\n' });
+    expect((await gitfleet(m.env, 'install', '--repo', fleet.bare, '--state-dir', fleet.stateDir)).code).toBe(0);
+    const service = 'gitfleet-reconcile-fleet.service';
+    expect(m.systemctl('start', service).code).not.toBe(0);
+    expect(m.show(service, 'Result', 'ExecMainStatus', 'ActiveState')).toEqual({ Result: 'exit-code', ExecMainStatus: '3', ActiveState: 'failed' });
+  });
+
+  it('uninstall stops and removes the units, leaves the agents running, and is idempotent', async () => {
+    const m = await startManager();
+    const fleet = newFleet();
+    expect((await gitfleet(m.env, 'install', '--repo', fleet.bare, '--state-dir', fleet.stateDir)).code).toBe(0);
+    expect(m.systemctl('start', 'gitfleet-reconcile-fleet.service').code).toBe(0);
+    expect(fleet.tmux('has-session', '-t', '=alpha').code).toBe(0);
+
+    const dry = await gitfleet(m.env, 'uninstall', '--repo', fleet.bare, '--dry-run');
+    expect(dry.code).toBe(0);
+    expect(dry.stdout).toContain('would remove');
+    expect(existsSync(path.join(m.unitDir, 'gitfleet-reconcile-fleet.timer'))).toBe(true);
+
+    const r = await gitfleet(m.env, 'uninstall', '--repo', fleet.bare, '--json');
+    expect(r.stderr).toBe('');
+    expect(r.code).toBe(0);
+    expect(JSON.parse(r.stdout)).toMatchObject({ changed: true, files: [{ action: 'removed' }, { action: 'removed' }] });
+    expect(readdirSync(m.unitDir).filter((f) => f.startsWith('gitfleet'))).toEqual([]);
+    expect(existsSync(path.join(m.unitDir, 'timers.target.wants', 'gitfleet-reconcile-fleet.timer'))).toBe(false);
+    expect(m.show('gitfleet-reconcile-fleet.timer', 'LoadState', 'ActiveState', 'UnitFileState')).toEqual({ LoadState: 'not-found', ActiveState: 'inactive', UnitFileState: '' });
+    expect(m.systemctl('list-timers', '--all', '--no-legend').out).not.toContain('gitfleet');
+    expect(fleet.tmux('has-session', '-t', '=alpha').code).toBe(0);
+
+    const again = await gitfleet(m.env, 'uninstall', '--repo', fleet.bare);
+    expect(again.code).toBe(0);
+    expect(again.stdout).toContain('Nothing to uninstall');
+  });
+
+  it('cannot reach the user manager: exit 1, what to do, and the crontab line; nothing written', async () => {
+    const fleet = newFleet();
+    const base = mkdtempSync(path.join(os.tmpdir(), 'gitfleet-nosd-'));
+    temps.push(base);
+    mkdirSync(path.join(base, 'run'), { mode: 0o700 });
+    const env = { ...process.env, LANG, XDG_CONFIG_HOME: path.join(base, 'config'), XDG_RUNTIME_DIR: path.join(base, 'run'), DBUS_SESSION_BUS_ADDRESS: '' };
+    const r = await gitfleet(env, 'install', '--repo', fleet.bare, '--every', '10min', '--state-dir', fleet.stateDir);
+    expect(r.code).toBe(1);
+    expect(r.stderr).toContain('cannot reach the systemd user manager');
+    expect(r.stderr).toContain('loginctl enable-linger');
+    const line = r.stderr.split('\n').find((l) => l.startsWith('*/10 * * * * '));
+    expect(line).toBe(`*/10 * * * * PATH=${process.env.PATH} LANG=${LANG} TMUX_TMPDIR=${tmuxDir} ${process.execPath} ${CLI_PATH} apply --repo ${fleet.bare} --state-dir ${fleet.stateDir} >/dev/null`);
+    expect(existsSync(path.join(base, 'config'))).toBe(false);
+    // The crontab line's command really reconciles (run by /bin/sh as cron would).
+    const cmd = line!.replace(/^(\S+ ){5}/, '');
+    const cronEnv = { HOME: os.homedir(), LOGNAME: os.userInfo().username, SHELL: '/bin/sh', PATH: '/usr/bin:/bin' };
+    const sh_ = spawnSync('/bin/sh', ['-c', cmd], { encoding: 'utf8', env: cronEnv });
+    expect(sh_.stderr).toBe('');
+    expect(sh_.status).toBe(0);
+    expect(fleet.tmux('has-session', '-t', '=alpha').code).toBe(0);
+  });
+
+  it('usage errors exit 64 and say what is allowed', async () => {
+    const fleet = newFleet();
+    const env = { ...process.env, XDG_RUNTIME_DIR: '/nonexistent', XDG_CONFIG_HOME: '/nonexistent' };
+    const every = await gitfleet(env, 'install', '--repo', fleet.bare, '--every', '7min');
+    expect(every.code).toBe(64);
+    expect(every.stderr).toContain('allowed: 1min, 2min, 3min, 4min, 5min, 6min, 10min, 12min, 15min, 20min, 30min, 1h, 2h');
+    expect((await gitfleet(env, 'install', '--repo', fleet.bare, '--every', '30s')).stderr).toContain('seconds are not supported');
+    expect((await gitfleet(env, 'install', '--repo', fleet.bare, '--name', 'a b')).code).toBe(64);
+    expect((await gitfleet(env, 'uninstall', '--repo', fleet.bare, '--every', '5min')).code).toBe(64);
+    const plan = await gitfleet(env, 'plan', '--repo', fleet.bare, '--dry-run');
+    expect(plan.code).toBe(64);
+    expect(plan.stderr).toContain('--dry-run is an option of install and uninstall only');
+    const remote = await gitfleet(env, 'install', '--repo', 'https://user:token@forge.example/fleet.git');
+    expect(remote.code).toBe(64);
+    expect(remote.stderr).toContain('remote repositories are not supported yet');
+    expect(remote.stderr).not.toContain('token');
+    expect((await gitfleet(env, 'uninstall', '--repo', 'git@forge.example:fleet.git')).code).toBe(64);
+    expect((await gitfleet(env, 'install', '--repo', path.join(fleet.dir, 'missing.git'))).stderr).toContain('no such directory');
+    for (const cmd of ['install', 'uninstall']) {
+      const h = await gitfleet(env, cmd, '--help');
+      expect(h.code).toBe(0);
+      expect(h.stdout).toContain(`Usage: gitfleet ${cmd}`);
+      expect(h.stdout).toContain('--dry-run');
+    }
+  });
+});
