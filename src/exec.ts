@@ -1,6 +1,5 @@
-// The only module that starts processes. Everything gitfleet spawns goes
-// through run(), so the count of processes per reconcile is measurable
-// (bench/, test/perf) and every child gets a timeout that kills its group.
+// The only module that starts processes (test/unit/safety.test.ts holds it
+// so): every child gets a timeout that kills its whole process group.
 import { execa } from 'execa';
 
 export interface RunResult {
@@ -17,13 +16,6 @@ export interface RunOptions {
   cwd?: string;
 }
 
-let spawned = 0;
-
-/** Processes started by this process so far (for benchmarks and tests). */
-export function spawnCount(): number {
-  return spawned;
-}
-
 /**
  * Run argv (never a shell string) and return its result; a non-zero exit is
  * a result, not an exception. Only a failure to start at all throws.
@@ -31,7 +23,6 @@ export function spawnCount(): number {
 export async function run(argv: readonly string[], opts: RunOptions = {}): Promise<RunResult> {
   const [file, ...args] = argv;
   if (!file) throw new Error('run: empty argv');
-  spawned++;
   const child = execa(file, args, {
     reject: false,
     stripFinalNewline: false,

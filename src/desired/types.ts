@@ -4,7 +4,6 @@
 import type { Problem } from '../errors.js';
 
 export type UpdatePolicy = 'on-idle' | 'recreate' | 'manual';
-export const UPDATE_POLICIES: readonly UpdatePolicy[] = ['on-idle', 'recreate', 'manual'];
 
 export interface AgentSpec {
   name: string;

@@ -185,7 +185,7 @@ export class Repo {
       const current = await this.resolve(opts.branch);
       const parent = current ?? opts.base;
       const { commit } = await git.readCommit({ fs, gitdir: this.gitdir, oid: parent, cache: this.cache });
-      const tree = await this.applyChanges(commit.tree, opts.changes);
+      const tree = (await this.rewriteTree(commit.tree, opts.changes)) ?? (await git.writeTree({ fs, gitdir: this.gitdir, tree: [] }));
       if (tree === commit.tree && current) return null;
       const when = { timestamp: Math.floor(opts.now.getTime() / 1000), timezoneOffset: 0 };
       const oid = await git.writeCommit({
@@ -204,48 +204,37 @@ export class Repo {
     }
   }
 
-  /** Write blobs and trees for the changed paths; return the new root tree. */
-  private async applyChanges(root: string, changes: readonly FileChange[]): Promise<string> {
-    const byDir = new Map<string, FileChange[]>();
-    for (const c of changes) {
-      const [head, ...rest] = c.path.split('/');
-      if (!head) continue;
-      const list = byDir.get(head) ?? [];
-      list.push({ path: rest.join('/'), content: c.content });
-      byDir.set(head, list);
-    }
-    return this.rewriteTree(root, byDir);
-  }
-
-  private async rewriteTree(treeOid: string | null, byName: Map<string, FileChange[]>): Promise<string> {
+  /**
+   * Rewrite a tree with `changes` (paths relative to it), writing only the
+   * blobs and subtrees on changed paths. Null when the result is empty.
+   */
+  private async rewriteTree(treeOid: string | null, changes: readonly FileChange[]): Promise<string | null> {
     const entries = new Map<string, TreeEntry>();
     if (treeOid) {
       const { tree } = await git.readTree({ fs, gitdir: this.gitdir, oid: treeOid, cache: this.cache });
       for (const e of tree) entries.set(e.path, e);
     }
+    const byName = new Map<string, FileChange[]>();
+    for (const c of changes) {
+      const slash = c.path.indexOf('/');
+      const name = slash < 0 ? c.path : c.path.slice(0, slash);
+      if (!name) continue;
+      byName.set(name, [...(byName.get(name) ?? []), { path: slash < 0 ? '' : c.path.slice(slash + 1), content: c.content }]);
+    }
     for (const [name, list] of byName) {
       const leaf = list.find((c) => c.path === '');
-      if (leaf) {
-        if (leaf.content === null) entries.delete(name);
-        else {
-          const oid = await git.writeBlob({ fs, gitdir: this.gitdir, blob: Buffer.from(leaf.content, 'utf8') });
-          entries.set(name, { mode: '100644', path: name, oid, type: 'blob' });
-        }
-        continue;
+      if (leaf?.content === null) entries.delete(name);
+      else if (leaf) {
+        const oid = await git.writeBlob({ fs, gitdir: this.gitdir, blob: Buffer.from(leaf.content, 'utf8') });
+        entries.set(name, { mode: '100644', path: name, oid, type: 'blob' });
+      } else {
+        const existing = entries.get(name);
+        const oid = await this.rewriteTree(existing?.type === 'tree' ? existing.oid : null, list);
+        if (oid === null) entries.delete(name);
+        else entries.set(name, { mode: '040000', path: name, oid, type: 'tree' });
       }
-      const sub = new Map<string, FileChange[]>();
-      for (const c of list) {
-        const [head, ...rest] = c.path.split('/');
-        const l = sub.get(head!) ?? [];
-        l.push({ path: rest.join('/'), content: c.content });
-        sub.set(head!, l);
-      }
-      const existing = entries.get(name);
-      const oid = await this.rewriteTree(existing?.type === 'tree' ? existing.oid : null, sub);
-      const { tree } = await git.readTree({ fs, gitdir: this.gitdir, oid, cache: this.cache });
-      if (tree.length === 0) entries.delete(name);
-      else entries.set(name, { mode: '040000', path: name, oid, type: 'tree' });
     }
+    if (entries.size === 0) return null;
     return git.writeTree({ fs, gitdir: this.gitdir, tree: [...entries.values()] });
   }
 

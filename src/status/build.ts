@@ -39,6 +39,7 @@ export function buildStatus(input: StatusInput): StatusDoc {
     const obs = observed.get(a.socket);
     const pane = obs?.ok ? obs.sessions.get(a.session) : undefined;
     const ours = pane?.fleet === desired.config.fleet;
+    const live = ours && pane && !pane.dead ? pane : undefined; // a running pane this fleet owns
     const result = resultFor.get(key);
     const done = result?.ok ? result.action : undefined;
 
@@ -83,9 +84,9 @@ export function buildStatus(input: StatusInput): StatusDoc {
       specHash: a.specHash,
       session: {
         name: a.session,
-        alive: !!pane && ours && !pane.dead,
-        pid: ours && pane && !pane.dead ? pane.pid : null,
-        command: ours && pane && !pane.dead ? pane.currentCommand : null,
+        alive: !!live,
+        pid: live?.pid ?? null,
+        command: live?.currentCommand ?? null,
         exitStatus: ours && pane?.dead ? pane.deadStatus : null,
         spec: ours ? (pane?.spec ?? null) : null,
       },
