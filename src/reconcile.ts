@@ -55,7 +55,7 @@ export async function reconcile(opts: ReconcileOptions, mode: 'plan' | 'apply'):
     const plan = makePlan(src.desired, observed, src.previous, policy);
     if (mode === 'plan') return { desired: src.desired, plan, results: [], status: null, commit: null };
     // apply: tmux actions, then look again at what now runs
-    const results = await applyTmuxActions(plan.actions, src.desired, { fleet: plan.fleet, path: opts.panePath, clock: opts.clock });
+    const results = await applyTmuxActions(plan.actions, src.desired, { fleet: plan.fleet, path: opts.panePath, stateDir: opts.stateDir, clock: opts.clock });
     const after = results.length > 0 ? await observeAll([...observed.keys()]) : observed;
     // report: status + evidence, committed only when something changed
     const status = buildStatus({ desired: src.desired, plan, observed: after, results, previous: src.previous, policy: { ...policy, now: opts.clock() } });

@@ -3,8 +3,11 @@
 // is atomic as far as tmux allows and its failure is attributable. Actions
 // of one phase run with bounded concurrency; phases run in plan order.
 import { mkdir } from 'node:fs/promises';
+import path from 'node:path';
 import type { AgentSpec, DesiredState } from '../desired/types.js';
 import { errorMessage } from '../errors.js';
+import { shellWord } from '../install/units.js';
+import { agentLogPath, heartbeatPath } from '../paths.js';
 import type { Action } from '../plan/types.js';
 import { sessionTarget, tmux, tmuxArgv, windowTarget, type TmuxCommand } from '../tmux/client.js';
 import type { ActionResult } from './types.js';
@@ -13,6 +16,8 @@ export interface ApplyContext {
   fleet: string;
   /** PATH for panes that declare none: the server's environment is not the launcher's. */
   path: string;
+  /** Where pane logs and heartbeat files live (src/paths.ts). */
+  stateDir: string;
   clock: () => Date;
   concurrency?: number;
 }
@@ -25,18 +30,28 @@ export function paneArgv(label: string, argv: readonly string[]): string[] {
   return ['sh', '-c', 'exec "$@"', label, ...argv];
 }
 
-export function sessionEnv(a: AgentSpec, fleet: string, path: string): Record<string, string> {
+export type PaneContext = Pick<ApplyContext, 'fleet' | 'path' | 'stateDir'>;
+
+export function sessionEnv(a: AgentSpec, ctx: PaneContext): Record<string, string> {
+  const ref = { fleet: ctx.fleet, socket: a.socket, session: a.session };
   return {
-    PATH: path,
+    PATH: ctx.path,
     ...a.env,
     GITFLEET_AGENT: a.name,
-    GITFLEET_FLEET: fleet,
+    GITFLEET_FLEET: ctx.fleet,
     GITFLEET_SOCKET: a.socket,
+    GITFLEET_HEARTBEAT_FILE: heartbeatPath(ctx.stateDir, ref),
   };
 }
 
-export function createAgentCommands(a: AgentSpec, ctx: Pick<ApplyContext, 'fleet' | 'path'>): TmuxCommand[] {
-  const env = sessionEnv(a, ctx.fleet, ctx.path);
+/** The pane's output, appended to its log by tmux itself (pipe-pane runs a shell command: quoted). */
+export function pipePaneCommand(a: AgentSpec, ctx: PaneContext): TmuxCommand {
+  const log = agentLogPath(ctx.stateDir, { fleet: ctx.fleet, socket: a.socket, session: a.session });
+  return ['pipe-pane', '-o', '-t', windowTarget(a.session), `exec cat >> ${shellWord(log)}`];
+}
+
+export function createAgentCommands(a: AgentSpec, ctx: PaneContext): TmuxCommand[] {
+  const env = sessionEnv(a, ctx);
   const envFlags = Object.entries(env).flatMap(([k, v]) => ['-e', `${k}=${v}`]);
   return [
     ['new-session', '-d', '-s', a.session, '-c', a.cwd, ...envFlags, '--', ...paneArgv(`gitfleet:${a.name}`, a.argv)],
@@ -45,7 +60,14 @@ export function createAgentCommands(a: AgentSpec, ctx: Pick<ApplyContext, 'fleet
     ['set-option', '-t', windowTarget(a.session), '@gitfleet-fleet', ctx.fleet],
     ['set-option', '-t', windowTarget(a.session), '@gitfleet-agent', a.name],
     ['set-option', '-t', windowTarget(a.session), '@gitfleet-spec', a.specHash],
+    pipePaneCommand(a, ctx),
   ];
+}
+
+/** The directories a new agent session needs: its cwd, and those of its log and heartbeat files. */
+export function agentDirs(a: AgentSpec, ctx: PaneContext): string[] {
+  const ref = { fleet: ctx.fleet, socket: a.socket, session: a.session };
+  return [a.cwd, path.dirname(agentLogPath(ctx.stateDir, ref)), path.dirname(heartbeatPath(ctx.stateDir, ref))];
 }
 
 export function createHolderCommands(session: string, fleet: string): TmuxCommand[] {
@@ -56,7 +78,7 @@ export function createHolderCommands(session: string, fleet: string): TmuxComman
   ];
 }
 
-export function commandsFor(action: Action, agent: AgentSpec | undefined, ctx: Pick<ApplyContext, 'fleet' | 'path'>): TmuxCommand[] {
+export function commandsFor(action: Action, agent: AgentSpec | undefined, ctx: PaneContext): TmuxCommand[] {
   const { session } = action.detail;
   switch (action.kind) {
     case 'create_session':
@@ -109,7 +131,7 @@ async function applyOne(action: Action, agent: AgentSpec | undefined, ctx: Apply
     const cmds = commandsFor(action, agent, ctx);
     command = redact(tmuxArgv(action.detail.socket, cmds));
     if (agent && (action.kind === 'create_session' || action.kind === 'restart_session')) {
-      await mkdir(agent.cwd, { recursive: true });
+      for (const d of agentDirs(agent, ctx)) await mkdir(d, { recursive: true });
     }
     const res = await tmux(action.detail.socket, cmds);
     const ok = res.exitCode === 0;

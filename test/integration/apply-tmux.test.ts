@@ -14,7 +14,7 @@ const socket = `gitfleet-test-apply-${process.pid}`;
 afterEach(() => tmux(socket, 'kill-server'));
 
 const noDesired = { rosters: [] } as unknown as DesiredState;
-const ctx = { fleet: 'f', path: '/usr/bin:/bin', clock: () => new Date('2026-11-21T00:00:00Z') };
+const ctx = { fleet: 'f', path: '/usr/bin:/bin', stateDir: '/nonexistent-state', clock: () => new Date('2026-11-21T00:00:00Z') };
 
 describe('tmux applier', () => {
   it('targets sessions exactly: deleting a vanished "alpha" never hits "alphabet"', async () => {
