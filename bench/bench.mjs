@@ -257,6 +257,8 @@ function setupFleet(size) {
   git(['clone', '-q', bare, work]);
   fs.mkdirSync(path.join(work, 'rosters'));
   fs.writeFileSync(path.join(work, 'rosters', 'bench.yaml'), rosterYaml(size, socket, path.join(dir, 'panes')));
+  // tmux mode: the bench must never install units into the user's systemd manager.
+  fs.writeFileSync(path.join(work, 'fleet.yaml'), 'supervisor: tmux\n');
   git(['-C', work, 'add', '-A']);
   git(['-C', work, '-c', 'user.name=gitfleet bench', '-c', 'user.email=bench@localhost', 'commit', '-q', '-m', `bench: ${size} agents`]);
   git(['-C', work, 'push', '-q', 'origin', 'HEAD:refs/heads/main']);
@@ -392,6 +394,11 @@ async function benchSize(size, warnings) {
     const medianMs = median(repeats.map((r) => r.ms));
     progress(`size ${size}: no-op apply median ${medianMs.toFixed(0)} ms (${repeats.map((r) => r.ms.toFixed(0)).join(', ')}), ${first.processes} processes`);
 
+    // The fleet table: read-only, a constant number of processes.
+    const psRun = await runCli('ps', ['ps', '--json', '--repo', fleet.bare, '--state-dir', fleet.state, '--host', HOST], { env, logs: fleet.logs });
+    if (psRun.exitCode !== 0) warn(`ps exited ${psRun.exitCode}: ${psRun.stderr}`);
+    progress(`size ${size}: ps ${psRun.ms.toFixed(0)} ms, ${psRun.processes} processes`);
+
     const noopProcesses = Math.max(...procs);
     const verdict = judge(noopProcesses, medianMs);
     return {
@@ -418,6 +425,7 @@ async function benchSize(size, warnings) {
         peakRssMiB: mib(Math.max(...noops.map((r) => r.maxRSSKiB ?? 0)) || null),
         commits: noops.filter((r) => r.commit).length,
       },
+      ps: { ms: psRun.ms, processes: psRun.processes, commands: psRun.commands.map(brief), peakRssMiB: mib(psRun.maxRSSKiB) },
       verdict,
     };
   } finally {
@@ -446,7 +454,7 @@ async function baseline() {
 
 // ---------------------------------------------------------------- report
 function table(results) {
-  const head = ['size', 'cold apply ms', 'no-op apply ms (median of 5)', 'processes (no-op)', 'processes (cold)', 'peak RSS MiB (cold / no-op)'];
+  const head = ['size', 'cold apply ms', 'no-op apply ms (median of 5)', 'processes (no-op)', 'processes (cold)', 'peak RSS MiB (cold / no-op)', 'ps ms', 'processes (ps)'];
   const rows = results.map((r) => [
     String(r.size),
     r.cold.ms.toFixed(0),
@@ -454,6 +462,8 @@ function table(results) {
     String(r.noop.processes),
     String(r.cold.processes),
     `${r.cold.peakRssMiB?.toFixed(1) ?? '?'} / ${r.noop.peakRssMiB?.toFixed(1) ?? '?'}`,
+    r.ps.ms.toFixed(0),
+    String(r.ps.processes),
   ]);
   const w = head.map((h, i) => Math.max(h.length, ...rows.map((r) => r[i].length)));
   const line = (cells) => '| ' + cells.map((c, i) => (i === 0 ? c.padEnd(w[i]) : c.padStart(w[i]))).join(' | ') + ' |';

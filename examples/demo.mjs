@@ -63,6 +63,9 @@ try {
     .replace('working_directory: ~/src', `working_directory: ${path.join(tmp, 'src')}`);
   for (const rt of ['claude', 'codex', 'pi']) roster = roster.replace(`command: ${rt}\n`, `command: [node, ${JSON.stringify(stub)}, ${rt}]\n`);
   writeFileSync(rosterPath, roster);
+  // The demo must not install units into your systemd user manager: tmux only.
+  const fleetYaml = path.join(work, 'fleet.yaml');
+  writeFileSync(fleetYaml, readFileSync(fleetYaml, 'utf8').replace(/^supervisor: auto$/m, 'supervisor: tmux'));
   git('add', '-A');
   git('commit', '-q', '-m', 'Add the example fleet');
   git('push', '-q', 'origin', 'HEAD:main');

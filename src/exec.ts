@@ -55,3 +55,37 @@ export async function run(argv: readonly string[], opts: RunOptions = {}): Promi
     timedOut: res.timedOut === true,
   };
 }
+
+/**
+ * Run argv on this terminal (stdio inherited) and return its exit status:
+ * for the interactive verbs (`agent watch`, `agent attach`) only. No timeout,
+ * no own process group (the child must be in the terminal's foreground group).
+ * While it runs we ignore SIGINT/SIGQUIT as system(3) does and pass
+ * SIGTERM/SIGHUP on, so the caller lives to clean up after it.
+ */
+export async function runInteractive(argv: readonly string[]): Promise<number> {
+  const [file, ...args] = argv;
+  if (!file) throw new Error('runInteractive: empty argv');
+  const child = execa(file, args, { reject: false, stdio: 'inherit', extendEnv: true });
+  const ignore = () => {};
+  const forward = (sig: NodeJS.Signals) => child.kill(sig);
+  const signals = ['SIGINT', 'SIGQUIT', 'SIGTERM', 'SIGHUP'] as const;
+  for (const s of signals) process.on(s, s === 'SIGINT' || s === 'SIGQUIT' ? ignore : forward);
+  try {
+    const res = await child;
+    if (res.failed && res.exitCode === undefined && !res.signal) {
+      const code = (res as { code?: string }).code;
+      throw Object.assign(new Error(`cannot run ${file}: ${res.shortMessage ?? code}`), { code });
+    }
+    return res.exitCode ?? 128 + signalNumber(res.signal);
+  } finally {
+    for (const s of signals) {
+      process.off(s, ignore);
+      process.off(s, forward);
+    }
+  }
+}
+
+function signalNumber(signal: string | undefined): number {
+  return ({ SIGHUP: 1, SIGINT: 2, SIGQUIT: 3, SIGKILL: 9, SIGTERM: 15 } as Record<string, number>)[signal ?? ''] ?? 0;
+}

@@ -1,18 +1,23 @@
 // One reconcile, top to bottom (DESIGN §4). Each step lives in its own
 // module; this file only wires them together.
-import { applyTmuxActions } from './apply/tmux.js';
+import { applyActions } from './apply/apply.js';
 import type { ActionResult } from './apply/types.js';
 import { loadDesired, readFleetConfig } from './desired/load.js';
-import type { DesiredState } from './desired/types.js';
+import type { AgentSpec, DesiredState } from './desired/types.js';
+import type { HeartbeatJudgement } from './heartbeat/protocol.js';
 import { TerminalError } from './errors.js';
 import { Repo } from './git/repo.js';
 import { acquireLock } from './lock.js';
+import { observeHeartbeats } from './observe/heartbeat.js';
+import { observeSupervisor, type SupervisorSetup } from './observe/supervisor.js';
+import { observeSystemd } from './observe/systemd.js';
 import { observeSocket, type SocketObservation } from './observe/tmux.js';
-import { DEFAULT_BACKOFF, plan as makePlan, socketsToObserve, type Policy } from './plan/plan.js';
+import { agentsInScope, DEFAULT_BACKOFF, plan as makePlan, socketsToObserve, type Policy } from './plan/plan.js';
 import type { Plan } from './plan/types.js';
 import { renderStatusMarkdown } from './report/status-md.js';
 import { buildStatus } from './status/build.js';
-import { evidenceFiles } from './status/evidence.js';
+import { evidenceFiles, serverLossEvents, type ObservedEvent } from './status/evidence.js';
+import { Systemctl } from './systemd/client.js';
 import { readStatus, statusPaths } from './status/read.js';
 import type { StatusDoc } from './status/types.js';
 
@@ -27,6 +32,11 @@ export interface ReconcileOptions {
   /** PATH given to panes that declare none. */
   panePath: string;
   clock: () => Date;
+  /** The environment systemctl and the generated units get (XDG_RUNTIME_DIR, PATH, LANG, TMUX_TMPDIR). */
+  env: NodeJS.ProcessEnv;
+  /** Absolute paths of node and of gitfleet's built CLI: the agent units run `gitfleet agent-start`. */
+  node: string;
+  cli: string;
 }
 
 export interface ReconcileResult {
@@ -48,25 +58,28 @@ export async function reconcile(opts: ReconcileOptions, mode: 'plan' | 'apply'):
     // source: committed desired state at the branch head, and the last status
     const src = await readSource(opts);
     if (mode === 'apply') await src.repo.assertCanMove(src.desired.config.statusBranch);
-    // observe: one tmux call per socket
-    const observed = await observeAll(socketsToObserve(src.desired, src.previous));
+    // observe: tmux (one call per socket), the supervisor (one systemctl call), heartbeat files
+    const seen = await observe(src, opts);
     // plan: pure
     const policy: Policy = { host: opts.host, tenant: opts.tenant, now: opts.clock(), desiredRevision: src.revision, backoff: DEFAULT_BACKOFF };
-    const plan = makePlan(src.desired, observed, src.previous, policy);
+    const plan = makePlan(src.desired, seen.tmux, src.previous, policy, seen.supervisor.input, seen.heartbeats);
     if (mode === 'plan') return { desired: src.desired, plan, results: [], status: null, commit: null };
-    // apply: tmux actions, then look again at what now runs
-    const results = await applyTmuxActions(plan.actions, src.desired, { fleet: plan.fleet, path: opts.panePath, stateDir: opts.stateDir, clock: opts.clock });
-    const after = results.length > 0 ? await observeAll([...observed.keys()]) : observed;
+    // apply, then look again at what now runs
+    const sup = seen.supervisor.input;
+    const units = sup.mode === 'systemd' ? { systemctl: new Systemctl(opts.env), files: sup.files } : undefined;
+    const results = await applyActions(plan.actions, src.desired, { fleet: plan.fleet, path: opts.panePath, stateDir: opts.stateDir, clock: opts.clock, ...(units ? { units } : {}) });
+    const after = results.length > 0 ? await observe(src, opts, seen) : seen;
     // report: status + evidence, committed only when something changed
-    const status = buildStatus({ desired: src.desired, plan, observed: after, results, previous: src.previous, policy: { ...policy, now: opts.clock() } });
-    const commit = await commitStatus(src, status, results, opts);
+    const status = buildStatus({ desired: src.desired, plan, observed: after.tmux, results, previous: src.previous, policy: { ...policy, now: opts.clock() }, supervisor: after.supervisor.input, heartbeats: after.heartbeats });
+    const events = serverLossEvents(src.previous, seen.tmux, after.supervisor.input, opts.clock());
+    const commit = await commitStatus(src, status, results, events, opts);
     return { desired: src.desired, plan, results, status, commit };
   } finally {
     await lock?.release();
   }
 }
 
-interface Source {
+export interface Source {
   repo: Repo;
   head: string;
   revision: string;
@@ -100,17 +113,39 @@ async function resolveBranch(repo: Repo, branch: string): Promise<string> {
   throw new TerminalError(`branch "${branch}" not found in ${repo.gitdir}; branches: ${known.length ? known.join(', ') : '(none: push a first commit)'}`);
 }
 
-async function observeAll(sockets: readonly string[]): Promise<Map<string, SocketObservation>> {
-  const obs = await Promise.all(sockets.map(observeSocket));
-  return new Map(obs.map((o) => [o.socket, o]));
+export interface Observation {
+  /** Sockets looked at, and agents this host and tenant run. */
+  sockets: string[];
+  agents: AgentSpec[];
+  tmux: Map<string, SocketObservation>;
+  supervisor: SupervisorSetup;
+  heartbeats: Map<string, HeartbeatJudgement>;
 }
 
-async function commitStatus(src: Source, status: StatusDoc, results: ActionResult[], opts: ReconcileOptions): Promise<string | null> {
+/**
+ * Everything gitfleet looks at, read-only: one tmux call per socket, one
+ * systemctl call (systemd mode), heartbeat files. Given the first
+ * observation, looks again at the same things (after apply).
+ */
+export async function observe(src: Source, opts: ReconcileOptions, again?: Observation): Promise<Observation> {
+  const sockets = again?.sockets ?? socketsToObserve(src.desired, src.previous);
+  const agents = again?.agents ?? agentsInScope(src.desired, opts);
+  const tmux = new Map((await Promise.all(sockets.map(observeSocket))).map((o) => [o.socket, o]));
+  let supervisor: SupervisorSetup;
+  if (again) {
+    const s = again.supervisor;
+    supervisor = s.input.mode === 'systemd' && s.query ? { ...s, input: { ...s.input, observed: await observeSystemd(s.query) } } : s;
+  } else supervisor = await observeSupervisor(src.desired, agents, sockets, tmux, src.previous, opts);
+  const heartbeats = await observeHeartbeats(agents, { fleet: src.desired.config.fleet, stateDir: opts.stateDir }, opts.clock);
+  return { sockets, agents, tmux, supervisor, heartbeats };
+}
+
+async function commitStatus(src: Source, status: StatusDoc, results: ActionResult[], events: ObservedEvent[], opts: ReconcileOptions): Promise<string | null> {
   const { json, md } = statusPaths(opts.host);
   const changes = [
     { path: json, content: JSON.stringify(status, null, 2) + '\n' },
     { path: md, content: renderStatusMarkdown(status) },
-    ...evidenceFiles(results, { fleet: status.fleet, host: opts.host, desiredRevision: status.desiredRevision }),
+    ...evidenceFiles(results, events, { fleet: status.fleet, host: opts.host, desiredRevision: status.desiredRevision }),
   ];
   const done = results.filter((r) => r.ok).length;
   const failed = results.length - done;

@@ -1,25 +1,23 @@
 // Carry out a plan's tmux actions. One tmux process per action runs that
 // action's whole command list (new-session ; set-option ...), so an action
-// is atomic as far as tmux allows and its failure is attributable. Actions
-// of one phase run with bounded concurrency; phases run in plan order.
+// is atomic as far as tmux allows and its failure is attributable.
 import { mkdir } from 'node:fs/promises';
 import path from 'node:path';
 import type { AgentSpec, DesiredState } from '../desired/types.js';
-import { errorMessage } from '../errors.js';
-import { shellWord } from '../install/units.js';
+import { shellWord } from '../systemd/syntax.js';
 import { agentLogPath, heartbeatPath } from '../paths.js';
 import type { Action } from '../plan/types.js';
 import { sessionTarget, tmux, tmuxArgv, windowTarget, type TmuxCommand } from '../tmux/client.js';
-import type { ActionResult } from './types.js';
 
-export interface ApplyContext {
+/** What creating an agent's session needs from its spec (not where it was declared). */
+export type PaneAgent = Omit<AgentSpec, 'source'>;
+
+export interface PaneContext {
   fleet: string;
   /** PATH for panes that declare none: the server's environment is not the launcher's. */
   path: string;
   /** Where pane logs and heartbeat files live (src/paths.ts). */
   stateDir: string;
-  clock: () => Date;
-  concurrency?: number;
 }
 
 /** Env keys whose values are safe to show in evidence. */
@@ -30,9 +28,7 @@ export function paneArgv(label: string, argv: readonly string[]): string[] {
   return ['sh', '-c', 'exec "$@"', label, ...argv];
 }
 
-export type PaneContext = Pick<ApplyContext, 'fleet' | 'path' | 'stateDir'>;
-
-export function sessionEnv(a: AgentSpec, ctx: PaneContext): Record<string, string> {
+export function sessionEnv(a: PaneAgent, ctx: PaneContext): Record<string, string> {
   const ref = { fleet: ctx.fleet, socket: a.socket, session: a.session };
   return {
     PATH: ctx.path,
@@ -45,12 +41,12 @@ export function sessionEnv(a: AgentSpec, ctx: PaneContext): Record<string, strin
 }
 
 /** The pane's output, appended to its log by tmux itself (pipe-pane runs a shell command: quoted). */
-export function pipePaneCommand(a: AgentSpec, ctx: PaneContext): TmuxCommand {
+export function pipePaneCommand(a: PaneAgent, ctx: PaneContext): TmuxCommand {
   const log = agentLogPath(ctx.stateDir, { fleet: ctx.fleet, socket: a.socket, session: a.session });
   return ['pipe-pane', '-o', '-t', windowTarget(a.session), `exec cat >> ${shellWord(log)}`];
 }
 
-export function createAgentCommands(a: AgentSpec, ctx: PaneContext): TmuxCommand[] {
+export function createAgentCommands(a: PaneAgent, ctx: PaneContext): TmuxCommand[] {
   const env = sessionEnv(a, ctx);
   const envFlags = Object.entries(env).flatMap(([k, v]) => ['-e', `${k}=${v}`]);
   return [
@@ -65,7 +61,7 @@ export function createAgentCommands(a: AgentSpec, ctx: PaneContext): TmuxCommand
 }
 
 /** The directories a new agent session needs: its cwd, and those of its log and heartbeat files. */
-export function agentDirs(a: AgentSpec, ctx: PaneContext): string[] {
+export function agentDirs(a: PaneAgent, ctx: PaneContext): string[] {
   const ref = { fleet: ctx.fleet, socket: a.socket, session: a.session };
   return [a.cwd, path.dirname(agentLogPath(ctx.stateDir, ref)), path.dirname(heartbeatPath(ctx.stateDir, ref))];
 }
@@ -79,7 +75,7 @@ export function createHolderCommands(session: string, fleet: string): TmuxComman
 }
 
 export function commandsFor(action: Action, agent: AgentSpec | undefined, ctx: PaneContext): TmuxCommand[] {
-  const { session } = action.detail;
+  const session = action.detail.session!;
   switch (action.kind) {
     case 'create_session':
       if (action.detail.role === 'holder') return createHolderCommands(session, ctx.fleet);
@@ -91,6 +87,8 @@ export function commandsFor(action: Action, agent: AgentSpec | undefined, ctx: P
     case 'respawn_pane':
       // Without -k: respawns only a dead pane, so a race with a pane that came back is harmless.
       return [['respawn-pane', '-t', windowTarget(session)]];
+    default:
+      throw new Error(`${action.kind} is not a tmux action`);
   }
 }
 
@@ -108,49 +106,14 @@ export function redact(argv: readonly string[]): string[] {
   });
 }
 
-export async function applyTmuxActions(actions: readonly Action[], desired: DesiredState, ctx: ApplyContext): Promise<ActionResult[]> {
-  const agents = new Map(desired.rosters.flatMap((r) => r.agents).map((a) => [`${a.socket}/${a.session}`, a]));
-  const results: ActionResult[] = [];
-  // Consecutive actions of the same kind and role form a phase.
-  const phases: Action[][] = [];
-  for (const a of actions) {
-    const last = phases[phases.length - 1];
-    if (last && last[0]!.kind === a.kind && last[0]!.detail.role === a.detail.role) last.push(a);
-    else phases.push([a]);
+/** One tmux action: the commands it ran (redacted) and tmux's error, if any. */
+export async function applyTmuxAction(action: Action, agent: AgentSpec | undefined, ctx: PaneContext): Promise<{ command: string[]; error: string | null }> {
+  const socket = action.detail.socket!;
+  const cmds = commandsFor(action, agent, ctx);
+  const command = redact(tmuxArgv(socket, cmds));
+  if (agent && (action.kind === 'create_session' || action.kind === 'restart_session')) {
+    for (const d of agentDirs(agent, ctx)) await mkdir(d, { recursive: true });
   }
-  for (const phase of phases) {
-    results.push(...(await pool(phase, ctx.concurrency ?? 4, (a) => applyOne(a, agents.get(a.target), ctx))));
-  }
-  return results;
-}
-
-async function applyOne(action: Action, agent: AgentSpec | undefined, ctx: ApplyContext): Promise<ActionResult> {
-  const startedAt = ctx.clock().toISOString();
-  let command: string[] = [];
-  try {
-    const cmds = commandsFor(action, agent, ctx);
-    command = redact(tmuxArgv(action.detail.socket, cmds));
-    if (agent && (action.kind === 'create_session' || action.kind === 'restart_session')) {
-      for (const d of agentDirs(agent, ctx)) await mkdir(d, { recursive: true });
-    }
-    const res = await tmux(action.detail.socket, cmds);
-    const ok = res.exitCode === 0;
-    const error = ok ? null : (res.stderr.trim() || res.stdout.trim() || `tmux exited ${res.exitCode}`);
-    return { action, ok, error, startedAt, finishedAt: ctx.clock().toISOString(), command };
-  } catch (e) {
-    return { action, ok: false, error: errorMessage(e), startedAt, finishedAt: ctx.clock().toISOString(), command };
-  }
-}
-
-async function pool<T, R>(items: readonly T[], limit: number, fn: (t: T) => Promise<R>): Promise<R[]> {
-  const out: R[] = new Array(items.length);
-  let next = 0;
-  const worker = async () => {
-    while (next < items.length) {
-      const i = next++;
-      out[i] = await fn(items[i]!);
-    }
-  };
-  await Promise.all(Array.from({ length: Math.min(limit, items.length) }, worker));
-  return out;
+  const res = await tmux(socket, cmds);
+  return { command, error: res.exitCode === 0 ? null : res.stderr.trim() || res.stdout.trim() || `tmux exited ${res.exitCode}` };
 }

@@ -1,3 +1,5 @@
+import { agentHelp } from './agent-help.js';
+
 export const GLOBAL_HELP = `Global options (before or after the command):
   --repo PATH        fleet repository: bare, a .git folder, or a work tree (default: $GITFLEET_REPO or .)
   --branch NAME      branch holding desired state (default: fleet.yaml's branch, else main)
@@ -7,6 +9,7 @@ export const GLOBAL_HELP = `Global options (before or after the command):
   -h, --help         help for a command`;
 
 export const HELP: Record<string, string> = {
+  ...agentHelp(GLOBAL_HELP),
   '': `gitfleet: make a host's agent fleet match the desired state committed in a git repo.
 
 Usage: gitfleet <command> [options]
@@ -16,12 +19,17 @@ Commands:
   plan       show what apply would do (exit 0 no changes, 2 changes, 1 error)
   apply      reconcile once and commit status back (exit 0 converged, 3 not yet, 1 error)
   status     show this host's committed status
+  ps         the fleet table, observed now: tmux, systemd, process, idle time, heartbeat, flags
   install    run apply from a systemd --user timer (or print the crontab line)
   uninstall  remove the timer and service install wrote
+  agent      one agent: watch (read-only), attach, send, reset, logs
+  heartbeat  write an agent's heartbeat file (for runtimes and wrappers)
+  agent-start  start one agent's session from its spec file (run by gitfleet's agent units)
 
 ${GLOBAL_HELP}
 
-Exit codes: 0 ok, 1 error, 2 plan has changes, 3 applied but not converged, 64 usage.`,
+Exit codes: 0 ok, 1 error, 2 plan has changes, 3 applied but not converged,
+4 message not accepted (agent send --verify, agent reset), 64 usage.`,
   validate: `Usage: gitfleet validate [--repo PATH] [--branch NAME] [--json]
 
 Reads fleet.yaml and rosters/*.yaml at the head of the branch (committed state,
@@ -38,11 +46,20 @@ Exit 0 no changes, 2 changes planned, 1 error.
 ${GLOBAL_HELP}`,
   apply: `Usage: gitfleet apply [--repo PATH] [--json]
 
-Reconciles once: reads the committed desired state, observes tmux, plans,
-applies, and commits status/<host>.json, status/<host>.md and one evidence file
-per action to the status branch, only when something changed. One apply at a
-time per state dir. Exit 0 converged, 3 applied but not everything is Ready,
-1 could not run.
+Reconciles once: reads the committed desired state, observes tmux (and the
+fleet's systemd --user units), plans, applies, and commits status/<host>.json,
+status/<host>.md and one evidence file per action to the status branch, only
+when something changed. One apply at a time per state dir. Exit 0 converged,
+3 applied but not everything is Ready, 1 could not run.
+
+Supervisor (fleet.yaml \`supervisor: auto | systemd | tmux\`, default auto):
+with systemd, every agent session is started and stopped through units that
+survive reboots: gitfleet-FLEET-tmux@SOCKET.service runs the socket's tmux
+server (restarted by systemd if it dies) and gitfleet-FLEET-agent@SESSION.SOCKET
+.service starts one agent from the spec apply last applied (kept in the state
+dir). Units are written to $XDG_CONFIG_HOME/systemd/user and enabled; lingering
+must be on for them to start at boot (loginctl enable-linger $USER; status says
+when it is off). auto uses systemd when \`systemctl --user\` answers, else tmux.
 
 ${GLOBAL_HELP}`,
   status: `Usage: gitfleet status [--repo PATH] [--host NAME] [--json]
@@ -81,6 +98,54 @@ Disables and stops the timer install wrote, stops its service (a run in
 progress; the agents keep running), removes both files and reloads systemd.
 Nothing installed is not an error. --name as given to install; --dry-run says
 what would be removed. Exit 0 done, 1 error, 64 usage.
+
+${GLOBAL_HELP}`,
+  heartbeat: `Usage: gitfleet heartbeat [--file PATH] [--status ok|busy] [--pid PID] [--every SECONDS] [--json]
+
+Writes one heartbeat (protocol v1) for an agent runtime that does not write its
+own: the line ts=<ISO-8601 now> pid=<PID> status=<ok|busy>, atomically (a temp
+file renamed over the old one; the directory is created). gitfleet tells every
+pane where its heartbeat goes in GITFLEET_HEARTBEAT_FILE. An agent is healthy
+while its heartbeat is at most 3 intervals old (15 s interval by default),
+stale when older, unknown without a file. Prints nothing unless --json.
+
+Options:
+  --file PATH        the heartbeat file (default: $GITFLEET_HEARTBEAT_FILE)
+  --status STATUS    ok (default) or busy (working on something)
+  --pid PID          the process the heartbeat speaks for (default: the process
+                     that ran gitfleet heartbeat, i.e. the runtime calling it,
+                     or a wrapper that then execs the runtime:
+                       gitfleet heartbeat --every 15 & exec my-runtime
+                     pass --pid when calling through a shell or npx)
+  --every SECONDS    keep writing every SECONDS (at least 0.1; e.g. 15 or 0.5)
+                     until SIGTERM or SIGINT (exit 0), or until PID is gone
+  --json             print each heartbeat written as one JSON line
+Exit 0 written, 1 could not write, 64 usage.`,
+  'agent-start': `Usage: gitfleet agent-start [--state-dir DIR] FLEET SESSION.SOCKET
+
+What the agent units of supervisor: systemd run (gitfleet-FLEET-agent@SESSION.SOCKET
+.service); people need not run it. Starts the agent's tmux session from the spec
+file apply keeps in the state dir, with the same command, environment and tags
+apply uses. A session that already runs that spec is adopted, not restarted. It
+never starts a tmux server itself: the socket's server unit runs that.
+Exit 0 started or adopted, 1 could not start, 64 usage.`,
+  ps: `Usage: gitfleet ps [--repo PATH] [--all-hosts] [--json]
+
+One row per roster agent of this host, observed now (read-only: no lock, no
+apply, no commit): systemd unit active/enabled (supervisor: systemd), pane
+alive or dead, pid, idle time (since the pane last printed), heartbeat health
+and age, Ready, and flags:
+  drift           the pane runs something else than the roster's runtime
+                  (runtimes.<r>.process_names lists the names a runtime may show)
+  boot-enable     the unit runs but is not enabled: a reboot would lose the agent
+  PendingRestart  the spec changed; update: on-idle/manual holds the restart
+  stalled         the roster file is invalid; its last valid version is in force
+  disabled        enabled: false
+Sessions on the fleet's sockets that the fleet did not start are listed as
+unmanaged. --all-hosts adds the agents of the other hosts from their committed
+status/<host>.json, marked with the commit that wrote it (HOST@commit).
+--json prints every record with tenant_id and host. It costs the same few
+processes whatever the fleet size. Exit 0, 1 error.
 
 ${GLOBAL_HELP}`,
 };

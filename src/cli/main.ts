@@ -7,10 +7,15 @@ import { renderPlan } from '../report/plan-text.js';
 import { renderStatusText } from '../report/status-text.js';
 import { readStatus } from '../status/read.js';
 import { HELP } from './help.js';
-import { install, uninstall } from './install.js';
+import { heartbeat } from './heartbeat.js';
+import { agentStartCommand } from './agent-start.js';
+import { ps } from './ps.js';
+import { agent } from './agent.js';
+import { CLI_PATH, install, uninstall } from './install.js';
 import { panePath, parseCommandLine, type GlobalOptions } from './options.js';
 
-export const EXIT = { ok: 0, error: 1, changes: 2, notConverged: 3, usage: 64 } as const;
+/** notAccepted: agent send --verify / agent reset saw the agent not take the message. */
+export const EXIT = { ok: 0, error: 1, changes: 2, notConverged: 3, notAccepted: 4, usage: 64 } as const;
 
 export interface Io {
   stdout: (s: string) => void;
@@ -20,7 +25,10 @@ export interface Io {
 
 type Handler = (opts: GlobalOptions, positionals: string[], io: Io) => Promise<number>;
 
-const COMMANDS: Record<string, Handler> = { validate, plan, apply, status, install, uninstall };
+const COMMANDS: Record<string, Handler> = { validate, plan, apply, status, install, uninstall, heartbeat, ps, 'agent-start': agentStartCommand, agent };
+
+/** Commands that take arguments; the others refuse any. */
+const TAKES_ARGUMENTS = new Set(['agent-start', 'agent']);
 
 export async function main(argv: string[], io: Io): Promise<number> {
   try {
@@ -30,7 +38,7 @@ export async function main(argv: string[], io: Io): Promise<number> {
       return EXIT.ok;
     }
     if (!command || command === 'help') {
-      const topic = command === 'help' ? (positionals[0] ?? '') : '';
+      const topic = command === 'help' ? positionals.join(' ') : '';
       if (!(topic in HELP)) throw new UsageError(`no help for "${topic}"; commands: ${Object.keys(COMMANDS).join(', ')}`);
       (opts.help || command === 'help' ? io.stdout : io.stderr)(HELP[topic] + '\n');
       return opts.help || command === 'help' ? EXIT.ok : EXIT.usage;
@@ -38,10 +46,10 @@ export async function main(argv: string[], io: Io): Promise<number> {
     const handler = COMMANDS[command];
     if (!handler) throw new UsageError(`unknown command "${command}"; commands: ${Object.keys(COMMANDS).join(', ')}`);
     if (opts.help) {
-      io.stdout(HELP[command] + '\n');
+      io.stdout((HELP[`${command} ${positionals[0]}`] ?? HELP[command]) + '\n');
       return EXIT.ok;
     }
-    if (positionals.length > 0) throw new UsageError(`${command} takes no arguments (got ${positionals.join(' ')}); see gitfleet ${command} --help`);
+    if (positionals.length > 0 && !TAKES_ARGUMENTS.has(command)) throw new UsageError(`${command} takes no arguments (got ${positionals.join(' ')}); see gitfleet ${command} --help`);
     return await handler(opts, positionals, io);
   } catch (e) {
     return fail(e, io);
@@ -61,8 +69,8 @@ function fail(e: unknown, io: Io): number {
   return EXIT.error;
 }
 
-function reconcileOptions(opts: GlobalOptions, io: Io): ReconcileOptions {
-  return { ...opts, panePath: panePath(io.env, opts.home), clock: () => new Date() };
+export function reconcileOptions(opts: GlobalOptions, io: Io): ReconcileOptions {
+  return { ...opts, panePath: panePath(io.env, opts.home), clock: () => new Date(), env: io.env, node: process.execPath, cli: CLI_PATH };
 }
 
 async function validate(opts: GlobalOptions, _p: string[], io: Io): Promise<number> {
@@ -83,7 +91,7 @@ async function validate(opts: GlobalOptions, _p: string[], io: Io): Promise<numb
 async function plan(opts: GlobalOptions, _p: string[], io: Io): Promise<number> {
   const { plan } = await reconcile(reconcileOptions(opts, io), 'plan');
   io.stdout(opts.json ? JSON.stringify(plan, null, 2) + '\n' : renderPlan(plan));
-  if (plan.unobserved.length > 0) return EXIT.error;
+  if (plan.unobserved.length > 0 || !plan.supervisor.observed) return EXIT.error;
   return plan.actions.length > 0 ? EXIT.changes : EXIT.ok;
 }
 

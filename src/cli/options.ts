@@ -13,14 +13,27 @@ export const GLOBAL_OPTIONS = {
   json: { type: 'boolean' },
   help: { type: 'boolean', short: 'h' },
   version: { type: 'boolean' },
-  // install / uninstall only (see INSTALL_ONLY)
+  // install / uninstall only (see COMMAND_ONLY)
   every: { type: 'string' },
   'dry-run': { type: 'boolean' },
   name: { type: 'string' },
+  // heartbeat only (--every too)
+  file: { type: 'string' },
+  status: { type: 'string' },
+  pid: { type: 'string' },
+  // agent only (--file and --json too)
+  message: { type: 'string' },
+  verify: { type: 'boolean' },
+  timeout: { type: 'string' },
+  from: { type: 'string' },
+  raw: { type: 'boolean' },
+  lines: { type: 'string', short: 'n' },
+  // ps only
+  'all-hosts': { type: 'boolean' },
 } as const;
 
 /** Options that only some commands take. */
-const INSTALL_ONLY: Record<string, readonly string[]> = { every: ['install'], 'dry-run': ['install', 'uninstall'], name: ['install', 'uninstall'] };
+const COMMAND_ONLY: Record<string, readonly string[]> = { 'all-hosts': ['ps'], every: ['install', 'heartbeat'], 'dry-run': ['install', 'uninstall'], name: ['install', 'uninstall'], file: ['heartbeat', 'agent'], status: ['heartbeat'], pid: ['heartbeat'], message: ['agent'], verify: ['agent'], timeout: ['agent'], from: ['agent'], raw: ['agent'], lines: ['agent'] };
 
 /** What every command knows: where the fleet is, who and where we are, and how to answer. */
 export interface GlobalOptions extends Pick<ReconcileOptions, 'repo' | 'branch' | 'host' | 'tenant' | 'home' | 'stateDir'> {
@@ -31,6 +44,19 @@ export interface GlobalOptions extends Pick<ReconcileOptions, 'repo' | 'branch' 
   every: string | null;
   dryRun: boolean;
   name: string | null;
+  /** heartbeat: --file, --status, --pid as given (null: not given; checked by the command); --every in seconds. */
+  file: string | null;
+  heartbeatStatus: string | null;
+  pid: string | null;
+  /** agent: --message, --verify, --timeout (in ms), --from, --raw, -n/--lines (--file is shared); which verb takes which is checked by the command. */
+  message: string | null;
+  verify: boolean;
+  timeoutMs: number | null;
+  from: string | null;
+  raw: boolean;
+  lines: number | null;
+  /** ps: --all-hosts. */
+  allHosts: boolean;
 }
 
 export function parseCommandLine(argv: string[], env: NodeJS.ProcessEnv): { command: string | null; positionals: string[]; opts: GlobalOptions } {
@@ -48,7 +74,7 @@ export function parseCommandLine(argv: string[], env: NodeJS.ProcessEnv): { comm
   for (const k of ['repo', 'branch', 'state-dir', 'every', 'name'] as const) {
     if (v[k] === '') throw new UsageError(`--${k} needs a value`);
   }
-  for (const [k, commands] of Object.entries(INSTALL_ONLY)) {
+  for (const [k, commands] of Object.entries(COMMAND_ONLY)) {
     if (v[k as keyof typeof v] !== undefined && !commands.includes(command ?? '')) throw new UsageError(`--${k} is an option of ${commands.join(' and ')} only`);
   }
   return {
@@ -67,6 +93,16 @@ export function parseCommandLine(argv: string[], env: NodeJS.ProcessEnv): { comm
       every: v.every ?? null,
       dryRun: v['dry-run'] ?? false,
       name: v.name ?? null,
+      file: v.file ?? null,
+      heartbeatStatus: v.status ?? null,
+      pid: v.pid ?? null,
+      message: v.message ?? null,
+      verify: v.verify ?? false,
+      timeoutMs: v.timeout === undefined ? null : durationMs('--timeout', v.timeout),
+      from: v.from ?? null,
+      raw: v.raw ?? false,
+      lines: v.lines === undefined ? null : positiveCount('--lines', v.lines),
+      allHosts: v['all-hosts'] ?? false,
     },
   };
 }
@@ -78,4 +114,17 @@ export function panePath(env: NodeJS.ProcessEnv, home: string): string {
     if (!dirs.includes(d)) dirs.push(d);
   }
   return dirs.join(':');
+}
+
+/** A duration in seconds (10, 2.5, 10s) or milliseconds (500ms), more than zero. */
+function durationMs(flag: string, text: string): number {
+  const m = /^(\d+(?:\.\d+)?|\.\d+)(ms|s)?$/.exec(text.trim());
+  const ms = m ? Number(m[1]) * (m[2] === 'ms' ? 1 : 1000) : NaN;
+  if (!(ms > 0)) throw new UsageError(`${flag} ${JSON.stringify(text)}: a number of seconds, e.g. 10, 2.5 or 500ms`);
+  return ms;
+}
+
+function positiveCount(flag: string, text: string): number {
+  if (!/^\d+$/.test(text) || Number(text) < 1) throw new UsageError(`${flag} ${JSON.stringify(text)}: a whole number of at least 1`);
+  return Number(text);
 }

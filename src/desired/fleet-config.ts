@@ -14,6 +14,7 @@ interface RawFleet {
   git?: { author?: { name?: string; email?: string } };
   hosts?: string[];
   reconcile?: { prune?: boolean };
+  supervisor?: FleetConfig['supervisor'];
 }
 
 export interface FleetDefaults {
@@ -33,6 +34,7 @@ export function defaultConfig(d: FleetDefaults): FleetConfig {
     author: { name: 'gitfleet', email: `gitfleet@${d.host}` },
     hosts: [],
     prune: true,
+    supervisor: 'auto',
   };
 }
 
@@ -54,6 +56,7 @@ export function parseFleetConfig(text: string | null, d: FleetDefaults): { confi
       author: { name: raw.git?.author?.name ?? base.author.name, email: raw.git?.author?.email ?? base.author.email },
       hosts: raw.hosts ?? [],
       prune: raw.reconcile?.prune ?? true,
+      supervisor: raw.supervisor ?? 'auto',
     },
     problems,
   };

@@ -1,7 +1,9 @@
 // Roster files (field format v1 + extensions): parse is pure and collects
 // every problem with its position; read() lives in desired/load.ts.
 import { createHash } from 'node:crypto';
+import path from 'node:path';
 import type { Problem } from '../errors.js';
+import { DEFAULT_HEARTBEAT_INTERVAL_SECONDS } from '../heartbeat/protocol.js';
 import { expandHome, splitCommandLine } from './command.js';
 import { validateAgainst } from './schema.js';
 import type { AgentSpec, Roster, UpdatePolicy } from './types.js';
@@ -14,6 +16,9 @@ interface RawRuntime {
   reset_command?: string;
   command?: string | string[];
   env?: Record<string, string | number | boolean>;
+  heartbeat?: boolean | number;
+  process_names?: string[];
+  idle_after?: number;
 }
 interface RawAgent {
   name: string;
@@ -36,6 +41,9 @@ interface RawRoster {
   runtimes?: Record<string, RawRuntime | null>;
   agents: RawAgent[];
 }
+
+/** update: on-idle waits this long without pane output before an agent counts as idle. */
+export const DEFAULT_IDLE_AFTER_SECONDS = 120;
 
 export interface ParseContext {
   home: string;
@@ -114,6 +122,9 @@ export function parseRoster(file: string, text: string, ctx: ParseContext): { ro
       class: a.class ?? null,
       resetCommand: runtime?.reset_command ?? null,
       resetBetweenTasks: a.reset_between_tasks ?? false,
+      heartbeatInterval: runtime?.heartbeat === true ? DEFAULT_HEARTBEAT_INTERVAL_SECONDS : typeof runtime?.heartbeat === 'number' ? runtime.heartbeat : null,
+      processNames: runtime?.process_names ?? [path.basename(argv[0]!)],
+      idleAfter: runtime?.idle_after ?? DEFAULT_IDLE_AFTER_SECONDS,
       specHash: specHash(a.runtime, argv, cwd, env),
     });
   });

@@ -26,6 +26,12 @@ export interface AgentSpec {
   class: string | null;
   resetCommand: string | null;
   resetBetweenTasks: boolean;
+  /** Seconds between heartbeats the runtime writes; null when it writes none. */
+  heartbeatInterval: number | null;
+  /** What the pane's current command may be while the runtime runs (else: drift). */
+  processNames: string[];
+  /** Seconds without pane output after which the agent counts as idle. */
+  idleAfter: number;
   /** Hash of everything that changes what runs in the pane. */
   specHash: string;
 }
@@ -48,7 +54,11 @@ export interface FleetConfig {
   author: { name: string; email: string };
   hosts: string[];
   prune: boolean;
+  /** fleet.yaml `supervisor`; `auto` picks systemd when the user manager answers. */
+  supervisor: SupervisorSetting;
 }
+
+export type SupervisorSetting = 'auto' | 'systemd' | 'tmux';
 
 /** One desired-state file as read from git. */
 export interface SourceFile {

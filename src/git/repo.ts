@@ -120,6 +120,23 @@ export class Repo {
     return ma.size === mb.length && mb.every((e) => ma.get(e.path) === key(e));
   }
 
+  /**
+   * The commit that wrote the version of `filepath` seen at `head`: walk the
+   * first-parent line while the file is unchanged (at most `maxWalk` steps;
+   * the oldest commit reached then).
+   */
+  async lastChange(head: string, filepath: string, maxWalk = 500): Promise<string | null> {
+    const blob = (await this.readFileAt(head, filepath))?.blob;
+    if (!blob) return null;
+    let oid = head;
+    for (let i = 0; i < maxWalk; i++) {
+      const parent = await this.firstParent(oid);
+      if (!parent || (await this.readFileAt(parent, filepath))?.blob !== blob) return oid;
+      oid = parent;
+    }
+    return oid;
+  }
+
   async firstParent(oid: string): Promise<string | undefined> {
     const { commit } = await git.readCommit({ fs, gitdir: this.gitdir, oid, cache: this.cache });
     return commit.parent[0];

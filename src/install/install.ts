@@ -3,11 +3,13 @@
 // `systemctl --user`. Idempotent: files are written only when their content
 // changed, the manager is reloaded once and only then, and a timer already
 // enabled and active is left alone. Every process starts in exec.ts.
-import { mkdir, readFile, rename, rm, writeFile } from 'node:fs/promises';
+import { mkdir, rm } from 'node:fs/promises';
 import path from 'node:path';
 import { errorMessage, TerminalError, UsageError } from '../errors.js';
 import { run, type RunResult } from '../exec.js';
+import { readText, writeAtomic } from '../files.js';
 import { Repo } from '../git/repo.js';
+import { Systemctl } from '../systemd/client.js';
 import { checkName, crontabLine, defaultName, generateUnits, parseInterval, unitNames, type UnitFile, type UnitOptions } from './units.js';
 
 export interface InstallOptions {
@@ -171,45 +173,26 @@ export function renderFiles(files: readonly (UnitFile & { path: string })[]): st
 
 // ---- systemctl --user -----------------------------------------------------
 
-class UserSystemd {
-  private readonly env: Record<string, string>;
+/** systemctl --user, plus a reachability check that says what to do without the manager. */
+class UserSystemd extends Systemctl {
   constructor(
     env: NodeJS.ProcessEnv,
-    private readonly log: string[],
+    private readonly out: string[],
   ) {
-    this.env = Object.fromEntries(Object.entries(env).filter((e): e is [string, string] => e[1] !== undefined));
+    super(env);
   }
 
-  async call(...args: string[]): Promise<RunResult> {
-    this.log.push(args.join(' '));
-    return run(['systemctl', '--user', ...args], { env: this.env, timeoutMs: 60_000 });
-  }
-
-  async must(...args: string[]): Promise<RunResult> {
-    const r = await this.call(...args);
-    if (r.exitCode !== 0) throw this.failure(args, r);
+  override async call(...args: string[]): Promise<RunResult> {
+    const r = await super.call(...args);
+    this.out.push(args.join(' '));
     return r;
-  }
-
-  failure(args: string[], r: RunResult): TerminalError {
-    return new TerminalError(`systemctl --user ${args.join(' ')} failed (exit ${r.exitCode}): ${(r.stderr || r.stdout).trim() || 'no output'}`);
-  }
-
-  async show(unit: string, props: string[]): Promise<Record<string, string>> {
-    const r = await this.must('show', unit, ...props.flatMap((p) => ['-p', p]));
-    return Object.fromEntries(
-      r.stdout
-        .split('\n')
-        .filter((l) => l.includes('='))
-        .map((l) => [l.slice(0, l.indexOf('=')), l.slice(l.indexOf('=') + 1)]),
-    );
   }
 
   /** Fail with what to do when the user manager cannot be reached; `fallback` says what works without it. */
   async reachable(fallback: () => string): Promise<void> {
     let why: string;
     try {
-      const r = await run(['systemctl', '--user', 'show', '-p', 'Version'], { env: this.env, timeoutMs: 30_000 });
+      const r = await run(this.argv(['show', '-p', 'Version']), { env: this.envVars, timeoutMs: 30_000 });
       if (r.exitCode === 0) return;
       why = (r.stderr || r.stdout).trim() || `exit ${r.exitCode}`;
     } catch (e) {
@@ -230,22 +213,6 @@ function cronFallback(line: string): string {
 
 // ---- files ----------------------------------------------------------------
 
-async function readText(file: string): Promise<string | null> {
-  try {
-    return await readFile(file, 'utf8');
-  } catch (e) {
-    if ((e as NodeJS.ErrnoException).code === 'ENOENT') return null;
-    throw e;
-  }
-}
-
 async function assertFile(file: string, what: string, hint: string): Promise<void> {
   if ((await readText(file).catch(() => null)) === null) throw new TerminalError(`${what} ${file} not found; ${hint}`);
-}
-
-/** Write next to the target and rename over it: systemd never reads half a file. */
-async function writeAtomic(file: string, content: string): Promise<void> {
-  const tmp = `${file}.gitfleet-${process.pid}.tmp`;
-  await writeFile(tmp, content, { mode: 0o644 });
-  await rename(tmp, file);
 }

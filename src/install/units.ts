@@ -6,6 +6,7 @@
 // keeps them equal), and `gitfleet install` writes it for real values.
 import path from 'node:path';
 import { UsageError } from '../errors.js';
+import { checkAbsolute, checkValue, envAssignment, escapeSpecifiers, execArg, shellWord } from '../systemd/syntax.js';
 
 export interface UnitOptions {
   /** Absolute path of the node binary. */
@@ -138,44 +139,6 @@ export function parseInterval(text: string): Interval {
 /** Jitter so hosts sharing a repo do not all fetch and commit at once: a fifth of the interval, at most 5 minutes. */
 function randomizedDelaySec(iv: Interval): number {
   return Math.min(Math.floor(iv.seconds / 5), 300);
-}
-
-// ---- quoting --------------------------------------------------------------
-
-function checkValue(what: string, value: string): void {
-  if (/[\x00-\x1f\x7f]/.test(value)) throw new UsageError(`${what} ${JSON.stringify(value)}: control characters (newline, tab ...) cannot go into a unit file`);
-}
-
-function checkAbsolute(what: string, value: string): void {
-  checkValue(what, value);
-  if (!path.isAbsolute(value)) throw new UsageError(`${what} ${JSON.stringify(value)}: must be an absolute path`);
-}
-
-/** Specifiers (`%h`, `%n` ...) are expanded in most unit settings: a literal `%` is `%%`. */
-const escapeSpecifiers = (s: string): string => s.replace(/%/g, '%%');
-
-const SAFE_WORD = /^[A-Za-z0-9_@%+=:,./-]+$/;
-
-/**
- * One ExecStart= argument: `%` → `%%` (specifiers) and `$` → `$$`
- * (variable expansion), then double quotes with C escapes when the word holds
- * anything but plain characters (spaces, quotes, backslashes ...).
- */
-export function execArg(arg: string): string {
-  const s = escapeSpecifiers(arg).replace(/\$/g, '$$$$');
-  if (SAFE_WORD.test(s) && !s.startsWith('@')) return s;
-  return `"${s.replace(/\\/g, '\\\\').replace(/"/g, '\\"')}"`;
-}
-
-/** One Environment= assignment, always quoted (no `$` expansion there, specifiers only). */
-export function envAssignment(key: string, value: string): string {
-  return `Environment="${escapeSpecifiers(`${key}=${value}`).replace(/\\/g, '\\\\').replace(/"/g, '\\"')}"`;
-}
-
-/** One word for /bin/sh: single quotes unless plain. */
-export function shellWord(arg: string): string {
-  if (/^[A-Za-z0-9_@%+=:,./-]+$/.test(arg)) return arg;
-  return `'${arg.replace(/'/g, `'\\''`)}'`;
 }
 
 // ---- the files ------------------------------------------------------------

@@ -24,7 +24,16 @@ export interface PaneInfo {
 }
 
 export type SocketObservation =
-  | { socket: string; ok: true; serverRunning: boolean; sessions: Map<string, PaneInfo> }
+  | {
+      socket: string;
+      ok: true;
+      serverRunning: boolean;
+      /** The server's pid: a new one means the server was restarted. */
+      serverPid: number | null;
+      /** The server's tmux version, e.g. "3.3a". */
+      version: string | null;
+      sessions: Map<string, PaneInfo>;
+    }
   | { socket: string; ok: false; error: string };
 
 const SEP = '\u001f';
@@ -45,6 +54,8 @@ const FIELDS = [
   'window_activity',
   'pane_width',
   'pane_height',
+  'pid',
+  'version',
 ] as const;
 export const LIST_FORMAT = FIELDS.map((f) => `#{${f}}`).join(SEP);
 
@@ -56,10 +67,14 @@ export async function observeSocket(socket: string): Promise<SocketObservation> 
     return { socket, ok: false, error: errorMessage(e) };
   }
   if (res.exitCode !== 0) {
-    if (isNoServer(res.stderr)) return { socket, ok: true, serverRunning: false, sessions: new Map() };
+    if (isNoServer(res.stderr)) return { socket, ok: true, serverRunning: false, serverPid: null, version: null, sessions: new Map() };
+    // A server kept up by systemd (tmux -D) may have no session yet: nothing to list panes of.
+    if (/^no current target/.test(res.stderr.trim())) return { socket, ok: true, serverRunning: true, serverPid: null, version: null, sessions: new Map() };
     return { socket, ok: false, error: `tmux list-panes failed (exit ${res.exitCode}): ${res.stderr.trim() || res.stdout.trim()}` };
   }
-  return { socket, ok: true, serverRunning: true, sessions: parsePanes(res.stdout) };
+  const first = res.stdout.split('\n', 1)[0]!.split(SEP);
+  const server = first.length === FIELDS.length ? { serverPid: num(first[FIELDS.indexOf('pid')]!), version: first[FIELDS.indexOf('version')] || null } : { serverPid: null, version: null };
+  return { socket, ok: true, serverRunning: true, ...server, sessions: parsePanes(res.stdout) };
 }
 
 /** Pure: one PaneInfo per session, its first pane (lowest window, then pane). */
@@ -70,7 +85,7 @@ export function parsePanes(stdout: string): Map<string, PaneInfo> {
     const f = line.split(SEP);
     if (f.length !== FIELDS.length) continue;
     const [session, win, pane, paneId, pid, dead, deadStatus, deadTime, cmd, fleet, spec, agent, role, activity, w, h] = f as string[] as [
-      string, string, string, string, string, string, string, string, string, string, string, string, string, string, string, string,
+      string, string, string, string, string, string, string, string, string, string, string, string, string, string, string, string, string, string,
     ];
     const rank: [number, number] = [Number(win), Number(pane)];
     const prev = best.get(session);

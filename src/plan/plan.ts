@@ -4,6 +4,8 @@ import type { AgentSpec, DesiredState } from '../desired/types.js';
 import type { PaneInfo, SocketObservation } from '../observe/tmux.js';
 import type { AgentRecord, StatusDoc } from '../status/types.js';
 import { ACTION_KINDS, type Action, type ActionKind, type Plan } from './types.js';
+import { supervisorInfo, TMUX_MODE, unitPlan, type SupervisorInput } from './units.js';
+import type { HeartbeatJudgement } from '../heartbeat/protocol.js';
 
 export interface Policy {
   host: string;
@@ -39,9 +41,12 @@ export function plan(
   observed: ReadonlyMap<string, SocketObservation>,
   previous: StatusDoc | null,
   policy: Policy,
+  supervisor: SupervisorInput = TMUX_MODE,
+  /** Judged heartbeats of agents whose runtime writes one, by `<socket>/<session>`. */
+  heartbeats: ReadonlyMap<string, HeartbeatJudgement> = new Map(),
 ): Plan {
-  const actions: Action[] = [];
-  const deferred: Action[] = [];
+  let actions: Action[] = [];
+  let deferred: Action[] = [];
   const unobserved: Plan['unobserved'] = [];
   const inScope = agentsInScope(desired, policy);
   const declaredAnywhere = new Set(desired.rosters.flatMap((r) => r.agents.map((a) => `${a.socket}/${a.session}`)));
@@ -74,9 +79,10 @@ export function plan(
       }
       if (!ours(pane)) continue; // name taken by a session gitfleet does not own: reported, never touched
       if (pane.spec !== a.specHash) {
-        // A dead pane has no context to lose: restart it whatever the policy.
-        if (pane.dead || a.update === 'recreate') actions.push(createAction(a, 'spec_changed', 'restart_session', pane.spec));
-        else deferred.push(act('restart_session', socket, a.session, a.update === 'manual' ? 'update_manual' : 'update_on_idle', { agent: a.name, specHash: a.specHash, runningSpec: pane.spec }));
+        // A dead pane has no context to lose: restart it whatever the policy; on-idle waits until the agent is idle.
+        const idle = a.update === 'on-idle' ? idleness(a, pane, heartbeats.get(`${socket}/${a.session}`), policy.now) : null;
+        if (pane.dead || a.update === 'recreate' || idle?.idle) actions.push(createAction(a, 'spec_changed', 'restart_session', pane.spec, idle?.idle ? idle.why : undefined));
+        else deferred.push(act('restart_session', socket, a.session, a.update === 'manual' ? 'update_manual' : 'update_on_idle', { agent: a.name, specHash: a.specHash, runningSpec: pane.spec, ...(idle ? { waiting: idle.why } : {}) }));
         continue;
       }
       if (pane.dead) {
@@ -101,8 +107,18 @@ export function plan(
     }
   }
 
-  // Deletes, restarts, creates, respawns; the holder is created first and deleted after its agents.
-  const order = (a: Action) => (a.detail.role === 'holder' ? (a.kind === 'create_session' ? -1 : 0.5) : ACTION_KINDS.indexOf(a.kind));
+  if (supervisor.mode === 'systemd') {
+    ({ actions, deferred } = unitPlan({ actions, deferred }, { desired, agents: inScope, observed, sockets: socketsToObserve(desired, previous), pruneBlock, sup: supervisor }));
+  }
+
+  // In ACTION_KINDS order. The holder (session or server unit) comes up before its agents and goes after them.
+  const order = (a: Action) => {
+    const i = ACTION_KINDS.indexOf(a.kind);
+    if (a.detail.role !== 'holder') return i;
+    if (a.kind === 'create_session') return -1;
+    if (a.kind === 'start_unit') return ACTION_KINDS.indexOf('enable_unit') + 0.5;
+    return i + 0.5;
+  };
   const sort = (xs: Action[]) => xs.sort((x, y) => order(x) - order(y) || (x.target < y.target ? -1 : x.target > y.target ? 1 : 0));
   sort(actions);
   sort(deferred);
@@ -115,6 +131,7 @@ export function plan(
     actions,
     deferred,
     unobserved,
+    supervisor: supervisorInfo(supervisor),
     summary: { ...summary, deferred: deferred.length },
     errors: desired.problems,
   };
@@ -124,9 +141,10 @@ function act(kind: ActionKind, socket: string, session: string, reason: Action['
   return { kind, target: `${socket}/${session}`, reason, detail: { socket, session, ...extra } };
 }
 
-function createAction(a: AgentSpec, reason: Action['reason'], kind: ActionKind = 'create_session', runningSpec?: string | null): Action {
+function createAction(a: AgentSpec, reason: Action['reason'], kind: ActionKind = 'create_session', runningSpec?: string | null, idle?: string): Action {
   return act(kind, a.socket, a.session, reason, {
     ...(runningSpec !== undefined ? { runningSpec } : {}),
+    ...(idle !== undefined ? { idle } : {}),
     agent: a.name,
     role: 'agent',
     specHash: a.specHash,
@@ -147,4 +165,21 @@ export function respawnDecision(prev: AgentRecord | undefined, policy: Policy): 
   if (streak === 0 || Number.isNaN(last)) return { streak };
   const due = last + backoffDelaySeconds(streak, policy.backoff) * 1000;
   return policy.now.getTime() >= due ? { streak } : { streak, notBefore: new Date(due).toISOString() };
+}
+
+/**
+ * update: on-idle restarts an agent only when it is idle: not busy by its
+ * heartbeat (and, where heartbeats are expected, a healthy one saying ok),
+ * and no pane output for the runtime's idle_after. Anything unknown counts
+ * as busy: a restart throws the agent's context away, never mid-task.
+ */
+export function idleness(a: AgentSpec, pane: PaneInfo, hb: HeartbeatJudgement | undefined, now: Date): { idle: boolean; why: string } {
+  if (a.heartbeatInterval !== null) {
+    if (!hb || hb.health !== 'healthy') return { idle: false, why: `heartbeat ${hb?.health ?? 'unknown'}: cannot tell whether it is working` };
+    if (hb.status === 'busy') return { idle: false, why: 'busy (heartbeat)' };
+  }
+  if (pane.activity === null) return { idle: false, why: 'no pane activity time from tmux' };
+  const quiet = Math.floor(now.getTime() / 1000) - pane.activity;
+  if (quiet < a.idleAfter) return { idle: false, why: `pane output ${quiet} s ago (idle after ${a.idleAfter} s)` };
+  return { idle: true, why: `idle: no pane output for ${quiet} s${a.heartbeatInterval !== null ? ', heartbeat ok' : ''}` };
 }

@@ -2,8 +2,24 @@
 // render it; apply/ executes it. Nothing here does I/O.
 import type { Problem } from '../errors.js';
 
-/** The closed set of things apply can do, in the order it does them. */
-export const ACTION_KINDS = ['delete_session', 'restart_session', 'create_session', 'respawn_pane'] as const;
+/**
+ * The closed set of things apply can do, in the order it does them. The
+ * session kinds are tmux mode's; with `supervisor: systemd` sessions are
+ * started and stopped through units instead (respawn_pane stays: a dead pane
+ * in a live session is tmux's business).
+ */
+export const ACTION_KINDS = [
+  'delete_session',
+  'stop_unit',
+  'install_unit',
+  'reload_units',
+  'enable_unit',
+  'restart_session',
+  'restart_unit',
+  'create_session',
+  'start_unit',
+  'respawn_pane',
+] as const;
 export type ActionKind = (typeof ACTION_KINDS)[number];
 
 /** Why an action is (or is not yet) taken: snake_case constants. */
@@ -20,12 +36,21 @@ export const REASONS = [
   'update_manual', // spec changed, update: manual
   'prune_blocked_by_invalid_files', // never prune while a desired file is invalid
   'prune_disabled', // reconcile.prune: false
+  'file_missing', // a unit or spec file gitfleet keeps is not there
+  'file_changed', // ... or differs from what gitfleet would write
+  'units_changed', // unit files were written or removed: the manager reloads once
+  'unit_disabled', // not enabled, so it would not come back after a reboot
+  'unit_inactive', // the session runs but its unit is not active
+  'session_missing', // the unit is active but its session is gone
+  'unmanaged_sessions', // stopping the server unit would kill sessions this fleet does not own
+  'supervisor_unobserved', // the systemd user manager could not be observed
 ] as const;
 export type Reason = (typeof REASONS)[number];
 
 export interface ActionDetail {
-  socket: string;
-  session: string;
+  /** Absent for unit-file actions that belong to no one session (templates, reload). */
+  socket?: string;
+  session?: string;
   /** The roster agent, absent for the holder and for orphans. */
   agent?: string;
   role?: 'agent' | 'holder';
@@ -43,6 +68,18 @@ export interface ActionDetail {
   notBefore?: string;
   /** The spec running now (spec_changed). */
   runningSpec?: string | null;
+  /** update: on-idle: why the agent counts as idle (restart now) ... */
+  idle?: string;
+  /** ... or what the restart waits for. */
+  waiting?: string;
+  /** systemd mode: the unit acted on. */
+  unit?: string;
+  /** install_unit: the file written, what it is, and the sha256 of its content (apply checks it). */
+  file?: string;
+  fileKind?: 'unit' | 'spec';
+  sha256?: string;
+  /** stop_unit: the files removed once the unit is stopped and disabled. */
+  removeFiles?: string[];
 }
 
 export interface Action {
@@ -64,6 +101,16 @@ export interface Plan {
   deferred: Action[];
   /** Sockets whose observation failed: nothing is planned on them. */
   unobserved: { socket: string; error: string }[];
+  /** What keeps the agents running here, and whether it could be observed. */
+  supervisor: SupervisorInfo;
   summary: Record<ActionKind, number> & { deferred: number };
   errors: Problem[];
+}
+
+export interface SupervisorInfo {
+  mode: 'systemd' | 'tmux';
+  /** Why this mode: fleet.yaml's choice, or what auto found. */
+  reason: string;
+  observed: boolean;
+  error: string | null;
 }

@@ -8,7 +8,21 @@ const SIGIL: Record<Action['kind'], string> = {
   delete_session: '-',
   restart_session: '~',
   respawn_pane: '↻',
+  install_unit: '>',
+  reload_units: '↻',
+  enable_unit: '+',
+  start_unit: '+',
+  restart_unit: '~',
+  stop_unit: '-',
 };
+
+const UNIT_COUNTS: [Action['kind'], string][] = [
+  ['install_unit', 'to write'],
+  ['enable_unit', 'to enable'],
+  ['start_unit', 'to start'],
+  ['restart_unit', 'to restart'],
+  ['stop_unit', 'to stop and remove'],
+];
 
 export function renderPlan(plan: Plan): string {
   const out: string[] = [];
@@ -20,6 +34,8 @@ export function renderPlan(plan: Plan): string {
     for (const d of plan.deferred) out.push(`  · ${d.kind} ${d.target} (${d.reason})${describe(d)}`);
   }
   for (const u of plan.unobserved) out.push(`Socket ${u.socket} could not be observed, nothing planned there: ${u.error}`);
+  const sup = plan.supervisor;
+  if (sup.mode === 'systemd' && !sup.observed) out.push(`The systemd user manager could not be observed, no unit is started or stopped: ${sup.error}`);
   if (plan.errors.length > 0) {
     out.push('Errors in desired state:');
     for (const e of plan.errors) out.push(`  ${formatProblem(e)}`);
@@ -30,19 +46,26 @@ export function renderPlan(plan: Plan): string {
 
 export function summaryLine(plan: Plan): string {
   const s = plan.summary;
-  return `Plan: ${s.create_session} to create, ${s.restart_session} to restart, ${s.respawn_pane} to respawn, ${s.delete_session} to delete; ${s.deferred} deferred, ${plan.errors.length} errors.`;
+  const units = UNIT_COUNTS.filter(([k]) => s[k] > 0).map(([k, what]) => `${s[k]} ${what}`);
+  return (
+    `Plan: ${s.create_session} to create, ${s.restart_session} to restart, ${s.respawn_pane} to respawn, ${s.delete_session} to delete; ` +
+    `${units.length ? `units (${plan.supervisor.mode}): ${units.join(', ')}; ` : ''}${s.deferred} deferred, ${plan.errors.length} errors.`
+  );
 }
 
 function describe(a: Action): string {
   const d = a.detail;
   const parts: string[] = [];
-  if (d.role === 'holder') parts.push('holder');
+  if (d.role === 'holder') parts.push(d.unit ? 'tmux server' : 'holder');
+  if (d.unit && d.unit !== a.target) parts.push(d.unit);
   if (d.argv) parts.push(`exec ${d.argv.map(shellish).join(' ')}`);
   if (d.cwd) parts.push(`in ${d.cwd}`);
   if (d.exitStatus !== undefined && d.exitStatus !== null) parts.push(`exit status ${d.exitStatus}`);
   if (d.streak) parts.push(`${d.streak} respawns in a row`);
   if (d.notBefore) parts.push(`not before ${d.notBefore}`);
   if (d.runningSpec !== undefined) parts.push(`spec ${d.runningSpec ?? '?'} → ${d.specHash}`);
+  if (d.idle) parts.push(d.idle);
+  if (d.waiting) parts.push(`waits: ${d.waiting}`);
   return parts.length ? `: ${parts.join(', ')}` : '';
 }
 

@@ -2,12 +2,14 @@
 // only, so it changes exactly when the JSON does.
 import { formatProblem } from '../errors.js';
 import type { AgentRecord, StatusDoc } from '../status/types.js';
+import { supervisorLines } from './status-text.js';
 
 export function renderStatusMarkdown(s: StatusDoc): string {
   const out: string[] = [];
   out.push(`# ${s.fleet} on ${s.host}`, '');
   out.push(`${s.converged ? '✅ Converged' : '⚠️ Not converged'} at \`${s.desiredRevision.slice(0, 12)}\`: ${s.summary.ready}/${s.summary.agents - s.summary.disabled} agents ready` +
     `${s.summary.disabled ? `, ${s.summary.disabled} disabled` : ''}${s.summary.errors ? `, ${s.summary.errors} errors in desired state` : ''}.`, '');
+  for (const line of supervisorLines(s)) out.push(line.startsWith('warning: ') ? `> ⚠️ ${line.slice(9)}` : `${line[0]!.toUpperCase()}${line.slice(1)}.`, '');
   if (s.agents.length > 0) {
     out.push('| agent | runtime | socket | session | pid | restarts | ready | notes |', '| --- | --- | --- | --- | --- | --- | --- | --- |');
     for (const a of s.agents) out.push(row(a));

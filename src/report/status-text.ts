@@ -13,7 +13,18 @@ export function renderStatusText(s: StatusDoc): string {
   const line = (r: string[]) => r.map((c, i) => c.padEnd(widths[i]!)).join('  ').trimEnd();
   const out = [line(head), ...rows.map(line)];
   for (const u of s.unmanaged) out.push(`unmanaged: ${u.socket}/${u.session} (${u.command})`);
+  out.push(...supervisorLines(s));
   for (const e of s.errors) out.push(`error: ${formatProblem(e)}`);
   out.push(`${s.converged ? 'Converged' : 'Not converged'}: ${s.summary.ready}/${s.summary.agents - s.summary.disabled} ready at ${s.desiredRevision.slice(0, 12)} (host ${s.host}, fleet ${s.fleet}).`);
   return out.join('\n') + '\n';
+}
+
+/** Which supervisor runs the fleet, and what a person must do about it (shared with the dashboard). */
+export function supervisorLines(s: StatusDoc): string[] {
+  const sup = s.supervisor;
+  if (!sup) return [];
+  const out = [`supervisor: ${sup.mode} (${sup.reason})`];
+  if (!sup.observed) out.push(`warning: the systemd user manager could not be observed; nothing was started or stopped through units: ${sup.error}`);
+  if (sup.linger === false) out.push(`warning: lingering is off for ${s.tenant_id}: the fleet's units start only while ${s.tenant_id} is logged in, not at boot. Fix: ${sup.lingerFix}`);
+  return out;
 }

@@ -6,8 +6,17 @@ import type { AgentSpec, DesiredState } from '../desired/types.js';
 import { formatProblem } from '../errors.js';
 import type { SocketObservation } from '../observe/tmux.js';
 import { agentsInScope, socketsToObserve, type Policy } from '../plan/plan.js';
-import type { Plan } from '../plan/types.js';
-import type { AgentRecord, Condition, ConditionReason, ConditionStatus, ConditionType, StatusDoc, UnmanagedSession } from './types.js';
+import type { Action, Plan } from '../plan/types.js';
+import { STALE_AFTER_INTERVALS, type HeartbeatJudgement } from '../heartbeat/protocol.js';
+import { supervisorInfo, TMUX_MODE, type SupervisorInput } from '../plan/units.js';
+import { agentUnit, holderUnit } from '../systemd/fleet-units.js';
+import type { AgentRecord, Condition, ConditionReason, ConditionStatus, ConditionType, StatusDoc, SupervisorStatus, UnitRecord, UnmanagedSession } from './types.js';
+
+/** Unit states the planner counts as running (it does not start them again). */
+const UP = ['active', 'reloading', 'activating'];
+
+/** Actions that start an agent's session (again). */
+const LIFECYCLE: readonly Action['kind'][] = ['create_session', 'restart_session', 'respawn_pane', 'start_unit', 'restart_unit', 'delete_session', 'stop_unit'];
 
 /** A pane alive this long after its last respawn ends the crash streak. */
 export const STABLE_AFTER_MS = 10 * 60 * 1000;
@@ -19,14 +28,40 @@ export interface StatusInput {
   results: readonly ActionResult[];
   previous: StatusDoc | null;
   policy: Policy;
+  /** How agents are supervised, as observed after apply (default: tmux). */
+  supervisor?: SupervisorInput;
+  /** Judged heartbeats of agents whose runtime writes one, by `<socket>/<session>`. */
+  heartbeats?: ReadonlyMap<string, HeartbeatJudgement>;
+}
+
+const UNKNOWN_BEAT: HeartbeatJudgement = { health: 'unknown', ageSeconds: null, status: null, pid: null, error: null };
+const HEARTBEAT_REASON = { stale: 'HeartbeatStale', unknown: 'HeartbeatMissing', invalid: 'HeartbeatInvalid' } as const;
+
+/** Stable wording (no ages): the status changes when the health does, not every run. */
+function heartbeatMessage(a: AgentSpec, hb: HeartbeatJudgement): string {
+  const limit = `${STALE_AFTER_INTERVALS} × ${a.heartbeatInterval} s`;
+  if (hb.health === 'stale') return `the pane is alive but the runtime's last heartbeat is older than ${limit}: it does not answer`;
+  if (hb.health === 'unknown') return `the runtime declares heartbeats (every ${a.heartbeatInterval} s) but none was written to $GITFLEET_HEARTBEAT_FILE`;
+  return `the heartbeat file is not protocol v1: ${hb.error}`;
 }
 
 export function buildStatus(input: StatusInput): StatusDoc {
   const { desired, plan, observed, results, previous, policy } = input;
+  const sup = input.supervisor ?? TMUX_MODE;
   const now = policy.now.toISOString();
+  const fleet = desired.config.fleet;
+  const units = sup.mode === 'systemd' && sup.observed.ok ? sup.observed.units : null;
+  const unitRecord = (name: string): UnitRecord | null => {
+    if (sup.mode !== 'systemd') return null;
+    const u = units?.get(name);
+    return { name, active: u?.active ?? 'unknown', sub: u?.sub ?? 'unknown', enabled: u?.enabled || (units ? 'not-found' : 'unknown') };
+  };
   const prevByKey = new Map((previous?.agents ?? []).map((r) => [`${r.socket}/${r.session.name}`, r]));
-  const resultFor = new Map(results.map((r) => [r.action.target, r]));
-  const deferredFor = new Map(plan.deferred.map((d) => [d.target, d]));
+  // Per agent (socket/session): in systemd mode one agent may have several actions (enable, start).
+  const agentKey = (a: { detail: { socket?: string; session?: string } }) => `${a.detail.socket}/${a.detail.session}`;
+  const resultsFor = new Map<string, ActionResult[]>();
+  for (const r of results) if (r.action.detail.session) resultsFor.set(agentKey(r.action), [...(resultsFor.get(agentKey(r.action)) ?? []), r]);
+  const deferredFor = new Map(plan.deferred.filter((d) => d.detail.session).map((d) => [agentKey(d), d]));
   const invalidSource = new Map(desired.files.filter((f) => f.usingLastKnownGood).map((f) => [f.path, f]));
 
   const agents = agentsInScope(desired, policy)
@@ -40,7 +75,9 @@ export function buildStatus(input: StatusInput): StatusDoc {
     const pane = obs?.ok ? obs.sessions.get(a.session) : undefined;
     const ours = pane?.fleet === desired.config.fleet;
     const live = ours && pane && !pane.dead ? pane : undefined; // a running pane this fleet owns
-    const result = resultFor.get(key);
+    const hb = a.heartbeatInterval !== null && a.enabled ? (input.heartbeats?.get(key) ?? UNKNOWN_BEAT) : undefined;
+    const mine = resultsFor.get(key) ?? [];
+    const result = mine.find((r) => !r.ok) ?? mine.find((r) => LIFECYCLE.includes(r.action.kind));
     const done = result?.ok ? result.action : undefined;
 
     let restarts = prev?.restarts ?? 0;
@@ -48,10 +85,11 @@ export function buildStatus(input: StatusInput): StatusDoc {
     if (done?.kind === 'respawn_pane') {
       restarts++;
       backoff = { streak: (backoff?.streak ?? 0) + 1, lastRestart: now };
-    } else if (done?.kind === 'restart_session') {
-      restarts = 0;
+    } else if (done?.kind === 'restart_session' || (done?.kind === 'restart_unit' && done.reason === 'spec_changed')) {
+      restarts = 0; // a new spec starts a new count
       backoff = null;
-    } else if (done?.kind === 'create_session' && prev) {
+    } else if (done && done.kind !== 'stop_unit' && done.kind !== 'delete_session' && done.reason !== 'unit_inactive' && prev) {
+      // (a unit started over a running session adopts it: no restart)
       restarts++; // re-created after the session was lost
     }
     if (backoff && pane && !pane.dead && policy.now.getTime() - Date.parse(backoff.lastRestart) >= STABLE_AFTER_MS) backoff = null;
@@ -65,10 +103,21 @@ export function buildStatus(input: StatusInput): StatusDoc {
     else if (!ours) conds.push(['Ready', 'False', 'NameConflict', `session "${a.session}" on socket ${a.socket} was not started by fleet ${desired.config.fleet} (@gitfleet-fleet is ${pane.fleet ?? 'unset'}); gitfleet leaves it alone: stop it or rename the agent`]);
     else if (pane.dead && deferred?.reason === 'crash_loop_backoff') conds.push(['Ready', 'False', 'CrashLoopBackOff', `${exited(pane.deadStatus)}; ${backoff?.streak ?? 0} respawns in a row; next not before ${deferred.detail.notBefore}`]);
     else if (pane.dead) conds.push(['Ready', 'False', 'PaneDead', exited(pane.deadStatus)]);
-    else conds.push(['Ready', 'True', 'Running', `pid ${pane.pid ?? '?'} runs ${pane.currentCommand}`]);
+    else if (hb && hb.health !== 'healthy') conds.push(['Ready', 'False', HEARTBEAT_REASON[hb.health], heartbeatMessage(a, hb)]);
+    else conds.push(['Ready', 'True', 'Running', `pid ${pane.pid ?? '?'} runs ${pane.currentCommand}; ${hb ? 'heartbeat healthy' : 'no heartbeat declared: judged by pane and process alone'}`]);
+    // A pane started moments ago may still show the shell that execs the runtime: judge drift from the next run on.
+    if (live && !done && !a.processNames.includes(live.currentCommand)) {
+      conds.push(['Drifted', 'True', 'RuntimeMismatch', `the pane runs ${live.currentCommand}, not runtime ${a.runtime} (${a.processNames.join(' or ')}); set runtimes.${a.runtime}.process_names if it runs under another name`]);
+    }
+    const unit = a.enabled ? unitRecord(agentUnit(fleet, a)) : null;
+    if (sup.mode === 'systemd' && a.enabled && obs?.ok) {
+      if (!units) conds.push(['Degraded', 'True', 'SupervisorUnobserved', `systemd --user could not be observed: ${sup.observed.ok ? '' : sup.observed.error}`]);
+      else if (unit && live && UP.includes(unit.active) && unit.enabled !== 'enabled') conds.push(['Degraded', 'True', 'UnitNotEnabled', `${unit.name} is active but ${unit.enabled || 'not enabled'}: after a reboot the agent would not come back; the next apply enables it`]);
+      else if (unit && live && !UP.includes(unit.active)) conds.push(['Degraded', 'True', 'UnitInactive', `${unit.name} is ${unit.active} (${unit.sub}) while the session runs: a reboot would not bring it back; the next apply starts the unit, which adopts the session`]);
+    }
     const bad = invalidSource.get(a.source.file);
     if (bad) conds.push(['Stalled', 'True', 'InvalidSpec', `${bad.problems.map(formatProblem).join('; ')} (the last valid version, blob ${bad.blob?.slice(0, 12)}, stays in force)`]);
-    if (deferred?.kind === 'restart_session') {
+    if ((deferred?.kind === 'restart_session' || deferred?.kind === 'restart_unit') && (deferred.reason === 'update_on_idle' || deferred.reason === 'update_manual')) {
       conds.push(['PendingRestart', 'True', deferred.reason === 'update_manual' ? 'UpdateManual' : 'UpdateOnIdle',
         `spec ${deferred.detail.runningSpec ?? '?'} runs, ${a.specHash} is desired; ${deferred.reason === 'update_manual' ? 'update: manual: restart it by hand (or set update: recreate)' : 'update: on-idle: restarts once the agent is idle'}`]);
     }
@@ -90,6 +139,8 @@ export function buildStatus(input: StatusInput): StatusDoc {
         exitStatus: ours && pane?.dead ? pane.deadStatus : null,
         spec: ours ? (pane?.spec ?? null) : null,
       },
+      heartbeat: a.heartbeatInterval !== null && a.enabled ? { intervalSeconds: a.heartbeatInterval, health: hb!.health } : null,
+      unit,
       restarts,
       backoff,
       conditions: conds.map(([type, status, reason, message]) => condition(prev?.conditions, type, status, reason, message, now)),
@@ -107,17 +158,35 @@ export function buildStatus(input: StatusInput): StatusDoc {
         }
       }
     }
-    return { name, observed: !!obs?.ok, error: obs && !obs.ok ? obs.error : null, serverRunning: obs?.ok ? obs.serverRunning : false, holder };
+    const unit = unitRecord(holderUnit(fleet, name));
+    return {
+      name,
+      observed: !!obs?.ok,
+      error: obs && !obs.ok ? obs.error : null,
+      serverRunning: obs?.ok ? obs.serverRunning : false,
+      serverPid: obs?.ok ? obs.serverPid : null,
+      holder,
+      unit: unit ? { ...unit, restarts: units?.get(unit.name)?.restarts ?? null } : null,
+    };
   });
   unmanaged.sort((a, b) => (a.socket + '/' + a.session < b.socket + '/' + b.session ? -1 : 1));
   // Sockets with no agents declared and nothing of ours left need not be watched any longer.
-  const live = sockets.filter((s) => desired.rosters.some((r) => r.socket === s.name) || !s.observed || hasOurs(observed.get(s.name), desired.config.fleet));
+  // A server unit still enabled or running (its stop may wait for unmanaged sessions) keeps its socket watched too.
+  const unitUp = (s: (typeof sockets)[number]) => !!s.unit && (UP.includes(s.unit.active) || s.unit.enabled === 'enabled');
+  const live = sockets.filter((s) => desired.rosters.some((r) => r.socket === s.name) || !s.observed || hasOurs(observed.get(s.name), desired.config.fleet) || unitUp(s));
 
   const enabled = agents.filter((r) => r.enabled);
   const ready = enabled.filter((r) => r.conditions.some((c) => c.type === 'Ready' && c.status === 'True')).length;
+  const info = supervisorInfo(sup);
+  const supervisor: SupervisorStatus = {
+    ...info,
+    linger: sup.mode === 'systemd' && sup.observed.ok ? sup.observed.linger : null,
+    lingerFix: sup.mode === 'systemd' && sup.observed.ok && sup.observed.linger === false ? `loginctl enable-linger ${policy.tenant}` : null,
+  };
   const converged =
     ready === enabled.length &&
-    !agents.some((r) => r.conditions.some((c) => c.type === 'PendingRestart' && c.status === 'True')) &&
+    info.observed &&
+    !agents.some((r) => r.conditions.some((c) => (c.type === 'PendingRestart' || c.type === 'Degraded') && c.status === 'True')) &&
     desired.problems.length === 0 &&
     plan.unobserved.length === 0 &&
     results.every((r) => r.ok) &&
@@ -139,6 +208,7 @@ export function buildStatus(input: StatusInput): StatusDoc {
       unmanaged: unmanaged.length,
       errors: desired.problems.length,
     },
+    supervisor,
     agents,
     sockets: live,
     unmanaged,

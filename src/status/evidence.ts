@@ -1,7 +1,13 @@
-// One evidence file per applied action: what, why, when, result, command.
-// Append-only: a path is never reused.
+// One evidence file per applied action (what, why, when, result, command)
+// and per observed event (a tmux server that died). Append-only: a path is
+// never reused.
+import path from 'node:path';
 import type { ActionResult } from '../apply/types.js';
 import type { FileChange } from '../git/repo.js';
+import type { SocketObservation } from '../observe/tmux.js';
+import type { SupervisorInput } from '../plan/units.js';
+import { holderUnit } from '../systemd/fleet-units.js';
+import type { StatusDoc } from './types.js';
 
 export interface EvidenceContext {
   fleet: string;
@@ -16,13 +22,59 @@ export function evidencePath(host: string, startedAt: string, kind: string, id: 
   return `evidence/${host}/${day}/${time}-${kind}-${id.replace(/[^A-Za-z0-9_.-]/g, '_')}.json`;
 }
 
-export function evidenceFiles(results: readonly ActionResult[], ctx: EvidenceContext): FileChange[] {
+/** Something gitfleet saw happen rather than did. */
+export interface ObservedEvent {
+  kind: 'tmux_server_lost';
+  target: string;
+  at: string;
+  message: string;
+  detail: Record<string, unknown>;
+}
+
+/**
+ * A socket whose server pid changed since the last status lost its server
+ * (killed, crashed): systemd restarted it (systemd mode), or this reconcile
+ * recreates the sessions (tmux mode).
+ */
+export function serverLossEvents(previous: StatusDoc | null, observed: ReadonlyMap<string, SocketObservation>, sup: SupervisorInput, now: Date): ObservedEvent[] {
+  const events: ObservedEvent[] = [];
+  for (const prev of previous?.sockets ?? []) {
+    const obs = observed.get(prev.name);
+    // A server with no session reports no pid: only a missing server or a different pid is a loss.
+    if (!prev.serverPid || !obs?.ok || (obs.serverRunning && (obs.serverPid === null || obs.serverPid === prev.serverPid))) continue;
+    const unit = sup.mode === 'systemd' && sup.observed.ok ? sup.observed.units.get(holderUnit(previous!.fleet, prev.name)) : undefined;
+    const by = obs.serverRunning
+      ? unit
+        ? `systemd restarted it (${unit.name}, ${unit.restarts ?? '?'} automatic restarts) with pid ${obs.serverPid}`
+        : `a new server runs with pid ${obs.serverPid}`
+      : 'no server runs now; this reconcile starts the fleet again';
+    events.push({
+      kind: 'tmux_server_lost',
+      target: prev.name,
+      at: now.toISOString(),
+      message: `the tmux server of socket ${prev.name} (pid ${prev.serverPid}) is gone; ${by}`,
+      detail: { socket: prev.name, previousPid: prev.serverPid, pid: obs.serverPid, unit: unit?.name ?? null, unitRestarts: unit?.restarts ?? null },
+    });
+  }
+  return events;
+}
+
+export function evidenceFiles(results: readonly ActionResult[], events: readonly ObservedEvent[], ctx: EvidenceContext): FileChange[] {
   const used = new Set<string>();
-  return results.map((r) => {
-    const base = evidencePath(ctx.host, r.startedAt, r.action.kind, r.action.detail.session);
+  const unique = (base: string) => {
     let p = base;
     for (let n = 2; used.has(p); n++) p = base.replace(/\.json$/, `-${n}.json`);
     used.add(p);
+    return p;
+  };
+  const seen = events.map((e) => ({
+    path: unique(evidencePath(ctx.host, e.at, e.kind, e.target)),
+    content: JSON.stringify({ formatVersion: 1, fleet: ctx.fleet, host: ctx.host, desiredRevision: ctx.desiredRevision, kind: e.kind, target: e.target, observedAt: e.at, message: e.message, detail: e.detail }, null, 2) + '\n',
+  }));
+  return [...seen, ...results.map((r) => {
+    const d = r.action.detail;
+    const base = evidencePath(ctx.host, r.startedAt, r.action.kind, d.session ?? d.unit ?? (d.file ? path.basename(d.file) : d.socket ?? 'fleet'));
+    const p = unique(base);
     const record = {
       formatVersion: 1,
       fleet: ctx.fleet,
@@ -39,5 +91,5 @@ export function evidenceFiles(results: readonly ActionResult[], ctx: EvidenceCon
       command: r.command,
     };
     return { path: p, content: JSON.stringify(record, null, 2) + '\n' };
-  });
+  })];
 }

@@ -13,7 +13,7 @@ export interface Condition {
   lastTransitionTime: string;
 }
 
-export const CONDITION_TYPES = ['Ready', 'Stalled', 'PendingRestart'] as const;
+export const CONDITION_TYPES = ['Ready', 'Stalled', 'PendingRestart', 'Degraded', 'Drifted'] as const;
 export type ConditionType = (typeof CONDITION_TYPES)[number];
 
 /** Condition reasons: CamelCase constants, one list (Kubernetes style). */
@@ -29,6 +29,13 @@ export const CONDITION_REASONS = {
   InvalidSpec: 'the file declaring this agent is invalid; its last valid version is in force',
   UpdateOnIdle: 'spec changed; update: on-idle restarts it when idle',
   UpdateManual: 'spec changed; update: manual waits for an operator',
+  UnitNotEnabled: 'the unit runs but is not enabled: a reboot would lose the agent',
+  UnitInactive: 'the session runs but its unit is not active',
+  SupervisorUnobserved: 'the systemd user manager could not be observed',
+  HeartbeatStale: 'the pane is alive but the runtime stopped writing heartbeats',
+  HeartbeatMissing: 'the runtime declares heartbeats but wrote none',
+  HeartbeatInvalid: 'the heartbeat file is not protocol v1',
+  RuntimeMismatch: 'the pane runs something other than the roster runtime (drift)',
 } as const;
 export type ConditionReason = keyof typeof CONDITION_REASONS;
 
@@ -49,10 +56,22 @@ export interface AgentRecord {
     exitStatus: number | null;
     spec: string | null;
   };
+  /** Heartbeat protocol v1, when the runtime declares it (null: judged by pane and process alone). No ages: they would change every run. */
+  heartbeat: { intervalSeconds: number; health: 'healthy' | 'stale' | 'unknown' | 'invalid' } | null;
+  /** supervisor: systemd: the agent's unit as systemd sees it (null in tmux mode). */
+  unit: UnitRecord | null;
   restarts: number;
   /** Consecutive respawns and when the last one happened (CrashLoopBackOff). */
   backoff: { streak: number; lastRestart: string } | null;
   conditions: Condition[];
+}
+
+export interface UnitRecord {
+  name: string;
+  /** ActiveState, SubState, UnitFileState. */
+  active: string;
+  sub: string;
+  enabled: string;
 }
 
 export interface SocketRecord {
@@ -60,7 +79,22 @@ export interface SocketRecord {
   observed: boolean;
   error: string | null;
   serverRunning: boolean;
+  /** The tmux server's pid: it changes when the server was restarted. */
+  serverPid: number | null;
   holder: string;
+  /** supervisor: systemd: the unit that runs this socket's server, with its automatic restarts. */
+  unit: (UnitRecord & { restarts: number | null }) | null;
+}
+
+export interface SupervisorStatus {
+  mode: 'systemd' | 'tmux';
+  reason: string;
+  observed: boolean;
+  error: string | null;
+  /** systemd mode: whether the user lingers (units run without a login); null when unknown or in tmux mode. */
+  linger: boolean | null;
+  /** What turns lingering on, when it is off. */
+  lingerFix: string | null;
 }
 
 export interface UnmanagedSession {
@@ -87,6 +121,7 @@ export interface StatusDoc {
   desiredRevision: string;
   converged: boolean;
   summary: { agents: number; ready: number; notReady: number; disabled: number; unmanaged: number; errors: number };
+  supervisor: SupervisorStatus;
   agents: AgentRecord[];
   sockets: SocketRecord[];
   unmanaged: UnmanagedSession[];

@@ -21,6 +21,11 @@ export function tmux(socket: string, commands: readonly TmuxCommand[], timeoutMs
   return run(tmuxArgv(socket, commands), { timeoutMs });
 }
 
+/** `tmux -V`, e.g. "tmux 3.3a": the one tmux call without a socket (it starts no server). */
+export async function tmuxVersion(): Promise<string> {
+  return (await run(['tmux', '-V'], { timeoutMs: 10_000 })).stdout.trim();
+}
+
 /** "There is no server": the socket file is missing, or nothing listens on it. */
 export function isNoServer(stderr: string): boolean {
   return /no server running|error connecting to .*\((No such file or directory|Connection refused)\)/.test(stderr);

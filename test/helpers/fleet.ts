@@ -9,11 +9,16 @@ import { main } from '../../src/cli/main.js';
 
 /**
  * All test tmux servers live under a private TMUX_TMPDIR, so even a bug could
- * not reach the user's default server or any socket we did not create.
+ * not reach the user's default server or any socket we did not create. The
+ * same empty dir is XDG_RUNTIME_DIR, so no systemd user manager answers:
+ * `supervisor: auto` means tmux, and no test reaches the user's real manager
+ * (systemd tests start their own, test/helpers/systemd.ts).
  */
 export function isolateTmux(): string {
   const dir = mkdtempSync(path.join(os.tmpdir(), 'gitfleet-tmux-'));
   process.env.TMUX_TMPDIR = dir;
+  process.env.XDG_RUNTIME_DIR = dir;
+  delete process.env.DBUS_SESSION_BUS_ADDRESS;
   delete process.env.TMUX;
   return dir;
 }

@@ -1,6 +1,6 @@
 // The tmux applier against a real server on a private socket.
 import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
-import { applyTmuxActions } from '../../src/apply/tmux.js';
+import { applyActions } from '../../src/apply/apply.js';
 import type { DesiredState } from '../../src/desired/types.js';
 import type { Action } from '../../src/plan/types.js';
 import { isolateTmux, sh, tmux } from '../helpers/fleet.js';
@@ -20,7 +20,7 @@ describe('tmux applier', () => {
   it('targets sessions exactly: deleting a vanished "alpha" never hits "alphabet"', async () => {
     expect(tmux(socket, 'new-session', '-d', '-s', 'alphabet', 'cat').code).toBe(0);
     const del: Action = { kind: 'delete_session', target: `${socket}/alpha`, reason: 'not_in_roster', detail: { socket, session: 'alpha' } };
-    const [res] = await applyTmuxActions([del], noDesired, ctx);
+    const [res] = await applyActions([del], noDesired, ctx);
     expect(res!.ok).toBe(false);
     expect(res!.error).toMatch(/can't find session/);
     expect(res!.command).toEqual(['tmux', '-u', '-L', socket, 'kill-session', '-t', '=alpha']);

@@ -146,7 +146,7 @@ describe('gitfleet install', () => {
     expect(r.stderr).toBe('');
     expect(r.code).toBe(0);
     const service = 'gitfleet-reconcile-my-fleet-HOME-100.service';
-    const installed = readdirSync(m.unitDir).filter((f) => f.startsWith('gitfleet'));
+    const installed = readdirSync(m.unitDir).filter((f) => f.startsWith('gitfleet-reconcile-'));
     expect(installed.sort()).toEqual([service, service.replace('.service', '.timer')]);
     const v = m.verify(...installed.map((f) => path.join(m.unitDir, f)));
     expect(v.err + v.out).toBe('');
@@ -223,8 +223,10 @@ describe('gitfleet install', () => {
     expect(r.stderr).toBe('');
     expect(r.code).toBe(0);
     expect(JSON.parse(r.stdout)).toMatchObject({ changed: true, files: [{ action: 'removed' }, { action: 'removed' }] });
-    expect(readdirSync(m.unitDir).filter((f) => f.startsWith('gitfleet'))).toEqual([]);
+    expect(readdirSync(m.unitDir).filter((f) => f.startsWith('gitfleet-reconcile-'))).toEqual([]);
     expect(existsSync(path.join(m.unitDir, 'timers.target.wants', 'gitfleet-reconcile-fleet.timer'))).toBe(false);
+    // The agents' own units (auto found the manager: supervisor systemd) are the fleet's, not the reconciler's: they stay.
+    expect(m.show(`gitfleet-fleet-agent@alpha.${fleet.socket}.service`, 'ActiveState', 'UnitFileState')).toEqual({ ActiveState: 'active', UnitFileState: 'enabled' });
     expect(m.show('gitfleet-reconcile-fleet.timer', 'LoadState', 'ActiveState', 'UnitFileState')).toEqual({ LoadState: 'not-found', ActiveState: 'inactive', UnitFileState: '' });
     expect(m.systemctl('list-timers', '--all', '--no-legend').out).not.toContain('gitfleet');
     expect(fleet.tmux('has-session', '-t', '=alpha').code).toBe(0);

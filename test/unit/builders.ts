@@ -7,6 +7,11 @@ import { assembleDesired } from '../../src/desired/load.js';
 import type { AgentSpec, DesiredState, FileState, SourceFile } from '../../src/desired/types.js';
 import type { PaneInfo, SocketObservation } from '../../src/observe/tmux.js';
 import { DEFAULT_BACKOFF, type Policy } from '../../src/plan/plan.js';
+import { agentsInScope } from '../../src/plan/plan.js';
+import type { SupervisorInput } from '../../src/plan/units.js';
+import type { SystemdObservation, UnitState } from '../../src/observe/systemd.js';
+import type { AgentRecord, SocketRecord, StatusDoc } from '../../src/status/types.js';
+import { agentUnit, fleetFiles, holderUnit, type FleetUnitContext, type GeneratedFile } from '../../src/systemd/fleet-units.js';
 
 export const FLEET = 'lab';
 export const HOST = 'box1';
@@ -83,7 +88,8 @@ export const holder = (name = '_holder', o: Partial<PaneInfo> = {}): PaneInfo =>
 
 /** A socket seen by tmux (server running when it has sessions). */
 export function socket(name: string, panes: PaneInfo[]): [string, SocketObservation] {
-  return [name, { socket: name, ok: true, serverRunning: panes.length > 0, sessions: new Map(panes.map((p) => [p.session, p])) }];
+  const running = panes.length > 0;
+  return [name, { socket: name, ok: true, serverRunning: running, serverPid: running ? 4242 : null, version: running ? '3.3a' : null, sessions: new Map(panes.map((p) => [p.session, p])) }];
 }
 
 /** A socket whose observation failed. */
@@ -97,3 +103,93 @@ export function policy(o: Partial<Policy> = {}): Policy {
 
 /** `now` moved by `seconds`. */
 export const at = (seconds: number, from: Date = NOW): Date => new Date(from.getTime() + seconds * 1000);
+
+// ---- supervisor: systemd ----------------------------------------------------
+// Units as `systemctl --user show` reports them, the files gitfleet keeps, and
+// a previous status: still in memory only, no systemd involved.
+
+export const UNIT_DIR = '/home/op/.config/systemd/user';
+export const STATE_DIR = '/home/op/.local/state/gitfleet';
+
+/** The unit context of the systemd tests: fixed absolute paths, a tmux with -D. */
+export const UNIT_CTX: FleetUnitContext = {
+  fleet: FLEET,
+  node: '/usr/bin/node',
+  cli: '/opt/gitfleet/dist/cli.js',
+  tmux: '/usr/bin/tmux',
+  stateDir: STATE_DIR,
+  unitDir: UNIT_DIR,
+  path: '/usr/local/bin:/usr/bin:/bin',
+  lang: 'C.UTF-8',
+  tmuxForeground: true,
+};
+
+/** One unit as systemd shows it: loaded, active and enabled unless told otherwise. */
+export function unitState(name: string, o: Partial<UnitState> = {}): UnitState {
+  return { name, load: 'loaded', active: 'active', sub: 'running', enabled: 'enabled', restarts: 0, mainPid: null, ...o };
+}
+
+/** Generated files as they would sit on disk: path → content. */
+export const onDisk = (files: Iterable<GeneratedFile>): Map<string, string> => new Map([...files].map((f) => [f.path, f.content]));
+
+/** A successful observation of the user manager (nothing installed unless told). */
+export function systemdSeen(o: { units?: UnitState[]; files?: Map<string, string>; found?: string[]; linger?: boolean | null } = {}): SystemdObservation {
+  return { ok: true, units: new Map((o.units ?? []).map((u) => [u.name, u])), files: o.files ?? new Map(), found: o.found ?? [], linger: o.linger === undefined ? true : o.linger };
+}
+
+/** plan()'s supervisor input in systemd mode: the files gitfleet keeps for the enabled `agents`, generated with UNIT_CTX. */
+export function systemdMode(seen: SystemdObservation, agents: readonly AgentSpec[]): SupervisorInput {
+  return { mode: 'systemd', reason: 'test', observed: seen, files: fleetFiles(UNIT_CTX, agents.filter((a) => a.enabled)), unitDir: UNIT_DIR, stateDir: STATE_DIR };
+}
+
+/** A socket record of a previous status (server pid 4242 unless told). */
+export const socketRecord = (name: string, o: Partial<SocketRecord> = {}): SocketRecord => ({
+  name,
+  observed: true,
+  error: null,
+  serverRunning: true,
+  serverPid: 4242,
+  holder: '_holder',
+  unit: null,
+  ...o,
+});
+
+/** A previous status with the given agent records and sockets. */
+export function previousStatus(agents: AgentRecord[], sockets: SocketRecord[] = [], o: Partial<StatusDoc> = {}): StatusDoc {
+  return {
+    formatVersion: 1,
+    fleet: FLEET,
+    host: HOST,
+    tenant_id: TENANT,
+    desiredRevision: 'rev-0',
+    converged: false,
+    summary: { agents: agents.length, ready: 0, notReady: 0, disabled: 0, unmanaged: 0, errors: 0 },
+    supervisor: { mode: 'systemd', reason: 'test', observed: true, error: null, linger: true, lingerFix: null },
+    agents,
+    sockets,
+    unmanaged: [],
+    files: [],
+    errors: [],
+    ...o,
+  };
+}
+
+/**
+ * A host where apply converged `d`: every file gitfleet keeps on disk as it
+ * would write it, each enabled agent's unit and each of their sockets' server
+ * unit active and enabled (found on disk through their .wants links).
+ * `units` replace or add units; `extraFound` are more units found on disk.
+ */
+export function installed(d: DesiredState, o: { units?: UnitState[]; files?: Map<string, string>; extraFound?: string[]; linger?: boolean | null } = {}): SystemdObservation {
+  const agents = agentsInScope(d, policy()).filter((a) => a.enabled);
+  const sockets = [...new Set(agents.map((a) => a.socket))];
+  const base = [...agents.map((a) => unitState(agentUnit(d.config.fleet, a), { sub: 'exited' })), ...sockets.map((s) => unitState(holderUnit(d.config.fleet, s)))];
+  const byName = new Map(base.map((u) => [u.name, u]));
+  for (const u of o.units ?? []) byName.set(u.name, u);
+  return systemdSeen({
+    units: [...byName.values()],
+    files: o.files ?? onDisk(fleetFiles(UNIT_CTX, agents).values()),
+    found: [...base.map((u) => u.name), ...(o.extraFound ?? [])].sort(),
+    linger: o.linger,
+  });
+}

@@ -28,6 +28,9 @@ import {
 
 // ---- helpers ------------------------------------------------------------------
 
+/** tmux mode never plans unit work. */
+const NO_UNIT_ACTIONS = { stop_unit: 0, install_unit: 0, reload_units: 0, enable_unit: 0, restart_unit: 0, start_unit: 0 };
+
 /** Actions as `kind target reason`, the way a person reads a plan. */
 const lines = (xs: Action[]): string[] => xs.map((a) => `${a.kind} ${a.target} ${a.reason}`);
 
@@ -41,6 +44,7 @@ function previous(agents: AgentRecord[], sockets: SocketRecord[] = []): StatusDo
     desiredRevision: 'rev-0',
     converged: false,
     summary: { agents: agents.length, ready: 0, notReady: 0, disabled: 0, unmanaged: 0, errors: 0 },
+    supervisor: { mode: 'tmux', reason: 'test', observed: true, error: null, linger: null, lingerFix: null },
     agents,
     sockets,
     unmanaged: [],
@@ -61,13 +65,15 @@ function record(a: AgentSpec, backoff: AgentRecord['backoff'] = null, restarts =
     enabled: a.enabled,
     specHash: a.specHash,
     session: { name: a.session, alive: false, pid: null, command: null, exitStatus: 1, spec: a.specHash },
+    heartbeat: null,
+    unit: null,
     restarts,
     backoff,
     conditions: [],
   };
 }
 
-const socketRecord = (name: string, holderName = '_holder'): SocketRecord => ({ name, observed: true, error: null, serverRunning: true, holder: holderName });
+const socketRecord = (name: string, holderName = '_holder'): SocketRecord => ({ name, observed: true, error: null, serverRunning: true, serverPid: 4242, holder: holderName, unit: null });
 
 /** The roster-level settings every test can read at a glance. */
 const BAD_ROSTER = 'version: 2\nagents: []\n';
@@ -87,7 +93,7 @@ describe('plan: converge from empty', () => {
     ]);
     expect(p.deferred).toEqual([]);
     expect(p.unobserved).toEqual([]);
-    expect(p.summary).toEqual({ delete_session: 0, restart_session: 0, create_session: 4, respawn_pane: 0, deferred: 0 });
+    expect(p.summary).toEqual({ ...NO_UNIT_ACTIONS, delete_session: 0, restart_session: 0, create_session: 4, respawn_pane: 0, deferred: 0 });
   });
 
   it('says what each create will run, and never the env values', () => {
@@ -150,7 +156,7 @@ describe('plan: no-op', () => {
     expect(p.actions).toEqual([]);
     expect(p.deferred).toEqual([]);
     expect(p.unobserved).toEqual([]);
-    expect(p.summary).toEqual({ delete_session: 0, restart_session: 0, create_session: 0, respawn_pane: 0, deferred: 0 });
+    expect(p.summary).toEqual({ ...NO_UNIT_ACTIONS, delete_session: 0, restart_session: 0, create_session: 0, respawn_pane: 0, deferred: 0 });
   });
 
   it('does not create a holder for a socket whose agents are all disabled', () => {
@@ -307,7 +313,7 @@ describe('plan: spec changes', () => {
         kind: 'restart_session',
         target: 'mosaic-factory/idle',
         reason: 'update_on_idle',
-        detail: { socket: SOCKET, session: 'idle', agent: 'idle', specHash: spec(d, 'idle').specHash, runningSpec: 'old0000000000000' },
+        detail: { socket: SOCKET, session: 'idle', agent: 'idle', specHash: spec(d, 'idle').specHash, runningSpec: 'old0000000000000', waiting: 'no pane activity time from tmux' },
       },
       {
         kind: 'restart_session',
@@ -317,6 +323,46 @@ describe('plan: spec changes', () => {
       },
     ]);
     expect(p.summary).toMatchObject({ restart_session: 1, deferred: 2 });
+  });
+
+  it('on-idle restarts once the pane has been quiet for idle_after, never while output is recent', () => {
+    const now = Math.floor(NOW.getTime() / 1000);
+    const others = [running(spec(d, 'rec')), running(spec(d, 'man'))];
+    const quiet = plan(d, observed(socket(SOCKET, [holder(), ...others, stale('idle', { activity: now - 120 })])), null, policy());
+    expect(lines(quiet.actions)).toEqual(['restart_session mosaic-factory/idle spec_changed']);
+    expect(quiet.actions[0]!.detail.idle).toBe('idle: no pane output for 120 s');
+    const busy = plan(d, observed(socket(SOCKET, [holder(), ...others, stale('idle', { activity: now - 119 })])), null, policy());
+    expect(busy.actions).toEqual([]);
+    expect(busy.deferred.map((a) => [a.reason, a.detail.waiting])).toEqual([['update_on_idle', 'pane output 119 s ago (idle after 120 s)']]);
+  });
+
+  describe('with heartbeats, on-idle also needs a healthy heartbeat that says ok', () => {
+    const hd = desiredFrom({
+      'rosters/agents.yaml': [
+        'version: 1',
+        `tmux: {socket_name: ${SOCKET}}`,
+        'runtimes:',
+        '  stub: {command: stub, heartbeat: 5, idle_after: 30}',
+        'agents:',
+        '  - {name: w, runtime: stub}',
+      ].join('\n'),
+    });
+    const now = Math.floor(NOW.getTime() / 1000);
+    const panes = observed(socket(SOCKET, [holder(), running(spec(hd, 'w'), { spec: 'old0000000000000', activity: now - 600 })]));
+    const beat = (health: 'healthy' | 'stale' | 'unknown', status: 'ok' | 'busy' | null) => new Map([[`${SOCKET}/w`, { health, status, ageSeconds: 1, pid: 1, error: null }]]);
+    it.each([
+      ['busy', beat('healthy', 'busy'), 'busy (heartbeat)'],
+      ['stale', beat('stale', 'ok'), 'heartbeat stale: cannot tell whether it is working'],
+      ['absent', new Map(), 'heartbeat unknown: cannot tell whether it is working'],
+    ] as const)('%s: waits', (_what, beats, why) => {
+      const p = plan(hd, panes, null, policy(), undefined, beats);
+      expect(p.actions).toEqual([]);
+      expect(p.deferred.map((a) => [a.kind, a.reason, a.detail.waiting])).toEqual([['restart_session', 'update_on_idle', why]]);
+    });
+    it('healthy and ok, quiet pane: restarts now', () => {
+      const p = plan(hd, panes, null, policy(), undefined, beat('healthy', 'ok'));
+      expect(p.actions.map((a) => [a.kind, a.reason, a.detail.idle])).toEqual([['restart_session', 'spec_changed', 'idle: no pane output for 600 s, heartbeat ok']]);
+    });
   });
 
   it('a dead pane with a changed spec is restarted whatever the update policy', () => {

@@ -287,7 +287,7 @@ describe('bad rosters: position, what is wrong, what is allowed', () => {
 
     it('in a runtime', () => {
       expectProblems(invalid(doc('version: 1', 'runtimes:', '  x:', '    cmd: x', 'agents: []')), [
-        [4, 5, /^runtimes\.x: unknown key "cmd"; allowed: reset_command, command, env$/],
+        [4, 5, /^runtimes\.x: unknown key "cmd"; allowed: reset_command, command, env, heartbeat, process_names, idle_after$/],
       ]);
     });
   });
@@ -661,6 +661,7 @@ describe('parseFleetConfig', () => {
       author: { name: 'gitfleet', email: 'gitfleet@box1' },
       hosts: [],
       prune: true,
+      supervisor: 'auto',
     };
     expect(parseFleetConfig(null, d)).toEqual({ config: want, problems: [] });
     expect(parseFleetConfig('', d)).toEqual({ config: want, problems: [] });
@@ -678,6 +679,7 @@ describe('parseFleetConfig', () => {
       'git: {author: {name: Bot, email: bot@example.com}}',
       'hosts: [a, b]',
       'reconcile: {prune: false}',
+      'supervisor: tmux',
     );
     expect(parseFleetConfig(text, d)).toEqual({
       config: {
@@ -688,6 +690,7 @@ describe('parseFleetConfig', () => {
         author: { name: 'Bot', email: 'bot@example.com' },
         hosts: ['a', 'b'],
         prune: false,
+        supervisor: 'tmux',
       },
       problems: [],
     });
@@ -706,6 +709,7 @@ describe('parseFleetConfig', () => {
       'hosts: [a, a]', //                   5
       'reconcile: {prune: "no", when: 1}', // 6
       'colour: blue', //                    7
+      'supervisor: docker', //              8
     );
     const r = parseFleetConfig(text, d);
     expect(r.config).toBeNull();
@@ -718,7 +722,8 @@ describe('parseFleetConfig', () => {
         [5, 8, /^hosts: must NOT have duplicate items/],
         [6, 20, /^reconcile\.prune: must be boolean, not string "no"$/],
         [6, 26, /^reconcile: unknown key "when"; allowed: prune$/],
-        [7, 1, /^\(top level\): unknown key "colour"; allowed: fleet, branch, paths, status, git, hosts, reconcile$/],
+        [7, 1, /^\(top level\): unknown key "colour"; allowed: fleet, branch, paths, status, git, hosts, supervisor, reconcile$/],
+        [8, 13, /^supervisor: "docker" is not allowed; allowed: "auto", "systemd", "tmux"$/],
       ],
       'fleet.yaml',
     );

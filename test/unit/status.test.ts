@@ -88,12 +88,15 @@ describe('status: Ready', () => {
       enabled: true,
       specHash: a.specHash,
       session: { name: 'a', alive: true, pid: 777, command: 'claude', exitStatus: null, spec: a.specHash },
+      heartbeat: null,
+      unit: null,
       restarts: 0,
       backoff: null,
-      conditions: [{ type: 'Ready', status: 'True', reason: 'Running', message: 'pid 777 runs claude', lastTransitionTime: NOW.toISOString() }],
+      conditions: [{ type: 'Ready', status: 'True', reason: 'Running', message: 'pid 777 runs claude; no heartbeat declared: judged by pane and process alone', lastTransitionTime: NOW.toISOString() }],
     });
     expect(s).toMatchObject({ formatVersion: 1, fleet: FLEET, host: HOST, tenant_id: TENANT, desiredRevision: 'rev-1', converged: true });
     expect(s.summary).toEqual({ agents: 1, ready: 1, notReady: 0, disabled: 0, unmanaged: 0, errors: 0 });
+    expect(s.supervisor).toEqual({ mode: 'tmux', reason: 'default', observed: true, error: null, linger: null, lingerFix: null });
   });
 
   it('keeps lastTransitionTime while the status holds: a later build is byte-identical', () => {
@@ -126,7 +129,7 @@ describe('status: Ready', () => {
   it('Ready is Unknown when the socket could not be observed', () => {
     const s = run({ desired: d, before: observed(failedSocket(SOCKET, 'tmux: server exited unexpectedly')) });
     expect(cond(s, 'a', 'Ready')).toMatchObject({ status: 'Unknown', reason: 'ObservationFailed', message: 'tmux: server exited unexpectedly' });
-    expect(s.sockets).toEqual([{ name: SOCKET, observed: false, error: 'tmux: server exited unexpectedly', serverRunning: false, holder: '_holder' }]);
+    expect(s.sockets).toEqual([{ name: SOCKET, observed: false, error: 'tmux: server exited unexpectedly', serverRunning: false, serverPid: null, holder: '_holder', unit: null }]);
     expect(s.converged).toBe(false);
   });
 
@@ -256,7 +259,7 @@ describe('status: unmanaged sessions and sockets', () => {
   it('forgets a socket once nothing of ours is left on it, keeps it while something is', () => {
     const d = desiredFrom({ 'rosters/a.yaml': rosterYaml(['a'], { socket: 's1' }) });
     const prev = { ...run({ desired: d, before: observed(socket('s1', [holder(), running(spec(d, 'a'))])) }) };
-    prev.sockets = [...prev.sockets, { name: 's2', observed: true, error: null, serverRunning: true, holder: '_holder' }];
+    prev.sockets = [...prev.sockets, { name: 's2', observed: true, error: null, serverRunning: true, serverPid: 4343, holder: '_holder', unit: null }];
     const stillOurs = run({ desired: d, before: observed(socket('s1', [holder(), running(spec(d, 'a'))]), socket('s2', [holder()])), previous: prev });
     expect(stillOurs.sockets.map((x) => x.name)).toEqual(['s1', 's2']);
     const gone = run({ desired: d, before: observed(socket('s1', [holder(), running(spec(d, 'a'))]), socket('s2', [pane('hand')])), previous: prev });
@@ -334,5 +337,55 @@ describe('status: converged', () => {
       ['here', HOST, TENANT],
       ['me', HOST, TENANT],
     ]);
+  });
+});
+
+// ---- liveness: heartbeats and drift ----------------------------------------------------
+
+describe('status: heartbeats and drift', () => {
+  const hd = desiredFrom({
+    'rosters/agents.yaml': ['version: 1', `tmux: {socket_name: ${SOCKET}}`, 'runtimes:', '  stub: {command: [node, stub.mjs], heartbeat: 5}', '  plain: {command: claude}', 'agents:', '  - {name: w, runtime: stub}', '  - {name: p, runtime: plain}'].join('\n'),
+  });
+  const panes = (cmd = 'node') => observed(socket(SOCKET, [holder(), running(spec(hd, 'w'), { currentCommand: cmd, pid: 10 }), running(spec(hd, 'p'), { currentCommand: 'claude', pid: 11 })]));
+  const beat = (health: 'healthy' | 'stale' | 'unknown' | 'invalid') => new Map([[`${SOCKET}/w`, { health, status: 'ok' as const, ageSeconds: 1, pid: 10, error: health === 'invalid' ? 'status "idle": allowed: ok, busy' : null }]]);
+  const build = (beats: Map<string, any>, cmd = 'node', previous: StatusDoc | null = null, now = NOW) => {
+    const pol = policy({ now });
+    const obs = panes(cmd);
+    return buildStatus({ desired: hd, plan: plan(hd, obs, previous, pol, undefined, beats), observed: obs, results: [], previous, policy: pol, heartbeats: beats });
+  };
+
+  it('Ready needs a healthy heartbeat where the runtime declares one; the others are judged by pane alone, and say so', () => {
+    const s = build(beat('healthy'));
+    expect(cond(s, 'w', 'Ready')).toMatchObject({ status: 'True', message: 'pid 10 runs node; heartbeat healthy' });
+    expect(agentOf(s, 'w').heartbeat).toEqual({ intervalSeconds: 5, health: 'healthy' });
+    expect(cond(s, 'p', 'Ready')).toMatchObject({ status: 'True', message: 'pid 11 runs claude; no heartbeat declared: judged by pane and process alone' });
+    expect(agentOf(s, 'p').heartbeat).toBeNull();
+    expect(s.converged).toBe(true);
+  });
+
+  it.each([
+    ['stale', 'HeartbeatStale', /older than 3 × 5 s: it does not answer/],
+    ['unknown', 'HeartbeatMissing', /none was written to \$GITFLEET_HEARTBEAT_FILE/],
+    ['invalid', 'HeartbeatInvalid', /not protocol v1: status "idle"/],
+  ] as const)('a %s heartbeat makes Ready false while the pane lives', (health, reason, message) => {
+    const s = build(beat(health));
+    expect(cond(s, 'w', 'Ready')).toMatchObject({ status: 'False', reason, message: expect.stringMatching(message) });
+    expect(agentOf(s, 'w').session.alive).toBe(true);
+    expect(s.converged).toBe(false);
+  });
+
+  it('keeps a stale agent byte-identical from run to run (no ages in status), and flips back when it answers', () => {
+    const first = build(beat('stale'));
+    const second = build(beat('stale'), 'node', first, at(600));
+    expect(committed(second)).toBe(committed(first));
+    const back = build(beat('healthy'), 'node', second, at(1200));
+    expect(cond(back, 'w', 'Ready')).toMatchObject({ status: 'True', lastTransitionTime: at(1200).toISOString() });
+  });
+
+  it('flags drift when the pane runs something else than the runtime, not when it runs one of its process names', () => {
+    const s = build(beat('healthy'), 'bash');
+    expect(cond(s, 'w', 'Drifted')).toMatchObject({ status: 'True', reason: 'RuntimeMismatch', message: expect.stringContaining('the pane runs bash, not runtime stub (node)') });
+    expect(cond(s, 'p', 'Drifted')).toBeUndefined();
+    expect(cond(build(beat('healthy')), 'w', 'Drifted')).toBeUndefined();
   });
 });

@@ -11,18 +11,16 @@ import {
   checkName,
   crontabLine,
   defaultName,
-  envAssignment,
-  execArg,
   generateCrontab,
   generateDaemonUnit,
   generateUnits,
   parseInterval,
   PLACEHOLDERS,
   reconcilerFiles,
-  shellWord,
   unitNames,
   type UnitOptions,
 } from '../../src/install/units.js';
+import { envAssignment, execArg, shellWord } from '../../src/systemd/syntax.js';
 
 const BASE: UnitOptions = {
   node: '/opt/node/bin/node',

@@ -1,0 +1,11 @@
+// `gitfleet agent attach`: the explicit takeover. A normal client on the
+// agent's own session: it types into the pane and sizes the window.
+import type { AgentSpec } from '../desired/types.js';
+import { sessionTarget, tmuxArgv } from '../tmux/client.js';
+import { ownedSession } from './session.js';
+import type { RunAttached } from './watch.js';
+
+export async function attachAgent(agent: AgentSpec, fleet: string, attach: RunAttached): Promise<number> {
+  await ownedSession(agent, fleet);
+  return attach(tmuxArgv(agent.socket, [['attach-session', '-t', sessionTarget(agent.session)]]));
+}

@@ -1,0 +1,60 @@
+// Carry out a plan: actions in plan order, grouped into phases (consecutive
+// actions of one kind and role) that run with bounded concurrency. tmux
+// actions go to apply/tmux.ts, unit actions to apply/systemd.ts. A failed
+// action is a result, never an exception: the others still run.
+import type { AgentSpec, DesiredState } from '../desired/types.js';
+import { errorMessage } from '../errors.js';
+import type { Action, ActionKind } from '../plan/types.js';
+import { applyUnitAction, type UnitContext } from './systemd.js';
+import { applyTmuxAction, type PaneContext } from './tmux.js';
+import type { ActionResult } from './types.js';
+
+export interface ApplyContext extends PaneContext {
+  clock: () => Date;
+  concurrency?: number;
+  /** Present in systemd mode. */
+  units?: UnitContext;
+}
+
+const TMUX_KINDS: readonly ActionKind[] = ['create_session', 'delete_session', 'restart_session', 'respawn_pane'];
+
+export async function applyActions(actions: readonly Action[], desired: DesiredState, ctx: ApplyContext): Promise<ActionResult[]> {
+  const agents = new Map(desired.rosters.flatMap((r) => r.agents).map((a) => [`${a.socket}/${a.session}`, a]));
+  const results: ActionResult[] = [];
+  const phases: Action[][] = [];
+  for (const a of actions) {
+    const last = phases[phases.length - 1];
+    if (last && last[0]!.kind === a.kind && last[0]!.detail.role === a.detail.role) last.push(a);
+    else phases.push([a]);
+  }
+  for (const phase of phases) {
+    results.push(...(await pool(phase, ctx.concurrency ?? 4, (a) => applyOne(a, agents.get(`${a.detail.socket}/${a.detail.session}`), ctx))));
+  }
+  return results;
+}
+
+async function applyOne(action: Action, agent: AgentSpec | undefined, ctx: ApplyContext): Promise<ActionResult> {
+  const startedAt = ctx.clock().toISOString();
+  try {
+    let out;
+    if (TMUX_KINDS.includes(action.kind)) out = await applyTmuxAction(action, agent, ctx);
+    else if (ctx.units) out = await applyUnitAction(action, ctx.units);
+    else throw new Error(`${action.kind}: no systemd user manager in this run`);
+    return { action, ok: out.error === null, error: out.error, startedAt, finishedAt: ctx.clock().toISOString(), command: out.command };
+  } catch (e) {
+    return { action, ok: false, error: errorMessage(e), startedAt, finishedAt: ctx.clock().toISOString(), command: [] };
+  }
+}
+
+async function pool<T, R>(items: readonly T[], limit: number, fn: (t: T) => Promise<R>): Promise<R[]> {
+  const out: R[] = new Array(items.length);
+  let next = 0;
+  const worker = async () => {
+    while (next < items.length) {
+      const i = next++;
+      out[i] = await fn(items[i]!);
+    }
+  };
+  await Promise.all(Array.from({ length: Math.min(limit, items.length) }, worker));
+  return out;
+}

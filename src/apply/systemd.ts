@@ -1,0 +1,72 @@
+// Carry out a plan's unit actions (supervisor: systemd) with systemctl --user
+// and file writes. Each action reports the commands it ran.
+import { rm, rmdir } from 'node:fs/promises';
+import path from 'node:path';
+import { writeAtomic } from '../files.js';
+import type { Action } from '../plan/types.js';
+import { sha256 } from '../plan/units.js';
+import type { Systemctl } from '../systemd/client.js';
+import type { GeneratedFile } from '../systemd/fleet-units.js';
+import { sessionTarget, tmux, tmuxArgv } from '../tmux/client.js';
+
+export interface UnitContext {
+  systemctl: Systemctl;
+  /** What install_unit writes, by path (the planner saw the same map). */
+  files: ReadonlyMap<string, GeneratedFile>;
+}
+
+/** systemctl's words for "there is no such unit (any more)": stopping it is then already done. */
+const GONE = /not loaded|does not exist|not found/i;
+
+export async function applyUnitAction(action: Action, ctx: UnitContext): Promise<{ command: string[]; error: string | null }> {
+  const d = action.detail;
+  if (action.kind !== 'install_unit' && action.kind !== 'reload_units' && !d.unit) throw new Error(`${action.kind} ${action.target}: no unit named`);
+  const sd = ctx.systemctl;
+  const command: string[] = [];
+  const systemctl = async (...args: string[]): Promise<string | null> => {
+    command.push(sd.argv(args).join(' '));
+    const r = await sd.call(...args);
+    return r.exitCode === 0 ? null : `systemctl --user ${args.join(' ')} failed (exit ${r.exitCode}): ${(r.stderr || r.stdout).trim()}`;
+  };
+  switch (action.kind) {
+    case 'install_unit': {
+      const f = ctx.files.get(d.file!);
+      if (!f || sha256(f.content) !== d.sha256) return { command, error: `${d.file}: content differs from the plan's (sha256 ${d.sha256}); plan again` };
+      command.push(`write ${f.path}`);
+      await writeAtomic(f.path, f.content);
+      return { command, error: null };
+    }
+    case 'reload_units':
+      return { command, error: await systemctl('daemon-reload') };
+    case 'enable_unit':
+      return { command, error: await systemctl('enable', d.unit!) };
+    case 'start_unit':
+      return { command, error: await systemctl('start', d.unit!) };
+    case 'restart_unit':
+      return { command, error: await systemctl('restart', d.unit!) };
+    case 'stop_unit': {
+      // Stop and disable first; only then remove files, so a failure leaves the unit as it was.
+      command.push(sd.argv(['disable', '--now', d.unit!]).join(' '));
+      const r = await sd.call('disable', '--now', d.unit!);
+      if (r.exitCode !== 0 && !GONE.test(r.stderr)) return { command, error: `systemctl --user disable --now ${d.unit} failed (exit ${r.exitCode}): ${r.stderr.trim()}` };
+      // Forget a failed last start, so `systemctl --user --failed` does not list a unit that is gone (fails harmlessly otherwise).
+      command.push(sd.argv(['reset-failed', d.unit!]).join(' '));
+      await sd.call('reset-failed', d.unit!);
+      if (d.role === 'agent' && d.socket && d.session) {
+        // The unit's ExecStop ends the session; make sure of it (a unit that never started has none to run).
+        const kill = [['kill-session', '-t', sessionTarget(d.session)]];
+        command.push(tmuxArgv(d.socket, kill).join(' '));
+        const k = await tmux(d.socket, kill);
+        if (k.exitCode !== 0 && !/can't find session|no server running|error connecting/.test(k.stderr)) return { command, error: `tmux kill-session failed: ${k.stderr.trim()}` };
+      }
+      for (const f of d.removeFiles ?? []) {
+        command.push(`remove ${f}`);
+        await rm(f, { force: true });
+        if (f.endsWith('.service.d/gitfleet.conf')) await rmdir(path.dirname(f)).catch(() => undefined); // only if now empty
+      }
+      return { command, error: null };
+    }
+    default:
+      throw new Error(`${action.kind} is not a unit action`);
+  }
+}

@@ -1,0 +1,28 @@
+// `gitfleet ps [--json] [--all-hosts]`: the fleet table. Read-only: no lock,
+// no apply, no commit. A constant number of processes whatever the fleet size:
+// one tmux call per socket, one systemctl call in systemd mode, file reads.
+import { liveRows, statusRows, type PsResult, type PsRow } from '../ps.js';
+import { observe, readSource } from '../reconcile.js';
+import { renderPs } from '../report/ps-text.js';
+import { readStatus } from '../status/read.js';
+import { EXIT, reconcileOptions, type Io } from './main.js';
+import type { GlobalOptions } from './options.js';
+
+export async function ps(opts: GlobalOptions, _p: string[], io: Io): Promise<number> {
+  const ro = reconcileOptions(opts, io);
+  const src = await readSource(ro);
+  const seen = await observe(src, ro);
+  const result: PsResult & { otherHosts?: { host: string; commit: string; rows: PsRow[] }[] } = liveRows(src, seen, ro, ro.clock());
+  if (opts.allHosts) {
+    const head = await src.repo.resolve(src.desired.config.statusBranch);
+    const others = head ? (await src.repo.listDir(head, 'status')).map((e) => e.path).filter((p) => p.endsWith('.json')).map((p) => p.slice(0, -5)) : [];
+    for (const host of others.filter((h) => h !== opts.host).sort()) {
+      const doc = await readStatus(src.repo, head!, host);
+      if (!doc) continue;
+      const commit = (await src.repo.lastChange(head!, `status/${host}.json`)) ?? head!;
+      result.agents.push(...statusRows(doc, commit));
+    }
+  }
+  io.stdout(opts.json ? JSON.stringify(result, null, 2) + '\n' : renderPs(result, ro.clock()));
+  return EXIT.ok;
+}

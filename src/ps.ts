@@ -1,0 +1,99 @@
+// The fleet table (`gitfleet ps`): one row per roster agent joining tmux,
+// systemd, the process, idle time and heartbeat age, with flags. Live
+// values (ages, idle time) are read now and never committed: they would
+// change every run. Other hosts' rows come from their committed status.
+import { agentsInScope, DEFAULT_BACKOFF, plan as makePlan } from './plan/plan.js';
+import type { Observation, Source } from './reconcile.js';
+import { buildStatus } from './status/build.js';
+import type { AgentRecord, StatusDoc } from './status/types.js';
+
+export const FLAGS = ['drift', 'boot-enable', 'PendingRestart', 'stalled', 'disabled'] as const;
+
+export interface PsRow {
+  name: string;
+  host: string;
+  tenant_id: string;
+  socket: string;
+  session: string;
+  runtime: string;
+  /** Where the row comes from: this host, observed now, or another host's committed status. */
+  source: { kind: 'live' } | { kind: 'status'; commit: string; desiredRevision: string };
+  ready: 'True' | 'False' | 'Unknown';
+  reason: string;
+  pane: { alive: boolean; pid: number | null; command: string | null; exitStatus: number | null };
+  unit: { name: string; active: string; enabled: string } | null;
+  /** Seconds since the pane last printed (live rows only). */
+  idleSeconds: number | null;
+  heartbeat: { health: string; ageSeconds: number | null; status: string | null } | null;
+  flags: string[];
+}
+
+export interface UnmanagedRow {
+  host: string;
+  tenant_id: string;
+  socket: string;
+  session: string;
+  command: string;
+  flags: ['unmanaged'];
+}
+
+export interface PsResult {
+  formatVersion: 1;
+  fleet: string;
+  host: string;
+  supervisor: StatusDoc['supervisor'];
+  agents: PsRow[];
+  unmanaged: UnmanagedRow[];
+}
+
+/** This host's rows: the status a reconcile would write now, plus live values. Pure. */
+export function liveRows(src: Source, seen: Observation, opts: { host: string; tenant: string }, now: Date): PsResult {
+  const policy = { host: opts.host, tenant: opts.tenant, now, desiredRevision: src.revision, backoff: DEFAULT_BACKOFF };
+  const plan = makePlan(src.desired, seen.tmux, src.previous, policy, seen.supervisor.input, seen.heartbeats);
+  const status = buildStatus({ desired: src.desired, plan, observed: seen.tmux, results: [], previous: src.previous, policy, supervisor: seen.supervisor.input, heartbeats: seen.heartbeats });
+  const specs = new Map(agentsInScope(src.desired, opts).map((a) => [`${a.socket}/${a.session}`, a]));
+  const agents = status.agents.map((r) => {
+    const key = `${r.socket}/${r.session.name}`;
+    const obs = seen.tmux.get(r.socket);
+    const pane = obs?.ok ? obs.sessions.get(r.session.name) : undefined;
+    const hb = seen.heartbeats.get(key);
+    const row = rowFrom(r, { kind: 'live' });
+    row.idleSeconds = pane?.activity != null && r.session.alive ? Math.max(0, Math.floor(now.getTime() / 1000) - pane.activity) : null;
+    row.heartbeat = specs.get(key)?.heartbeatInterval != null && hb ? { health: hb.health, ageSeconds: hb.ageSeconds === null ? null : Math.round(hb.ageSeconds), status: hb.status } : null;
+    return row;
+  });
+  const unmanaged = status.unmanaged.map((u): UnmanagedRow => ({ host: opts.host, tenant_id: opts.tenant, socket: u.socket, session: u.session, command: u.command, flags: ['unmanaged'] }));
+  return { formatVersion: 1, fleet: status.fleet, host: opts.host, supervisor: status.supervisor, agents, unmanaged };
+}
+
+/** Rows of another host, from its committed status (no live values). */
+export function statusRows(doc: StatusDoc, commit: string): PsRow[] {
+  return doc.agents.map((r) => rowFrom(r, { kind: 'status', commit, desiredRevision: doc.desiredRevision }));
+}
+
+function rowFrom(r: AgentRecord, source: PsRow['source']): PsRow {
+  const ready = r.conditions.find((c) => c.type === 'Ready');
+  const on = (type: string) => r.conditions.some((c) => c.type === type && c.status === 'True');
+  const flags: string[] = [];
+  if (on('Drifted')) flags.push('drift');
+  if (r.conditions.some((c) => c.reason === 'UnitNotEnabled' && c.status === 'True')) flags.push('boot-enable');
+  if (on('PendingRestart')) flags.push('PendingRestart');
+  if (on('Stalled')) flags.push('stalled');
+  if (!r.enabled) flags.push('disabled');
+  return {
+    name: r.name,
+    host: r.host,
+    tenant_id: r.tenant_id,
+    socket: r.socket,
+    session: r.session.name,
+    runtime: r.runtime,
+    source,
+    ready: ready?.status ?? 'Unknown',
+    reason: ready?.reason ?? '',
+    pane: { alive: r.session.alive, pid: r.session.pid, command: r.session.command, exitStatus: r.session.exitStatus },
+    unit: r.unit ? { name: r.unit.name, active: r.unit.active, enabled: r.unit.enabled } : null,
+    idleSeconds: null,
+    heartbeat: r.heartbeat ? { health: r.heartbeat.health, ageSeconds: null, status: null } : null,
+    flags,
+  };
+}

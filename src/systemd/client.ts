@@ -1,0 +1,57 @@
+// systemctl --user: the only way gitfleet talks to the user manager.
+import { TerminalError } from '../errors.js';
+import { run, type RunResult } from '../exec.js';
+
+export type UnitProps = Record<string, string>;
+
+/** The manager could not be reached at all (no bus, no runtime dir), as opposed to a command failing. */
+export function isUnreachable(stderr: string): boolean {
+  return /Failed to connect to bus|Failed to get D-Bus connection|\$DBUS_SESSION_BUS_ADDRESS and \$XDG_RUNTIME_DIR not defined|Connection refused|No medium found|Transport endpoint is not connected/.test(stderr);
+}
+
+/** `systemctl show` output: blocks of KEY=VALUE lines separated by blank lines, one block per unit. */
+export function parseShow(stdout: string): UnitProps[] {
+  return stdout
+    .split(/\n\n+/)
+    .map((block) => {
+      const props: UnitProps = {};
+      for (const line of block.split('\n')) {
+        const eq = line.indexOf('=');
+        if (eq > 0) props[line.slice(0, eq)] = line.slice(eq + 1);
+      }
+      return props;
+    })
+    .filter((p) => Object.keys(p).length > 0);
+}
+
+export class Systemctl {
+  protected readonly envVars: Record<string, string>;
+
+  constructor(env: NodeJS.ProcessEnv) {
+    this.envVars = Object.fromEntries(Object.entries(env).filter((e): e is [string, string] => e[1] !== undefined));
+  }
+
+  argv(args: readonly string[]): string[] {
+    return ['systemctl', '--user', ...args];
+  }
+
+  async call(...args: string[]): Promise<RunResult> {
+    return run(this.argv(args), { env: this.envVars, timeoutMs: 60_000 });
+  }
+
+  async must(...args: string[]): Promise<RunResult> {
+    const r = await this.call(...args);
+    if (r.exitCode !== 0) throw this.failure(args, r);
+    return r;
+  }
+
+  failure(args: readonly string[], r: RunResult): TerminalError {
+    return new TerminalError(`systemctl --user ${args.join(' ')} failed (exit ${r.exitCode}): ${(r.stderr || r.stdout).trim() || 'no output'}`);
+  }
+
+  /** Properties of one unit. */
+  async show(unit: string, props: readonly string[]): Promise<UnitProps> {
+    const r = await this.must('show', unit, ...props.flatMap((p) => ['-p', p]));
+    return parseShow(r.stdout)[0] ?? {};
+  }
+}

@@ -1,0 +1,161 @@
+// Liveness on real tmux with the example stub runtime (examples/stub-agent.mjs),
+// which writes heartbeat protocol v1 to $GITFLEET_HEARTBEAT_FILE: healthy
+// while it answers, stale once it stops (killed or hung), update: on-idle
+// restarts an idle agent and waits for a busy one, and `gitfleet ps` costs
+// the same processes for 5 agents as for 100.
+import { spawnSync } from 'node:child_process';
+import { chmodSync, mkdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import path from 'node:path';
+import { fileURLToPath } from 'node:url';
+import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
+import { isolateTmux, roster, TestFleet, waitFor } from '../helpers/fleet.js';
+
+const STUB = fileURLToPath(new URL('../../examples/stub-agent.mjs', import.meta.url));
+const CLI = fileURLToPath(new URL('../../dist/cli.js', import.meta.url));
+
+let tmuxDir: string;
+beforeAll(() => {
+  tmuxDir = isolateTmux();
+});
+afterAll(() => rmSync(tmuxDir, { recursive: true, force: true }));
+let fleets: TestFleet[] = [];
+afterEach(() => {
+  for (const f of fleets) f.cleanup();
+  fleets = [];
+});
+
+/** The stub as a runtime that beats every `interval` seconds and counts as idle after `idle` quiet seconds. */
+function stubRuntime(interval: number, idle: number, extraEnv = ''): string {
+  return `stub:\n    command: [node, ${JSON.stringify(STUB)}, stub]\n    heartbeat: ${interval}\n    idle_after: ${idle}\n    env: {GITFLEET_HEARTBEAT_INTERVAL: '${interval}'${extraEnv}}`;
+}
+
+function newFleet(agents: string, runtimes: string): TestFleet {
+  const f = new TestFleet('live');
+  fleets.push(f);
+  f.commit({ 'fleet.yaml': 'supervisor: tmux\n', 'rosters/team.yaml': roster(f.socket, agents, runtimes) });
+  return f;
+}
+
+async function ps(f: TestFleet): Promise<any> {
+  const r = await f.gitfleet('ps', '--json');
+  expect(r.stderr).toBe('');
+  expect(r.code).toBe(0);
+  return JSON.parse(r.stdout);
+}
+const row = (p: any, name: string) => p.agents.find((a: any) => a.name === name);
+const ready = (f: TestFleet, name: string) => f.status().agents.find((a: any) => a.name === name).conditions.find((c: any) => c.type === 'Ready');
+
+describe('heartbeats', () => {
+  it('the stub keeps its agent healthy; a hung agent turns stale and not Ready while its pane lives', async () => {
+    const f = newFleet('  - name: w\n    runtime: stub\n', stubRuntime(0.5, 1));
+    await f.gitfleet('apply');
+    await waitFor(() => readFileSyncSafe(path.join(f.stateDir, 'run', 'live', f.socket, 'w.hb')).startsWith('ts='), 5000);
+    expect((await f.gitfleet('apply')).code).toBe(0);
+    expect(ready(f, 'w')).toMatchObject({ status: 'True', message: expect.stringContaining('heartbeat healthy') });
+    expect(row(await ps(f), 'w').heartbeat).toMatchObject({ health: 'healthy', status: 'ok' });
+
+    // Hung: the process and its pane live on, but it no longer answers. (SIGSTOP
+    // would not do: tmux sends SIGCONT to a pane process that stops.)
+    const pid = f.panes().get('w')!.pid;
+    expect(f.tmux('send-keys', '-t', '=w:', 'hang', 'Enter').code).toBe(0);
+    await new Promise((r) => setTimeout(r, 2000)); // > 3 × 0.5 s after the last beat
+    const p = await ps(f);
+    expect(row(p, 'w')).toMatchObject({ ready: 'False', reason: 'HeartbeatStale', pane: { alive: true, pid }, heartbeat: { health: 'stale' } });
+    expect((await f.gitfleet('apply')).code).toBe(3);
+    expect(ready(f, 'w')).toMatchObject({ status: 'False', reason: 'HeartbeatStale' });
+    expect(f.status().agents[0].session).toMatchObject({ alive: true, pid });
+  });
+
+  it('a killed agent turns stale within one interval past the limit, and is not Ready', async () => {
+    const f = newFleet('  - name: k\n    runtime: stub\n', stubRuntime(1, 1));
+    await f.gitfleet('apply');
+    const hb = path.join(f.stateDir, 'run', 'live', f.socket, 'k.hb');
+    await waitFor(() => readFileSyncSafe(hb).startsWith('ts='), 5000);
+    process.kill(f.panes().get('k')!.pid, 'SIGKILL');
+    const last = Date.parse(/ts=(\S+)/.exec(readFileSync(hb, 'utf8'))![1]!);
+    // Stale once now - ts > 3 × 1 s; look again one interval after that.
+    await new Promise((r) => setTimeout(r, Math.max(0, last + 4000 - Date.now())));
+    const p = await ps(f);
+    expect(row(p, 'k')).toMatchObject({ ready: 'False', heartbeat: { health: 'stale' } });
+  });
+});
+
+describe('update: on-idle', () => {
+  it('restarts a changed idle agent at once and leaves a busy one alone until it is idle', async () => {
+    const agents = '  - name: calm\n    runtime: stub\n  - name: busy\n    runtime: stub\n';
+    const f = newFleet(agents, stubRuntime(0.5, 1));
+    await f.gitfleet('apply');
+    const hb = (n: string) => path.join(f.stateDir, 'run', 'live', f.socket, `${n}.hb`);
+    await waitFor(() => readFileSyncSafe(hb('calm')).includes('status=ok') && readFileSyncSafe(hb('busy')).includes('status=ok'), 5000);
+    const before = f.panes();
+    // busy works for 4 s; calm has nothing to do.
+    expect(f.tmux('send-keys', '-t', '=busy:', 'work 4', 'Enter').code).toBe(0);
+    await waitFor(() => readFileSyncSafe(hb('busy')).includes('status=busy'), 3000);
+    await new Promise((r) => setTimeout(r, 1200)); // calm: quiet for longer than idle_after
+    // A spec change for both (a new variable in the runtime's environment).
+    f.commit({ 'rosters/team.yaml': roster(f.socket, agents, stubRuntime(0.5, 1, ", MODE: 'v2'")) });
+    const r = await f.gitfleet('apply');
+    expect(r.stdout).toMatch(/restart_session .*\/calm \(spec_changed\).*idle: no pane output/);
+    expect(r.stdout).toMatch(/restart_session .*\/busy \(update_on_idle\).*waits: busy \(heartbeat\)/);
+    expect(r.code).toBe(3);
+    const mid = f.panes();
+    expect(mid.get('calm')!.pid).not.toBe(before.get('calm')!.pid);
+    expect(mid.get('busy')!.pid).toBe(before.get('busy')!.pid);
+    expect(f.status().agents.find((a: any) => a.name === 'busy').conditions.find((c: any) => c.type === 'PendingRestart')).toMatchObject({ status: 'True', reason: 'UpdateOnIdle' });
+    expect(row(await ps(f), 'busy').flags).toContain('PendingRestart');
+    // Once the work is done and the pane has been quiet, the next apply restarts it.
+    await waitFor(() => readFileSyncSafe(hb('busy')).includes('status=ok'), 8000);
+    await new Promise((r) => setTimeout(r, 1500));
+    const done = await f.gitfleet('apply');
+    expect(done.stdout).toMatch(/restart_session .*\/busy \(spec_changed\)/);
+    expect(f.panes().get('busy')!.pid).not.toBe(before.get('busy')!.pid);
+  });
+});
+
+describe('gitfleet ps', () => {
+  /** Run the built CLI with wrappers first on PATH; count the processes it started itself. */
+  function countedPs(f: TestFleet, bin: string): { processes: string[]; agents: number } {
+    const log = path.join(f.dir, `spawns-${Math.random().toString(36).slice(2)}.log`);
+    const r = spawnSync(process.execPath, [CLI, 'ps', '--json', '--repo', f.bare, '--state-dir', f.stateDir, '--host', f.host], {
+      env: { ...process.env, PATH: `${bin}:${process.env.PATH}`, GITFLEET_SPAWN_LOG: log },
+      encoding: 'utf8',
+    });
+    expect(r.stderr).toBe('');
+    expect(r.status).toBe(0);
+    const lines = readFileSyncSafe(log).split('\n').filter(Boolean);
+    // Only the CLI's own children count (the tmux server starts panes through the same PATH).
+    const own = lines.filter((l) => l.split('\t')[0] === String(r.pid)).map((l) => l.split('\t')[1]!);
+    return { processes: own.sort(), agents: JSON.parse(r.stdout).agents.length };
+  }
+
+  it('spawns the same processes for 5 agents as for 100', async () => {
+    const bin = path.join(tmuxDir, 'wrappers');
+    mkdirSync(bin, { recursive: true });
+    for (const name of ['tmux', 'systemctl', 'git', 'sh']) {
+      const real = spawnSync('sh', ['-c', `command -v ${name}`], { encoding: 'utf8' }).stdout.trim();
+      if (!real) continue;
+      const w = path.join(bin, name);
+      writeFileSync(w, `#!/bin/sh\n[ -n "$GITFLEET_SPAWN_LOG" ] && printf '%s\\t%s\\n' "$PPID" ${name} >>"$GITFLEET_SPAWN_LOG"\nexec ${real} "$@"\n`);
+      chmodSync(w, 0o755);
+    }
+    const sizes = [5, 100].map((n) => {
+      const agents = Array.from({ length: n }, (_, i) => `  - name: a${i}\n    runtime: cat\n`).join('');
+      const f = newFleet(agents, 'cat:\n    command: [cat]');
+      return f;
+    });
+    for (const f of sizes) expect((await f.gitfleet('apply')).code).toBe(0);
+    const [small, big] = sizes.map((f) => countedPs(f, bin));
+    expect(small!.agents).toBe(5);
+    expect(big!.agents).toBe(100);
+    expect(small!.processes.length).toBeGreaterThan(0);
+    expect(big!.processes).toEqual(small!.processes);
+  }, 60_000);
+});
+
+function readFileSyncSafe(p: string): string {
+  try {
+    return readFileSync(p, 'utf8');
+  } catch {
+    return '';
+  }
+}

@@ -1,0 +1,189 @@
+// supervisor: systemd against a real, private `systemd --user` manager
+// (test/helpers/systemd.ts, DESIGN §10) and real tmux on private sockets:
+// agents come up through enabled units, a roster change stops, disables and
+// deletes units, a unit disabled by hand is enabled again, a killed tmux
+// server is restarted by systemd and recorded as evidence, sessions started
+// in tmux mode are adopted without a restart, and a manager that does not
+// answer stops nothing. Units run the built CLI (npm test builds first).
+import { existsSync, readFileSync, rmSync } from 'node:fs';
+import path from 'node:path';
+import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
+import { main } from '../../src/cli/main.js';
+import { isolateTmux, roster, sh, TestFleet, waitFor } from '../helpers/fleet.js';
+import { UserManager } from '../helpers/systemd.js';
+
+let tmuxDir: string;
+beforeAll(() => {
+  tmuxDir = isolateTmux();
+});
+afterAll(() => rmSync(tmuxDir, { recursive: true, force: true }));
+
+let fleets: TestFleet[] = [];
+let manager: UserManager | null = null;
+afterEach(async () => {
+  // The manager first: its units own the tmux servers and would restart a killed one.
+  await manager?.stop();
+  manager = null;
+  for (const f of fleets) f.cleanup();
+  fleets = [];
+});
+
+const AGENTS = '  - name: alpha\n    runtime: stub\n  - name: beta.x\n    runtime: stub\n';
+
+function newFleet(supervisor: 'systemd' | 'tmux' | null, agents = AGENTS): TestFleet {
+  const f = new TestFleet('fl');
+  fleets.push(f);
+  f.commit({ ...(supervisor ? { 'fleet.yaml': `supervisor: ${supervisor}\n` } : {}), 'rosters/team.yaml': roster(f.socket, agents) });
+  return f;
+}
+
+async function startManager(): Promise<UserManager> {
+  manager = new UserManager(); // carries this file's TMUX_TMPDIR
+  Object.assign(manager.env, { LANG: 'C.UTF-8' });
+  await manager.start();
+  return manager;
+}
+
+async function gitfleet(f: TestFleet, env: NodeJS.ProcessEnv, ...argv: string[]) {
+  let stdout = '';
+  let stderr = '';
+  const code = await main([...argv, '--repo', f.bare, '--state-dir', f.stateDir, '--host', f.host], { stdout: (s) => (stdout += s), stderr: (s) => (stderr += s), env });
+  return { code, stdout, stderr };
+}
+
+const unit = (f: TestFleet, session: string) => `gitfleet-fl-agent@${session}.${f.socket}.service`;
+const server = (f: TestFleet) => `gitfleet-fl-tmux@${f.socket}.service`;
+
+function state(m: UserManager, u: string) {
+  return m.show(u, 'ActiveState', 'SubState', 'UnitFileState', 'NRestarts', 'MainPID');
+}
+
+describe('supervisor: systemd', () => {
+  it('brings agents up through enabled units that pass systemd-analyze verify; a second apply changes nothing', async () => {
+    const m = await startManager();
+    const f = newFleet('systemd');
+    const r = await gitfleet(f, m.env, 'apply');
+    expect(r.stderr).toBe('');
+    expect(r.code).toBe(0);
+    for (const u of [server(f), unit(f, 'alpha'), unit(f, 'beta_x')]) {
+      expect(state(m, u)).toMatchObject({ ActiveState: 'active', UnitFileState: 'enabled' });
+    }
+    expect(state(m, server(f)).SubState).toBe('running');
+    // The sessions run in the server the unit supervises, tagged as apply tags them.
+    const panes = f.panes();
+    expect([...panes.keys()].sort()).toEqual(['alpha', 'beta_x']);
+    expect(panes.get('alpha')).toMatchObject({ dead: false, cmd: 'cat', fleet: 'fl' });
+    expect(f.tmux('display', '-p', '#{pid}').out.trim()).toBe(state(m, server(f)).MainPID);
+    // The status says which supervisor and why, and carries each unit's state.
+    const st = f.status();
+    expect(st.supervisor).toMatchObject({ mode: 'systemd', reason: 'fleet.yaml: supervisor: systemd', observed: true, error: null });
+    expect(typeof st.supervisor.linger).toBe('boolean');
+    expect(st.agents.map((a: any) => [a.name, a.unit])).toEqual([
+      ['alpha', { name: unit(f, 'alpha'), active: 'active', sub: 'exited', enabled: 'enabled' }],
+      ['beta.x', { name: unit(f, 'beta_x'), active: 'active', sub: 'exited', enabled: 'enabled' }],
+    ]);
+    expect(st.agents.every((a: any) => a.conditions.find((c: any) => c.type === 'Ready').status === 'True')).toBe(true);
+    // Every generated unit verifies.
+    const files = [`gitfleet-fl-tmux@.service`, `gitfleet-fl-agent@.service`].map((n) => path.join(m.unitDir, n));
+    const v = m.verify(...files);
+    expect(v.err).toBe('');
+    expect(v.code).toBe(0);
+    expect(readFileSync(path.join(m.unitDir, `${unit(f, 'alpha')}.d`, 'gitfleet.conf'), 'utf8')).toContain(`PartOf=${server(f)}`);
+    // Converged: nothing to do, no commit.
+    const head = f.headOf('main');
+    const again = await gitfleet(f, m.env, 'apply');
+    expect(again.code).toBe(0);
+    expect(again.stdout).toContain('no changes');
+    expect(f.headOf('main')).toBe(head);
+  });
+
+  it('a roster change stops, disables and deletes the removed agent unit; a unit disabled by hand is enabled again', async () => {
+    const m = await startManager();
+    const f = newFleet('systemd');
+    expect((await gitfleet(f, m.env, 'apply')).code).toBe(0);
+    // The field's gap: active but not enabled.
+    expect(m.systemctl('disable', unit(f, 'alpha')).code).toBe(0);
+    const plan = await gitfleet(f, m.env, 'plan');
+    expect(plan.code).toBe(2);
+    expect(plan.stdout).toContain(`enable_unit ${unit(f, 'alpha')} (unit_disabled)`);
+    f.commit({ 'rosters/team.yaml': roster(f.socket, '  - name: alpha\n    runtime: stub\n') });
+    const r = await gitfleet(f, m.env, 'apply');
+    expect(r.code).toBe(0);
+    expect(state(m, unit(f, 'alpha'))).toMatchObject({ ActiveState: 'active', UnitFileState: 'enabled' });
+    expect(state(m, unit(f, 'beta_x'))).toMatchObject({ ActiveState: 'inactive' });
+    expect(existsSync(path.join(m.unitDir, 'default.target.wants', unit(f, 'beta_x')))).toBe(false);
+    expect(existsSync(path.join(m.unitDir, `${unit(f, 'beta_x')}.d`))).toBe(false);
+    expect(existsSync(path.join(f.stateDir, 'specs', 'fl', f.socket, 'beta_x.json'))).toBe(false);
+    expect([...f.panes().keys()]).toEqual(['alpha']);
+    expect(f.status().agents.map((a: any) => a.name)).toEqual(['alpha']);
+  });
+
+  it('a killed tmux server is restarted by systemd with its agents, and the next apply records it as evidence', async () => {
+    const m = await startManager();
+    const f = newFleet('systemd');
+    expect((await gitfleet(f, m.env, 'apply')).code).toBe(0);
+    const pid = Number(state(m, server(f)).MainPID);
+    process.kill(pid, 'SIGKILL');
+    await waitFor(() => {
+      const s = state(m, server(f));
+      return s.NRestarts === '1' && s.ActiveState === 'active' && f.panes().size === 2;
+    }, 15_000);
+    expect(Number(state(m, server(f)).MainPID)).not.toBe(pid);
+    const r = await gitfleet(f, m.env, 'apply');
+    expect(r.code).toBe(0);
+    const files = sh('git', ['--git-dir', f.bare, 'show', '--name-only', '--format=', 'main']).trim().split('\n');
+    const ev = files.find((p) => p.includes('-tmux_server_lost-'));
+    expect(ev).toBeDefined();
+    const record = JSON.parse(f.show(`main:${ev}`));
+    expect(record).toMatchObject({ kind: 'tmux_server_lost', target: f.socket, detail: { previousPid: pid, unit: server(f), unitRestarts: 1 } });
+    expect(record.message).toContain('systemd restarted it');
+    expect(f.status().sockets[0]).toMatchObject({ serverRunning: true, unit: { restarts: 1, active: 'active' } });
+  });
+
+  it('adopts sessions started in tmux mode without restarting them', async () => {
+    const m = await startManager();
+    const f = newFleet('tmux');
+    expect((await gitfleet(f, m.env, 'apply')).code).toBe(0);
+    const before = f.panes();
+    expect(f.status().supervisor).toMatchObject({ mode: 'tmux', reason: 'fleet.yaml: supervisor: tmux' });
+    f.commit({ 'fleet.yaml': 'supervisor: systemd\n' });
+    const r = await gitfleet(f, m.env, 'apply');
+    expect(r.stderr).toBe('');
+    expect(r.code).toBe(0);
+    const after = f.panes();
+    for (const s of ['alpha', 'beta_x']) expect(after.get(s)!.pid).toBe(before.get(s)!.pid);
+    for (const u of [server(f), unit(f, 'alpha'), unit(f, 'beta_x')]) expect(state(m, u)).toMatchObject({ ActiveState: 'active', UnitFileState: 'enabled' });
+  });
+
+  it('when the user manager does not answer, nothing is stopped or removed and status says so', async () => {
+    const m = await startManager();
+    const f = newFleet('systemd');
+    expect((await gitfleet(f, m.env, 'apply')).code).toBe(0);
+    const pids = [...f.panes().values()].map((p) => p.pid);
+    f.commit({ 'rosters/team.yaml': roster(f.socket, '  - name: alpha\n    runtime: stub\n') });
+    const gone = { ...m.env, XDG_RUNTIME_DIR: tmuxDir }; // no manager listens there
+    const plan = await gitfleet(f, gone, 'plan');
+    expect(plan.code).toBe(1);
+    expect(plan.stdout).toContain('The systemd user manager could not be observed');
+    const r = await gitfleet(f, gone, 'apply');
+    expect(r.code).toBe(3);
+    expect([...f.panes().values()].map((p) => p.pid)).toEqual(pids);
+    expect(existsSync(path.join(m.unitDir, `${unit(f, 'beta_x')}.d`))).toBe(true);
+    expect(state(m, unit(f, 'beta_x')).ActiveState).toBe('active');
+    const st = f.status();
+    expect(st.supervisor).toMatchObject({ mode: 'systemd', observed: false });
+    expect(st.supervisor.error).toMatch(/systemctl --user show failed/);
+    expect(st.converged).toBe(false);
+  });
+
+  it('auto picks systemd when a user manager answers, tmux when none does, and says why', async () => {
+    const f = newFleet(null, '  - name: alpha\n    runtime: stub\n');
+    expect((await gitfleet(f, process.env, 'apply')).code).toBe(0);
+    expect(f.status().supervisor).toMatchObject({ mode: 'tmux', reason: expect.stringMatching(/^auto: no systemd user manager \(Failed to connect to bus/) });
+    const m = await startManager();
+    const g = newFleet(null, '  - name: alpha\n    runtime: stub\n');
+    expect((await gitfleet(g, m.env, 'apply')).code).toBe(0);
+    expect(g.status().supervisor).toMatchObject({ mode: 'systemd', reason: 'auto: the systemd user manager answers' });
+    expect(state(m, unit(g, 'alpha'))).toMatchObject({ ActiveState: 'active', UnitFileState: 'enabled' });
+  });
+});
