@@ -113,6 +113,32 @@ describe('update: on-idle', () => {
 });
 
 describe('gitfleet ps', () => {
+  it('joins tmux, process, idle time and heartbeat per agent, lists unmanaged sessions, and --all-hosts adds other hosts from their committed status', async () => {
+    const f = newFleet('  - name: w\n    runtime: stub\n  - name: c\n    runtime: cat\n', `${stubRuntime(0.5, 1)}\n  cat:\n    command: [cat]`);
+    await f.gitfleet('apply');
+    await waitFor(() => readFileSyncSafe(path.join(f.stateDir, 'run', 'live', f.socket, 'w.hb')).startsWith('ts='), 5000);
+    f.tmux('new-session', '-d', '-s', 'by-hand', 'sleep', '300');
+    const p = await ps(f);
+    expect(p).toMatchObject({ fleet: 'live', host: 'testhost', supervisor: { mode: 'tmux' } });
+    expect(row(p, 'w')).toMatchObject({ host: 'testhost', tenant_id: expect.any(String), source: { kind: 'live' }, ready: 'True', pane: { alive: true, command: 'node' }, heartbeat: { health: 'healthy', status: 'ok' }, flags: [] });
+    expect(row(p, 'w').idleSeconds).toEqual(expect.any(Number));
+    expect(row(p, 'c')).toMatchObject({ heartbeat: null, ready: 'True', pane: { command: 'cat' } });
+    expect(p.unmanaged).toEqual([{ host: 'testhost', tenant_id: expect.any(String), socket: f.socket, session: 'by-hand', command: 'sleep', flags: ['unmanaged'] }]);
+    const text = await f.gitfleet('ps');
+    expect(text.stdout).toMatch(/^AGENT +HOST +TENANT +RUNTIME +UNIT +PANE +PID +IDLE +HEARTBEAT +READY +FLAGS/);
+    expect(text.stdout).toMatch(/by-hand .*unmanaged \(sleep on /);
+
+    // Another host's committed status, as its own gitfleet would write it.
+    const other = { ...f.status(), host: 'far', agents: f.status().agents.map((a: any) => ({ ...a, host: 'far' })) };
+    const written = f.commit({ 'status/far.json': JSON.stringify(other, null, 2) + '\n' }, 'gitfleet(far): status');
+    const all = JSON.parse((await f.gitfleet('ps', '--all-hosts', '--json')).stdout);
+    const far = all.agents.filter((a: any) => a.host === 'far');
+    expect(far.map((a: any) => a.name).sort()).toEqual(['c', 'w']);
+    expect(far[0]).toMatchObject({ source: { kind: 'status', commit: written }, idleSeconds: null, tenant_id: expect.any(String) });
+    expect(all.agents.filter((a: any) => a.host === 'testhost')).toHaveLength(2);
+    expect((await f.gitfleet('ps', '--all-hosts')).stdout).toContain(`far@${written.slice(0, 8)}`);
+  });
+
   /** Run the built CLI with wrappers first on PATH; count the processes it started itself. */
   function countedPs(f: TestFleet, bin: string): { processes: string[]; agents: number } {
     const log = path.join(f.dir, `spawns-${Math.random().toString(36).slice(2)}.log`);

@@ -127,6 +127,28 @@ describe('apply', () => {
     expect(rec.session.pid).toBe(after.pid);
   });
 
+  it('a killed tmux server is repaired by the next reconcile and recorded as evidence (tmux mode)', async () => {
+    fleet = new TestFleet();
+    fleet.commit({ 'rosters/team.yaml': roster(fleet.socket, agent('alpha') + agent('beta')) });
+    expect((await fleet.gitfleet('apply')).code).toBe(0);
+    const pid = Number(fleet.tmux('display', '-p', '#{pid}').out.trim());
+    expect(fleet.status().sockets[0]).toMatchObject({ serverRunning: true, serverPid: pid, unit: null });
+    process.kill(pid, 'SIGKILL');
+    await waitFor(() => fleet.tmux('list-sessions').code !== 0);
+    const r = await fleet.gitfleet('apply');
+    expect(r.code).toBe(0);
+    expect([...fleet.panes().keys()].sort()).toEqual(['_holder', 'alpha', 'beta']);
+    const files = sh('git', ['--git-dir', fleet.bare, 'show', '--name-only', '--format=', 'main']).trim().split('\n');
+    const ev = files.find((p) => p.includes('-tmux_server_lost-'));
+    expect(ev).toBeDefined();
+    expect(JSON.parse(fleet.show(`main:${ev}`))).toMatchObject({ kind: 'tmux_server_lost', detail: { previousPid: pid, pid: null, unit: null } });
+    expect(fleet.status().sockets[0].serverPid).not.toBe(pid);
+    // The repaired fleet is stable: no second event.
+    const head = fleet.headOf('main');
+    expect((await fleet.gitfleet('apply')).code).toBe(0);
+    expect(fleet.headOf('main')).toBe(head);
+  });
+
   it('backs off a pane that keeps dying (CrashLoopBackOff), with the exit status in status', async () => {
     fleet = new TestFleet();
     fleet.commit({ 'rosters/a.yaml': roster(fleet.socket, `  - name: crash\n    runtime: stub\n    command: [sh, -c, 'exit 3']\n`) });

@@ -5,7 +5,8 @@
 // server is restarted by systemd and recorded as evidence, sessions started
 // in tmux mode are adopted without a restart, and a manager that does not
 // answer stops nothing. Units run the built CLI (npm test builds first).
-import { existsSync, readFileSync, rmSync } from 'node:fs';
+import { copyFileSync, cpSync, existsSync, mkdtempSync, readFileSync, rmSync } from 'node:fs';
+import os from 'node:os';
 import path from 'node:path';
 import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
 import { main } from '../../src/cli/main.js';
@@ -78,6 +79,17 @@ describe('supervisor: systemd', () => {
     const st = f.status();
     expect(st.supervisor).toMatchObject({ mode: 'systemd', reason: 'fleet.yaml: supervisor: systemd', observed: true, error: null });
     expect(typeof st.supervisor.linger).toBe('boolean');
+    // Lingering (read from logind's flag file) is reported with the command that turns it on.
+    const shown = await gitfleet(f, m.env, 'status');
+    if (st.supervisor.linger === false) {
+      expect(st.supervisor.lingerFix).toMatch(/^loginctl enable-linger \S+$/);
+      expect(shown.stdout).toContain(`warning: lingering is off for ${st.tenant_id}`);
+      expect(shown.stdout).toContain(st.supervisor.lingerFix);
+    } else {
+      expect(st.supervisor.lingerFix).toBeNull();
+      expect(shown.stdout).not.toContain('lingering is off');
+    }
+    expect(shown.stdout).toContain('supervisor: systemd (fleet.yaml: supervisor: systemd)');
     expect(st.agents.map((a: any) => [a.name, a.unit])).toEqual([
       ['alpha', { name: unit(f, 'alpha'), active: 'active', sub: 'exited', enabled: 'enabled' }],
       ['beta.x', { name: unit(f, 'beta_x'), active: 'active', sub: 'exited', enabled: 'enabled' }],
@@ -89,6 +101,18 @@ describe('supervisor: systemd', () => {
     expect(v.err).toBe('');
     expect(v.code).toBe(0);
     expect(readFileSync(path.join(m.unitDir, `${unit(f, 'alpha')}.d`, 'gitfleet.conf'), 'utf8')).toContain(`PartOf=${server(f)}`);
+    // ... and so does an instance with its drop-in, as systemd loads it (verify wants a file per unit).
+    const inst = mkdtempSync(path.join(os.tmpdir(), 'gitfleet-verify-'));
+    try {
+      copyFileSync(files[0]!, path.join(inst, server(f)));
+      copyFileSync(files[1]!, path.join(inst, unit(f, 'alpha')));
+      cpSync(path.join(m.unitDir, `${unit(f, 'alpha')}.d`), path.join(inst, `${unit(f, 'alpha')}.d`), { recursive: true });
+      const vi = m.verify(path.join(inst, unit(f, 'alpha')), path.join(inst, server(f)));
+      expect(vi.err).toBe('');
+      expect(vi.code).toBe(0);
+    } finally {
+      rmSync(inst, { recursive: true, force: true });
+    }
     // Converged: nothing to do, no commit.
     const head = f.headOf('main');
     const again = await gitfleet(f, m.env, 'apply');
