@@ -21,6 +21,8 @@ export interface PaneInfo {
   activity: number | null;
   width: number;
   height: number;
+  /** A throw-away read-only view of this agent session (gitfleet agent watch), not a session of its own. */
+  watchOf: string | null;
 }
 
 export type SocketObservation =
@@ -56,6 +58,7 @@ const FIELDS = [
   'pane_height',
   'pid',
   'version',
+  '@gitfleet-watch-of',
 ] as const;
 export const LIST_FORMAT = FIELDS.map((f) => `#{${f}}`).join(SEP);
 
@@ -84,8 +87,8 @@ export function parsePanes(stdout: string): Map<string, PaneInfo> {
     if (!line) continue;
     const f = line.split(SEP);
     if (f.length !== FIELDS.length) continue;
-    const [session, win, pane, paneId, pid, dead, deadStatus, deadTime, cmd, fleet, spec, agent, role, activity, w, h] = f as string[] as [
-      string, string, string, string, string, string, string, string, string, string, string, string, string, string, string, string, string, string,
+    const [session, win, pane, paneId, pid, dead, deadStatus, deadTime, cmd, fleet, spec, agent, role, activity, w, h, , , watchOf] = f as string[] as [
+      string, string, string, string, string, string, string, string, string, string, string, string, string, string, string, string, string, string, string,
     ];
     const rank: [number, number] = [Number(win), Number(pane)];
     const prev = best.get(session);
@@ -107,6 +110,7 @@ export function parsePanes(stdout: string): Map<string, PaneInfo> {
         activity: num(activity),
         width: Number(w) || 0,
         height: Number(h) || 0,
+        watchOf: watchOf || null,
       },
     });
   }

@@ -153,7 +153,7 @@ export function buildStatus(input: StatusInput): StatusDoc {
     const holder = desired.rosters.find((r) => r.socket === name)?.holder ?? previous?.sockets.find((s) => s.name === name)?.holder ?? '';
     if (obs?.ok) {
       for (const p of obs.sessions.values()) {
-        if (p.fleet !== desired.config.fleet && p.session !== holder) {
+        if (p.fleet !== desired.config.fleet && p.session !== holder && !p.watchOf) {
           unmanaged.push({ socket: name, session: p.session, command: p.currentCommand, fleet: p.fleet });
         }
       }

@@ -68,6 +68,7 @@ export function pane(session: string, o: Partial<PaneInfo> = {}): PaneInfo {
     agent: null,
     role: null,
     activity: null,
+    watchOf: null,
     width: 80,
     height: 24,
     ...o,

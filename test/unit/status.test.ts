@@ -243,6 +243,8 @@ describe('status: unmanaged sessions and sockets', () => {
         running(spec(d, 'a')),
         pane('other', { fleet: 'other-fleet', currentCommand: 'claude' }),
         pane('aa-hand', { currentCommand: 'bash' }),
+        // gitfleet agent watch's throw-away view of `a`: not a session of its own
+        pane('_watch-a-x1', { currentCommand: 'claude', watchOf: 'a' }),
       ]),
     );
     const s = run({ desired: d, before: obs });
