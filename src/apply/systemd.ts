@@ -8,6 +8,7 @@ import { sha256 } from '../plan/units.js';
 import type { Systemctl } from '../systemd/client.js';
 import type { GeneratedFile } from '../systemd/fleet-units.js';
 import { sessionTarget, tmux, tmuxArgv } from '../tmux/client.js';
+import { killWatchers } from './tmux.js';
 
 export interface UnitContext {
   systemctl: Systemctl;
@@ -17,6 +18,14 @@ export interface UnitContext {
 
 /** systemctl's words for "there is no such unit (any more)": stopping it is then already done. */
 const GONE = /not loaded|does not exist|not found/i;
+
+/** Watch views share the session's windows: end them first (a view already gone is fine). */
+async function endWatchers(action: Action, command: string[]): Promise<void> {
+  const cmds = killWatchers(action);
+  if (cmds.length === 0 || !action.detail.socket) return;
+  command.push(tmuxArgv(action.detail.socket, cmds).join(' '));
+  await tmux(action.detail.socket, cmds);
+}
 
 export async function applyUnitAction(action: Action, ctx: UnitContext): Promise<{ command: string[]; error: string | null }> {
   const d = action.detail;
@@ -43,8 +52,10 @@ export async function applyUnitAction(action: Action, ctx: UnitContext): Promise
     case 'start_unit':
       return { command, error: await systemctl('start', d.unit!) };
     case 'restart_unit':
+      await endWatchers(action, command);
       return { command, error: await systemctl('restart', d.unit!) };
     case 'stop_unit': {
+      await endWatchers(action, command);
       // Stop and disable first; only then remove files, so a failure leaves the unit as it was.
       command.push(sd.argv(['disable', '--now', d.unit!]).join(' '));
       const r = await sd.call('disable', '--now', d.unit!);

@@ -81,15 +81,20 @@ export function commandsFor(action: Action, agent: AgentSpec | undefined, ctx: P
       if (action.detail.role === 'holder') return createHolderCommands(session, ctx.fleet);
       return createAgentCommands(need(agent, action), ctx);
     case 'restart_session':
-      return [['kill-session', '-t', sessionTarget(session)], ...createAgentCommands(need(agent, action), ctx)];
+      return [...killWatchers(action), ['kill-session', '-t', sessionTarget(session)], ...createAgentCommands(need(agent, action), ctx)];
     case 'delete_session':
-      return [['kill-session', '-t', sessionTarget(session)]];
+      return [...killWatchers(action), ['kill-session', '-t', sessionTarget(session)]];
     case 'respawn_pane':
       // Without -k: respawns only a dead pane, so a race with a pane that came back is harmless.
       return [['respawn-pane', '-t', windowTarget(session)]];
     default:
       throw new Error(`${action.kind} is not a tmux action`);
   }
+}
+
+/** Watch views share the session's windows: end them first, or the old runtime lives on in them. */
+export function killWatchers(action: Action): TmuxCommand[] {
+  return (action.detail.watchers ?? []).map((w) => ['kill-session', '-t', sessionTarget(w)]);
 }
 
 function need(agent: AgentSpec | undefined, action: Action): AgentSpec {

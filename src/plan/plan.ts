@@ -107,6 +107,14 @@ export function plan(
     }
   }
 
+  // A watch view (gitfleet agent watch) shares the session's windows: it must go with them, or the old runtime lives on in it.
+  for (const a of actions) {
+    if (a.kind !== 'delete_session' && a.kind !== 'restart_session') continue;
+    const obs = observed.get(a.detail.socket!);
+    const watchers = obs?.ok ? [...obs.sessions.values()].filter((p) => p.watchOf === a.detail.session).map((p) => p.session).sort() : [];
+    if (watchers.length > 0) a.detail.watchers = watchers;
+  }
+
   if (supervisor.mode === 'systemd') {
     ({ actions, deferred } = unitPlan({ actions, deferred }, { desired, agents: inScope, observed, sockets: socketsToObserve(desired, previous), pruneBlock, sup: supervisor }));
   }

@@ -78,6 +78,8 @@ export interface ActionDetail {
   file?: string;
   fileKind?: 'unit' | 'spec';
   sha256?: string;
+  /** Watch views of this session (gitfleet agent watch), ended with it. */
+  watchers?: string[];
   /** stop_unit: the files removed once the unit is stopped and disabled. */
   removeFiles?: string[];
 }

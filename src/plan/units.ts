@@ -90,7 +90,7 @@ export function unitPlan(base: { actions: Action[]; deferred: Action[] }, input:
       if (into === actions) starting.add(`${socket}/${session}`);
       into.push({ ...a, kind: 'restart_unit', target: unit, detail: { ...a.detail, unit } });
     } else if (a.kind === 'delete_session' && known(unit)) {
-      into.push(stopAgent(socket, session, a.reason, a.detail.agent ? { agent: a.detail.agent } : {}));
+      into.push(stopAgent(socket, session, a.reason, { ...(a.detail.agent ? { agent: a.detail.agent } : {}), ...(a.detail.watchers ? { watchers: a.detail.watchers } : {}) }));
     } else into.push(a);
   };
   for (const a of base.actions) mapOne(a, actions);

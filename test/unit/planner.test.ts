@@ -2,6 +2,7 @@
 // last status and a policy. Tested with in-memory builders only.
 import { describe, expect, it } from 'vitest';
 import type { AgentSpec } from '../../src/desired/types.js';
+import { commandsFor } from '../../src/apply/tmux.js';
 import { agentsInScope, backoffDelaySeconds, DEFAULT_BACKOFF, plan, socketsToObserve } from '../../src/plan/plan.js';
 import type { Action, Plan } from '../../src/plan/types.js';
 import type { AgentRecord, SocketRecord, StatusDoc } from '../../src/status/types.js';
@@ -363,6 +364,19 @@ describe('plan: spec changes', () => {
       const p = plan(hd, panes, null, policy(), undefined, beat('healthy', 'ok'));
       expect(p.actions.map((a) => [a.kind, a.reason, a.detail.idle])).toEqual([['restart_session', 'spec_changed', 'idle: no pane output for 600 s, heartbeat ok']]);
     });
+  });
+
+  it('a restart or delete also ends the watch views of that session (they share its windows)', () => {
+    const view = pane('_watch-rec-1', { watchOf: 'rec', currentCommand: 'claude' });
+    const p = plan(d, observed(socket(SOCKET, [holder(), stale('rec'), running(spec(d, 'idle')), running(spec(d, 'man')), view])), null, policy());
+    const restart = p.actions.find((a) => a.target === 'mosaic-factory/rec')!;
+    expect(restart.detail.watchers).toEqual(['_watch-rec-1']);
+    expect(commandsFor(restart, spec(d, 'rec'), { fleet: FLEET, path: '/bin', stateDir: '/state' }).slice(0, 2)).toEqual([
+      ['kill-session', '-t', '=_watch-rec-1'],
+      ['kill-session', '-t', '=rec'],
+    ]);
+    // A watch view is never pruned itself, nor listed among the actions.
+    expect(p.actions.map((a) => a.target)).toEqual(['mosaic-factory/rec']);
   });
 
   it('a dead pane with a changed spec is restarted whatever the update policy', () => {
