@@ -1,6 +1,7 @@
 // The only module that starts processes (test/unit/safety.test.ts holds it
 // so): every child gets a timeout that kills its whole process group.
 import { execa } from 'execa';
+import { TerminalError } from './errors.js';
 
 export interface RunResult {
   exitCode: number;
@@ -46,7 +47,7 @@ export async function run(argv: readonly string[], opts: RunOptions = {}): Promi
   }
   if (res.failed && res.exitCode === undefined && !res.timedOut) {
     const code = (res as { code?: string }).code;
-    throw Object.assign(new Error(`cannot run ${file}: ${res.shortMessage ?? code}`), { code });
+    throw Object.assign(new TerminalError(`cannot run ${file}: ${res.shortMessage ?? code}`), { code });
   }
   return {
     exitCode: res.exitCode ?? (res.timedOut ? 124 : 1),
@@ -75,7 +76,7 @@ export async function runInteractive(argv: readonly string[]): Promise<number> {
     const res = await child;
     if (res.failed && res.exitCode === undefined && !res.signal) {
       const code = (res as { code?: string }).code;
-      throw Object.assign(new Error(`cannot run ${file}: ${res.shortMessage ?? code}`), { code });
+      throw Object.assign(new TerminalError(`cannot run ${file}: ${res.shortMessage ?? code}`), { code });
     }
     return res.exitCode ?? 128 + signalNumber(res.signal);
   } finally {

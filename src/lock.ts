@@ -4,6 +4,7 @@ import { mkdir, open, readFile, rm } from 'node:fs/promises';
 import os from 'node:os';
 import path from 'node:path';
 import { TransientError } from './errors.js';
+import { processExists } from './files.js';
 
 export interface Lock {
   path: string;
@@ -32,7 +33,7 @@ export async function acquireLock(stateDir: string, command: string, waitMs = 5_
       if ((e as NodeJS.ErrnoException).code !== 'EEXIST') throw e;
     }
     const holder = await readHolder(file);
-    if (holder && holder.host === os.hostname() && !alive(holder.pid)) {
+    if (holder && holder.host === os.hostname() && !processExists(holder.pid)) {
       await rm(file, { force: true }); // stale: its process is gone
       continue;
     }
@@ -52,11 +53,3 @@ async function readHolder(file: string): Promise<Holder | null> {
   }
 }
 
-function alive(pid: number): boolean {
-  try {
-    process.kill(pid, 0);
-    return true;
-  } catch (e) {
-    return (e as NodeJS.ErrnoException).code === 'EPERM';
-  }
-}

@@ -21,6 +21,7 @@ import type { AgentSpec } from '../desired/types.js';
 import { TerminalError } from '../errors.js';
 import { sessionTarget, tmux, tmuxArgv, windowTarget, type TmuxCommand } from '../tmux/client.js';
 import { ownedSession } from './session.js';
+import { processExists } from '../files.js';
 
 /** Session options on a throw-away watch session: the agent session it shows, and the pid of the gitfleet that made it. */
 const WATCH_OF = '@gitfleet-watch-of';
@@ -55,7 +56,7 @@ export async function watchAgent(agent: AgentSpec, fleet: string, attach: RunAtt
   const target = windowTarget(agent.session);
   const throwaway = `_watch-${agent.session}-${randomBytes(3).toString('hex')}`;
   const own = await windowOptions(socket, agent.session);
-  const reaped = (await watchSessionsOf(socket, agent.session)).filter((w) => !w.attached && !alive(w.pid)).map((w) => w.name);
+  const reaped = (await watchSessionsOf(socket, agent.session)).filter((w) => !w.attached && !(w.pid !== null && processExists(w.pid))).map((w) => w.name);
   const prepare: TmuxCommand[] = [
     ...reaped.map((name) => ['kill-session', '-t', sessionTarget(name)]),
     ...(RESTORE in own ? [] : [['set-option', '-w', '-t', target, RESTORE, own['window-size'] ?? '-']]),
@@ -117,13 +118,3 @@ async function windowOptions(socket: string, session: string): Promise<Record<st
   return out;
 }
 
-/** A gitfleet process that may still clean up after its watch (same host: tmux sockets are local). */
-function alive(pid: number | null): boolean {
-  if (pid === null || !Number.isInteger(pid) || pid <= 0) return false;
-  try {
-    process.kill(pid, 0);
-    return true;
-  } catch (e) {
-    return (e as NodeJS.ErrnoException).code === 'EPERM';
-  }
-}

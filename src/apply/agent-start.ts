@@ -2,14 +2,13 @@
 // starts the agent's session from the spec file apply keeps in the state dir,
 // with the same commands apply uses, so a session started by systemd at boot
 // is the session apply would have started.
-import { mkdir } from 'node:fs/promises';
 import { TerminalError, UsageError } from '../errors.js';
 import { readText } from '../files.js';
 import { observeSocket } from '../observe/tmux.js';
 import { specPath } from '../paths.js';
 import { holderUnit, parseAgentInstance, type AgentSpecFile } from '../systemd/fleet-units.js';
 import { sessionTarget, tmux } from '../tmux/client.js';
-import { agentDirs, createAgentCommands } from './tmux.js';
+import { createAgentCommands, makeAgentDirs } from './tmux.js';
 
 export type AgentStartOutcome = 'started' | 'adopted' | 'replaced';
 
@@ -25,6 +24,7 @@ export async function agentStart(stateDir: string, fleet: string, instance: stri
   } catch (e) {
     throw new TerminalError(`${file}: not valid JSON (${(e as Error).message}); gitfleet apply rewrites it`);
   }
+  if (typeof spec !== 'object' || spec === null || typeof spec.agent !== 'object' || spec.agent === null) throw new TerminalError(`${file}: not a gitfleet spec file; gitfleet apply rewrites it`);
   if (spec.formatVersion !== 1 || spec.fleet !== fleet || spec.agent?.session !== ref.session || spec.agent.socket !== ref.socket) {
     throw new TerminalError(`${file}: written for another agent or format (fleet ${spec.fleet}, session ${spec.agent?.session}, socket ${spec.agent?.socket})`);
   }
@@ -42,7 +42,7 @@ export async function agentStart(stateDir: string, fleet: string, instance: stri
   if (pane && pane.spec === a.specHash && !pane.dead) return { outcome: 'adopted', socket: a.socket, session: a.session };
 
   const ctx = { fleet, path: spec.path, stateDir };
-  for (const d of agentDirs(a, ctx)) await mkdir(d, { recursive: true });
+  await makeAgentDirs(a, ctx);
   const create = createAgentCommands(a, ctx);
   const cmds = pane ? [['kill-session', '-t', sessionTarget(a.session)], ...create] : create;
   const res = await tmux(a.socket, cmds);

@@ -28,14 +28,20 @@ export async function applyActions(actions: readonly Action[], desired: DesiredS
     else phases.push([a]);
   }
   for (const phase of phases) {
-    results.push(...(await pool(phase, ctx.concurrency ?? 4, (a) => applyOne(a, agents.get(`${a.detail.socket}/${a.detail.session}`), ctx))));
+    // A unit (re)started after its spec or drop-in failed to write would run the old spec, or unbound:
+    // once a file write failed, no agent unit starts in this run (the next run retries the write).
+    const failedWrites = results.filter((r) => !r.ok && r.action.kind === 'install_unit').map((r) => r.action.detail.file!);
+    results.push(...(await pool(phase, ctx.concurrency ?? 4, (a) => applyOne(a, agents.get(`${a.detail.socket}/${a.detail.session}`), ctx, failedWrites))));
   }
   return results;
 }
 
-async function applyOne(action: Action, agent: AgentSpec | undefined, ctx: ApplyContext): Promise<ActionResult> {
+async function applyOne(action: Action, agent: AgentSpec | undefined, ctx: ApplyContext, failedWrites: readonly string[]): Promise<ActionResult> {
   const startedAt = ctx.clock().toISOString();
   try {
+    if (failedWrites.length > 0 && action.detail.role === 'agent' && (action.kind === 'start_unit' || action.kind === 'restart_unit')) {
+      throw new Error(`not started: writing ${failedWrites.join(', ')} failed earlier in this run`);
+    }
     let out;
     if (TMUX_KINDS.includes(action.kind)) out = await applyTmuxAction(action, agent, ctx);
     else if (ctx.units) out = await applyUnitAction(action, ctx.units);

@@ -7,7 +7,7 @@ import type { Action } from '../plan/types.js';
 import { sha256 } from '../plan/units.js';
 import type { Systemctl } from '../systemd/client.js';
 import type { GeneratedFile } from '../systemd/fleet-units.js';
-import { sessionTarget, tmux, tmuxArgv } from '../tmux/client.js';
+import { isNoServer, sessionTarget, tmux, tmuxArgv } from '../tmux/client.js';
 import { killWatchers } from './tmux.js';
 
 export interface UnitContext {
@@ -42,7 +42,9 @@ export async function applyUnitAction(action: Action, ctx: UnitContext): Promise
       const f = ctx.files.get(d.file!);
       if (!f || sha256(f.content) !== d.sha256) return { command, error: `${d.file}: content differs from the plan's (sha256 ${d.sha256}); plan again` };
       command.push(`write ${f.path}`);
-      await writeAtomic(f.path, f.content);
+      // Spec files hold the agent's environment values: private to the user.
+      if (f.kind === 'spec') await writeAtomic(f.path, f.content, 0o600, 0o700);
+      else await writeAtomic(f.path, f.content);
       return { command, error: null };
     }
     case 'reload_units':
@@ -63,12 +65,12 @@ export async function applyUnitAction(action: Action, ctx: UnitContext): Promise
       // Forget a failed last start, so `systemctl --user --failed` does not list a unit that is gone (fails harmlessly otherwise).
       command.push(sd.argv(['reset-failed', d.unit!]).join(' '));
       await sd.call('reset-failed', d.unit!);
-      if (d.role === 'agent' && d.socket && d.session) {
+      if (d.role === 'agent' && d.killSession && d.socket && d.session) {
         // The unit's ExecStop ends the session; make sure of it (a unit that never started has none to run).
         const kill = [['kill-session', '-t', sessionTarget(d.session)]];
         command.push(tmuxArgv(d.socket, kill).join(' '));
         const k = await tmux(d.socket, kill);
-        if (k.exitCode !== 0 && !/can't find session|no server running|error connecting/.test(k.stderr)) return { command, error: `tmux kill-session failed: ${k.stderr.trim()}` };
+        if (k.exitCode !== 0 && !/can't find session/.test(k.stderr) && !isNoServer(k.stderr)) return { command, error: `tmux kill-session failed: ${k.stderr.trim()}` };
       }
       for (const f of d.removeFiles ?? []) {
         command.push(`remove ${f}`);

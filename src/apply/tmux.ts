@@ -43,7 +43,8 @@ export function sessionEnv(a: PaneAgent, ctx: PaneContext): Record<string, strin
 /** The pane's output, appended to its log by tmux itself (pipe-pane runs a shell command: quoted). */
 export function pipePaneCommand(a: PaneAgent, ctx: PaneContext): TmuxCommand {
   const log = agentLogPath(ctx.stateDir, { fleet: ctx.fleet, socket: a.socket, session: a.session });
-  return ['pipe-pane', '-o', '-t', windowTarget(a.session), `exec cat >> ${shellWord(log)}`];
+  // tmux expands formats (#{...}, #(...)) and strftime (%Y) in this command before the shell sees it: double both.
+  return ['pipe-pane', '-o', '-t', windowTarget(a.session), `exec cat >> ${shellWord(log)}`.replace(/[#%]/g, '$&$&')];
 }
 
 export function createAgentCommands(a: PaneAgent, ctx: PaneContext): TmuxCommand[] {
@@ -58,6 +59,13 @@ export function createAgentCommands(a: PaneAgent, ctx: PaneContext): TmuxCommand
     ['set-option', '-t', windowTarget(a.session), '@gitfleet-spec', a.specHash],
     pipePaneCommand(a, ctx),
   ];
+}
+
+/** Create them: the cwd as usual, gitfleet's own (logs, heartbeats) private to the user. */
+export async function makeAgentDirs(a: PaneAgent, ctx: PaneContext): Promise<void> {
+  const [cwd, ...own] = agentDirs(a, ctx);
+  await mkdir(cwd!, { recursive: true });
+  for (const d of own) await mkdir(d, { recursive: true, mode: 0o700 });
 }
 
 /** The directories a new agent session needs: its cwd, and those of its log and heartbeat files. */
@@ -117,7 +125,7 @@ export async function applyTmuxAction(action: Action, agent: AgentSpec | undefin
   const cmds = commandsFor(action, agent, ctx);
   const command = redact(tmuxArgv(socket, cmds));
   if (agent && (action.kind === 'create_session' || action.kind === 'restart_session')) {
-    for (const d of agentDirs(agent, ctx)) await mkdir(d, { recursive: true });
+    await makeAgentDirs(agent, ctx);
   }
   const res = await tmux(socket, cmds);
   return { command, error: res.exitCode === 0 ? null : res.stderr.trim() || res.stdout.trim() || `tmux exited ${res.exitCode}` };

@@ -14,6 +14,7 @@ import { HEARTBEAT_STATUSES, isHeartbeatStatus, isPid, type Heartbeat, type Hear
 import { writeHeartbeat } from '../heartbeat/write.js';
 import { EXIT, type Io } from './main.js';
 import type { GlobalOptions } from './options.js';
+import { processExists } from '../files.js';
 
 /** --every below this would be a busy loop, not a heartbeat. */
 export const MIN_EVERY_SECONDS = 0.1;
@@ -106,11 +107,3 @@ async function keepWriting(h: HeartbeatOptions, every: number, io: Io): Promise<
   }
 }
 
-function processExists(pid: number): boolean {
-  try {
-    process.kill(pid, 0);
-    return true;
-  } catch (e) {
-    return (e as NodeJS.ErrnoException).code === 'EPERM'; // exists, owned by someone else
-  }
-}

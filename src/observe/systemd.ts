@@ -49,6 +49,15 @@ export interface SystemdQuery {
 }
 
 export async function observeSystemd(q: SystemdQuery): Promise<SystemdObservation> {
+  try {
+    return await observe(q);
+  } catch (e) {
+    // Unreadable unit dir or spec file: not "no units", a failed observation.
+    return { ok: false, error: errorMessage(e), unreachable: false };
+  }
+}
+
+async function observe(q: SystemdQuery): Promise<SystemdObservation> {
   const [found, linger] = await Promise.all([findUnits(q.fleet, q.unitDir), lingerEnabled(q.user)]);
   const names = [...new Set([...q.units, ...found])].sort();
   const sd = new Systemctl(q.env);

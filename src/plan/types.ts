@@ -78,6 +78,8 @@ export interface ActionDetail {
   file?: string;
   fileKind?: 'unit' | 'spec';
   sha256?: string;
+  /** stop_unit: the session under this name is the fleet's own, so it may be killed. */
+  killSession?: boolean;
   /** Watch views of this session (gitfleet agent watch), ended with it. */
   watchers?: string[];
   /** stop_unit: the files removed once the unit is stopped and disabled. */

@@ -27,6 +27,9 @@ export type SupervisorInput =
       stateDir: string;
     };
 
+/** Unit states counted as running: the planner does not start them again, the status does not call them inactive. */
+export const UP: readonly string[] = ['active', 'reloading', 'activating'];
+
 export const TMUX_MODE: SupervisorInput = { mode: 'tmux', reason: 'default' };
 
 export function supervisorInfo(s: SupervisorInput): SupervisorInfo {
@@ -61,7 +64,7 @@ export function unitPlan(base: { actions: Action[]; deferred: Action[] }, input:
   const files = sup.observed.files;
   const byKey = new Map(agents.map((a) => [`${a.socket}/${a.session}`, a]));
   const state = (unit: string): UnitState | undefined => units.get(unit);
-  const isActive = (u: UnitState | undefined) => u?.active === 'active' || u?.active === 'reloading' || u?.active === 'activating';
+  const isActive = (u: UnitState | undefined) => !!u && UP.includes(u.active);
   // enabled-runtime lasts until the next reboot only: not enabled for boot.
   const isEnabled = (u: UnitState | undefined) => u?.enabled === 'enabled';
   const known = (unit: string) => sup.observed.ok && (sup.observed.found.includes(unit) || isActive(state(unit)) || isEnabled(state(unit)));
@@ -70,6 +73,7 @@ export function unitPlan(base: { actions: Action[]; deferred: Action[] }, input:
   const deferred: Action[] = [];
   const starting = new Set<string>(); // agents whose unit starts or restarts now
 
+  // killSession: the session observed under this name is the fleet's own (never kill another's).
   const stopAgent = (socket: string, session: string, reason: Reason, extra: Partial<ActionDetail>): Action => {
     const unit = agentUnit(fleet, { socket, session });
     const removeFiles = [dropInPath({ unitDir: sup.unitDir, fleet }, { socket, session }), specPath(sup.stateDir, { fleet, socket, session })];
@@ -90,7 +94,7 @@ export function unitPlan(base: { actions: Action[]; deferred: Action[] }, input:
       if (into === actions) starting.add(`${socket}/${session}`);
       into.push({ ...a, kind: 'restart_unit', target: unit, detail: { ...a.detail, unit } });
     } else if (a.kind === 'delete_session' && known(unit)) {
-      into.push(stopAgent(socket, session, a.reason, { ...(a.detail.agent ? { agent: a.detail.agent } : {}), ...(a.detail.watchers ? { watchers: a.detail.watchers } : {}) }));
+      into.push(stopAgent(socket, session, a.reason, { ...(a.detail.agent ? { agent: a.detail.agent } : {}), ...(a.detail.watchers ? { watchers: a.detail.watchers } : {}), killSession: true }));
     } else into.push(a);
   };
   for (const a of base.actions) mapOne(a, actions);
@@ -107,7 +111,8 @@ export function unitPlan(base: { actions: Action[]; deferred: Action[] }, input:
     const agent = byKey.get(`${c.socket}/${c.session}`);
     const declared = desired.rosters.some((r) => r.agents.some((x) => x.socket === c.socket && x.session === c.session));
     const reason: Reason = agent && !agent.enabled ? 'disabled' : declared ? 'not_on_this_host' : 'not_in_roster';
-    const stop = stopAgent(c.socket, c.session, reason, agent ? { agent: agent.name } : {});
+    const seen = (observed.get(c.socket) as Extract<SocketObservation, { ok: true }>).sessions.get(c.session);
+    const stop = stopAgent(c.socket, c.session, reason, { ...(agent ? { agent: agent.name } : {}), killSession: seen?.fleet === fleet });
     if (input.pruneBlock && reason !== 'disabled') deferred.push({ ...stop, reason: input.pruneBlock });
     else actions.push(stop);
   }

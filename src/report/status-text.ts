@@ -25,6 +25,6 @@ export function supervisorLines(s: StatusDoc): string[] {
   if (!sup) return [];
   const out = [`supervisor: ${sup.mode} (${sup.reason})`];
   if (!sup.observed) out.push(`warning: the systemd user manager could not be observed; nothing was started or stopped through units: ${sup.error}`);
-  if (sup.linger === false) out.push(`warning: lingering is off for ${s.tenant_id}: the fleet's units start only while ${s.tenant_id} is logged in, not at boot. Fix: ${sup.lingerFix}`);
+  if (sup.linger === false) out.push(`warning: lingering is off for ${s.tenant_id}: the fleet's units start only at ${s.tenant_id}'s login, not at boot, and stop (with the agents) at logout. Fix: ${sup.lingerFix}`);
   return out;
 }

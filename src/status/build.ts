@@ -8,12 +8,10 @@ import type { SocketObservation } from '../observe/tmux.js';
 import { agentsInScope, socketsToObserve, type Policy } from '../plan/plan.js';
 import type { Action, Plan } from '../plan/types.js';
 import { STALE_AFTER_INTERVALS, type HeartbeatJudgement } from '../heartbeat/protocol.js';
-import { supervisorInfo, TMUX_MODE, type SupervisorInput } from '../plan/units.js';
+import { supervisorInfo, TMUX_MODE, UP, type SupervisorInput } from '../plan/units.js';
 import { agentUnit, holderUnit } from '../systemd/fleet-units.js';
 import type { AgentRecord, Condition, ConditionReason, ConditionStatus, ConditionType, StatusDoc, SupervisorStatus, UnitRecord, UnmanagedSession } from './types.js';
 
-/** Unit states the planner counts as running (it does not start them again). */
-const UP = ['active', 'reloading', 'activating'];
 
 /** Actions that start an agent's session (again). */
 const LIFECYCLE: readonly Action['kind'][] = ['create_session', 'restart_session', 'respawn_pane', 'start_unit', 'restart_unit', 'delete_session', 'stop_unit'];
@@ -42,7 +40,7 @@ function heartbeatMessage(a: AgentSpec, hb: HeartbeatJudgement): string {
   const limit = `${STALE_AFTER_INTERVALS} × ${a.heartbeatInterval} s`;
   if (hb.health === 'stale') return `the pane is alive but the runtime's last heartbeat is older than ${limit}: it does not answer`;
   if (hb.health === 'unknown') return `the runtime declares heartbeats (every ${a.heartbeatInterval} s) but none was written to $GITFLEET_HEARTBEAT_FILE`;
-  return `the heartbeat file is not protocol v1: ${hb.error}`;
+  return 'the heartbeat file is not protocol v1 (ts=<ISO-8601> pid=<pid> status=<ok|busy>), or its time is ahead of this host\'s clock; gitfleet ps shows the details';
 }
 
 export function buildStatus(input: StatusInput): StatusDoc {

@@ -173,10 +173,15 @@ export function agentTemplateFile(ctx: FleetUnitContext): GeneratedFile {
   return { path: path.join(ctx.unitDir, agentTemplate(ctx.fleet)), content, kind: 'unit' };
 }
 
+// Stop ends the session only while it carries this fleet's tag: a session
+// someone else started under the same name is never killed.
+const STOP =
+  '[ "$("$1" -L "$2" show-options -qv -t "=$3:" @gitfleet-fleet 2>/dev/null)" = "$4" ] && exec "$1" -L "$2" kill-session -t "=$3"; exit 0';
+
 /** Binds one agent to its socket's server unit, and stops exactly its own session. */
 export function agentDropInFile(ctx: FleetUnitContext, a: AgentSpec): GeneratedFile {
   const holder = holderUnit(ctx.fleet, a.socket);
-  const stop = [ctx.tmux, '-L', a.socket, 'kill-session', '-t', `=${a.session}`].map(execArg).join(' ');
+  const stop = shExec(STOP, 'gitfleet-stop', [ctx.tmux, a.socket, a.session, ctx.fleet]);
   const content = [
     `# gitfleet fleet ${printable(ctx.fleet)}: agent ${a.name} on socket ${a.socket}.`,
     HEAD,

@@ -23,7 +23,11 @@ export function tmux(socket: string, commands: readonly TmuxCommand[], timeoutMs
 
 /** `tmux -V`, e.g. "tmux 3.3a": the one tmux call without a socket (it starts no server). */
 export async function tmuxVersion(): Promise<string> {
-  return (await run(['tmux', '-V'], { timeoutMs: 10_000 })).stdout.trim();
+  try {
+    return (await run(['tmux', '-V'], { timeoutMs: 10_000 })).stdout.trim();
+  } catch {
+    return ''; // no tmux: the observation of every socket says so already
+  }
 }
 
 /** "There is no server": the socket file is missing, or nothing listens on it. */

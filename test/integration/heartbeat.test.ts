@@ -8,7 +8,8 @@ import path from 'node:path';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import { main } from '../../src/cli/main.js';
 import { judgeHeartbeat, parseHeartbeat, type Heartbeat } from '../../src/heartbeat/protocol.js';
-import { writeFileAtomic, writeHeartbeat } from '../../src/heartbeat/write.js';
+import { writeAtomic as writeFileAtomic } from '../../src/files.js';
+import { writeHeartbeat } from '../../src/heartbeat/write.js';
 import { MAX_HEARTBEAT_BYTES, readHeartbeats } from '../../src/observe/heartbeat.js';
 
 const BIN = path.resolve('dist/cli.js');

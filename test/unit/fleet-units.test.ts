@@ -292,10 +292,14 @@ describe('agent drop-in', () => {
     expect(setting(f.content, 'PartOf')).toBe(holderName);
   });
 
-  it('stops exactly its own session (exact target), a session already gone being no failure', () => {
+  it('stops exactly its own session (exact target), only while it carries the fleet tag, a session already gone being no failure', () => {
     const stop = setting(f.content, 'ExecStop');
     expect(stop.startsWith('-')).toBe(true);
-    expect(execWords(stop.slice(1))).toEqual(['/usr/bin/tmux', '-L', 'my.sock-1', 'kill-session', '-t', '=a_b']);
+    const words = execWords(stop.slice(1));
+    // Values reach the script as arguments, never inside its text.
+    expect(words.slice(0, 2)).toEqual(['/bin/sh', '-c']);
+    expect(words.slice(3)).toEqual(['gitfleet-stop', '/usr/bin/tmux', 'my.sock-1', 'a_b', 'lab']);
+    expect(words[2]).toBe('[ "$("$1" -L "$2" show-options -qv -t "=$3:" @gitfleet-fleet 2>/dev/null)" = "$4" ] && exec "$1" -L "$2" kill-session -t "=$3"; exit 0');
   });
 
   it('has no ExecStart of its own (the template starts the agent)', () => {
@@ -436,7 +440,7 @@ describe('fleetFiles', () => {
 
       [Service]
       # "-": a session already gone is not a failure.
-      ExecStop=-/usr/bin/tmux -L my.sock-1 kill-session -t =a_b
+      ExecStop=-/bin/sh -c "[ \\"$$(\\"$$1\\" -L \\"$$2\\" show-options -qv -t \\"=$$3:\\" @gitfleet-fleet 2>/dev/null)\\" = \\"$$4\\" ] && exec \\"$$1\\" -L \\"$$2\\" kill-session -t \\"=$$3\\"; exit 0" gitfleet-stop /usr/bin/tmux my.sock-1 a_b lab
 
       ==> /home/op/.local/state/gitfleet/specs/lab/my.sock-1/a_b.json (spec)
       {

@@ -372,7 +372,7 @@ describe('systemd plan: prune', () => {
   it('an agent gone from the roster: its unit is stopped, disabled and its files removed, then one reload', () => {
     const p = planSd(d, observed(socket(SOCKET, [running(a), oldSession()])), withOld(d));
     expect(p.actions).toEqual([
-      { kind: 'stop_unit', target: OLD, reason: 'not_in_roster', detail: { socket: SOCKET, session: 'old', role: 'agent', agent: 'old', unit: OLD, removeFiles } },
+      { kind: 'stop_unit', target: OLD, reason: 'not_in_roster', detail: { socket: SOCKET, session: 'old', role: 'agent', agent: 'old', killSession: true, unit: OLD, removeFiles } },
       { kind: 'reload_units', target: 'systemd --user', reason: 'units_changed', detail: {} },
     ]);
     expect(removeFiles).toEqual([
@@ -384,7 +384,14 @@ describe('systemd plan: prune', () => {
   it('... also when its session is already gone (the unit is found on disk)', () => {
     const p = planSd(d, observed(socket(SOCKET, [running(a)])), installed(d, { extraFound: [OLD] }));
     expect(lines(p.actions)).toEqual([`stop_unit ${OLD} not_in_roster`, 'reload_units systemd --user units_changed']);
-    expect(p.actions[0]!.detail).toEqual({ socket: SOCKET, session: 'old', role: 'agent', unit: OLD, removeFiles });
+    // No session of ours under that name: the stop kills none.
+    expect(p.actions[0]!.detail).toEqual({ socket: SOCKET, session: 'old', role: 'agent', killSession: false, unit: OLD, removeFiles });
+  });
+
+  it('a session someone else started under the removed agent\'s name is never killed by the unit\'s stop', () => {
+    const p = planSd(d, observed(socket(SOCKET, [running(a), pane('old', { currentCommand: 'vim' })])), installed(d, { extraFound: [OLD] }));
+    expect(lines(p.actions)).toEqual([`stop_unit ${OLD} not_in_roster`, 'reload_units systemd --user units_changed']);
+    expect(p.actions[0]!.detail.killSession).toBe(false);
   });
 
   it('a tagged session with no unit left is deleted as a session', () => {
@@ -420,13 +427,13 @@ describe('systemd plan: prune', () => {
     // its session still runs
     const p = planSd(dd, observed(socket(SOCKET, [running(spec(dd, 'a')), running(off)])), seen);
     expect(p.actions).toEqual([
-      { kind: 'stop_unit', target: OFF, reason: 'disabled', detail: { socket: SOCKET, session: 'off', role: 'agent', agent: 'off', unit: OFF, removeFiles: offRemoves } },
+      { kind: 'stop_unit', target: OFF, reason: 'disabled', detail: { socket: SOCKET, session: 'off', role: 'agent', agent: 'off', killSession: true, unit: OFF, removeFiles: offRemoves } },
       { kind: 'reload_units', target: 'systemd --user', reason: 'units_changed', detail: {} },
     ]);
     expect(p.deferred).toEqual([]);
     // its session is gone, the unit is still enabled
     const q = planSd(dd, observed(socket(SOCKET, [running(spec(dd, 'a'))])), seen);
-    expect(q.actions).toEqual(p.actions);
+    expect(q.actions).toEqual([{ ...p.actions[0]!, detail: { ...p.actions[0]!.detail, killSession: false } }, p.actions[1]]);
     expect(q.deferred).toEqual([]);
   });
 

@@ -288,6 +288,7 @@ describe('plan: spec changes', () => {
     { name: 'man', update: 'manual' },
   ]);
   const stale = (name: string, o = {}) => running(spec(d, name), { spec: 'old0000000000000', ...o });
+  const p0 = () => plan(d, observed(socket(SOCKET, [holder()])), null, policy()).actions.find((a) => a.target === 'mosaic-factory/rec')!;
 
   it('recreate restarts at once; on-idle and manual are deferred with their reasons', () => {
     const p = plan(d, observed(socket(SOCKET, [holder(), stale('rec'), stale('idle'), stale('man')])), null, policy());
@@ -377,6 +378,12 @@ describe('plan: spec changes', () => {
     ]);
     // A watch view is never pruned itself, nor listed among the actions.
     expect(p.actions.map((a) => a.target)).toEqual(['mosaic-factory/rec']);
+  });
+
+  it('the pane log command survives tmux expanding formats and strftime: # and % are doubled', () => {
+    const cmds = commandsFor(p0(), spec(d, 'rec'), { fleet: FLEET, path: '/bin', stateDir: "/st/100%/#{x}/it's" });
+    const pipe = cmds.find((c) => c[0] === 'pipe-pane')!;
+    expect(pipe).toEqual(['pipe-pane', '-o', '-t', '=rec:', "exec cat >> '/st/100%%/##{x}/it'\\''s/logs/lab/mosaic-factory/rec.log'"]);
   });
 
   it('a dead pane with a changed spec is restarted whatever the update policy', () => {

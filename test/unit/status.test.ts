@@ -368,7 +368,7 @@ describe('status: heartbeats and drift', () => {
   it.each([
     ['stale', 'HeartbeatStale', /older than 3 × 5 s: it does not answer/],
     ['unknown', 'HeartbeatMissing', /none was written to \$GITFLEET_HEARTBEAT_FILE/],
-    ['invalid', 'HeartbeatInvalid', /not protocol v1: status "idle"/],
+    ['invalid', 'HeartbeatInvalid', /^the heartbeat file is not protocol v1 \(ts=<ISO-8601> pid=<pid> status=<ok\|busy>\), or its time is ahead/],
   ] as const)('a %s heartbeat makes Ready false while the pane lives', (health, reason, message) => {
     const s = build(beat(health));
     expect(cond(s, 'w', 'Ready')).toMatchObject({ status: 'False', reason, message: expect.stringMatching(message) });
