@@ -14,13 +14,19 @@ export class UserManager {
   readonly env: Record<string, string>;
   private proc: ChildProcess | null = null;
 
-  constructor() {
-    const base = mkdtempSync(path.join(os.tmpdir(), 'gitfleet-systemd-'));
+  /** A new manager in fresh dirs, or (`after`) one on the dirs of a stopped manager: a reboot, as far as units go. */
+  constructor(after?: UserManager) {
+    const base = after ? path.dirname(after.runtimeDir) : mkdtempSync(path.join(os.tmpdir(), 'gitfleet-systemd-'));
     this.runtimeDir = path.join(base, 'run');
     this.configHome = path.join(base, 'config');
+    if (after) {
+      // A boot starts with an empty runtime dir.
+      rmSync(this.runtimeDir, { recursive: true, force: true });
+    } else {
+      mkdirSync(this.configHome);
+    }
     mkdirSync(this.runtimeDir, { mode: 0o700 });
     chmodSync(this.runtimeDir, 0o700);
-    mkdirSync(this.configHome);
     this.env = {
       ...(process.env as Record<string, string>),
       XDG_RUNTIME_DIR: this.runtimeDir,
@@ -65,8 +71,8 @@ export class UserManager {
     return { code: r.status ?? 1, out: r.stdout, err: r.stderr };
   }
 
-  /** Stop the manager by its own PID (and its process group), then remove its dirs. */
-  async stop(): Promise<void> {
+  /** Stop the manager by its own PID (and its process group), then remove its dirs (unless `keep`: a reboot follows). */
+  async stop(keep = false): Promise<void> {
     const p = this.proc;
     if (p?.pid && p.exitCode === null) {
       const gone = new Promise((r) => p.once('exit', r));
@@ -84,7 +90,7 @@ export class UserManager {
         }
       }
     }
-    rmSync(path.dirname(this.runtimeDir), { recursive: true, force: true });
+    if (!keep) rmSync(path.dirname(this.runtimeDir), { recursive: true, force: true });
   }
 }
 

@@ -121,6 +121,32 @@ describe('supervisor: systemd', () => {
     expect(f.headOf('main')).toBe(head);
   });
 
+  it('after a "reboot" (a new user manager on the same dirs) systemd alone brings the fleet back from the applied spec', async () => {
+    const m = await startManager();
+    const f = newFleet('systemd');
+    expect((await gitfleet(f, m.env, 'apply')).code).toBe(0);
+    const before = f.panes();
+    // Shutdown: the manager stops every unit, and with them the tmux server and the agents.
+    await m.stop(true);
+    await waitFor(() => f.tmux('list-sessions').code !== 0, 10_000);
+    // Boot: a new manager starts default.target, which wants the enabled units. No gitfleet run in between.
+    manager = new UserManager(m);
+    Object.assign(manager.env, { LANG: 'C.UTF-8' });
+    await manager.start();
+    const boot = manager;
+    await waitFor(() => f.panes().size === 2, 20_000);
+    const after = f.panes();
+    for (const s of ['alpha', 'beta_x']) {
+      expect(after.get(s)).toMatchObject({ dead: false, cmd: 'cat', fleet: 'fl', spec: before.get(s)!.spec });
+      expect(after.get(s)!.pid).not.toBe(before.get(s)!.pid);
+    }
+    expect(state(boot, unit(f, 'alpha'))).toMatchObject({ ActiveState: 'active', UnitFileState: 'enabled' });
+    // The next reconcile finds the fleet converged: nothing to do.
+    const r = await gitfleet(f, boot.env, 'plan');
+    expect(r.stdout).toContain('no changes');
+    expect(r.code).toBe(0);
+  });
+
   it('a roster change stops, disables and deletes the removed agent unit; a unit disabled by hand is enabled again', async () => {
     const m = await startManager();
     const f = newFleet('systemd');
