@@ -68,7 +68,7 @@ export async function reconcile(opts: ReconcileOptions, mode: 'plan' | 'apply'):
     const sup = seen.supervisor.input;
     const units = sup.mode === 'systemd' ? { systemctl: new Systemctl(opts.env), files: sup.files } : undefined;
     const results = await applyActions(plan.actions, src.desired, { fleet: plan.fleet, path: opts.panePath, stateDir: opts.stateDir, clock: opts.clock, ...(units ? { units } : {}) });
-    const after = results.length > 0 ? await observe(src, opts, seen) : seen;
+    const after = results.length > 0 ? await settle(src, opts, seen, results) : seen;
     // report: status + evidence, committed only when something changed
     const status = buildStatus({ desired: src.desired, plan, observed: after.tmux, results, previous: src.previous, policy: { ...policy, now: opts.clock() }, supervisor: after.supervisor.input, heartbeats: after.heartbeats });
     const events = serverLossEvents(src.previous, seen.tmux, after.supervisor.input, opts.clock());
@@ -112,6 +112,32 @@ async function resolveBranch(repo: Repo, branch: string): Promise<string> {
   const known = await repo.branches();
   throw new TerminalError(`branch "${branch}" not found in ${repo.gitdir}; branches: ${known.length ? known.join(', ') : '(none: push a first commit)'}`);
 }
+
+/** How long the look after apply waits for started panes to exec their runtime. */
+const SETTLE_MS = 3000;
+
+/**
+ * Look again after apply. A pane just started runs `sh -c 'exec "$@"'` for a
+ * moment before it execs the runtime; recorded then, the status would say
+ * `sh` and change at the next run. So wait (briefly, bounded) until no pane
+ * started in this run still shows the wrapper.
+ */
+async function settle(src: Source, opts: ReconcileOptions, seen: Observation, results: readonly ActionResult[]): Promise<Observation> {
+  const started = results.filter((r) => r.ok && r.action.detail.role === 'agent' && STARTS.includes(r.action.kind)).map((r) => r.action.detail);
+  const end = Date.now() + SETTLE_MS;
+  for (;;) {
+    const after = await observe(src, opts, seen);
+    const wrapping = started.some((d) => {
+      const obs = after.tmux.get(d.socket!);
+      const pane = obs?.ok ? obs.sessions.get(d.session!) : undefined;
+      return pane !== undefined && !pane.dead && pane.currentCommand === 'sh';
+    });
+    if (!wrapping || Date.now() >= end) return after;
+    await new Promise((r) => setTimeout(r, 100));
+  }
+}
+
+const STARTS: readonly string[] = ['create_session', 'restart_session', 'respawn_pane', 'start_unit', 'restart_unit'];
 
 export interface Observation {
   /** Sockets looked at, and agents this host and tenant run. */

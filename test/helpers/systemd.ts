@@ -81,7 +81,8 @@ export class UserManager {
       } catch {
         /* already gone */
       }
-      await Promise.race([gone, new Promise((r) => setTimeout(r, 5_000))]);
+      // A loaded machine may take a while to stop every unit; only then is a kill the fallback.
+      await Promise.race([gone, new Promise((r) => setTimeout(r, 20_000))]);
       if (p.exitCode === null) {
         try {
           process.kill(-p.pid, 'SIGKILL');

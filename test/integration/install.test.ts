@@ -57,6 +57,20 @@ async function gitfleet(env: NodeJS.ProcessEnv, ...argv: string[]) {
 
 const hostname = os.hostname().split('.')[0]!;
 
+/** Start the reconcile service; when it fails, say why (the status it committed names the conditions). */
+function expectRun(m: UserManager, service: string, fleet: TestFleet): void {
+  const r = m.systemctl('start', service);
+  if (r.code !== 0) {
+    let status = '(no status committed)';
+    try {
+      status = fleet.show(`main:status/${hostname}.md`);
+    } catch {
+      /* none */
+    }
+    expect.fail(`${service} failed: ${r.err.trim()} ${JSON.stringify(m.show(service, 'Result', 'ExecMainStatus'))}\n${status}`);
+  }
+}
+
 describe('gitfleet install', () => {
   it('writes the units, enables and starts the timer; a second install changes nothing', async () => {
     const m = await startManager();
@@ -153,7 +167,7 @@ describe('gitfleet install', () => {
     expect(v.code).toBe(0);
     // systemd hands gitfleet exactly the argv meant: the run finds the repository and the state dir.
     expect(m.show(service, 'Environment').Environment).toContain(`TMUX_TMPDIR=${tmuxDir}`);
-    expect(m.systemctl('start', service).code).toBe(0);
+    expectRun(m, service, fleet);
     expect(m.show(service, 'Result', 'ExecMainStatus')).toEqual({ Result: 'success', ExecMainStatus: '0' });
     expect(existsSync(path.join(fleet.dir, 'state dir'))).toBe(true);
     expect(fleet.panes().get('alpha')).toMatchObject({ dead: false, fleet: 'my fleet $HOME 100%' });
@@ -211,7 +225,7 @@ describe('gitfleet install', () => {
     const m = await startManager();
     const fleet = newFleet();
     expect((await gitfleet(m.env, 'install', '--repo', fleet.bare, '--state-dir', fleet.stateDir)).code).toBe(0);
-    expect(m.systemctl('start', 'gitfleet-reconcile-fleet.service').code).toBe(0);
+    expectRun(m, 'gitfleet-reconcile-fleet.service', fleet);
     expect(fleet.tmux('has-session', '-t', '=alpha').code).toBe(0);
 
     const dry = await gitfleet(m.env, 'uninstall', '--repo', fleet.bare, '--dry-run');

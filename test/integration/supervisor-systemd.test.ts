@@ -52,6 +52,12 @@ async function gitfleet(f: TestFleet, env: NodeJS.ProcessEnv, ...argv: string[])
   return { code, stdout, stderr };
 }
 
+/** apply, which must converge; the output says why when it does not. */
+async function applied(f: TestFleet, env: NodeJS.ProcessEnv): Promise<void> {
+  const r = await gitfleet(f, env, 'apply');
+  expect(r.code, `${r.stdout}\n${r.stderr}`).toBe(0);
+}
+
 const unit = (f: TestFleet, session: string) => `gitfleet-fl-agent@${session}.${f.socket}.service`;
 const server = (f: TestFleet) => `gitfleet-fl-tmux@${f.socket}.service`;
 
@@ -124,7 +130,7 @@ describe('supervisor: systemd', () => {
   it('after a "reboot" (a new user manager on the same dirs) systemd alone brings the fleet back from the applied spec', async () => {
     const m = await startManager();
     const f = newFleet('systemd');
-    expect((await gitfleet(f, m.env, 'apply')).code).toBe(0);
+    await applied(f, m.env);
     const before = f.panes();
     // Shutdown: the manager stops every unit, and with them the tmux server and the agents.
     await m.stop(true);
@@ -134,7 +140,15 @@ describe('supervisor: systemd', () => {
     Object.assign(manager.env, { LANG: 'C.UTF-8' });
     await manager.start();
     const boot = manager;
-    await waitFor(() => f.panes().size === 2, 20_000);
+    const up = () => {
+      const p = f.panes();
+      return p.size === 2 && [...p.values()].every((x) => x.cmd === 'cat') && ['alpha', 'beta_x'].every((a) => state(boot, unit(f, a)).ActiveState === 'active');
+    };
+    await waitFor(up, 30_000).catch((e) => {
+      const units = boot.systemctl('list-units', '--all', '--no-pager', '--plain', 'gitfleet-*').out;
+      const status = boot.systemctl('show', '-p', 'Id,ActiveState,Result,NRestarts,ExecMainStatus,InactiveEnterTimestampMonotonic,ActiveEnterTimestampMonotonic,InactiveExitTimestampMonotonic', server(f), unit(f, 'alpha'), unit(f, 'beta_x')).out + boot.systemctl('list-jobs', '--no-pager').out;
+      throw new Error(`${e.message}: sessions ${[...f.panes().keys()].join(',')}\n${units}\n${status}`);
+    });
     const after = f.panes();
     for (const s of ['alpha', 'beta_x']) {
       expect(after.get(s)).toMatchObject({ dead: false, cmd: 'cat', fleet: 'fl', spec: before.get(s)!.spec });
@@ -145,12 +159,12 @@ describe('supervisor: systemd', () => {
     const r = await gitfleet(f, boot.env, 'plan');
     expect(r.stdout).toContain('no changes');
     expect(r.code).toBe(0);
-  });
+  }, 90_000);
 
   it('a roster change stops, disables and deletes the removed agent unit; a unit disabled by hand is enabled again', async () => {
     const m = await startManager();
     const f = newFleet('systemd');
-    expect((await gitfleet(f, m.env, 'apply')).code).toBe(0);
+    await applied(f, m.env);
     // The field's gap: active but not enabled.
     expect(m.systemctl('disable', unit(f, 'alpha')).code).toBe(0);
     const plan = await gitfleet(f, m.env, 'plan');
@@ -171,7 +185,7 @@ describe('supervisor: systemd', () => {
   it('a killed tmux server is restarted by systemd with its agents, and the next apply records it as evidence', async () => {
     const m = await startManager();
     const f = newFleet('systemd');
-    expect((await gitfleet(f, m.env, 'apply')).code).toBe(0);
+    await applied(f, m.env);
     const pid = Number(state(m, server(f)).MainPID);
     process.kill(pid, 'SIGKILL');
     await waitFor(() => {
@@ -193,7 +207,7 @@ describe('supervisor: systemd', () => {
   it('adopts sessions started in tmux mode without restarting them', async () => {
     const m = await startManager();
     const f = newFleet('tmux');
-    expect((await gitfleet(f, m.env, 'apply')).code).toBe(0);
+    await applied(f, m.env);
     const before = f.panes();
     expect(f.status().supervisor).toMatchObject({ mode: 'tmux', reason: 'fleet.yaml: supervisor: tmux' });
     f.commit({ 'fleet.yaml': 'supervisor: systemd\n' });
@@ -208,7 +222,7 @@ describe('supervisor: systemd', () => {
   it('when the user manager does not answer, nothing is stopped or removed and status says so', async () => {
     const m = await startManager();
     const f = newFleet('systemd');
-    expect((await gitfleet(f, m.env, 'apply')).code).toBe(0);
+    await applied(f, m.env);
     const pids = [...f.panes().values()].map((p) => p.pid);
     f.commit({ 'rosters/team.yaml': roster(f.socket, '  - name: alpha\n    runtime: stub\n') });
     const gone = { ...m.env, XDG_RUNTIME_DIR: tmuxDir }; // no manager listens there
