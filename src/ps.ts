@@ -7,8 +7,6 @@ import type { Observation, Source } from './reconcile.js';
 import { buildStatus } from './status/build.js';
 import type { AgentRecord, StatusDoc } from './status/types.js';
 
-export const FLAGS = ['drift', 'boot-enable', 'PendingRestart', 'stalled', 'disabled'] as const;
-
 export interface PsRow {
   name: string;
   host: string;

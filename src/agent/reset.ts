@@ -2,11 +2,10 @@
 // reset command (e.g. /clear) sent and verified like `send --verify`, without
 // a preamble; a runtime without one gets its session restarted exactly as
 // apply restarts it.
-import { mkdir } from 'node:fs/promises';
-import { agentDirs, createAgentCommands, type PaneContext } from '../apply/tmux.js';
+import { makeAgentDirs, recreateCommands, type PaneContext } from '../apply/tmux.js';
 import type { AgentSpec } from '../desired/types.js';
 import { TerminalError } from '../errors.js';
-import { sessionTarget, tmux } from '../tmux/client.js';
+import { tmux } from '../tmux/client.js';
 import { sendText, type SendResult } from './send.js';
 import { ownedSession } from './session.js';
 import { watchSessionsOf } from './watch.js';
@@ -33,12 +32,8 @@ export async function resetAgent(agent: AgentSpec, ctx: PaneContext, timeoutMs: 
   }
   const before = await ownedSession(agent, ctx.fleet);
   const watches = (await watchSessionsOf(agent.socket, agent.session)).map((w) => w.name);
-  for (const d of agentDirs(agent, ctx)) await mkdir(d, { recursive: true });
-  const res = await tmux(agent.socket, [
-    ...watches.map((w) => ['kill-session', '-t', sessionTarget(w)]),
-    ['kill-session', '-t', sessionTarget(agent.session)],
-    ...createAgentCommands(agent, ctx),
-  ]);
+  await makeAgentDirs(agent, ctx);
+  const res = await tmux(agent.socket, recreateCommands(agent, ctx, watches));
   if (res.exitCode !== 0) throw new TerminalError(`restarting ${agent.socket}/${agent.session} failed: ${res.stderr.trim() || `tmux exited ${res.exitCode}`}`);
   const after = await ownedSession(agent, ctx.fleet);
   return {

@@ -7,8 +7,8 @@ import { readText } from '../files.js';
 import { observeSocket } from '../observe/tmux.js';
 import { specPath } from '../paths.js';
 import { holderUnit, parseAgentInstance, type AgentSpecFile } from '../systemd/fleet-units.js';
-import { sessionTarget, tmux } from '../tmux/client.js';
-import { createAgentCommands, makeAgentDirs } from './tmux.js';
+import { tmux } from '../tmux/client.js';
+import { createAgentCommands, makeAgentDirs, recreateCommands } from './tmux.js';
 
 export type AgentStartOutcome = 'started' | 'adopted' | 'replaced';
 
@@ -43,9 +43,7 @@ export async function agentStart(stateDir: string, fleet: string, instance: stri
 
   const ctx = { fleet, path: spec.path, stateDir };
   await makeAgentDirs(a, ctx);
-  const create = createAgentCommands(a, ctx);
-  const cmds = pane ? [['kill-session', '-t', sessionTarget(a.session)], ...create] : create;
-  const res = await tmux(a.socket, cmds);
+  const res = await tmux(a.socket, pane ? recreateCommands(a, ctx) : createAgentCommands(a, ctx));
   if (res.exitCode !== 0) throw new TerminalError(`tmux could not start session ${a.session} on socket ${a.socket}: ${(res.stderr || res.stdout).trim()}`);
   return { outcome: pane ? 'replaced' : 'started', socket: a.socket, session: a.session };
 }

@@ -5,7 +5,7 @@ import path from 'node:path';
 import { writeAtomic } from '../files.js';
 import type { Action } from '../plan/types.js';
 import { sha256 } from '../plan/units.js';
-import type { Systemctl } from '../systemd/client.js';
+import { failureMessage, type Systemctl } from '../systemd/client.js';
 import type { GeneratedFile } from '../systemd/fleet-units.js';
 import { isNoServer, sessionTarget, tmux, tmuxArgv } from '../tmux/client.js';
 import { killWatchers } from './tmux.js';
@@ -35,7 +35,7 @@ export async function applyUnitAction(action: Action, ctx: UnitContext): Promise
   const systemctl = async (...args: string[]): Promise<string | null> => {
     command.push(sd.argv(args).join(' '));
     const r = await sd.call(...args);
-    return r.exitCode === 0 ? null : `systemctl --user ${args.join(' ')} failed (exit ${r.exitCode}): ${(r.stderr || r.stdout).trim()}`;
+    return r.exitCode === 0 ? null : failureMessage(args, r);
   };
   switch (action.kind) {
     case 'install_unit': {
@@ -59,9 +59,10 @@ export async function applyUnitAction(action: Action, ctx: UnitContext): Promise
     case 'stop_unit': {
       await endWatchers(action, command);
       // Stop and disable first; only then remove files, so a failure leaves the unit as it was.
-      command.push(sd.argv(['disable', '--now', d.unit!]).join(' '));
-      const r = await sd.call('disable', '--now', d.unit!);
-      if (r.exitCode !== 0 && !GONE.test(r.stderr)) return { command, error: `systemctl --user disable --now ${d.unit} failed (exit ${r.exitCode}): ${r.stderr.trim()}` };
+      const disable = ['disable', '--now', d.unit!];
+      command.push(sd.argv(disable).join(' '));
+      const r = await sd.call(...disable);
+      if (r.exitCode !== 0 && !GONE.test(r.stderr)) return { command, error: failureMessage(disable, r) };
       // Forget a failed last start, so `systemctl --user --failed` does not list a unit that is gone (fails harmlessly otherwise).
       command.push(sd.argv(['reset-failed', d.unit!]).join(' '));
       await sd.call('reset-failed', d.unit!);

@@ -3,7 +3,7 @@
 // is atomic as far as tmux allows and its failure is attributable.
 import { mkdir } from 'node:fs/promises';
 import path from 'node:path';
-import type { AgentSpec, DesiredState } from '../desired/types.js';
+import type { AgentSpec } from '../desired/types.js';
 import { shellWord } from '../systemd/syntax.js';
 import { agentLogPath, heartbeatPath } from '../paths.js';
 import type { Action } from '../plan/types.js';
@@ -89,7 +89,7 @@ export function commandsFor(action: Action, agent: AgentSpec | undefined, ctx: P
       if (action.detail.role === 'holder') return createHolderCommands(session, ctx.fleet);
       return createAgentCommands(need(agent, action), ctx);
     case 'restart_session':
-      return [...killWatchers(action), ['kill-session', '-t', sessionTarget(session)], ...createAgentCommands(need(agent, action), ctx)];
+      return recreateCommands(need(agent, action), ctx, action.detail.watchers);
     case 'delete_session':
       return [...killWatchers(action), ['kill-session', '-t', sessionTarget(session)]];
     case 'respawn_pane':
@@ -103,6 +103,14 @@ export function commandsFor(action: Action, agent: AgentSpec | undefined, ctx: P
 /** Watch views share the session's windows: end them first, or the old runtime lives on in them. */
 export function killWatchers(action: Action): TmuxCommand[] {
   return (action.detail.watchers ?? []).map((w) => ['kill-session', '-t', sessionTarget(w)]);
+}
+
+/**
+ * End a session (and its watch views) and start it again, in one tmux
+ * invocation: how apply, agent-start and `agent reset` restart an agent.
+ */
+export function recreateCommands(a: PaneAgent, ctx: PaneContext, watchers: readonly string[] = []): TmuxCommand[] {
+  return [...watchers.map((w) => ['kill-session', '-t', sessionTarget(w)]), ['kill-session', '-t', sessionTarget(a.session)], ...createAgentCommands(a, ctx)];
 }
 
 function need(agent: AgentSpec | undefined, action: Action): AgentSpec {

@@ -23,6 +23,6 @@ export async function ps(opts: GlobalOptions, _p: string[], io: Io): Promise<num
       result.agents.push(...statusRows(doc, commit));
     }
   }
-  io.stdout(opts.json ? JSON.stringify(result, null, 2) + '\n' : renderPs(result, ro.clock()));
+  io.stdout(opts.json ? JSON.stringify(result, null, 2) + '\n' : renderPs(result));
   return EXIT.ok;
 }

@@ -28,8 +28,7 @@ export interface SupervisorOptions {
 
 export interface SupervisorSetup {
   input: SupervisorInput;
-  /** systemd mode: the unit context and the query that observes the units again after apply. */
-  ctx?: FleetUnitContext;
+  /** systemd mode: the query that observes the units again after apply. */
   query?: SystemdQuery;
 }
 
@@ -82,7 +81,7 @@ export async function observeSupervisor(
     ...(o.env.TMUX_TMPDIR ? { tmuxTmpdir: path.resolve(o.env.TMUX_TMPDIR) } : {}),
     tmuxForeground: tmuxHasForeground(await serverVersion(tmuxObserved)),
   };
-  return { input: { mode: 'systemd', reason, observed, files: fleetFiles(ctx, enabled), unitDir, stateDir: o.stateDir }, ctx, query };
+  return { input: { mode: 'systemd', reason, observed, files: fleetFiles(ctx, enabled), unitDir, stateDir: o.stateDir }, query };
 }
 
 /** The version a running server reported, else `tmux -V` (one process, only when no server runs). */

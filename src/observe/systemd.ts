@@ -5,7 +5,7 @@
 import { readdir, readFile, stat } from 'node:fs/promises';
 import path from 'node:path';
 import { errorMessage } from '../errors.js';
-import { isUnreachable, parseShow, Systemctl } from '../systemd/client.js';
+import { failureMessage, isUnreachable, parseShow, Systemctl } from '../systemd/client.js';
 import { classifyUnit } from '../systemd/fleet-units.js';
 
 export interface UnitState {
@@ -61,16 +61,16 @@ async function observe(q: SystemdQuery): Promise<SystemdObservation> {
   const [found, linger] = await Promise.all([findUnits(q.fleet, q.unitDir), lingerEnabled(q.user)]);
   const names = [...new Set([...q.units, ...found])].sort();
   const sd = new Systemctl(q.env);
+  const args = ['show', ...SHOW_PROPS.flatMap((p) => ['-p', p]), ...names];
   let res;
   try {
     // With no unit to show, `show` reads the manager itself: still a reachability check.
-    res = await sd.call('show', ...SHOW_PROPS.flatMap((p) => ['-p', p]), ...names);
+    res = await sd.call(...args);
   } catch (e) {
     return { ok: false, error: errorMessage(e), unreachable: true };
   }
   if (res.exitCode !== 0) {
-    const error = `systemctl --user show failed (exit ${res.exitCode}): ${(res.stderr || res.stdout).trim()}`;
-    return { ok: false, error, unreachable: isUnreachable(res.stderr) };
+    return { ok: false, error: failureMessage(['show'], res), unreachable: isUnreachable(res.stderr) };
   }
   const units = new Map<string, UnitState>();
   for (const p of parseShow(res.stdout)) {

@@ -3,7 +3,7 @@
 import type { AgentSpec, DesiredState } from '../desired/types.js';
 import type { PaneInfo, SocketObservation } from '../observe/tmux.js';
 import type { AgentRecord, StatusDoc } from '../status/types.js';
-import { ACTION_KINDS, type Action, type ActionKind, type Plan } from './types.js';
+import { ACTION_KINDS, pruneReason, type Action, type ActionKind, type Plan } from './types.js';
 import { supervisorInfo, TMUX_MODE, unitPlan, type SupervisorInput } from './units.js';
 import type { HeartbeatJudgement } from '../heartbeat/protocol.js';
 
@@ -100,7 +100,7 @@ export function plan(
       const isHolder = pane.role === 'holder' || pane.session === holder;
       if (isHolder && enabled.length > 0) continue;
       const agent = agents.find((a) => a.session === pane.session);
-      const reason = isHolder ? 'not_in_roster' : agent && !agent.enabled ? 'disabled' : declaredAnywhere.has(`${socket}/${pane.session}`) ? 'not_on_this_host' : 'not_in_roster';
+      const reason = isHolder ? 'not_in_roster' : pruneReason(agent, declaredAnywhere.has(`${socket}/${pane.session}`));
       const d = act('delete_session', socket, pane.session, reason, { role: isHolder ? 'holder' : 'agent', ...(pane.agent ? { agent: pane.agent } : {}) });
       if (pruneBlock && reason !== 'disabled') deferred.push({ ...d, reason: pruneBlock });
       else actions.push(d);

@@ -1,5 +1,6 @@
 // A plan is plain, sorted, serialisable data (DESIGN §5). Views in report/
 // render it; apply/ executes it. Nothing here does I/O.
+import type { AgentSpec } from '../desired/types.js';
 import type { Problem } from '../errors.js';
 
 /**
@@ -46,6 +47,11 @@ export const REASONS = [
   'supervisor_unobserved', // the systemd user manager could not be observed
 ] as const;
 export type Reason = (typeof REASONS)[number];
+
+/** Why a session or unit of an agent not wanted here goes: disabled, declared for another host, or gone from the rosters. */
+export function pruneReason(agent: AgentSpec | undefined, declaredAnywhere: boolean): 'disabled' | 'not_on_this_host' | 'not_in_roster' {
+  return agent && !agent.enabled ? 'disabled' : declaredAnywhere ? 'not_on_this_host' : 'not_in_roster';
+}
 
 export interface ActionDetail {
   /** Absent for unit-file actions that belong to no one session (templates, reload). */

@@ -13,7 +13,7 @@ import type { SocketObservation } from '../observe/tmux.js';
 import type { SystemdObservation, UnitState } from '../observe/systemd.js';
 import { agentTemplate, agentUnit, classifyUnit, dropInPath, holderTemplate, holderUnit, type GeneratedFile } from '../systemd/fleet-units.js';
 import { specPath } from '../paths.js';
-import type { Action, ActionDetail, Reason, SupervisorInfo } from './types.js';
+import { pruneReason, type Action, type ActionDetail, type Reason, type SupervisorInfo } from './types.js';
 
 export type SupervisorInput =
   | { mode: 'tmux'; reason: string }
@@ -110,7 +110,7 @@ export function unitPlan(base: { actions: Action[]; deferred: Action[] }, input:
     if (!input.sockets.includes(c.socket) || !observed.get(c.socket)?.ok) continue;
     const agent = byKey.get(`${c.socket}/${c.session}`);
     const declared = desired.rosters.some((r) => r.agents.some((x) => x.socket === c.socket && x.session === c.session));
-    const reason: Reason = agent && !agent.enabled ? 'disabled' : declared ? 'not_on_this_host' : 'not_in_roster';
+    const reason: Reason = pruneReason(agent, declared);
     const seen = (observed.get(c.socket) as Extract<SocketObservation, { ok: true }>).sessions.get(c.session);
     const stop = stopAgent(c.socket, c.session, reason, { ...(agent ? { agent: agent.name } : {}), killSession: seen?.fleet === fleet });
     if (input.pruneBlock && reason !== 'disabled') deferred.push({ ...stop, reason: input.pruneBlock });

@@ -1,7 +1,7 @@
 // The terminal view of the fleet table.
 import type { PsResult, PsRow } from '../ps.js';
 
-export function renderPs(r: PsResult, _now: Date): string {
+export function renderPs(r: PsResult): string {
   const head = ['AGENT', 'HOST', 'TENANT', 'RUNTIME', 'UNIT', 'PANE', 'PID', 'IDLE', 'HEARTBEAT', 'READY', 'FLAGS'];
   const rows = r.agents.map((a) => [
     a.name,

@@ -36,6 +36,11 @@ export function managerEnv(env: NodeJS.ProcessEnv): Record<string, string> {
   return out;
 }
 
+/** How a failed systemctl call is reported, everywhere. */
+export function failureMessage(args: readonly string[], r: RunResult): string {
+  return `systemctl --user ${args.join(' ')} failed (exit ${r.exitCode}): ${(r.stderr || r.stdout).trim() || 'no output'}`;
+}
+
 export class Systemctl {
   protected readonly envVars: Record<string, string>;
 
@@ -58,7 +63,7 @@ export class Systemctl {
   }
 
   failure(args: readonly string[], r: RunResult): TerminalError {
-    return new TerminalError(`systemctl --user ${args.join(' ')} failed (exit ${r.exitCode}): ${(r.stderr || r.stdout).trim() || 'no output'}`);
+    return new TerminalError(failureMessage(args, r));
   }
 
   /** Properties of one unit. */

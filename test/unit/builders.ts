@@ -155,6 +155,27 @@ export const socketRecord = (name: string, o: Partial<SocketRecord> = {}): Socke
   ...o,
 });
 
+/** The status record a previous run wrote for `a` (its pane had exited; tmux mode), with fields overridden by `o`. */
+export function agentRecord(a: AgentSpec, o: Partial<AgentRecord> = {}): AgentRecord {
+  return {
+    name: a.name,
+    host: HOST,
+    tenant_id: TENANT,
+    socket: a.socket,
+    runtime: a.runtime,
+    source: `${a.source.file}:${a.source.line}`,
+    enabled: a.enabled,
+    specHash: a.specHash,
+    session: { name: a.session, alive: false, pid: null, command: null, exitStatus: 1, spec: a.specHash },
+    heartbeat: null,
+    unit: null,
+    restarts: 0,
+    backoff: null,
+    conditions: [],
+    ...o,
+  };
+}
+
 /** A previous status with the given agent records and sockets. */
 export function previousStatus(agents: AgentRecord[], sockets: SocketRecord[] = [], o: Partial<StatusDoc> = {}): StatusDoc {
   return {

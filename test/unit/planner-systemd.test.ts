@@ -13,12 +13,12 @@ import { sha256 } from '../../src/plan/units.js';
 import type { AgentRecord, StatusDoc } from '../../src/status/types.js';
 import { agentTemplate, agentUnit, dropInPath, fleetFiles, holderTemplate, holderUnit } from '../../src/systemd/fleet-units.js';
 import {
+  agentRecord,
   dead,
   desired,
   desiredFrom,
   failedSocket,
   FLEET,
-  HOST,
   installed,
   NOW,
   observed,
@@ -35,7 +35,6 @@ import {
   STATE_DIR,
   systemdMode,
   systemdSeen,
-  TENANT,
   UNIT_CTX,
   UNIT_DIR,
   unitState,
@@ -61,24 +60,7 @@ function planSd(d: DesiredState, obs: Map<string, SocketObservation>, seen: Syst
 }
 
 /** The status record a previous run wrote for `a`: its pane had exited, its unit was active. */
-function agentRecord(a: AgentSpec): AgentRecord {
-  return {
-    name: a.name,
-    host: HOST,
-    tenant_id: TENANT,
-    socket: a.socket,
-    runtime: a.runtime,
-    source: `${a.source.file}:${a.source.line}`,
-    enabled: a.enabled,
-    specHash: a.specHash,
-    session: { name: a.session, alive: false, pid: null, command: null, exitStatus: 1, spec: a.specHash },
-    unit: { name: agentUnit(FLEET, a), active: 'active', sub: 'exited', enabled: 'enabled' },
-    heartbeat: null,
-    restarts: 0,
-    backoff: null,
-    conditions: [],
-  };
-}
+const unitRecord = (a: AgentSpec): AgentRecord => agentRecord(a, { unit: { name: agentUnit(FLEET, a), active: 'active', sub: 'exited', enabled: 'enabled' } });
 
 /** Where an action's kind sits in ACTION_KINDS, the holder's start right after the enables. */
 const rank = (a: Action) => (a.kind === 'start_unit' && a.detail.role === 'holder' ? ACTION_KINDS.indexOf('enable_unit') + 0.5 : ACTION_KINDS.indexOf(a.kind) + (a.detail.role === 'holder' ? 0.5 : 0));
@@ -285,7 +267,7 @@ describe('systemd plan: drift', () => {
   });
 
   it('a dead pane in crash-loop backoff is not recreated through its inactive unit before the backoff ends', () => {
-    const prev = previousStatus([{ ...agentRecord(a), backoff: { streak: 3, lastRestart: NOW.toISOString() } }], [socketRecord(SOCKET)]);
+    const prev = previousStatus([{ ...unitRecord(a), backoff: { streak: 3, lastRestart: NOW.toISOString() } }], [socketRecord(SOCKET)]);
     const p = planSd(d, observed(socket(SOCKET, [dead(a, 1), running(b)])), installed(d, { units: [unitState(unitOf(a), { active: 'inactive', sub: 'dead' })] }), prev);
     expect(lines(p.deferred)).toEqual([`respawn_pane ${SOCKET}/a crash_loop_backoff`]);
     expect(p.actions.filter((x) => x.detail.session === 'a'), lines(p.actions).join('\n')).toEqual([]);

@@ -7,6 +7,7 @@ import { agentsInScope, backoffDelaySeconds, DEFAULT_BACKOFF, plan, socketsToObs
 import type { Action, Plan } from '../../src/plan/types.js';
 import type { AgentRecord, SocketRecord, StatusDoc } from '../../src/status/types.js';
 import {
+  agentRecord,
   at,
   dead,
   desired,
@@ -19,10 +20,12 @@ import {
   observed,
   pane,
   policy,
+  previousStatus,
   rosterYaml,
   running,
   SOCKET,
   socket,
+  socketRecord,
   spec,
   TENANT,
 } from './builders.js';
@@ -35,46 +38,12 @@ const NO_UNIT_ACTIONS = { stop_unit: 0, install_unit: 0, reload_units: 0, enable
 /** Actions as `kind target reason`, the way a person reads a plan. */
 const lines = (xs: Action[]): string[] => xs.map((a) => `${a.kind} ${a.target} ${a.reason}`);
 
-/** A previous status holding the given agent records and sockets. */
-function previous(agents: AgentRecord[], sockets: SocketRecord[] = []): StatusDoc {
-  return {
-    formatVersion: 1,
-    fleet: FLEET,
-    host: HOST,
-    tenant_id: TENANT,
-    desiredRevision: 'rev-0',
-    converged: false,
-    summary: { agents: agents.length, ready: 0, notReady: 0, disabled: 0, unmanaged: 0, errors: 0 },
-    supervisor: { mode: 'tmux', reason: 'test', observed: true, error: null, linger: null, lingerFix: null },
-    agents,
-    sockets,
-    unmanaged: [],
-    files: [],
-    errors: [],
-  };
-}
+/** A previous status (tmux mode) holding the given agent records and sockets. */
+const previous = (agents: AgentRecord[], sockets: SocketRecord[] = []): StatusDoc =>
+  previousStatus(agents, sockets, { supervisor: { mode: 'tmux', reason: 'test', observed: true, error: null, linger: null, lingerFix: null } });
 
 /** The status record a previous run wrote for `a`, with its crash streak. */
-function record(a: AgentSpec, backoff: AgentRecord['backoff'] = null, restarts = 0): AgentRecord {
-  return {
-    name: a.name,
-    host: HOST,
-    tenant_id: TENANT,
-    socket: a.socket,
-    runtime: a.runtime,
-    source: `${a.source.file}:${a.source.line}`,
-    enabled: a.enabled,
-    specHash: a.specHash,
-    session: { name: a.session, alive: false, pid: null, command: null, exitStatus: 1, spec: a.specHash },
-    heartbeat: null,
-    unit: null,
-    restarts,
-    backoff,
-    conditions: [],
-  };
-}
-
-const socketRecord = (name: string, holderName = '_holder'): SocketRecord => ({ name, observed: true, error: null, serverRunning: true, serverPid: 4242, holder: holderName, unit: null });
+const record = (a: AgentSpec, backoff: AgentRecord['backoff'] = null, restarts = 0): AgentRecord => agentRecord(a, { backoff, restarts });
 
 /** The roster-level settings every test can read at a glance. */
 const BAD_ROSTER = 'version: 2\nagents: []\n';

@@ -14,10 +14,10 @@ import { serverLossEvents } from '../../src/status/evidence.js';
 import type { AgentRecord, Condition, StatusDoc } from '../../src/status/types.js';
 import { agentUnit, fleetFiles, holderUnit } from '../../src/systemd/fleet-units.js';
 import {
+  agentRecord,
   desired,
   desiredFrom,
   FLEET,
-  HOST,
   installed,
   NOW,
   observed,
@@ -79,25 +79,13 @@ function agentOf(s: StatusDoc, name: string): AgentRecord {
 
 const cond = (s: StatusDoc, name: string, type: Condition['type']): Condition | undefined => agentOf(s, name).conditions.find((c) => c.type === type);
 
-/** The status record a previous run wrote for `a`. */
-function record(a: AgentSpec, restarts = 0): AgentRecord {
-  return {
-    name: a.name,
-    host: HOST,
-    tenant_id: TENANT,
-    socket: a.socket,
-    runtime: a.runtime,
-    source: `${a.source.file}:${a.source.line}`,
-    enabled: a.enabled,
-    specHash: a.specHash,
+/** The status record a previous run wrote for `a`: alive, its unit active. */
+const record = (a: AgentSpec, restarts = 0): AgentRecord =>
+  agentRecord(a, {
     session: { name: a.session, alive: true, pid: 4242, command: 'claude', exitStatus: null, spec: a.specHash },
     unit: { name: unitOf(a), active: 'active', sub: 'exited', enabled: 'enabled' },
     restarts,
-    heartbeat: null,
-    backoff: null,
-    conditions: [],
-  };
-}
+  });
 
 /** A socket observation with another server pid (or none). */
 function withServer(entry: [string, SocketObservation], o: { serverPid: number | null; serverRunning?: boolean }): [string, SocketObservation] {
