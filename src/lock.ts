@@ -1,13 +1,17 @@
-// One reconciler per state dir: an exclusive lock file holding who took it.
-// A lock whose holder process is gone is stale and taken over.
-import { mkdir, open, readFile, rm } from 'node:fs/promises';
+// One reconciler per state dir, held as a kernel object that dies with its
+// holder: a Linux abstract-namespace unix socket named after the state dir.
+// Binding it is atomic; the kernel releases it the instant the holder exits,
+// however it exits (SIGKILL included), so there is no lock file to go stale,
+// be left empty, or be taken over by mistake. Whoever holds it answers a
+// connection with who it is, for the "lock held" message.
+import { createHash } from 'node:crypto';
+import { mkdir, realpath, stat } from 'node:fs/promises';
+import net from 'node:net';
 import os from 'node:os';
-import path from 'node:path';
-import { TransientError } from './errors.js';
-import { processExists } from './files.js';
+import { TerminalError, TransientError } from './errors.js';
 
 export interface Lock {
-  path: string;
+  name: string;
   release(): Promise<void>;
 }
 
@@ -18,38 +22,70 @@ interface Holder {
   command: string;
 }
 
+/** The state dir must be a directory we can use: say so plainly when it is not. */
+export async function ensureStateDir(stateDir: string): Promise<void> {
+  const st = await stat(stateDir).catch(() => null);
+  if (st && !st.isDirectory()) throw new TerminalError(`--state-dir ${stateDir}: is a file, not a directory; allowed: a directory gitfleet may create and write`);
+  try {
+    await mkdir(stateDir, { recursive: true, mode: 0o700 });
+  } catch (e) {
+    throw new TerminalError(`--state-dir ${stateDir}: cannot create it (${(e as NodeJS.ErrnoException).code ?? 'error'}); allowed: a directory gitfleet may create and write`);
+  }
+}
+
+export async function lockName(stateDir: string): Promise<string> {
+  const real = await realpath(stateDir);
+  return `\0gitfleet-reconcile-${createHash('sha256').update(real).digest('hex').slice(0, 32)}`;
+}
+
 export async function acquireLock(stateDir: string, command: string, waitMs = 5_000): Promise<Lock> {
-  await mkdir(stateDir, { recursive: true });
-  const file = path.join(stateDir, 'reconcile.lock');
+  await ensureStateDir(stateDir);
+  const name = await lockName(stateDir);
+  const me: Holder = { pid: process.pid, host: os.hostname(), since: new Date().toISOString(), command };
   const deadline = Date.now() + waitMs;
   for (;;) {
-    try {
-      const h = await open(file, 'wx');
-      const me: Holder = { pid: process.pid, host: os.hostname(), since: new Date().toISOString(), command };
-      await h.writeFile(JSON.stringify(me) + '\n');
-      await h.close();
-      return { path: file, release: () => rm(file, { force: true }) };
-    } catch (e) {
-      if ((e as NodeJS.ErrnoException).code !== 'EEXIST') throw e;
-    }
-    const holder = await readHolder(file);
-    if (holder && holder.host === os.hostname() && !processExists(holder.pid)) {
-      await rm(file, { force: true }); // stale: its process is gone
-      continue;
+    const server = await bind(name, JSON.stringify(me));
+    if (server) {
+      return { name, release: () => new Promise<void>((resolve) => server.close(() => resolve())) };
     }
     if (Date.now() >= deadline) {
-      const who = holder ? `pid ${holder.pid} on ${holder.host} (${holder.command}), since ${holder.since}` : 'an unknown process';
-      throw new TransientError(`another gitfleet holds the lock ${file}: ${who}; try again when it has finished`);
+      const holder = await askHolder(name);
+      const who = holder ? `pid ${holder.pid} (${holder.command}), since ${holder.since}` : 'another process';
+      throw new TransientError(`another gitfleet holds the lock of state dir ${stateDir}: ${who}; try again when it has finished`);
     }
     await new Promise((r) => setTimeout(r, 100));
   }
 }
 
-async function readHolder(file: string): Promise<Holder | null> {
-  try {
-    return JSON.parse(await readFile(file, 'utf8')) as Holder;
-  } catch {
-    return null;
-  }
+/** Bind the name, or null when someone holds it. */
+function bind(name: string, whoAmI: string): Promise<net.Server | null> {
+  return new Promise((resolve, reject) => {
+    const server = net.createServer((c) => c.end(whoAmI));
+    server.once('error', (e: NodeJS.ErrnoException) => (e.code === 'EADDRINUSE' ? resolve(null) : reject(e)));
+    server.listen(name, () => {
+      server.unref(); // the lock never keeps the process alive
+      resolve(server);
+    });
+  });
 }
 
+async function askHolder(name: string): Promise<Holder | null> {
+  return new Promise((resolve) => {
+    let text = '';
+    const c = net.connect(name);
+    const done = (h: Holder | null) => {
+      c.destroy();
+      resolve(h);
+    };
+    c.setTimeout(1000, () => done(null));
+    c.on('data', (d) => (text += d.toString()));
+    c.on('end', () => {
+      try {
+        done(JSON.parse(text) as Holder);
+      } catch {
+        done(null);
+      }
+    });
+    c.on('error', () => done(null));
+  });
+}

@@ -21,3 +21,9 @@ export const agentLogPath = (stateDir: string, a: AgentRef): string => agentFile
 
 /** Heartbeat protocol v1: `ts=<ISO-8601> pid=<pid> status=<ok|busy>`, written by the runtime. */
 export const heartbeatPath = (stateDir: string, a: AgentRef): string => agentFile(stateDir, 'run', a, 'hb');
+
+/** `<pid of the pane's sh> <exit status>` of the agent's last runtime, written by the pane wrapper (apply/tmux.ts). */
+export const exitStatusPath = (stateDir: string, a: AgentRef): string => agentFile(stateDir, 'run', a, 'exit');
+
+/** The previous log, moved aside when the log reached its cap (apply/log-rotate.ts). */
+export const rotatedLogPath = (log: string): string => `${log}.1`;

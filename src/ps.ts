@@ -46,7 +46,7 @@ export interface PsResult {
 
 /** This host's rows: the status a reconcile would write now, plus live values. Pure. */
 export function liveRows(src: Source, seen: Observation, opts: { host: string; tenant: string }, now: Date): PsResult {
-  const policy = { host: opts.host, tenant: opts.tenant, now, desiredRevision: src.revision, backoff: DEFAULT_BACKOFF };
+  const policy = { host: opts.host, tenant: opts.tenant, now, desiredRevision: src.revision, backoff: DEFAULT_BACKOFF, pruneConfirmed: false };
   const plan = makePlan(src.desired, seen.tmux, src.previous, policy, seen.supervisor.input, seen.heartbeats);
   const status = buildStatus({ desired: src.desired, plan, observed: seen.tmux, results: [], previous: src.previous, policy, supervisor: seen.supervisor.input, heartbeats: seen.heartbeats });
   const specs = new Map(agentsInScope(src.desired, opts).map((a) => [`${a.socket}/${a.session}`, a]));

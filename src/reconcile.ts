@@ -1,22 +1,29 @@
 // One reconcile, top to bottom (DESIGN §4). Each step lives in its own
 // module; this file only wires them together.
 import { applyActions } from './apply/apply.js';
+import { rotateLogs } from './apply/log-rotate.js';
 import type { ActionResult } from './apply/types.js';
-import { loadDesired, readFleetConfig } from './desired/load.js';
-import type { AgentSpec, DesiredState } from './desired/types.js';
+import fs from 'node:fs';
+import git from 'isomorphic-git';
+import { entryAt, loadDesired, readFleetConfig } from './desired/load.js';
+import type { AgentSpec, DesiredState, FleetConfig } from './desired/types.js';
 import type { HeartbeatJudgement } from './heartbeat/protocol.js';
-import { TerminalError } from './errors.js';
+import { TerminalError, UsageError } from './errors.js';
+import { defaultFleetName, fleetId, markForeign } from './fleet-identity.js';
+import { branchNameProblem } from './git/refname.js';
 import { Repo } from './git/repo.js';
-import { acquireLock } from './lock.js';
+import { acquireLock, ensureStateDir } from './lock.js';
 import { observeHeartbeats } from './observe/heartbeat.js';
 import { observeSupervisor, type SupervisorSetup } from './observe/supervisor.js';
 import { observeSystemd } from './observe/systemd.js';
 import { observeSocket, type SocketObservation } from './observe/tmux.js';
 import { agentsInScope, DEFAULT_BACKOFF, plan as makePlan, socketsToObserve, type Policy } from './plan/plan.js';
 import type { Plan } from './plan/types.js';
+import type { Pinned } from './pinned.js';
 import { renderStatusMarkdown } from './report/status-md.js';
 import { buildStatus } from './status/build.js';
 import { evidenceFiles, serverLossEvents, type ObservedEvent } from './status/evidence.js';
+import { evidenceRecorder, PendingEvidence } from './status/pending.js';
 import { Systemctl } from './systemd/client.js';
 import { readStatus, statusPaths } from './status/read.js';
 import type { StatusDoc } from './status/types.js';
@@ -29,14 +36,13 @@ export interface ReconcileOptions {
   tenant: string;
   home: string;
   stateDir: string;
-  /** PATH given to panes that declare none. */
-  panePath: string;
   clock: () => Date;
-  /** The environment systemctl and the generated units get (XDG_RUNTIME_DIR, PATH, LANG, TMUX_TMPDIR). */
+  /** The environment systemctl runs with (XDG_RUNTIME_DIR, DBUS_SESSION_BUS_ADDRESS, XDG_CONFIG_HOME). */
   env: NodeJS.ProcessEnv;
-  /** Absolute paths of node and of gitfleet's built CLI: the agent units run `gitfleet agent-start`. */
-  node: string;
-  cli: string;
+  /** What panes and generated files get (PATH, LANG, TMUX_TMPDIR, node, CLI, tmux): pinned in the state dir (pinned.ts). */
+  pinned: Pinned;
+  /** --confirm-prune: the revision whose held deletes a person confirmed. */
+  confirmPrune?: string | null;
 }
 
 export interface ReconcileResult {
@@ -53,26 +59,31 @@ export const OWN_DIRS = ['status', 'evidence'] as const;
 
 export async function reconcile(opts: ReconcileOptions, mode: 'plan' | 'apply'): Promise<ReconcileResult> {
   // lock: one reconciler per state dir (plan only reads)
-  const lock = mode === 'apply' ? await acquireLock(opts.stateDir, `gitfleet ${mode} --repo ${opts.repo}`) : null;
+  const lock = mode === 'apply' ? await acquireLock(opts.stateDir, `gitfleet ${mode} --repo ${opts.repo}`) : await ensureStateDir(opts.stateDir).then(() => null);
   try {
     // source: committed desired state at the branch head, and the last status
     const src = await readSource(opts);
     if (mode === 'apply') await src.repo.assertCanMove(src.desired.config.statusBranch);
+    if (mode === 'apply') await src.repo.assertRefUnlocked(src.desired.config.statusBranch);
     // observe: tmux (one call per socket), the supervisor (one systemctl call), heartbeat files
     const seen = await observe(src, opts);
     // plan: pure
-    const policy: Policy = { host: opts.host, tenant: opts.tenant, now: opts.clock(), desiredRevision: src.revision, backoff: DEFAULT_BACKOFF };
+    const pruneConfirmed = await confirmedPrune(src, opts.confirmPrune ?? null, opts.host);
+    const policy: Policy = { host: opts.host, tenant: opts.tenant, now: opts.clock(), desiredRevision: src.revision, backoff: DEFAULT_BACKOFF, pruneConfirmed };
     const plan = makePlan(src.desired, seen.tmux, src.previous, policy, seen.supervisor.input, seen.heartbeats);
     if (mode === 'plan') return { desired: src.desired, plan, results: [], status: null, commit: null };
     // apply, then look again at what now runs
     const sup = seen.supervisor.input;
     const units = sup.mode === 'systemd' ? { systemctl: new Systemctl(opts.env), files: sup.files } : undefined;
-    const results = await applyActions(plan.actions, src.desired, { fleet: plan.fleet, path: opts.panePath, stateDir: opts.stateDir, clock: opts.clock, ...(units ? { units } : {}) });
+    const evidence = await keepEvidence(src, plan.fleet, opts);
+    const results = await applyActions(plan.actions, src.desired, { fleet: plan.fleet, id: src.desired.config.id, path: opts.pinned.path, stateDir: opts.stateDir, clock: opts.clock, onResult: evidence.onResult, ...(units ? { units } : {}) });
+    // pane logs: cap and rotate (copytruncate; never fails the run)
+    await rotateLogs(opts.stateDir, plan.fleet, seen.agents);
     const after = results.length > 0 ? await settle(src, opts, seen, results) : seen;
     // report: status + evidence, committed only when something changed
     const status = buildStatus({ desired: src.desired, plan, observed: after.tmux, results, previous: src.previous, policy: { ...policy, now: opts.clock() }, supervisor: after.supervisor.input, heartbeats: after.heartbeats });
     const events = serverLossEvents(src.previous, seen.tmux, after.supervisor.input, opts.clock());
-    const commit = await commitStatus(src, status, results, events, opts);
+    const commit = await commitStatus(src, status, results, events, evidence, opts);
     return { desired: src.desired, plan, results, status, commit };
   } finally {
     await lock?.release();
@@ -87,40 +98,69 @@ export interface Source {
   previous: StatusDoc | null;
 }
 
-export async function readSource(opts: Pick<ReconcileOptions, 'repo' | 'branch' | 'host' | 'home'>): Promise<Source> {
+export async function readSource(opts: Pick<ReconcileOptions, 'repo' | 'branch' | 'host' | 'home'> & { stateDir?: string }): Promise<Source> {
+  const bad = opts.branch === null ? null : branchNameProblem(opts.branch);
+  if (bad) throw new UsageError(`--branch: ${bad}`);
   const repo = await Repo.open(opts.repo);
   let branch = opts.branch ?? 'main';
   let head = await resolveBranch(repo, branch);
-  let fleet = await readFleetConfig(repo, head, { fleet: repo.name, branch, host: opts.host });
+  const id = await fleetId(repo, head, opts.stateDir ?? null);
+  const defaults = (b: string) => ({ fleet: defaultFleetName(id), id, branch: b, host: opts.host });
+  let fleet = await readFleetConfig(repo, head, defaults(branch));
   if (!opts.branch && fleet.config.branch !== branch) {
     // fleet.yaml on main names another branch as the source of truth: follow it once.
     branch = fleet.config.branch;
-    head = await resolveBranch(repo, branch);
-    fleet = await readFleetConfig(repo, head, { fleet: repo.name, branch, host: opts.host });
+    head = await resolveBranch(repo, branch, `fleet.yaml on ${opts.branch ?? 'main'} names branch "${branch}" (key branch)`);
+    fleet = await readFleetConfig(repo, head, defaults(branch));
   }
   const statusHead = fleet.config.statusBranch === branch ? head : await repo.resolve(fleet.config.statusBranch);
   const previous = statusHead ? await readStatus(repo, statusHead, opts.host) : null;
   const lastGood = new Map((previous?.files ?? []).filter((f) => f.blob).map((f) => [f.path, f.blob!]));
-  const desired = await loadDesired(repo, head, fleet, { home: opts.home, lastGood });
+  const previousOwners = new Map((previous?.agents ?? []).map((r) => [`${r.socket}/${r.session.name}`, r.source.replace(/:\d+(:\d+)?$/, '')]));
+  const desired = await loadDesired(repo, head, fleet, { home: opts.home, lastGood, previousOwners });
   const revision = await repo.desiredRevision(head, OWN_DIRS);
   return { repo, head, revision, desired, previous };
 }
 
-async function resolveBranch(repo: Repo, branch: string): Promise<string> {
+/**
+ * Whether a person confirmed the deletes this desired state makes: the
+ * revision named (--confirm-prune, else fleet.yaml reconcile.confirm_prune)
+ * has the same rosters and the same fleet settings (confirm_prune aside) as
+ * the head. A later change to either needs its own confirmation.
+ */
+async function confirmedPrune(src: Source, fromCli: string | null, host: string): Promise<boolean> {
+  const named = fromCli ?? src.desired.config.confirmPrune;
+  if (!named) return false;
+  const oid = await git.expandOid({ fs, gitdir: src.repo.gitdir, oid: named }).catch(() => null);
+  if (!oid) {
+    if (fromCli) throw new UsageError(`--confirm-prune ${named}: no such commit in ${src.repo.gitdir} (or the prefix is ambiguous); give the revision the plan names`);
+    return false;
+  }
+  const now = src.desired.config;
+  const rosters = async (commit: string) => (await entryAt(src.repo, commit, now.paths.rosters).catch(() => null))?.oid;
+  if ((await rosters(oid)) !== (await rosters(src.head))) return false;
+  const then = await readFleetConfig(src.repo, oid, { fleet: now.id ? defaultFleetName(now.id) : now.fleet, id: now.id, branch: now.branch, host }).catch(() => null);
+  const settings = (c: FleetConfig) => JSON.stringify({ ...c, confirmPrune: null });
+  return then !== null && settings(then.config) === settings(now);
+}
+
+async function resolveBranch(repo: Repo, branch: string, namedBy?: string): Promise<string> {
   const oid = await repo.resolve(branch);
   if (oid) return oid;
   const known = await repo.branches();
-  throw new TerminalError(`branch "${branch}" not found in ${repo.gitdir}; branches: ${known.length ? known.join(', ') : '(none: push a first commit)'}`);
+  const where = namedBy ? `${namedBy}, but it is` : `branch "${branch}"`;
+  throw new TerminalError(`${where} not found in ${repo.gitdir}; branches: ${known.length ? known.join(', ') : '(none: push a first commit)'}`);
 }
 
 /** How long the look after apply waits for started panes to exec their runtime. */
 const SETTLE_MS = 3000;
 
 /**
- * Look again after apply. A pane just started runs `sh -c 'exec "$@"'` for a
- * moment before it execs the runtime; recorded then, the status would say
- * `sh` and change at the next run. So wait (briefly, bounded) until no pane
- * started in this run still shows the wrapper.
+ * Look again after apply. A pane just started shows its `sh` wrapper
+ * (apply/tmux.ts PANE_WRAPPER) for a moment before the runtime takes the
+ * terminal; recorded then, the status would say `sh` and change at the next
+ * run. So wait (briefly, bounded) until no pane started in this run still
+ * shows the wrapper.
  */
 async function settle(src: Source, opts: ReconcileOptions, seen: Observation, results: readonly ActionResult[]): Promise<Observation> {
   const started = results.filter((r) => r.ok && r.action.detail.role === 'agent' && STARTS.includes(r.action.kind)).map((r) => r.action.detail);
@@ -156,7 +196,10 @@ export interface Observation {
 export async function observe(src: Source, opts: ReconcileOptions, again?: Observation): Promise<Observation> {
   const sockets = again?.sockets ?? socketsToObserve(src.desired, src.previous);
   const agents = again?.agents ?? agentsInScope(src.desired, opts);
-  const tmux = new Map((await Promise.all(sockets.map(observeSocket))).map((o) => [o.socket, o]));
+  const config = src.desired.config;
+  const exits = { stateDir: opts.stateDir, fleet: config.fleet };
+  const listed = await Promise.all(sockets.map((s) => observeSocket(s, exits)));
+  const tmux = new Map(listed.map((o) => [o.socket, markForeign(o, config)]));
   let supervisor: SupervisorSetup;
   if (again) {
     const s = again.supervisor;
@@ -166,18 +209,41 @@ export async function observe(src: Source, opts: ReconcileOptions, again?: Obser
   return { sockets, agents, tmux, supervisor, heartbeats };
 }
 
-async function commitStatus(src: Source, status: StatusDoc, results: ActionResult[], events: ObservedEvent[], opts: ReconcileOptions): Promise<string | null> {
+/**
+ * Evidence of each action is kept in the state dir as the action finishes
+ * (status/pending.ts), at a path neither pending nor committed on the status branch.
+ */
+async function keepEvidence(src: Source, fleet: string, opts: ReconcileOptions) {
+  const statusHead = (await src.repo.resolve(src.desired.config.statusBranch)) ?? src.head;
+  const taken = async (p: string) => (await src.repo.entryAt(statusHead, p)) !== null;
+  const ctx = { fleet, host: opts.host, desiredRevision: src.revision };
+  return evidenceRecorder(new PendingEvidence(opts.stateDir, fleet), ctx, taken);
+}
+
+type Evidence = Awaited<ReturnType<typeof keepEvidence>>;
+
+async function commitStatus(
+  src: Source,
+  status: StatusDoc,
+  results: ActionResult[],
+  events: ObservedEvent[],
+  evidence: Evidence,
+  opts: ReconcileOptions,
+): Promise<string | null> {
   const { json, md } = statusPaths(opts.host);
+  // Every pending evidence file, also those an earlier killed or failed run left.
+  const kept = await evidence.files();
   const changes = [
     { path: json, content: JSON.stringify(status, null, 2) + '\n' },
     { path: md, content: renderStatusMarkdown(status) },
-    ...evidenceFiles(results, events, { fleet: status.fleet, host: opts.host, desiredRevision: status.desiredRevision }),
+    ...evidenceFiles([], events, { fleet: status.fleet, host: opts.host, desiredRevision: status.desiredRevision }),
+    ...kept,
   ];
   const done = results.filter((r) => r.ok).length;
   const failed = results.length - done;
   const summary = `${done} applied${failed ? `, ${failed} failed` : ''}; ${status.summary.ready}/${status.summary.agents - status.summary.disabled} ready`;
   const config = src.desired.config;
-  return src.repo.commitFiles({
+  const commit = await src.repo.commitFiles({
     branch: config.statusBranch,
     base: src.head,
     changes,
@@ -185,4 +251,7 @@ async function commitStatus(src: Source, status: StatusDoc, results: ActionResul
     author: config.author,
     now: opts.clock(),
   });
+  // Only now does the branch hold them (null: it already did, from a run killed before this step).
+  await evidence.remove(kept);
+  return commit;
 }

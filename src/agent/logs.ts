@@ -1,8 +1,10 @@
 // `gitfleet agent logs`: the last lines an agent's pane printed, from the
 // log tmux pipe-pane appends to (src/paths.ts agentLogPath). The log keeps
 // what a full-screen program cleared off the screen; it holds raw terminal
-// output, so escape sequences are removed for reading.
+// output, so escape sequences are removed for reading. A log over its cap
+// was moved to `<log>.1` (apply/log-rotate.ts); its last lines come first.
 import { open } from 'node:fs/promises';
+import { rotatedLogPath } from '../paths.js';
 
 export interface LogTail {
   path: string;
@@ -15,11 +17,26 @@ const CHUNK = 64 * 1024;
 const MAX_READ = 16 * 1024 * 1024;
 
 export async function readLogTail(path: string, lines: number): Promise<LogTail> {
+  const cur = await tailText(path, lines);
+  let text = cur.text;
+  let exists = cur.exists;
+  // The log was rotated (apply/log-rotate.ts): the lines before it are at the end of <log>.1.
+  if (cur.whole && lineCount(text) < lines) {
+    const prev = await tailText(rotatedLogPath(path), lines - lineCount(text) + 1);
+    exists ||= prev.exists;
+    // A line cut by the rotation ends <log>.1 without its newline and goes on in <log>: join them as written.
+    text = prev.text + text;
+  }
+  return { path, exists, lines: terminalLines(text).slice(-lines) };
+}
+
+/** The end of a file holding at least `lines` whole lines (or all of it, `whole`), as text. */
+async function tailText(path: string, lines: number): Promise<{ exists: boolean; text: string; whole: boolean }> {
   let fh;
   try {
     fh = await open(path, 'r');
   } catch (e) {
-    if ((e as NodeJS.ErrnoException).code === 'ENOENT') return { path, exists: false, lines: [] };
+    if ((e as NodeJS.ErrnoException).code === 'ENOENT') return { exists: false, text: '', whole: true };
     throw e;
   }
   try {
@@ -36,14 +53,18 @@ export async function readLogTail(path: string, lines: number): Promise<LogTail>
       chunks.unshift(chunk);
       newlines += count(chunk, 0x0a);
     }
-    const buf = Buffer.concat(chunks);
-    let text = buf.toString('utf8');
+    let text = Buffer.concat(chunks).toString('utf8');
     // Not from the start of the file: drop the partial first line (it may cut a character or an escape sequence).
     if (start > 0) text = text.slice(text.indexOf('\n') + 1);
-    return { path, exists: true, lines: terminalLines(text).slice(-lines) };
+    return { exists: true, text, whole: start === 0 };
   } finally {
     await fh.close();
   }
+}
+
+function lineCount(text: string): number {
+  if (text === '') return 0;
+  return count(Buffer.from(text), 0x0a) + (text.endsWith('\n') ? 0 : 1);
 }
 
 /** Pure: raw terminal output as plain lines, escape sequences and control characters removed, a final empty line dropped. */

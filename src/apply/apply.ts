@@ -14,6 +14,11 @@ export interface ApplyContext extends PaneContext {
   concurrency?: number;
   /** Present in systemd mode. */
   units?: UnitContext;
+  /**
+   * Called as each action finishes, before the next phase starts (reconcile
+   * keeps its evidence then, so a kill later loses none). Must not throw.
+   */
+  onResult?: (result: ActionResult) => Promise<void>;
 }
 
 const TMUX_KINDS: readonly ActionKind[] = ['create_session', 'delete_session', 'restart_session', 'respawn_pane'];
@@ -31,7 +36,11 @@ export async function applyActions(actions: readonly Action[], desired: DesiredS
     // A unit (re)started after its spec or drop-in failed to write would run the old spec, or unbound:
     // once a file write failed, no agent unit starts in this run (the next run retries the write).
     const failedWrites = results.filter((r) => !r.ok && r.action.kind === 'install_unit').map((r) => r.action.detail.file!);
-    results.push(...(await pool(phase, ctx.concurrency ?? 4, (a) => applyOne(a, agents.get(`${a.detail.socket}/${a.detail.session}`), ctx, failedWrites))));
+    results.push(...(await pool(phase, ctx.concurrency ?? 4, async (a) => {
+      const result = await applyOne(a, agents.get(`${a.detail.socket}/${a.detail.session}`), ctx, failedWrites);
+      await ctx.onResult?.(result);
+      return result;
+    })));
   }
   return results;
 }

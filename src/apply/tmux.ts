@@ -5,12 +5,13 @@ import { mkdir } from 'node:fs/promises';
 import path from 'node:path';
 import type { AgentSpec } from '../desired/types.js';
 import { shellWord } from '../systemd/syntax.js';
-import { agentLogPath, heartbeatPath } from '../paths.js';
+import { agentLogPath, exitStatusPath, heartbeatPath } from '../paths.js';
+import { isSecretEnv, maskArgv, maskUrls, MASK } from '../redact.js';
 import type { Action } from '../plan/types.js';
-import { sessionTarget, tmux, tmuxArgv, windowTarget, type TmuxCommand } from '../tmux/client.js';
+import { formatLiteral, sessionTarget, tmux, tmuxArgv, windowTarget, type TmuxCommand } from '../tmux/client.js';
 
 /** What creating an agent's session needs from its spec (not where it was declared). */
-export type PaneAgent = Omit<AgentSpec, 'source'>;
+export type PaneAgent = Omit<AgentSpec, 'source' | 'redact'>;
 
 export interface PaneContext {
   fleet: string;
@@ -18,6 +19,13 @@ export interface PaneContext {
   path: string;
   /** Where pane logs and heartbeat files live (src/paths.ts). */
   stateDir: string;
+  /** The fleet id (src/fleet-identity.ts), tagged as @gitfleet-id; absent where not known (agent units). */
+  id?: string | null;
+}
+
+/** The fleet id tag: tells two fleets of one name apart (src/fleet-identity.ts). */
+function idTag(target: string, id: string | null | undefined): TmuxCommand[] {
+  return id ? [['set-option', '-t', target, '@gitfleet-id', id]] : [];
 }
 
 /** Env keys whose values are safe to show in evidence. */
@@ -26,6 +34,33 @@ const SHOWN = /^(PATH|HOME|GITFLEET_[A-Z_]+)$/;
 /** The pane's program: exec'd by sh so the pane's current command is the runtime itself. */
 export function paneArgv(label: string, argv: readonly string[]): string[] {
   return ['sh', '-c', 'exec "$@"', label, ...argv];
+}
+
+/**
+ * An agent's pane: sh runs the runtime and writes `<sh pid> <status>` to
+ * the exit file when it ends, because tmux 3.3a sometimes never reaps a
+ * fast-dying pane (it stays a zombie, the pane reads dead without
+ * pane_dead_status) and records no status at all for a runtime killed by a
+ * signal. `set -m` starts the runtime in its own process group and hands it
+ * the terminal, so tmux's pane_current_command (the terminal's foreground
+ * group) is still the runtime, and Ctrl-C reaches the runtime only.
+ * - A job that stops (Ctrl-Z, SIGSTOP) would return control to sh, which
+ *   would then end the pane: while the job exists, sh puts it back in the
+ *   foreground (so a stop does not last, where before it lasted for ever).
+ * - dash re-raises a job's SIGINT on itself: the INT trap keeps it alive to
+ *   write the file (a caught signal is default again in the runtime). bash
+ *   instead exits 1 at once after such a job: its EXIT trap then writes '?'
+ *   (status unknown) rather than let the shell's 1 pass for the runtime's.
+ * - kill-session still ends the runtime: sh, the session leader, dies of
+ *   the hangup, and the kernel then hangs up the foreground group.
+ */
+export const PANE_WRAPPER =
+  'f=$1; shift; trap \'printf "%s ?\\n" "$$" >"$f"\' EXIT; trap : INT; set -m; "$@"; s=$?; ' +
+  'while kill -0 %1 2>/dev/null; do fg %1 >/dev/null; s=$?; done; ' +
+  'trap - EXIT; printf \'%s %s\\n\' "$$" "$s" >"$f"; exit "$s"';
+
+export function agentPaneArgv(label: string, exitFile: string, argv: readonly string[]): string[] {
+  return ['sh', '-c', PANE_WRAPPER, label, exitFile, ...argv];
 }
 
 export function sessionEnv(a: PaneAgent, ctx: PaneContext): Record<string, string> {
@@ -49,12 +84,16 @@ export function pipePaneCommand(a: PaneAgent, ctx: PaneContext): TmuxCommand {
 
 export function createAgentCommands(a: PaneAgent, ctx: PaneContext): TmuxCommand[] {
   const env = sessionEnv(a, ctx);
+  // -e values and the argv are taken literally; -s and -c are format-expanded (tmux/client.ts formatLiteral).
   const envFlags = Object.entries(env).flatMap(([k, v]) => ['-e', `${k}=${v}`]);
+  const exitFile = exitStatusPath(ctx.stateDir, { fleet: ctx.fleet, socket: a.socket, session: a.session });
+  const pane = agentPaneArgv(`gitfleet:${a.name}`, exitFile, a.argv);
   return [
-    ['new-session', '-d', '-s', a.session, '-c', a.cwd, ...envFlags, '--', ...paneArgv(`gitfleet:${a.name}`, a.argv)],
+    ['new-session', '-d', '-s', formatLiteral(a.session), '-c', formatLiteral(a.cwd), ...envFlags, '--', ...pane],
     // Same tmux invocation, so the option is set before a fast-dying pane can close.
     ['set-option', '-w', '-t', windowTarget(a.session), 'remain-on-exit', 'on'],
     ['set-option', '-t', windowTarget(a.session), '@gitfleet-fleet', ctx.fleet],
+    ...idTag(windowTarget(a.session), ctx.id),
     ['set-option', '-t', windowTarget(a.session), '@gitfleet-agent', a.name],
     ['set-option', '-t', windowTarget(a.session), '@gitfleet-spec', a.specHash],
     pipePaneCommand(a, ctx),
@@ -74,10 +113,11 @@ export function agentDirs(a: PaneAgent, ctx: PaneContext): string[] {
   return [a.cwd, path.dirname(agentLogPath(ctx.stateDir, ref)), path.dirname(heartbeatPath(ctx.stateDir, ref))];
 }
 
-export function createHolderCommands(session: string, fleet: string): TmuxCommand[] {
+export function createHolderCommands(session: string, fleet: string, id?: string | null): TmuxCommand[] {
   return [
-    ['new-session', '-d', '-s', session, '--', ...paneArgv('gitfleet:holder', ['sleep', 'infinity'])],
+    ['new-session', '-d', '-s', formatLiteral(session), '--', ...paneArgv('gitfleet:holder', ['sleep', 'infinity'])],
     ['set-option', '-t', windowTarget(session), '@gitfleet-fleet', fleet],
+    ...idTag(windowTarget(session), id),
     ['set-option', '-t', windowTarget(session), '@gitfleet-role', 'holder'],
   ];
 }
@@ -86,7 +126,7 @@ export function commandsFor(action: Action, agent: AgentSpec | undefined, ctx: P
   const session = action.detail.session!;
   switch (action.kind) {
     case 'create_session':
-      if (action.detail.role === 'holder') return createHolderCommands(session, ctx.fleet);
+      if (action.detail.role === 'holder') return createHolderCommands(session, ctx.fleet, ctx.id);
       return createAgentCommands(need(agent, action), ctx);
     case 'restart_session':
       return recreateCommands(need(agent, action), ctx, action.detail.watchers);
@@ -118,20 +158,39 @@ function need(agent: AgentSpec | undefined, action: Action): AgentSpec {
   return agent;
 }
 
-export function redact(argv: readonly string[]): string[] {
-  return argv.map((x, i) => {
-    if (argv[i - 1] !== '-e') return x;
-    const eq = x.indexOf('=');
-    const key = x.slice(0, eq);
-    return SHOWN.test(key) ? x : `${key}=<redacted>`;
+/**
+ * An action's commands as evidence shows them: built from the agent with the
+ * secrets in its argv masked (src/redact.ts, the rules of plan output), then
+ * every new-session env value hidden but SHOWN's (roster values may be
+ * secret without saying so), a SHOWN one too when its name is secret or the
+ * runtime lists it under `redact:`.
+ */
+export function redactedCommands(action: Action, agent: AgentSpec | undefined, ctx: PaneContext): TmuxCommand[] {
+  const shown = agent ? { ...agent, argv: maskArgv(agent.argv, agent.redact) } : undefined;
+  return redact(commandsFor(action, shown, ctx), agent?.redact);
+}
+
+/** new-session's `-e NAME=value` flags (before `--`) as evidence shows them. */
+export function redact(cmds: readonly TmuxCommand[], extra: readonly string[] = []): TmuxCommand[] {
+  return cmds.map((c) => {
+    if (c[0] !== 'new-session') return c;
+    const end = c.includes('--') ? c.indexOf('--') : c.length;
+    return c.map((x, i) => (i < end && c[i - 1] === '-e' ? envShown(x, extra) : x));
   });
+}
+
+function envShown(assignment: string, extra: readonly string[]): string {
+  const eq = assignment.indexOf('=');
+  const key = assignment.slice(0, eq);
+  if (!SHOWN.test(key) || isSecretEnv(key, extra)) return `${key}=${MASK}`;
+  return `${key}=${maskUrls(assignment.slice(eq + 1))}`;
 }
 
 /** One tmux action: the commands it ran (redacted) and tmux's error, if any. */
 export async function applyTmuxAction(action: Action, agent: AgentSpec | undefined, ctx: PaneContext): Promise<{ command: string[]; error: string | null }> {
   const socket = action.detail.socket!;
   const cmds = commandsFor(action, agent, ctx);
-  const command = redact(tmuxArgv(socket, cmds));
+  const command = tmuxArgv(socket, redactedCommands(action, agent, ctx));
   if (agent && (action.kind === 'create_session' || action.kind === 'restart_session')) {
     await makeAgentDirs(agent, ctx);
   }

@@ -11,8 +11,8 @@ import { TerminalError, UsageError, errorMessage } from '../errors.js';
 import { runInteractive } from '../exec.js';
 import { agentLogPath } from '../paths.js';
 import { readSource } from '../reconcile.js';
-import { EXIT, type Io } from './main.js';
-import { panePath, type GlobalOptions } from './options.js';
+import { EXIT, pinnedSettings, type Io } from './main.js';
+import type { GlobalOptions } from './options.js';
 
 export const VERBS = ['watch', 'attach', 'send', 'reset', 'logs'] as const;
 type Verb = (typeof VERBS)[number];
@@ -65,7 +65,8 @@ export async function agent(opts: GlobalOptions, positionals: string[], io: Io):
       return r.result === null || r.result === 'accepted' ? EXIT.ok : EXIT.notAccepted;
     }
     case 'reset': {
-      const r = await resetAgent(spec, { fleet, path: panePath(io.env, opts.home), stateDir: opts.stateDir }, opts.timeoutMs ?? DEFAULT_TIMEOUT_MS);
+      const ctx = { fleet, path: pinnedSettings(opts, io).path, stateDir: opts.stateDir };
+      const r = await resetAgent(spec, ctx, opts.timeoutMs ?? DEFAULT_TIMEOUT_MS);
       const ok = r.method === 'restart' || r.send.result === 'accepted';
       if (opts.json) io.stdout(JSON.stringify({ formatVersion: 1, ...r }, null, 2) + '\n');
       else (ok ? io.stdout : io.stderr)(renderReset(r, spec.runtime));

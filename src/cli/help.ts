@@ -37,20 +37,26 @@ never the work tree) and checks them against the schemas and rules. Prints every
 problem as file:line:col: message. Exit 0 valid, 1 invalid.
 
 ${GLOBAL_HELP}`,
-  plan: `Usage: gitfleet plan [--repo PATH] [--json]
+  plan: `Usage: gitfleet plan [--repo PATH] [--confirm-prune REV] [--json]
 
 Observes tmux on the fleet's sockets and prints what apply would do, without
 changing anything. --json prints the plan exactly as apply would execute it.
-Exit 0 no changes, 2 changes planned, 1 error.
+Exit 0 no changes, 2 changes planned (or deletes held), 1 error.
 
 ${GLOBAL_HELP}`,
-  apply: `Usage: gitfleet apply [--repo PATH] [--json]
+  apply: `Usage: gitfleet apply [--repo PATH] [--repin] [--confirm-prune REV] [--json]
 
 Reconciles once: reads the committed desired state, observes tmux (and the
 fleet's systemd --user units), plans, applies, and commits status/<host>.json,
 status/<host>.md and one evidence file per action to the status branch, only
 when something changed. One apply at a time per state dir. Exit 0 converged,
 3 applied but not everything is Ready, 1 could not run.
+
+Held deletes (PruneHeld): a plan that would delete every agent of a socket,
+or more than fleet.yaml reconcile.max_prune allows (a count, or "50%" of the
+running agents, the default), deletes nothing until a person confirms that
+revision: --confirm-prune REV, or reconcile.confirm_prune: REV in fleet.yaml.
+A confirmation holds while the rosters and fleet settings are as at REV.
 
 Supervisor (fleet.yaml \`supervisor: auto | systemd | tmux\`, default auto):
 with systemd, every agent session is started and stopped through units that
@@ -60,6 +66,19 @@ server (restarted by systemd if it dies) and gitfleet-FLEET-agent@SESSION.SOCKET
 dir). Units are written to $XDG_CONFIG_HOME/systemd/user and enabled; lingering
 must be on for them to start at boot (loginctl enable-linger $USER; status says
 when it is off). auto uses systemd when \`systemctl --user\` answers, else tmux.
+
+Pinned environment: the first apply records the PATH given to panes, LANG,
+TMUX_TMPDIR and the node, gitfleet and tmux programs in STATE_DIR/pinned.json
+(mode 0600); every later run (plan, ps, apply from the timer or a shell) uses
+those, so unit files, spec files and pane PATHs do not change with the calling
+environment. --repin (or deleting the file) takes the current environment
+again. A pinned program that no longer exists is taken from now instead.
+
+Secrets: values of flags and env variables with a secret-looking name (TOKEN,
+KEY, SECRET, PASSWORD, PASS, CREDENTIAL, AUTH), those a runtime lists under
+\`redact:\`, and passwords in URLs are shown as <redacted> in plan output,
+evidence, status and messages; every other roster env value is hidden in
+evidence too. The agent still gets the real values.
 
 ${GLOBAL_HELP}`,
   status: `Usage: gitfleet status [--repo PATH] [--host NAME] [--json]

@@ -13,6 +13,8 @@ import { ps } from './ps.js';
 import { agent } from './agent.js';
 import { CLI_PATH, install, uninstall } from './install.js';
 import { panePath, parseCommandLine, type GlobalOptions } from './options.js';
+import { currentSettings, settingsFor, type Pinned } from '../pinned.js';
+import { ensureStateDir } from '../lock.js';
 
 /** notAccepted: agent send --verify / agent reset saw the agent not take the message. */
 export const EXIT = { ok: 0, error: 1, changes: 2, notConverged: 3, notAccepted: 4, usage: 64 } as const;
@@ -69,8 +71,16 @@ function fail(e: unknown, io: Io): number {
   return EXIT.error;
 }
 
-export function reconcileOptions(opts: GlobalOptions, io: Io): ReconcileOptions {
-  return { ...opts, panePath: panePath(io.env, opts.home), clock: () => new Date(), env: io.env, node: process.execPath, cli: CLI_PATH };
+/** apply (`pin`) pins what the environment gives now at its first run; every run then uses the pinned values. */
+export function reconcileOptions(opts: GlobalOptions, io: Io, pin = false): ReconcileOptions {
+  return { ...opts, clock: () => new Date(), env: io.env, pinned: pinnedSettings(opts, io, pin) };
+}
+
+/** PATH, LANG, TMUX_TMPDIR and programs for panes and units: pinned in the state dir (src/pinned.ts). */
+export function pinnedSettings(opts: GlobalOptions, io: Io, write = false): Pinned {
+  const here = { panePath: panePath(io.env, opts.home), node: process.execPath, cli: CLI_PATH };
+  const current = currentSettings(io.env, here);
+  return settingsFor(opts.stateDir, current, { write, repin: opts.repin });
 }
 
 async function validate(opts: GlobalOptions, _p: string[], io: Io): Promise<number> {
@@ -92,11 +102,13 @@ async function plan(opts: GlobalOptions, _p: string[], io: Io): Promise<number> 
   const { plan } = await reconcile(reconcileOptions(opts, io), 'plan');
   io.stdout(opts.json ? JSON.stringify(plan, null, 2) + '\n' : renderPlan(plan));
   if (plan.unobserved.length > 0 || !plan.supervisor.observed) return EXIT.error;
-  return plan.actions.length > 0 ? EXIT.changes : EXIT.ok;
+  return plan.actions.length > 0 || plan.pruneHeld.length > 0 ? EXIT.changes : EXIT.ok;
 }
 
 async function apply(opts: GlobalOptions, _p: string[], io: Io): Promise<number> {
-  const r = await reconcile(reconcileOptions(opts, io), 'apply');
+  // Before pinned.json is written there: a state dir that is a file is said plainly.
+  await ensureStateDir(opts.stateDir);
+  const r = await reconcile(reconcileOptions(opts, io, true), 'apply');
   const status = r.status!;
   if (opts.json) {
     io.stdout(JSON.stringify({ plan: r.plan, results: r.results.map(({ action, ...rest }) => ({ kind: action.kind, target: action.target, reason: action.reason, ...rest })), status, commit: r.commit }, null, 2) + '\n');

@@ -30,10 +30,14 @@ export const GLOBAL_OPTIONS = {
   lines: { type: 'string', short: 'n' },
   // ps only
   'all-hosts': { type: 'boolean' },
+  // apply only
+  repin: { type: 'boolean' },
+  // apply and plan
+  'confirm-prune': { type: 'string' },
 } as const;
 
 /** Options that only some commands take. */
-const COMMAND_ONLY: Record<string, readonly string[]> = { 'all-hosts': ['ps'], every: ['install', 'heartbeat'], 'dry-run': ['install', 'uninstall'], name: ['install', 'uninstall'], file: ['heartbeat', 'agent'], status: ['heartbeat'], pid: ['heartbeat'], message: ['agent'], verify: ['agent'], timeout: ['agent'], from: ['agent'], raw: ['agent'], lines: ['agent'] };
+const COMMAND_ONLY: Record<string, readonly string[]> = { 'all-hosts': ['ps'], every: ['install', 'heartbeat'], 'dry-run': ['install', 'uninstall'], name: ['install', 'uninstall'], file: ['heartbeat', 'agent'], status: ['heartbeat'], pid: ['heartbeat'], message: ['agent'], verify: ['agent'], timeout: ['agent'], from: ['agent'], raw: ['agent'], lines: ['agent'], repin: ['apply'], 'confirm-prune': ['apply', 'plan'] };
 
 /** What every command knows: where the fleet is, who and where we are, and how to answer. */
 export interface GlobalOptions extends Pick<ReconcileOptions, 'repo' | 'branch' | 'host' | 'tenant' | 'home' | 'stateDir'> {
@@ -57,6 +61,10 @@ export interface GlobalOptions extends Pick<ReconcileOptions, 'repo' | 'branch' 
   lines: number | null;
   /** ps: --all-hosts. */
   allHosts: boolean;
+  /** apply: --repin, take PATH, LANG, TMUX_TMPDIR and the programs from this environment again (src/pinned.ts). */
+  repin: boolean;
+  /** apply, plan: --confirm-prune <revision>, release deletes held as PruneHeld for that revision. */
+  confirmPrune: string | null;
 }
 
 export function parseCommandLine(argv: string[], env: NodeJS.ProcessEnv): { command: string | null; positionals: string[]; opts: GlobalOptions } {
@@ -103,11 +111,18 @@ export function parseCommandLine(argv: string[], env: NodeJS.ProcessEnv): { comm
       raw: v.raw ?? false,
       lines: v.lines === undefined ? null : positiveCount('--lines', v.lines),
       allHosts: v['all-hosts'] ?? false,
+      repin: v.repin ?? false,
+      confirmPrune: v['confirm-prune'] === undefined ? null : revisionArg(v['confirm-prune']),
     },
   };
 }
 
-/** PATH for panes: the launcher's, plus the usual per-user tool dirs a timer's PATH lacks. */
+function revisionArg(v: string): string {
+  if (!/^[0-9a-f]{7,40}$/.test(v)) throw new UsageError(`--confirm-prune ${JSON.stringify(v)}: allowed: a commit id, at least 7 hex digits (the revision the plan names)`);
+  return v;
+}
+
+/** PATH for panes: the launcher's, plus the usual per-user tool dirs a timer's PATH lacks. Pinned (src/pinned.ts). */
 export function panePath(env: NodeJS.ProcessEnv, home: string): string {
   const dirs = (env.PATH ?? '').split(':').filter(Boolean);
   for (const d of [`${home}/.local/bin`, `${home}/.npm-global/bin`, `${home}/bin`, '/usr/local/bin', '/usr/bin', '/bin']) {

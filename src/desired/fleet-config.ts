@@ -1,8 +1,9 @@
 // fleet.yaml: fleet-wide settings, every key optional.
 import type { Problem } from '../errors.js';
+import { branchNameProblem } from '../git/refname.js';
 import { validateAgainst } from './schema.js';
 import type { FleetConfig } from './types.js';
-import { parseYaml } from './yaml.js';
+import { parseYaml, problemAt, type Path } from './yaml.js';
 
 export const FLEET_FILE = 'fleet.yaml';
 
@@ -13,28 +14,38 @@ interface RawFleet {
   status?: { branch?: string };
   git?: { author?: { name?: string; email?: string } };
   hosts?: string[];
-  reconcile?: { prune?: boolean };
+  reconcile?: { prune?: boolean; max_prune?: number | string; confirm_prune?: string };
   supervisor?: FleetConfig['supervisor'];
+  ignore?: string[];
 }
 
+/** Without reconcile.max_prune: a plan that deletes more than half of a socket's agents waits for confirmation. */
+export const DEFAULT_MAX_PRUNE: FleetConfig['maxPrune'] = { percent: 50 };
+
 export interface FleetDefaults {
-  /** Default fleet name: the repository's directory name. */
+  /** Default fleet name: derived from the repository's root commit, never from where it sits. */
   fleet: string;
   /** Branch given on the command line, if any (wins over the default, not over fleet.yaml's status.branch). */
   branch: string;
   host: string;
+  /** The fleet id (src/fleet-identity.ts); sessions are tagged with it. */
+  id?: string | null;
 }
 
 export function defaultConfig(d: FleetDefaults): FleetConfig {
   return {
     fleet: d.fleet,
+    id: d.id ?? null,
     branch: d.branch,
     statusBranch: d.branch,
     paths: { rosters: 'rosters', boards: 'boards', huts: 'huts', vault: 'vault' },
     author: { name: 'gitfleet', email: `gitfleet@${d.host}` },
     hosts: [],
     prune: true,
+    maxPrune: DEFAULT_MAX_PRUNE,
+    confirmPrune: null,
     supervisor: 'auto',
+    ignore: [],
   };
 }
 
@@ -46,17 +57,32 @@ export function parseFleetConfig(text: string | null, d: FleetDefaults): { confi
   const problems = [...parsed.problems, ...validateAgainst('fleet', parsed.yaml)];
   if (problems.length > 0) return { config: null, problems };
   const raw = (parsed.yaml.value ?? {}) as RawFleet;
+  const yaml = parsed.yaml;
+  const at = (path: Path, message: string) => problems.push(problemAt(yaml, path, message));
+  // Branch names become ref paths: git's rules, before anything uses them.
+  for (const path of [['branch'], ['status', 'branch']] as const) {
+    const value = path.length === 1 ? raw.branch : raw.status?.branch;
+    const why = value === undefined ? null : branchNameProblem(value);
+    if (why) at(path, `${path.join('.')}: ${why}`);
+  }
+  const maxPrune = parseMaxPrune(raw.reconcile?.max_prune);
+  if (maxPrune === null) at(['reconcile', 'max_prune'], 'reconcile.max_prune: allowed: a number of agents (e.g. 3) or a share of a socket\'s agents (e.g. "50%")');
+  if (problems.length > 0) return { config: null, problems };
   const branch = raw.branch ?? base.branch;
   return {
     config: {
       fleet: raw.fleet ?? base.fleet,
+      id: base.id,
       branch,
       statusBranch: raw.status?.branch ?? branch,
       paths: { ...base.paths, ...stripSlashes(raw.paths ?? {}) },
       author: { name: raw.git?.author?.name ?? base.author.name, email: raw.git?.author?.email ?? base.author.email },
       hosts: raw.hosts ?? [],
       prune: raw.reconcile?.prune ?? true,
+      maxPrune: maxPrune ?? DEFAULT_MAX_PRUNE,
+      confirmPrune: raw.reconcile?.confirm_prune ?? null,
       supervisor: raw.supervisor ?? 'auto',
+      ignore: raw.ignore ?? [],
     },
     problems,
   };
@@ -66,4 +92,11 @@ function stripSlashes(paths: Partial<FleetConfig['paths']>): Partial<FleetConfig
   const out: Partial<FleetConfig['paths']> = {};
   for (const [k, v] of Object.entries(paths)) if (v) out[k as keyof FleetConfig['paths']] = v.replace(/\/+$/, '');
   return out;
+}
+
+function parseMaxPrune(v: number | string | undefined): FleetConfig['maxPrune'] | null | undefined {
+  if (v === undefined) return undefined;
+  if (typeof v === 'number') return Number.isInteger(v) && v >= 0 ? { count: v } : null;
+  const m = /^(\d{1,3})%$/.exec(v);
+  return m && Number(m[1]) <= 100 ? { percent: Number(m[1]) } : null;
 }

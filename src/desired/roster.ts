@@ -5,6 +5,7 @@ import path from 'node:path';
 import type { Problem } from '../errors.js';
 import { DEFAULT_HEARTBEAT_INTERVAL_SECONDS } from '../heartbeat/protocol.js';
 import { expandHome, splitCommandLine } from './command.js';
+import { maskCommandLine } from '../redact.js';
 import { validateAgainst } from './schema.js';
 import type { AgentSpec, Roster, UpdatePolicy } from './types.js';
 import { parseYaml, positionOf, problemAt, type Path } from './yaml.js';
@@ -19,6 +20,7 @@ interface RawRuntime {
   heartbeat?: boolean | number;
   process_names?: string[];
   idle_after?: number;
+  redact?: string[];
 }
 interface RawAgent {
   name: string;
@@ -65,6 +67,13 @@ export function parseRoster(file: string, text: string, ctx: ParseContext): { ro
   if (problems.length > 0) return { roster: null, problems };
 
   const raw = yaml.value as RawRoster;
+  if (raw.tmux?.socket_name === 'default') {
+    // `tmux -L default` is the user's own default server: gitfleet never acts there.
+    problems.push(problemAt(yaml, ['tmux', 'socket_name'], 'tmux.socket_name: "default" is the default tmux server\'s socket, which gitfleet never touches; allowed: any other name'));
+  }
+  const defaultsCwd = raw.defaults?.working_directory;
+  const defaultsCwdProblem = defaultsCwd === undefined ? null : cwdProblem(defaultsCwd);
+  if (defaultsCwdProblem) problems.push(problemAt(yaml, ['defaults', 'working_directory'], `defaults.working_directory: ${defaultsCwdProblem}`));
   const socket = raw.tmux?.socket_name ?? DEFAULT_SOCKET;
   const holder = raw.tmux?.holder_session ?? DEFAULT_HOLDER;
   const runtimes = raw.runtimes ?? {};
@@ -98,12 +107,30 @@ export function parseRoster(file: string, text: string, ctx: ParseContext): { ro
     else {
       const split = splitCommandLine(written, ctx.home);
       if ('error' in split) {
-        problems.push(problemAt(yaml, cmdPath, `command ${JSON.stringify(written)}: ${split.error}`));
+        problems.push(problemAt(yaml, cmdPath, `command ${JSON.stringify(maskCommandLine(written, runtime?.redact ?? []))}: ${split.error}`));
         return;
       }
       argv = split.argv;
     }
+    const nul = argv.findIndex((x) => x.includes('\0'));
+    if (nul >= 0) {
+      problems.push(problemAt(yaml, Array.isArray(written) ? [...cmdPath, nul] : cmdPath, `command: argument ${nul + 1} contains a NUL byte; allowed: text without NUL`));
+      return;
+    }
     const env = stringEnv({ ...(runtime?.env ?? {}), ...(a.env ?? {}) });
+    const nulKey = Object.keys(env).find((k) => env[k]!.includes('\0'));
+    if (nulKey !== undefined) {
+      const where: Path = a.env && nulKey in a.env ? ['agents', i, 'env', nulKey] : ['runtimes', a.runtime, 'env', nulKey];
+      problems.push(problemAt(yaml, where, `env.${nulKey}: the value contains a NUL byte; allowed: text without NUL`));
+      return;
+    }
+    if (a.working_directory !== undefined) {
+      const why = cwdProblem(a.working_directory);
+      if (why) {
+        at(['working_directory'], `agents[${i}].working_directory: ${why}`);
+        return;
+      }
+    } else if (defaultsCwdProblem) return;
     const cwd = expandHome(a.working_directory ?? defaultCwd, ctx.home);
     const pos = positionOf(yaml, ['agents', i]);
     agents.push({
@@ -125,6 +152,7 @@ export function parseRoster(file: string, text: string, ctx: ParseContext): { ro
       heartbeatInterval: runtime?.heartbeat === true ? DEFAULT_HEARTBEAT_INTERVAL_SECONDS : typeof runtime?.heartbeat === 'number' ? runtime.heartbeat : null,
       processNames: runtime?.process_names ?? [path.basename(argv[0]!)],
       idleAfter: runtime?.idle_after ?? DEFAULT_IDLE_AFTER_SECONDS,
+      redact: runtime?.redact ?? [],
       specHash: specHash(a.runtime, argv, cwd, env),
     });
   });
@@ -133,6 +161,20 @@ export function parseRoster(file: string, text: string, ctx: ParseContext): { ro
   agents.sort((x, y) => (x.name < y.name ? -1 : x.name > y.name ? 1 : 0));
   const holderAt = raw.tmux?.holder_session !== undefined ? positionOf(yaml, ['tmux', 'holder_session'], 'key') : null;
   return { roster: { file, socket, holder: sessionName(holder), holderAt, transport: 'tmux', agents }, problems };
+}
+
+/**
+ * Why a working directory is refused, or null. Relative paths would be
+ * relative to wherever gitfleet happens to run, and `~user` would become a
+ * folder literally named so: both are refused rather than guessed.
+ */
+function cwdProblem(dir: string): string | null {
+  const allowed = 'allowed: an absolute path, ~ or ~/path';
+  // eslint-disable-next-line no-control-regex
+  if (/[\x00-\x1f\x7f]/.test(dir)) return `${JSON.stringify(dir)} contains a control character (NUL, newline, ...); ${allowed}`;
+  if (dir.startsWith('~') && dir !== '~' && !dir.startsWith('~/')) return `"${dir}": "~user" is not expanded; ${allowed}`;
+  if (!dir.startsWith('/') && !dir.startsWith('~')) return `"${dir}" is a relative path (relative to what?); ${allowed}`;
+  return null;
 }
 
 function stringEnv(env: Record<string, string | number | boolean>): Record<string, string> {

@@ -32,6 +32,8 @@ export interface AgentSpec {
   processNames: string[];
   /** Seconds without pane output after which the agent counts as idle. */
   idleAfter: number;
+  /** Flags and env names whose values are never shown (runtime `redact:`; see src/redact.ts). */
+  redact: string[];
   /** Hash of everything that changes what runs in the pane. */
   specHash: string;
 }
@@ -48,12 +50,20 @@ export interface Roster {
 
 export interface FleetConfig {
   fleet: string;
+  /** The fleet's id (its repository's root commit, shortened), or null when not known (pure tests). */
+  id: string | null;
   branch: string;
   statusBranch: string;
   paths: { rosters: string; boards: string; huts: string; vault: string };
   author: { name: string; email: string };
   hosts: string[];
   prune: boolean;
+  /** Most agents of one socket one plan may delete without confirmation (a count, or a share of those running). */
+  maxPrune: { count: number } | { percent: number };
+  /** fleet.yaml reconcile.confirm_prune: a revision whose rosters' deletions are confirmed. */
+  confirmPrune: string | null;
+  /** Paths (globs) in the kinds' folders that are not desired state (notes, drafts). */
+  ignore: string[];
   /** fleet.yaml `supervisor`; `auto` picks systemd when the user manager answers. */
   supervisor: SupervisorSetting;
 }

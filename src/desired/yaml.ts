@@ -1,6 +1,6 @@
 // YAML with positions: parse a file, normalise its keys, and map a path in
 // the parsed value back to the line and column where it was written.
-import { isMap, isPair, isScalar, isSeq, LineCounter, parseDocument, Parser, type Document } from 'yaml';
+import { isAlias, isMap, isPair, isScalar, isSeq, LineCounter, parseDocument, Parser, type Document } from 'yaml';
 import type { Problem } from '../errors.js';
 
 export type Path = readonly (string | number)[];
@@ -15,6 +15,10 @@ export interface YamlFile {
 
 /** Largest desired-state file we read; a bigger one is an error, not a hang. */
 export const MAX_FILE_BYTES = 1024 * 1024;
+/** Deepest nesting of maps and lists we read: deeper is an error, never a stack overflow. */
+export const MAX_DEPTH = 64;
+/** Most aliases one file may expand (a billion-laughs file is an error, not a hang). */
+const MAX_ALIASES = 100;
 
 export const toSnake = (key: string): string => key.replace(/[A-Z]/g, (c) => `_${c.toLowerCase()}`);
 
@@ -32,7 +36,13 @@ export function parseYaml(
     };
   }
   const lines = new LineCounter();
-  const doc = parseDocument(text, { lineCounter: lines, prettyErrors: false, uniqueKeys: true });
+  let doc: Document;
+  try {
+    doc = parseDocument(text, { lineCounter: lines, prettyErrors: false, uniqueKeys: true });
+  } catch (e) {
+    // The parser recurses per nesting level: a pathological file overflows it.
+    return { yaml: null, problems: [{ file, line: 1, col: 1, message: `invalid YAML: ${plainError(e)}` }] };
+  }
   if (doc.errors.length > 0) {
     return {
       yaml: null,
@@ -45,51 +55,92 @@ export function parseYaml(
           quote !== undefined ? ' (the quoted string that starts here is never closed)'
           : bracket !== undefined ? ' (the [ or { that opens here is never closed)'
           : '';
-        return { file, line: pos.line, col: pos.col, message: `invalid YAML: ${firstLine(e.message)}${hint}` };
+        // The parser reports its own stack overflow as an error: say what it means.
+        const what = /Maximum call stack/.test(e.message) ? `nested too deeply; allowed: at most ${MAX_DEPTH} levels of maps and lists` : firstLine(e.message);
+        return { file, line: pos.line, col: pos.col, message: `invalid YAML: ${what}${hint}` };
       }),
     };
   }
+  const deep = tooDeep(doc.contents);
+  if (deep !== null) {
+    const pos = lines.linePos(deep);
+    const message = `nested more than ${MAX_DEPTH} levels deep; allowed: at most ${MAX_DEPTH} levels of maps and lists`;
+    return { yaml: null, problems: [{ file, line: pos.line, col: pos.col, message }] };
+  }
   let raw: unknown;
   try {
-    raw = doc.toJS({ maxAliasCount: 100 });
+    raw = doc.toJS({ maxAliasCount: MAX_ALIASES });
   } catch (e) {
-    return { yaml: null, problems: [{ file, line: 1, col: 1, message: `invalid YAML: ${firstLine(String(e))}` }] };
+    const message = `invalid YAML: ${plainError(e)}; allowed: at most ${MAX_ALIASES} alias expansions, no alias inside its own anchor`;
+    return { yaml: null, problems: [{ file, line: 1, col: 1, message }] };
   }
   const yaml: YamlFile = { file, doc, lines, value: undefined };
   const problems: Problem[] = [];
-  yaml.value = normaliseKeys(raw, [], isDataMap, (path, message) => problems.push(problemAt(yaml, path, message, 'key')));
+  try {
+    yaml.value = normaliseKeys(raw, [], isDataMap, (path, message) => problems.push(problemAt(yaml, path, message, 'key')));
+  } catch (e) {
+    // Aliases can rebuild depth the node walk above did not see.
+    if (!(e instanceof RangeError)) throw e;
+    return { yaml: null, problems: [{ file, line: 1, col: 1, message: `nested too deeply (through aliases); allowed: at most ${MAX_DEPTH} levels` }] };
+  }
   return { yaml, problems };
+}
+
+/** Offset of the first node nested deeper than MAX_DEPTH, or null. Iterative: no recursion to overflow. */
+function tooDeep(root: unknown): number | null {
+  const stack: [unknown, number][] = [[root, 0]];
+  while (stack.length > 0) {
+    const [node, depth] = stack.pop()!;
+    if (isAlias(node) || node === null || node === undefined) continue;
+    if (isMap(node) || isSeq(node)) {
+      if (depth >= MAX_DEPTH) return offsetOf(node) ?? 0;
+      for (const item of node.items as unknown[]) {
+        if (isPair(item)) stack.push([item.key, depth + 1], [item.value, depth + 1]);
+        else stack.push([item, depth + 1]);
+      }
+    }
+  }
+  return null;
+}
+
+/** An exception's message without the JS class name ("ReferenceError: ..."), first line only. */
+function plainError(e: unknown): string {
+  const msg = e instanceof RangeError ? `nested too deeply; allowed: at most ${MAX_DEPTH} levels` : e instanceof Error ? e.message : String(e);
+  return firstLine(msg).replace(/^[A-Za-z]*Error:\s*/, '');
 }
 
 /** Offset of the quoted scalar whose text runs up to `end`, if any. */
 function quoteRunningTo(text: string, end: number): number | undefined {
-  let found: number | undefined;
-  const visit = (t: unknown): void => {
-    if (found !== undefined || t === null || typeof t !== 'object') return;
+  for (const t of cstNodes(text)) {
     const tok = t as { type?: unknown; offset?: unknown; source?: unknown };
     if ((tok.type === 'double-quoted-scalar' || tok.type === 'single-quoted-scalar') && typeof tok.offset === 'number' && typeof tok.source === 'string' && tok.offset + tok.source.length === end) {
-      found = tok.offset;
-      return;
+      return tok.offset;
     }
-    for (const v of Object.values(t)) visit(v);
-  };
-  for (const token of new Parser().parse(text)) visit(token);
-  return found;
+  }
+  return undefined;
+}
+
+/** Every object in the CST of `text`, walked without recursion (a file may nest thousands deep). */
+function* cstNodes(text: string): Generator<object> {
+  const stack: unknown[] = [...new Parser().parse(text)];
+  while (stack.length > 0) {
+    const t = stack.pop();
+    if (t === null || typeof t !== 'object') continue;
+    yield t;
+    for (const v of Object.values(t)) stack.push(v);
+  }
 }
 
 /** Offset of the last flow collection ([...] or {...}) opened before `pos` and never closed. */
 function unclosedFlowBefore(text: string, pos: number): number | undefined {
   let found: number | undefined;
-  const visit = (t: unknown): void => {
-    if (t === null || typeof t !== 'object') return;
+  for (const t of cstNodes(text)) {
     const tok = t as { type?: unknown; start?: { offset?: unknown }; end?: { source?: unknown }[] };
     if (tok.type === 'flow-collection' && typeof tok.start?.offset === 'number' && tok.start.offset < pos) {
       const closed = (tok.end ?? []).some((x) => x.source === ']' || x.source === '}');
       if (!closed && (found === undefined || tok.start.offset > found)) found = tok.start.offset;
     }
-    for (const v of Object.values(t)) visit(v);
-  };
-  for (const token of new Parser().parse(text)) visit(token);
+  }
   return found;
 }
 
@@ -111,6 +162,11 @@ function normaliseKeys(
   const written = new Map<string, string>();
   for (const [k, v] of Object.entries(value as Record<string, unknown>)) {
     const key = data ? k : toSnake(k);
+    if (key === '__proto__' || key === 'constructor' || key === 'prototype') {
+      // Plain objects would drop or misread these keys silently: refuse them.
+      report([...path, k], `"${k}" is a reserved name here; allowed: any other key`);
+      continue;
+    }
     if (Object.prototype.hasOwnProperty.call(out, key)) {
       report([...path, k], `"${k}" repeats "${written.get(key) ?? key}" (snake_case and camelCase spellings of one key); keep one`);
       continue;

@@ -1,12 +1,15 @@
-// The only module that talks to git. Reads committed objects and writes
-// status commits with isomorphic-git, directly in the object store: no work
-// tree. A ref moves only by compare-and-swap under git's own `<ref>.lock`
-// protocol, so a concurrent `git push` is never overwritten.
+// The only module that talks to git. Reads committed objects with
+// isomorphic-git and writes status commits with git/objects.ts (crash-safe
+// loose objects), directly in the object store: no work tree. A ref moves
+// only by compare-and-swap under git's own `<ref>.lock` protocol, so a
+// concurrent `git push` is never overwritten. A missing or damaged object is
+// a TerminalError naming it, never an empty folder or a missing file.
 import fs from 'node:fs';
 import { open, readFile, rename, rm, stat, readdir } from 'node:fs/promises';
 import path from 'node:path';
 import git, { type TreeEntry } from 'isomorphic-git';
-import { TerminalError, TransientError, UsageError } from '../errors.js';
+import { errorMessage, GitfleetError, TerminalError, TransientError, UsageError } from '../errors.js';
+import { commitContent, fsyncDir, treeContent, writeObject } from './objects.js';
 
 export interface Author {
   name: string;
@@ -65,31 +68,104 @@ export class Repo {
     }
   }
 
-  /** Entries of a directory in a commit's tree; [] when the directory is absent. */
+  /**
+   * The tree entry at `filepath` in a commit ('' is the root tree), or null
+   * when the path is absent (or runs through something that is not a folder).
+   * Its `type`/`mode` tell a file (blob 100644/100755) from a symbolic link
+   * (blob 120000), a folder (tree 040000) and a submodule (commit 160000).
+   */
+  async entryAt(commit: string, filepath: string): Promise<TreeEntry | null> {
+    const parts = filepath.split('/').filter(Boolean);
+    let entry: TreeEntry = { mode: '040000', path: '', oid: (await this.commitOf(commit)).tree, type: 'tree' };
+    for (let i = 0; i < parts.length; i++) {
+      if (entry.type !== 'tree') return null;
+      const entries = await this.treeEntries(entry.oid, folderLabel(parts.slice(0, i).join('/'), commit));
+      const found = entries.find((e) => e.path === parts[i]);
+      if (!found) return null;
+      entry = found;
+    }
+    return entry;
+  }
+
+  /**
+   * Entries of a folder in a commit's tree; [] when the folder is absent.
+   * A path that is there but not a folder, or a folder whose tree object is
+   * missing, is a TerminalError: never read as "no files".
+   */
   async listDir(commit: string, dir: string): Promise<TreeEntry[]> {
+    const entry = await this.entryAt(commit, dir);
+    if (!entry) return [];
+    if (entry.type !== 'tree') {
+      throw new TerminalError(`${dir} at commit ${commit} is ${entryKind(entry)}, not a folder`);
+    }
+    return this.treeEntries(entry.oid, folderLabel(dir, commit));
+  }
+
+  /** A blob's text; `where` (its path) names it when the object is missing or damaged. */
+  async readBlob(oid: string, where = 'blob'): Promise<string> {
     try {
-      const { tree } = await git.readTree({ fs, gitdir: this.gitdir, oid: commit, filepath: dir, cache: this.cache });
-      return tree;
+      const { blob } = await git.readBlob({ fs, gitdir: this.gitdir, oid, cache: this.cache });
+      return Buffer.from(blob).toString('utf8');
     } catch (e) {
-      if (isNotFound(e)) return [];
-      throw e;
+      throw this.damaged(e, oid, where);
     }
   }
 
-  async readBlob(oid: string): Promise<string> {
-    const { blob } = await git.readBlob({ fs, gitdir: this.gitdir, oid, cache: this.cache });
-    return Buffer.from(blob).toString('utf8');
-  }
-
-  /** A file at a commit, or null when absent. */
+  /** A file at a commit, or null when absent; a folder, link or submodule there is a TerminalError. */
   async readFileAt(commit: string, filepath: string): Promise<{ blob: string; text: string } | null> {
-    try {
-      const { oid, blob } = await git.readBlob({ fs, gitdir: this.gitdir, oid: commit, filepath, cache: this.cache });
-      return { blob: oid, text: Buffer.from(blob).toString('utf8') };
-    } catch (e) {
-      if (isNotFound(e)) return null;
-      throw e;
+    const entry = await this.entryAt(commit, filepath);
+    if (!entry) return null;
+    if (entry.type !== 'blob' || entry.mode === '120000') {
+      throw new TerminalError(`${filepath} at commit ${commit} is ${entryKind(entry)}, not a file`);
     }
+    return { blob: entry.oid, text: await this.readBlob(entry.oid, filepath) };
+  }
+
+  /**
+   * Refuse, before anything is applied, to run while `refs/heads/<branch>.lock`
+   * exists: a ref update would fail after the actions ran. A lock held by a
+   * running git goes away in moments, so wait up to `waitMs` for that.
+   */
+  async assertRefUnlocked(branch: string, waitMs = 2000): Promise<void> {
+    const lock = path.join(this.gitdir, 'refs', 'heads', `${branch}.lock`);
+    const deadline = Date.now() + waitMs;
+    for (;;) {
+      const st = await stat(lock).catch(() => null);
+      if (!st) return;
+      if (Date.now() >= deadline) {
+        const age = Math.max(0, Math.round((Date.now() - st.mtimeMs) / 1000));
+        throw new TransientError(
+          `${lock} exists (age ${age} s): a git process crashed while updating ${branch}, or one is running now; ` +
+            'if no git process is running, remove it',
+        );
+      }
+      await new Promise((r) => setTimeout(r, 100));
+    }
+  }
+
+  private async commitOf(oid: string) {
+    try {
+      return (await git.readCommit({ fs, gitdir: this.gitdir, oid, cache: this.cache })).commit;
+    } catch (e) {
+      throw this.damaged(e, oid, 'commit');
+    }
+  }
+
+  private async treeEntries(oid: string, where: string): Promise<TreeEntry[]> {
+    try {
+      return (await git.readTree({ fs, gitdir: this.gitdir, oid, cache: this.cache })).tree;
+    } catch (e) {
+      throw this.damaged(e, oid, where);
+    }
+  }
+
+  /** A missing or unreadable object: the repository is damaged. */
+  private damaged(e: unknown, oid: string, where: string): GitfleetError {
+    if (e instanceof GitfleetError) return e;
+    const code = (e as { code?: string }).code;
+    const what =
+      code === 'NotFoundError' ? `is missing from ${this.gitdir}` : `cannot be read from ${this.gitdir} (${errorMessage(e)})`;
+    return new TerminalError(`object ${oid} (${where}) ${what}: the repository is damaged; run git fsck`, { cause: e });
   }
 
   /**
@@ -100,10 +176,10 @@ export class Repo {
   async desiredRevision(head: string, ownDirs: readonly string[], maxWalk = 500): Promise<string> {
     let oid = head;
     for (let i = 0; i < maxWalk; i++) {
-      const { commit } = await git.readCommit({ fs, gitdir: this.gitdir, oid, cache: this.cache });
+      const commit = await this.commitOf(oid);
       const parent = commit.parent[0];
       if (!parent) return oid;
-      const { commit: p } = await git.readCommit({ fs, gitdir: this.gitdir, oid: parent, cache: this.cache });
+      const p = await this.commitOf(parent);
       if (!(await this.onlyTouches(p.tree, commit.tree, ownDirs))) return oid;
       oid = parent;
     }
@@ -112,11 +188,10 @@ export class Repo {
 
   private async onlyTouches(treeA: string, treeB: string, ownDirs: readonly string[]): Promise<boolean> {
     if (treeA === treeB) return true;
-    const top = (t: string) => git.readTree({ fs, gitdir: this.gitdir, oid: t, cache: this.cache });
-    const [a, b] = await Promise.all([top(treeA), top(treeB)]);
+    const [a, b] = await Promise.all([treeA, treeB].map((t) => this.treeEntries(t, 'root tree')));
     const key = (e: TreeEntry) => `${e.mode} ${e.oid}`;
-    const ma = new Map(a.tree.filter((e) => !ownDirs.includes(e.path)).map((e) => [e.path, key(e)]));
-    const mb = b.tree.filter((e) => !ownDirs.includes(e.path));
+    const ma = new Map(a!.filter((e) => !ownDirs.includes(e.path)).map((e) => [e.path, key(e)]));
+    const mb = b!.filter((e) => !ownDirs.includes(e.path));
     return ma.size === mb.length && mb.every((e) => ma.get(e.path) === key(e));
   }
 
@@ -126,20 +201,19 @@ export class Repo {
    * the oldest commit reached then).
    */
   async lastChange(head: string, filepath: string, maxWalk = 500): Promise<string | null> {
-    const blob = (await this.readFileAt(head, filepath))?.blob;
+    const blob = (await this.entryAt(head, filepath))?.oid;
     if (!blob) return null;
     let oid = head;
     for (let i = 0; i < maxWalk; i++) {
       const parent = await this.firstParent(oid);
-      if (!parent || (await this.readFileAt(parent, filepath))?.blob !== blob) return oid;
+      if (!parent || (await this.entryAt(parent, filepath))?.oid !== blob) return oid;
       oid = parent;
     }
     return oid;
   }
 
   async firstParent(oid: string): Promise<string | undefined> {
-    const { commit } = await git.readCommit({ fs, gitdir: this.gitdir, oid, cache: this.cache });
-    return commit.parent[0];
+    return (await this.commitOf(oid)).parent[0];
   }
 
   /** Local branch names, for error messages. */
@@ -196,28 +270,32 @@ export class Repo {
     attempts?: number;
   }): Promise<string | null> {
     await this.assertCanMove(opts.branch);
+    await this.assertRefUnlocked(opts.branch);
     const ref = `refs/heads/${opts.branch}`;
     const attempts = opts.attempts ?? 5;
     for (let attempt = 1; ; attempt++) {
       const current = await this.resolve(opts.branch);
       const parent = current ?? opts.base;
-      const { commit } = await git.readCommit({ fs, gitdir: this.gitdir, oid: parent, cache: this.cache });
-      const tree = (await this.rewriteTree(commit.tree, opts.changes)) ?? (await git.writeTree({ fs, gitdir: this.gitdir, tree: [] }));
+      const commit = await this.commitOf(parent);
+      const tree =
+        (await this.rewriteTree(commit.tree, '', opts.changes)) ?? (await writeObject(this.gitdir, 'tree', Buffer.alloc(0)));
       if (tree === commit.tree && current) return null;
       const when = { timestamp: Math.floor(opts.now.getTime() / 1000), timezoneOffset: 0 };
-      const oid = await git.writeCommit({
-        fs,
-        gitdir: this.gitdir,
-        commit: {
-          message: opts.message.endsWith('\n') ? opts.message : `${opts.message}\n`,
-          tree,
-          parent: [parent],
-          author: { ...opts.author, ...when },
-          committer: { ...opts.author, ...when },
-        },
+      const content = commitContent({
+        message: opts.message,
+        tree,
+        parent: [parent],
+        author: { ...opts.author, ...when },
+        committer: { ...opts.author, ...when },
       });
-      if (await this.compareAndSwap(ref, current, oid)) return oid;
-      if (attempt >= attempts) throw new TransientError(`${ref} kept moving while gitfleet committed status; will retry next run`);
+      const oid = await writeObject(this.gitdir, 'commit', content);
+      const swap = await this.compareAndSwap(ref, current, oid);
+      if (swap === 'done') return oid;
+      if (attempt >= attempts) {
+        // A lock that stayed through every attempt is reported as what it is.
+        if (swap === 'locked') await this.assertRefUnlocked(opts.branch);
+        throw new TransientError(`${ref} kept moving while gitfleet committed status; will retry next run`);
+      }
     }
   }
 
@@ -225,11 +303,14 @@ export class Repo {
    * Rewrite a tree with `changes` (paths relative to it), writing only the
    * blobs and subtrees on changed paths. Null when the result is empty.
    */
-  private async rewriteTree(treeOid: string | null, changes: readonly FileChange[]): Promise<string | null> {
+  private async rewriteTree(
+    treeOid: string | null,
+    dir: string,
+    changes: readonly FileChange[],
+  ): Promise<string | null> {
     const entries = new Map<string, TreeEntry>();
     if (treeOid) {
-      const { tree } = await git.readTree({ fs, gitdir: this.gitdir, oid: treeOid, cache: this.cache });
-      for (const e of tree) entries.set(e.path, e);
+      for (const e of await this.treeEntries(treeOid, dir ? `${dir}/` : 'root tree')) entries.set(e.path, e);
     }
     const byName = new Map<string, FileChange[]>();
     for (const c of changes) {
@@ -242,21 +323,30 @@ export class Repo {
       const leaf = list.find((c) => c.path === '');
       if (leaf?.content === null) entries.delete(name);
       else if (leaf) {
-        const oid = await git.writeBlob({ fs, gitdir: this.gitdir, blob: Buffer.from(leaf.content, 'utf8') });
+        const oid = await writeObject(this.gitdir, 'blob', Buffer.from(leaf.content, 'utf8'));
         entries.set(name, { mode: '100644', path: name, oid, type: 'blob' });
       } else {
         const existing = entries.get(name);
-        const oid = await this.rewriteTree(existing?.type === 'tree' ? existing.oid : null, list);
+        const sub = dir ? `${dir}/${name}` : name;
+        const oid = await this.rewriteTree(existing?.type === 'tree' ? existing.oid : null, sub, list);
         if (oid === null) entries.delete(name);
         else entries.set(name, { mode: '040000', path: name, oid, type: 'tree' });
       }
     }
     if (entries.size === 0) return null;
-    return git.writeTree({ fs, gitdir: this.gitdir, tree: [...entries.values()] });
+    return writeObject(this.gitdir, 'tree', treeContent([...entries.values()]));
   }
 
-  /** git's ref locking: create `<ref>.lock` exclusively, check, write, rename. */
-  private async compareAndSwap(ref: string, expected: string | null, next: string): Promise<boolean> {
+  /**
+   * git's ref locking: create `<ref>.lock` exclusively, check, write, fsync,
+   * rename. The objects it names were fsynced before, so after a crash the
+   * ref is either the old one or a commit that is whole.
+   */
+  private async compareAndSwap(
+    ref: string,
+    expected: string | null,
+    next: string,
+  ): Promise<'done' | 'moved' | 'locked'> {
     const refFile = path.join(this.gitdir, ref);
     const lock = `${refFile}.lock`;
     await fs.promises.mkdir(path.dirname(refFile), { recursive: true });
@@ -266,22 +356,27 @@ export class Repo {
     } catch (e) {
       if ((e as NodeJS.ErrnoException).code === 'EEXIST') {
         await new Promise((r) => setTimeout(r, 100));
-        return false;
+        return 'locked';
       }
       throw e;
     }
+    let renamed = false;
     try {
       const now = await this.resolve(ref);
-      if (now !== expected) return false;
+      if (now !== expected) return 'moved';
       await handle.writeFile(`${next}\n`);
+      await handle.sync();
       await handle.close();
       handle = undefined;
       await rename(lock, refFile);
-      return true;
+      renamed = true;
     } finally {
       if (handle) await handle.close();
-      await rm(lock, { force: true });
+      // Once renamed, the lock name may already be another writer's: leave it.
+      if (!renamed) await rm(lock, { force: true });
     }
+    await fsyncDir(path.dirname(refFile));
+    return 'done';
   }
 }
 
@@ -289,9 +384,14 @@ export function redactUrl(url: string): string {
   return url.replace(/\/\/[^@/]*@/, '//***@');
 }
 
-function isNotFound(e: unknown): boolean {
-  const code = (e as { code?: string }).code;
-  return code === 'NotFoundError' || code === 'ObjectTypeError';
+function folderLabel(dir: string, commit: string): string {
+  return dir ? `${dir}/` : `root tree of commit ${commit}`;
+}
+
+function entryKind(e: TreeEntry): string {
+  if (e.mode === '120000') return 'a symbolic link';
+  if (e.type === 'commit') return 'a submodule (gitlink)';
+  return e.type === 'tree' ? 'a folder' : 'a file';
 }
 
 async function isDir(p: string): Promise<boolean> {

@@ -2,12 +2,12 @@
 // fleet.yaml's `supervisor`, or for `auto` whether a systemd user manager
 // answers. The one `systemctl --user show` call is both the check and the
 // observation of the fleet's units.
-import { access, constants } from 'node:fs/promises';
 import path from 'node:path';
 import type { AgentSpec, DesiredState } from '../desired/types.js';
 import { tmuxVersion } from '../tmux/client.js';
 import { userUnitDir } from '../install/install.js';
 import { specPath } from '../paths.js';
+import type { Pinned } from '../pinned.js';
 import type { SupervisorInput } from '../plan/units.js';
 import type { StatusDoc } from '../status/types.js';
 import { agentTemplate, agentUnit, dropInPath, fleetFiles, holderTemplate, holderUnit, tmuxHasForeground, type FleetUnitContext } from '../systemd/fleet-units.js';
@@ -18,11 +18,8 @@ export interface SupervisorOptions {
   stateDir: string;
   home: string;
   tenant: string;
-  /** PATH for panes and units. */
-  panePath: string;
-  /** Absolute paths of node and gitfleet's built CLI, which the agent units run. */
-  node: string;
-  cli: string;
+  /** What the generated files embed (PATH, LANG, TMUX_TMPDIR, programs): pinned in the state dir, not the caller's. */
+  pinned: Pinned;
   env: NodeJS.ProcessEnv;
 }
 
@@ -71,14 +68,14 @@ export async function observeSupervisor(
 
   const ctx: FleetUnitContext = {
     fleet,
-    node: o.node,
-    cli: o.cli,
-    tmux: (await which('tmux', o.env.PATH ?? '')) ?? '/usr/bin/tmux',
+    node: o.pinned.node,
+    cli: o.pinned.cli,
+    tmux: o.pinned.tmux,
     stateDir: o.stateDir,
     unitDir,
-    path: o.panePath,
-    ...(o.env.LANG ? { lang: o.env.LANG } : {}),
-    ...(o.env.TMUX_TMPDIR ? { tmuxTmpdir: path.resolve(o.env.TMUX_TMPDIR) } : {}),
+    path: o.pinned.path,
+    ...(o.pinned.lang ? { lang: o.pinned.lang } : {}),
+    ...(o.pinned.tmuxTmpdir ? { tmuxTmpdir: o.pinned.tmuxTmpdir } : {}),
     tmuxForeground: tmuxHasForeground(await serverVersion(tmuxObserved)),
   };
   return { input: { mode: 'systemd', reason, observed, files: fleetFiles(ctx, enabled), unitDir, stateDir: o.stateDir }, query };
@@ -88,19 +85,6 @@ export async function observeSupervisor(
 async function serverVersion(observed: ReadonlyMap<string, SocketObservation>): Promise<string> {
   for (const o of observed.values()) if (o.ok && o.version) return o.version;
   return tmuxVersion();
-}
-
-async function which(program: string, PATH: string): Promise<string | null> {
-  for (const dir of PATH.split(':').filter((d) => path.isAbsolute(d))) {
-    const p = path.join(dir, program);
-    try {
-      await access(p, constants.X_OK);
-      return p;
-    } catch {
-      /* next */
-    }
-  }
-  return null;
 }
 
 /** The manager's own words: the first line, without the command that printed them. */

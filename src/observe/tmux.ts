@@ -2,6 +2,8 @@
 // "No server" means empty; any other failure means the observation failed
 // and must never be read as "nothing runs" (that would prune everything).
 import { errorMessage } from '../errors.js';
+import { readText } from '../files.js';
+import { exitStatusPath } from '../paths.js';
 import { isNoServer, tmux } from '../tmux/client.js';
 
 export interface PaneInfo {
@@ -9,7 +11,10 @@ export interface PaneInfo {
   paneId: string;
   pid: number | null;
   dead: boolean;
+  /** The runtime's exit status, when dead: the pane wrapper's record, else tmux's. */
   deadStatus: number | null;
+  /** Who recorded deadStatus; a wrapper record of '?' (status lost) is null from 'wrapper'. */
+  deadStatusFrom?: 'wrapper' | 'tmux' | null;
   /** Unix seconds the pane died, when dead. */
   deadTime: number | null;
   currentCommand: string;
@@ -23,6 +28,8 @@ export interface PaneInfo {
   height: number;
   /** A throw-away read-only view of this agent session (gitfleet agent watch), not a session of its own. */
   watchOf: string | null;
+  /** The fleet id (root commit) of the fleet that started it (src/fleet-identity.ts); null for older sessions. */
+  fleetId: string | null;
 }
 
 export type SocketObservation =
@@ -59,10 +66,17 @@ const FIELDS = [
   'pid',
   'version',
   '@gitfleet-watch-of',
+  '@gitfleet-id',
 ] as const;
 export const LIST_FORMAT = FIELDS.map((f) => `#{${f}}`).join(SEP);
 
-export async function observeSocket(socket: string): Promise<SocketObservation> {
+/** Where the observer finds the pane wrapper's exit files (apply/tmux.ts agentPaneArgv). */
+export interface ExitFiles {
+  stateDir: string;
+  fleet: string;
+}
+
+export async function observeSocket(socket: string, exits?: ExitFiles): Promise<SocketObservation> {
   let res;
   try {
     res = await tmux(socket, [['list-panes', '-a', '-F', LIST_FORMAT]]);
@@ -75,20 +89,75 @@ export async function observeSocket(socket: string): Promise<SocketObservation> 
     if (/^no current target/.test(res.stderr.trim())) return { socket, ok: true, serverRunning: true, serverPid: null, version: null, sessions: new Map() };
     return { socket, ok: false, error: `tmux list-panes failed (exit ${res.exitCode}): ${res.stderr.trim() || res.stdout.trim()}` };
   }
-  const first = res.stdout.split('\n', 1)[0]!.split(SEP);
-  const server = first.length === FIELDS.length ? { serverPid: num(first[FIELDS.indexOf('pid')]!), version: first[FIELDS.indexOf('version')] || null } : { serverPid: null, version: null };
-  return { socket, ok: true, serverRunning: true, ...server, sessions: parsePanes(res.stdout) };
+  let listed: ListedPanes;
+  try {
+    listed = parseListPanes(res.stdout);
+  } catch (e) {
+    // Never "nothing runs": read as empty, every agent would be started again (and fail as duplicates).
+    return { socket, ok: false, error: `tmux list-panes printed what gitfleet cannot read: ${errorMessage(e)}` };
+  }
+  if (exits) await readExitFiles(socket, listed.sessions, exits);
+  return { socket, ok: true, serverRunning: true, ...listed };
 }
 
-/** Pure: one PaneInfo per session, its first pane (lowest window, then pane). */
+export interface ListedPanes {
+  serverPid: number | null;
+  version: string | null;
+  sessions: Map<string, PaneInfo>;
+}
+
+/**
+ * Pure: the server and one PaneInfo per session. Throws on anything real
+ * tmux does not print: no output (a server with no session says "no current
+ * target"), output cut short (no final newline), or a line with the wrong
+ * number of fields or a malformed index, pane id, pid or flag.
+ */
+export function parseListPanes(stdout: string): ListedPanes {
+  if (stdout === '') throw new Error('no output (a running server lists at least one pane)');
+  if (!stdout.endsWith('\n')) throw new Error('output cut short (no final newline)');
+  const lines = stdout.slice(0, -1).split('\n');
+  const fields = lines.map((line, i) => checkLine(line, i + 1));
+  const first = fields[0]!;
+  return {
+    serverPid: num(first[FIELDS.indexOf('pid')]!),
+    version: first[FIELDS.indexOf('version')] || null,
+    sessions: panesOf(fields),
+  };
+}
+
+/** Pure: one PaneInfo per session, its first pane (lowest window, then pane); throws as parseListPanes does. */
 export function parsePanes(stdout: string): Map<string, PaneInfo> {
+  return parseListPanes(stdout).sessions;
+}
+
+const NUMERIC = new Set(['window_index', 'pane_index', 'pane_pid', 'pane_width', 'pane_height', 'pid']);
+const NUMERIC_OR_EMPTY = new Set(['pane_dead_status', 'pane_dead_time', 'window_activity']);
+
+function checkLine(line: string, n: number): string[] {
+  const f = line.split(SEP);
+  const bad = (what: string) => new Error(`line ${n}: ${what}: ${preview(line)}`);
+  if (f.length !== FIELDS.length) throw bad(`${f.length} fields, expected ${FIELDS.length}`);
+  FIELDS.forEach((name, i) => {
+    const v = f[i]!;
+    if (NUMERIC.has(name) && !/^\d+$/.test(v)) throw bad(`${name} is not a number`);
+    if (NUMERIC_OR_EMPTY.has(name) && !/^\d*$/.test(v)) throw bad(`${name} is not a number`);
+  });
+  if (!f[0]) throw bad('empty session_name');
+  if (!/^%\d+$/.test(f[FIELDS.indexOf('pane_id')]!)) throw bad('pane_id is not %N');
+  if (!/^[01]$/.test(f[FIELDS.indexOf('pane_dead')]!)) throw bad('pane_dead is not 0 or 1');
+  return f;
+}
+
+function preview(line: string): string {
+  const shown = JSON.stringify(line.replaceAll(SEP, '|'));
+  return shown.length > 120 ? `${shown.slice(0, 117)}...` : shown;
+}
+
+function panesOf(lines: readonly string[][]): Map<string, PaneInfo> {
   const best = new Map<string, { rank: [number, number]; pane: PaneInfo }>();
-  for (const line of stdout.split('\n')) {
-    if (!line) continue;
-    const f = line.split(SEP);
-    if (f.length !== FIELDS.length) continue;
-    const [session, win, pane, paneId, pid, dead, deadStatus, deadTime, cmd, fleet, spec, agent, role, activity, w, h, , , watchOf] = f as string[] as [
-      string, string, string, string, string, string, string, string, string, string, string, string, string, string, string, string, string, string, string,
+  for (const f of lines) {
+    const [session, win, pane, paneId, pid, dead, deadStatus, deadTime, cmd, fleet, spec, agent, role, activity, w, h, , , watchOf, fleetId] = f as [
+      string, string, string, string, string, string, string, string, string, string, string, string, string, string, string, string, string, string, string, string,
     ];
     const rank: [number, number] = [Number(win), Number(pane)];
     const prev = best.get(session);
@@ -101,6 +170,7 @@ export function parsePanes(stdout: string): Map<string, PaneInfo> {
         pid: num(pid),
         dead: dead === '1',
         deadStatus: num(deadStatus),
+        deadStatusFrom: deadStatus === '' ? null : 'tmux',
         deadTime: num(deadTime),
         currentCommand: cmd,
         fleet: fleet || null,
@@ -111,10 +181,30 @@ export function parsePanes(stdout: string): Map<string, PaneInfo> {
         width: Number(w) || 0,
         height: Number(h) || 0,
         watchOf: watchOf || null,
+        fleetId: fleetId || null,
       },
     });
   }
   return new Map([...best].map(([k, v]) => [k, v.pane]));
+}
+
+/**
+ * A dead agent pane's exit status as its wrapper recorded it, preferred to
+ * tmux's (which tmux 3.3a sometimes never records). A file is believed only
+ * when it names the pane's own pid: an older run's file says nothing.
+ */
+async function readExitFiles(socket: string, sessions: Map<string, PaneInfo>, exits: ExitFiles): Promise<void> {
+  const agentPane = (p: PaneInfo) => p.role !== 'holder' && p.watchOf === null && p.pid !== null;
+  const dead = [...sessions.values()].filter((p) => p.dead && agentPane(p));
+  await Promise.all(
+    dead.map(async (p) => {
+      const text = await readText(exitStatusPath(exits.stateDir, { fleet: exits.fleet, socket, session: p.session }));
+      const m = /^(\d+) (\d+|\?)\n$/.exec(text ?? '');
+      if (!m || Number(m[1]) !== p.pid) return;
+      p.deadStatus = m[2] === '?' ? null : Number(m[2]);
+      p.deadStatusFrom = 'wrapper';
+    }),
+  );
 }
 
 function num(s: string): number | null {

@@ -6,6 +6,9 @@ import type { AgentRecord, StatusDoc } from '../status/types.js';
 import { ACTION_KINDS, pruneReason, type Action, type ActionKind, type Plan } from './types.js';
 import { supervisorInfo, TMUX_MODE, unitPlan, type SupervisorInput } from './units.js';
 import type { HeartbeatJudgement } from '../heartbeat/protocol.js';
+import { foreignFleet } from '../fleet-identity.js';
+import { holdMassPrune } from './prune-guard.js';
+import { maskArgv } from '../redact.js';
 
 export interface Policy {
   host: string;
@@ -13,6 +16,8 @@ export interface Policy {
   now: Date;
   desiredRevision: string;
   backoff: { baseSeconds: number; maxSeconds: number };
+  /** A person confirmed the deletions of this revision's rosters (--confirm-prune, reconcile.confirm_prune). */
+  pruneConfirmed: boolean;
 }
 
 export const DEFAULT_BACKOFF = { baseSeconds: 10, maxSeconds: 300 };
@@ -57,6 +62,14 @@ export function plan(
     const obs = observed.get(socket);
     if (!obs || !obs.ok) {
       unobserved.push({ socket, error: obs && !obs.ok ? obs.error : 'not observed' });
+      continue;
+    }
+    const foreign = foreignFleet(obs, desired.config.fleet);
+    if (foreign) {
+      // Two fleets on one server would each see the other's holder and sessions: the one that finds
+      // the other there keeps away (no action of any kind), and says so.
+      const error = `socket ${socket} is used by another fleet: ${foreign}; a socket belongs to one fleet, so nothing is done there. Give this fleet's rosters another tmux.socket_name, or stop the other fleet's sessions`;
+      unobserved.push({ socket, error });
       continue;
     }
     const ours = (p: PaneInfo | undefined) => p !== undefined && p.fleet === desired.config.fleet;
@@ -119,6 +132,9 @@ export function plan(
     ({ actions, deferred } = unitPlan({ actions, deferred }, { desired, agents: inScope, observed, sockets: socketsToObserve(desired, previous), pruneBlock, sup: supervisor }));
   }
 
+  let pruneHeld: Plan['pruneHeld'];
+  ({ actions, deferred, held: pruneHeld } = holdMassPrune({ actions, deferred }, observed, desired.config, policy.desiredRevision, policy.pruneConfirmed));
+
   // In ACTION_KINDS order. The holder (session or server unit) comes up before its agents and goes after them.
   const order = (a: Action) => {
     const i = ACTION_KINDS.indexOf(a.kind);
@@ -142,6 +158,7 @@ export function plan(
     supervisor: supervisorInfo(supervisor),
     summary: { ...summary, deferred: deferred.length },
     errors: desired.problems,
+    pruneHeld,
   };
 }
 
@@ -156,7 +173,8 @@ function createAction(a: AgentSpec, reason: Action['reason'], kind: ActionKind =
     agent: a.name,
     role: 'agent',
     specHash: a.specHash,
-    argv: a.argv,
+    // Plan output and evidence show this; apply takes the real argv from the desired state.
+    argv: maskArgv(a.argv, a.redact),
     cwd: a.cwd,
     envKeys: Object.keys(a.env),
   });

@@ -37,6 +37,7 @@ export const REASONS = [
   'update_manual', // spec changed, update: manual
   'prune_blocked_by_invalid_files', // never prune while a desired file is invalid
   'prune_disabled', // reconcile.prune: false
+  'prune_held', // would delete every agent of a socket, or more than reconcile.max_prune: waits for confirmation
   'file_missing', // a unit or spec file gitfleet keeps is not there
   'file_changed', // ... or differs from what gitfleet would write
   'units_changed', // unit files were written or removed: the manager reloads once
@@ -61,7 +62,7 @@ export interface ActionDetail {
   agent?: string;
   role?: 'agent' | 'holder';
   specHash?: string;
-  /** What the pane will exec (create / restart). */
+  /** What the pane will exec (create / restart), secret values masked (src/redact.ts): shown, never executed. */
   argv?: string[];
   cwd?: string;
   /** Declared environment variable names (values are not shown). */
@@ -115,6 +116,18 @@ export interface Plan {
   supervisor: SupervisorInfo;
   summary: Record<ActionKind, number> & { deferred: number };
   errors: Problem[];
+  /** Deletes held back until a person confirms this revision (src/plan/prune-guard.ts). */
+  pruneHeld: HeldPrune[];
+}
+
+export interface HeldPrune {
+  socket: string;
+  /** How many agents the plan would delete there, of how many running. */
+  deletes: number;
+  running: number;
+  agents: string[];
+  /** What is held and how to confirm it. */
+  message: string;
 }
 
 export interface SupervisorInfo {

@@ -2,6 +2,7 @@
 // after, a one-line count last. No-ops are not shown.
 import { formatProblem } from '../errors.js';
 import type { Action, Plan } from '../plan/types.js';
+import { maskArgv } from '../redact.js';
 
 const SIGIL: Record<Action['kind'], string> = {
   create_session: '+',
@@ -33,6 +34,7 @@ export function renderPlan(plan: Plan): string {
     out.push('Not done now:');
     for (const d of plan.deferred) out.push(`  · ${d.kind} ${d.target} (${d.reason})${describe(d)}`);
   }
+  for (const h of plan.pruneHeld) out.push(`PruneHeld: ${h.message}`);
   for (const u of plan.unobserved) out.push(`Socket ${u.socket} could not be observed, nothing planned there: ${u.error}`);
   const sup = plan.supervisor;
   if (sup.mode === 'systemd' && !sup.observed) out.push(`The systemd user manager could not be observed, no unit is started or stopped: ${sup.error}`);
@@ -58,7 +60,8 @@ function describe(a: Action): string {
   const parts: string[] = [];
   if (d.role === 'holder') parts.push(d.unit ? 'tmux server' : 'holder');
   if (d.unit && d.unit !== a.target) parts.push(d.unit);
-  if (d.argv) parts.push(`exec ${d.argv.map(shellish).join(' ')}`);
+  // Masked by the planner already; masking again is idempotent and keeps this view safe on its own.
+  if (d.argv) parts.push(`exec ${maskArgv(d.argv).map(shellish).join(' ')}`);
   if (d.cwd) parts.push(`in ${d.cwd}`);
   if (d.exitStatus !== undefined && d.exitStatus !== null) parts.push(`exit status ${d.exitStatus}`);
   if (d.streak) parts.push(`${d.streak} respawns in a row`);

@@ -15,6 +15,11 @@ export function renderStatusMarkdown(s: StatusDoc): string {
     for (const a of s.agents) out.push(row(a));
     out.push('');
   }
+  if (s.pruneHeld?.length) {
+    out.push('## Deletes held (PruneHeld)', '');
+    for (const h of s.pruneHeld) out.push(`- ${h.message}. Agents: ${h.agents.map((a) => `\`${a}\``).join(', ')}`);
+    out.push('');
+  }
   if (s.errors.length > 0) {
     out.push('## Errors in desired state', '');
     for (const e of s.errors) out.push(`- \`${formatProblem(e)}\``);

@@ -14,6 +14,7 @@ export function renderStatusText(s: StatusDoc): string {
   const out = [line(head), ...rows.map(line)];
   for (const u of s.unmanaged) out.push(`unmanaged: ${u.socket}/${u.session} (${u.command})`);
   out.push(...supervisorLines(s));
+  for (const h of s.pruneHeld ?? []) out.push(`PruneHeld: ${h.message}`);
   for (const e of s.errors) out.push(`error: ${formatProblem(e)}`);
   out.push(`${s.converged ? 'Converged' : 'Not converged'}: ${s.summary.ready}/${s.summary.agents - s.summary.disabled} ready at ${s.desiredRevision.slice(0, 12)} (host ${s.host}, fleet ${s.fleet}).`);
   return out.join('\n') + '\n';

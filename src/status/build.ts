@@ -189,7 +189,8 @@ export function buildStatus(input: StatusInput): StatusDoc {
     plan.unobserved.length === 0 &&
     results.every((r) => r.ok) &&
     // A prune held back by reconcile.prune: false is the operator's choice, not a fault.
-    plan.deferred.every((d) => d.kind !== 'delete_session' || d.reason === 'prune_disabled');
+    plan.deferred.every((d) => d.kind !== 'delete_session' || d.reason === 'prune_disabled') &&
+    plan.pruneHeld.length === 0;
 
   return {
     formatVersion: 1,
@@ -212,6 +213,7 @@ export function buildStatus(input: StatusInput): StatusDoc {
     unmanaged,
     files: desired.files.map((f) => ({ path: f.path, blob: f.blob, valid: f.valid, usingLastKnownGood: f.usingLastKnownGood, problems: f.problems })),
     errors: desired.problems,
+    ...(plan.pruneHeld.length > 0 ? { pruneHeld: plan.pruneHeld } : {}),
   };
 }
 

@@ -72,24 +72,33 @@ export function evidenceFiles(results: readonly ActionResult[], events: readonly
     content: JSON.stringify({ formatVersion: 1, fleet: ctx.fleet, host: ctx.host, desiredRevision: ctx.desiredRevision, kind: e.kind, target: e.target, observedAt: e.at, message: e.message, detail: e.detail }, null, 2) + '\n',
   }));
   return [...seen, ...results.map((r) => {
-    const d = r.action.detail;
-    const base = evidencePath(ctx.host, r.startedAt, r.action.kind, d.session ?? d.unit ?? (d.file ? path.basename(d.file) : d.socket ?? 'fleet'));
-    const p = unique(base);
-    const record = {
-      formatVersion: 1,
-      fleet: ctx.fleet,
-      host: ctx.host,
-      desiredRevision: ctx.desiredRevision,
-      kind: r.action.kind,
-      target: r.action.target,
-      reason: r.action.reason,
-      detail: r.action.detail,
-      startedAt: r.startedAt,
-      finishedAt: r.finishedAt,
-      result: r.ok ? 'ok' : 'failed',
-      error: r.error,
-      command: r.command,
-    };
-    return { path: p, content: JSON.stringify(record, null, 2) + '\n' };
+    const file = actionEvidence(r, ctx);
+    return { ...file, path: unique(file.path) };
   })];
+}
+
+/**
+ * One action's evidence file, at its base path: callers that keep files
+ * across runs (status/pending.ts) make the path unique among those.
+ */
+export function actionEvidence(r: ActionResult, ctx: EvidenceContext): { path: string; content: string } {
+  const d = r.action.detail;
+  const id = d.session ?? d.unit ?? (d.file ? path.basename(d.file) : d.socket ?? 'fleet');
+  const p = evidencePath(ctx.host, r.startedAt, r.action.kind, id);
+  const record = {
+    formatVersion: 1,
+    fleet: ctx.fleet,
+    host: ctx.host,
+    desiredRevision: ctx.desiredRevision,
+    kind: r.action.kind,
+    target: r.action.target,
+    reason: r.action.reason,
+    detail: r.action.detail,
+    startedAt: r.startedAt,
+    finishedAt: r.finishedAt,
+    result: r.ok ? 'ok' : 'failed',
+    error: r.error,
+    command: r.command,
+  };
+  return { path: p, content: JSON.stringify(record, null, 2) + '\n' };
 }

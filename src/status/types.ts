@@ -2,6 +2,7 @@
 // versioned shape people and other hosts read. Times move only on a
 // transition, so a converged fleet's status never changes.
 import type { Problem } from '../errors.js';
+import type { HeldPrune } from '../plan/types.js';
 
 export type ConditionStatus = 'True' | 'False' | 'Unknown';
 
@@ -127,4 +128,6 @@ export interface StatusDoc {
   unmanaged: UnmanagedSession[];
   files: FileRecord[];
   errors: Problem[];
+  /** Deletes held back until a person confirms the revision (PruneHeld); absent in older status files. */
+  pruneHeld?: HeldPrune[];
 }

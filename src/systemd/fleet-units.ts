@@ -204,11 +204,12 @@ export interface AgentSpecFile {
   fleet: string;
   /** PATH for the pane. */
   path: string;
-  agent: Omit<AgentSpec, 'source'>;
+  agent: Omit<AgentSpec, 'source' | 'redact'>;
 }
 
 export function agentSpecFile(ctx: FleetUnitContext, a: AgentSpec): GeneratedFile {
-  const { source: _source, ...agent } = a;
+  // Not where it was declared, nor what to hide when shown: neither changes the session (nor rewrites the file).
+  const { source: _source, redact: _redact, ...agent } = a;
   const doc: AgentSpecFile = { formatVersion: 1, fleet: ctx.fleet, path: ctx.path, agent };
   return { path: specPath(ctx.stateDir, { fleet: ctx.fleet, socket: a.socket, session: a.session }), content: JSON.stringify(doc, null, 2) + '\n', kind: 'spec' };
 }

@@ -12,9 +12,32 @@ export function tmuxArgv(socket: string, commands: readonly TmuxCommand[]): stri
   const argv = ['tmux', '-u', '-L', socket];
   commands.forEach((c, i) => {
     if (i > 0) argv.push(';');
-    argv.push(...c);
+    argv.push(...c.map(argWord));
   });
   return argv;
+}
+
+/**
+ * tmux ends a command at any argument that ends in ';' (cmd-parse.y,
+ * cmd_parse_from_arguments), so a value such as `x;` followed by
+ * `run-shell ...` in a roster's argv would run a tmux command. A final
+ * `\;` is read back as a literal ';', so escape that one character; no
+ * other character of an argument is special there.
+ */
+export function argWord(arg: string): string {
+  return arg.endsWith(';') ? `${arg.slice(0, -1)}\\;` : arg;
+}
+
+/**
+ * For the few arguments tmux format-expands (checked on tmux 3.3a:
+ * `new-session -s` and `-c`; `pipe-pane`'s command, which also takes
+ * strftime and has its own escape in apply/tmux.ts): `#(cmd)` there would
+ * run cmd and `#{...}` would be replaced, so '#' is doubled and reaches
+ * the value as one '#'. Never use it elsewhere (targets, `-e`, option
+ * values and the pane's argv are taken literally): '##' would arrive as is.
+ */
+export function formatLiteral(value: string): string {
+  return value.replace(/#/g, '##');
 }
 
 export function tmux(socket: string, commands: readonly TmuxCommand[], timeoutMs = 15_000): Promise<RunResult> {

@@ -170,7 +170,8 @@ describe('gitfleet install', () => {
     expectRun(m, service, fleet);
     expect(m.show(service, 'Result', 'ExecMainStatus')).toEqual({ Result: 'success', ExecMainStatus: '0' });
     expect(existsSync(path.join(fleet.dir, 'state dir'))).toBe(true);
-    expect(fleet.panes().get('alpha')).toMatchObject({ dead: false, fleet: 'my fleet $HOME 100%' });
+    // The fleet's name comes from fleet.yaml or the repository's root commit, never its folder.
+    expect(fleet.panes().get('alpha')).toMatchObject({ dead: false, fleet: expect.stringMatching(/^fleet-[0-9a-f]{8}$/) });
 
     // The daemon unit, for the same values, verifies too.
     const dir = mkdtempSync(path.join(os.tmpdir(), 'gitfleet-units-'));
@@ -198,7 +199,7 @@ describe('gitfleet install', () => {
 
     // The session outlived the run (KillMode=process), on the test's private socket.
     expect(fleet.tmux('has-session', '-t', '=alpha').code).toBe(0);
-    expect(fleet.panes().get('alpha')).toMatchObject({ dead: false, cmd: 'cat', fleet: 'fleet one' });
+    expect(fleet.panes().get('alpha')).toMatchObject({ dead: false, cmd: 'cat', fleet: JSON.parse(fleet.show(`main:status/${hostname}.json`)).fleet });
     const newHead = fleet.headOf('main');
     expect(newHead).not.toBe(head);
     expect(sh('git', ['--git-dir', fleet.bare, 'log', '-1', '--format=%an|%s', 'main']).trim()).toMatch(new RegExp(`^gitfleet\\|gitfleet\\(${hostname}\\): .*\\[skip ci\\]$`));
@@ -240,7 +241,7 @@ describe('gitfleet install', () => {
     expect(readdirSync(m.unitDir).filter((f) => f.startsWith('gitfleet-reconcile-'))).toEqual([]);
     expect(existsSync(path.join(m.unitDir, 'timers.target.wants', 'gitfleet-reconcile-fleet.timer'))).toBe(false);
     // The agents' own units (auto found the manager: supervisor systemd) are the fleet's, not the reconciler's: they stay.
-    expect(m.show(`gitfleet-fleet-agent@alpha.${fleet.socket}.service`, 'ActiveState', 'UnitFileState')).toEqual({ ActiveState: 'active', UnitFileState: 'enabled' });
+    expect(m.show(`gitfleet-${JSON.parse(fleet.show(`main:status/${hostname}.json`)).fleet}-agent@alpha.${fleet.socket}.service`, 'ActiveState', 'UnitFileState')).toEqual({ ActiveState: 'active', UnitFileState: 'enabled' });
     expect(m.show('gitfleet-reconcile-fleet.timer', 'LoadState', 'ActiveState', 'UnitFileState')).toEqual({ LoadState: 'not-found', ActiveState: 'inactive', UnitFileState: '' });
     expect(m.systemctl('list-timers', '--all', '--no-legend').out).not.toContain('gitfleet');
     expect(fleet.tmux('has-session', '-t', '=alpha').code).toBe(0);

@@ -32,7 +32,7 @@ function stubRuntime(interval: number, idle: number, extraEnv = ''): string {
 function newFleet(agents: string, runtimes: string): TestFleet {
   const f = new TestFleet('live');
   fleets.push(f);
-  f.commit({ 'fleet.yaml': 'supervisor: tmux\n', 'rosters/team.yaml': roster(f.socket, agents, runtimes) });
+  f.commit({ 'fleet.yaml': 'fleet: live\nsupervisor: tmux\n', 'rosters/team.yaml': roster(f.socket, agents, runtimes) });
   return f;
 }
 
@@ -88,8 +88,8 @@ describe('update: on-idle', () => {
     const hb = (n: string) => path.join(f.stateDir, 'run', 'live', f.socket, `${n}.hb`);
     await waitFor(() => readFileSyncSafe(hb('calm')).includes('status=ok') && readFileSyncSafe(hb('busy')).includes('status=ok'), 5000);
     const before = f.panes();
-    // busy works for 4 s; calm has nothing to do.
-    expect(f.tmux('send-keys', '-t', '=busy:', 'work 4', 'Enter').code).toBe(0);
+    // busy works for 8 s (long enough for apply and ps on a loaded machine); calm has nothing to do.
+    expect(f.tmux('send-keys', '-t', '=busy:', 'work 8', 'Enter').code).toBe(0);
     await waitFor(() => readFileSyncSafe(hb('busy')).includes('status=busy'), 3000);
     await new Promise((r) => setTimeout(r, 1200)); // calm: quiet for longer than idle_after
     // A spec change for both (a new variable in the runtime's environment).
@@ -104,7 +104,7 @@ describe('update: on-idle', () => {
     expect(f.status().agents.find((a: any) => a.name === 'busy').conditions.find((c: any) => c.type === 'PendingRestart')).toMatchObject({ status: 'True', reason: 'UpdateOnIdle' });
     expect(row(await ps(f), 'busy').flags).toContain('PendingRestart');
     // Once the work is done and the pane has been quiet, the next apply restarts it.
-    await waitFor(() => readFileSyncSafe(hb('busy')).includes('status=ok'), 8000);
+    await waitFor(() => readFileSyncSafe(hb('busy')).includes('status=ok'), 12000);
     await new Promise((r) => setTimeout(r, 1500));
     const done = await f.gitfleet('apply');
     expect(done.stdout).toMatch(/restart_session .*\/busy \(spec_changed\)/);

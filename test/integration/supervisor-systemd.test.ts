@@ -34,7 +34,7 @@ const AGENTS = '  - name: alpha\n    runtime: stub\n  - name: beta.x\n    runtim
 function newFleet(supervisor: 'systemd' | 'tmux' | null, agents = AGENTS): TestFleet {
   const f = new TestFleet('fl');
   fleets.push(f);
-  f.commit({ ...(supervisor ? { 'fleet.yaml': `supervisor: ${supervisor}\n` } : {}), 'rosters/team.yaml': roster(f.socket, agents) });
+  f.commit({ 'fleet.yaml': `fleet: fl\n${supervisor ? `supervisor: ${supervisor}\n` : ''}`, 'rosters/team.yaml': roster(f.socket, agents) });
   return f;
 }
 
@@ -210,7 +210,7 @@ describe('supervisor: systemd', () => {
     await applied(f, m.env);
     const before = f.panes();
     expect(f.status().supervisor).toMatchObject({ mode: 'tmux', reason: 'fleet.yaml: supervisor: tmux' });
-    f.commit({ 'fleet.yaml': 'supervisor: systemd\n' });
+    f.commit({ 'fleet.yaml': 'fleet: fl\nsupervisor: systemd\n' });
     const r = await gitfleet(f, m.env, 'apply');
     expect(r.stderr).toBe('');
     expect(r.code).toBe(0);

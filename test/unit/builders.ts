@@ -69,6 +69,7 @@ export function pane(session: string, o: Partial<PaneInfo> = {}): PaneInfo {
     role: null,
     activity: null,
     watchOf: null,
+    fleetId: null,
     width: 80,
     height: 24,
     ...o,
@@ -99,7 +100,7 @@ export const failedSocket = (name: string, error: string): [string, SocketObserv
 export const observed = (...sockets: [string, SocketObservation][]): Map<string, SocketObservation> => new Map(sockets);
 
 export function policy(o: Partial<Policy> = {}): Policy {
-  return { host: HOST, tenant: TENANT, now: NOW, desiredRevision: 'rev-1', backoff: DEFAULT_BACKOFF, ...o };
+  return { host: HOST, tenant: TENANT, now: NOW, desiredRevision: 'rev-1', backoff: DEFAULT_BACKOFF, pruneConfirmed: false, ...o };
 }
 
 /** `now` moved by `seconds`. */

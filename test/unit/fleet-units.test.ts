@@ -318,12 +318,13 @@ describe('agent spec file', () => {
     expect(f.content.endsWith('}\n')).toBe(true);
   });
 
-  it('holds the fleet, the PATH and the whole agent spec with its hash, but not where it was declared', () => {
+  it('holds the fleet, the PATH and the whole agent spec with its hash, but not where it was declared nor what to redact', () => {
     expect(doc.formatVersion).toBe(1);
     expect(doc.fleet).toBe(FLEET);
     expect(doc.path).toBe(UNIT_CTX.path);
     expect('source' in doc.agent).toBe(false);
-    const { source: _source, ...rest } = w;
+    expect('redact' in doc.agent).toBe(false);
+    const { source: _source, redact: _redact, ...rest } = w;
     expect(doc.agent).toEqual(rest);
     expect(doc.agent.specHash).toBe(w.specHash);
     expect(doc.agent.env).toEqual({ MODE: 'x' });

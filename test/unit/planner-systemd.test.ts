@@ -55,8 +55,8 @@ const specFile = (a: Pick<AgentSpec, 'session' | 'socket'>): string => specPath(
 const enabledIn = (d: DesiredState): AgentSpec[] => agentsInScope(d, policy()).filter((a) => a.enabled);
 
 /** plan() in systemd mode, gitfleet's files generated for the desired agents in scope. */
-function planSd(d: DesiredState, obs: Map<string, SocketObservation>, seen: SystemdObservation, previous: StatusDoc | null = null): Plan {
-  return plan(d, obs, previous, policy(), systemdMode(seen, agentsInScope(d, policy())));
+function planSd(d: DesiredState, obs: Map<string, SocketObservation>, seen: SystemdObservation, previous: StatusDoc | null = null, pruneConfirmed = false): Plan {
+  return plan(d, obs, previous, policy({ pruneConfirmed }), systemdMode(seen, agentsInScope(d, policy())));
 }
 
 /** The status record a previous run wrote for `a`: its pane had exited, its unit was active. */
@@ -442,8 +442,12 @@ describe('systemd plan: a socket with no agents left', () => {
   const prev = previousStatus([], [socketRecord('s1'), socketRecord('s2')]);
   const seen = (o: { found?: string[] } = {}) => installed(d, { units: [unitState(S2), unitState(Z, { sub: 'exited' })], extraFound: [S2, ...(o.found ?? [])] });
 
-  it('stops its server unit, after the agent units on it', () => {
-    const p = planSd(d, observed(socket('s1', [running(a)]), socket('s2', [pane('z', { fleet: FLEET, role: 'agent', agent: 'z' })])), seen({ found: [Z] }), prev);
+  it('stops its server unit, after the agent units on it (once confirmed: it is every agent of s2)', () => {
+    const obs = observed(socket('s1', [running(a)]), socket('s2', [pane('z', { fleet: FLEET, role: 'agent', agent: 'z' })]));
+    const held = planSd(d, obs, seen({ found: [Z] }), prev);
+    expect(lines(held.deferred)).toEqual([`stop_unit ${Z} prune_held`, `stop_unit ${S2} prune_held`]);
+    expect(held.pruneHeld.map((h) => h.socket)).toEqual(['s2']);
+    const p = planSd(d, obs, seen({ found: [Z] }), prev, true);
     expect(lines(p.actions)).toEqual([`stop_unit ${Z} not_in_roster`, `stop_unit ${S2} not_in_roster`, 'reload_units systemd --user units_changed']);
     expect(p.actions[1]!.detail).toEqual({ socket: 's2', role: 'holder', unit: S2 });
   });

@@ -139,7 +139,7 @@ describe('plan: no-op', () => {
 // ---- prune ---------------------------------------------------------------------------
 
 describe('plan: prune', () => {
-  it('deletes a tagged session not in the roster; unmanaged and other-fleet sessions survive', () => {
+  it('deletes a tagged session not in the roster; unmanaged sessions survive', () => {
     const d = desired(['a']);
     const obs = observed(
       socket(SOCKET, [
@@ -147,7 +147,6 @@ describe('plan: prune', () => {
         running(spec(d, 'a')),
         pane('old', { fleet: FLEET, agent: 'old', role: 'agent', spec: 'deadbeef' }),
         pane('mine'), // started by hand: no tag
-        pane('theirs', { fleet: 'other-fleet', role: 'agent', spec: 'x' }),
       ]),
     );
     const p = plan(d, obs, null, policy());
@@ -209,7 +208,7 @@ describe('plan: prune', () => {
       socket('s1', [holder(), running(spec(d, 'a')), pane('s1-old', { fleet: FLEET, role: 'agent' })]),
       socket('s2', [holder('_holder'), pane('b', { fleet: FLEET, role: 'agent', agent: 'b' }), pane('c', { fleet: FLEET, role: 'agent' })]),
     );
-    const p = plan(d, obs, previous([], [socketRecord('s1'), socketRecord('s2')]), policy());
+    const p = plan(d, obs, previous([], [socketRecord('s1'), socketRecord('s2')]), policy({ pruneConfirmed: true }));
     expect(lines(p.actions)).toEqual([
       'delete_session s1/s1-old not_in_roster',
       'delete_session s2/b not_in_roster',
@@ -238,7 +237,7 @@ describe('plan: prune', () => {
       socket('s1', [holder(), running(spec(d, 'a')), running(spec(d, 'r'), { spec: 'old-spec' })]),
       socket('s2', [holder(), pane('z', { fleet: FLEET, role: 'agent' })]),
     );
-    const p = plan(d, obs, previous([], [socketRecord('s2')]), policy());
+    const p = plan(d, obs, previous([], [socketRecord('s2')]), policy({ pruneConfirmed: true }));
     expect(lines(p.actions)).toEqual([
       'delete_session s2/z not_in_roster',
       'delete_session s2/_holder not_in_roster',
@@ -457,13 +456,13 @@ describe('plan: hosts and ownership', () => {
   it('does not create agents of another host, and deletes their tagged sessions here', () => {
     const d = desired([{ name: 'there', host: 'box2' }, { name: 'mine', host: HOST }], {}, 'hosts: [box1, box2]\n');
     expect(d.problems).toEqual([]);
-    const p = plan(d, observed(socket(SOCKET, [holder(), running(spec(d, 'there'))])), null, policy());
+    const p = plan(d, observed(socket(SOCKET, [holder(), running(spec(d, 'there'))])), null, policy({ pruneConfirmed: true }));
     expect(lines(p.actions)).toEqual(['delete_session mosaic-factory/there not_on_this_host', 'create_session mosaic-factory/mine missing']);
   });
 
   it('with every agent on another host, deletes the holder here too', () => {
     const d = desired([{ name: 'there', host: 'box2' }]);
-    const p = plan(d, observed(socket(SOCKET, [holder(), running(spec(d, 'there'))])), null, policy());
+    const p = plan(d, observed(socket(SOCKET, [holder(), running(spec(d, 'there'))])), null, policy({ pruneConfirmed: true }));
     expect(lines(p.actions)).toEqual(['delete_session mosaic-factory/there not_on_this_host', 'delete_session mosaic-factory/_holder not_in_roster']);
   });
 
@@ -536,9 +535,9 @@ describe('plan: deterministic output', () => {
     const backward = new Map([socket('s3', [...s3].reverse()), socket('s2', [...s2].reverse()), socket('s1', [...s1].reverse())]);
     const reversedRosters = { ...d, rosters: [...d.rosters].reverse().map((r) => ({ ...r, agents: [...r.agents].reverse() })) };
 
-    const p1 = plan(d, forward, prev, policy());
-    const p2 = plan(d, backward, prev, policy());
-    const p3 = plan(reversedRosters, backward, prev, policy());
+    const p1 = plan(d, forward, prev, policy({ pruneConfirmed: true }));
+    const p2 = plan(d, backward, prev, policy({ pruneConfirmed: true }));
+    const p3 = plan(reversedRosters, backward, prev, policy({ pruneConfirmed: true }));
     expect(p2).toEqual(p1);
     expect(p3).toEqual(p1);
     expect(JSON.stringify(p2)).toBe(JSON.stringify(p1));

@@ -14,7 +14,7 @@ import { MAX_FILE_BYTES } from '../../src/desired/yaml.js';
 
 const HOME = '/home/op';
 const FILE = 'rosters/t.yaml';
-const FIELD = new URL('../../../shared/fixtures/field/rosters/', import.meta.url);
+const FIELD = new URL('../fixtures/field/rosters/', import.meta.url);
 
 // ---- builders -------------------------------------------------------------
 
@@ -287,7 +287,7 @@ describe('bad rosters: position, what is wrong, what is allowed', () => {
 
     it('in a runtime', () => {
       expectProblems(invalid(doc('version: 1', 'runtimes:', '  x:', '    cmd: x', 'agents: []')), [
-        [4, 5, /^runtimes\.x: unknown key "cmd"; allowed: reset_command, command, env, heartbeat, process_names, idle_after$/],
+        [4, 5, /^runtimes\.x: unknown key "cmd"; allowed: reset_command, command, env, heartbeat, process_names, idle_after, redact$/],
       ]);
     });
   });
@@ -655,13 +655,17 @@ describe('parseFleetConfig', () => {
   it('uses the defaults without a fleet.yaml, and for an empty one', () => {
     const want: FleetConfig = {
       fleet: 'repo',
+      id: null,
       branch: 'main',
       statusBranch: 'main',
       paths: { rosters: 'rosters', boards: 'boards', huts: 'huts', vault: 'vault' },
       author: { name: 'gitfleet', email: 'gitfleet@box1' },
       hosts: [],
       prune: true,
+      maxPrune: { percent: 50 },
+      confirmPrune: null,
       supervisor: 'auto',
+      ignore: [],
     };
     expect(parseFleetConfig(null, d)).toEqual({ config: want, problems: [] });
     expect(parseFleetConfig('', d)).toEqual({ config: want, problems: [] });
@@ -678,8 +682,9 @@ describe('parseFleetConfig', () => {
       'status: {branch: gitfleet-status}',
       'git: {author: {name: Bot, email: bot@example.com}}',
       'hosts: [a, b]',
-      'reconcile: {prune: false}',
+      'reconcile: {prune: false, maxPrune: 2, confirm_prune: abcdef1}',
       'supervisor: tmux',
+      'ignore: ["*.bak", "rosters/drafts/**"]',
     );
     expect(parseFleetConfig(text, d)).toEqual({
       config: {
@@ -690,7 +695,11 @@ describe('parseFleetConfig', () => {
         author: { name: 'Bot', email: 'bot@example.com' },
         hosts: ['a', 'b'],
         prune: false,
+        maxPrune: { count: 2 },
+        confirmPrune: 'abcdef1',
         supervisor: 'tmux',
+        id: null,
+        ignore: ['*.bak', 'rosters/drafts/**'],
       },
       problems: [],
     });
@@ -721,8 +730,8 @@ describe('parseFleetConfig', () => {
         [4, 10, /^paths\.vault: "\/etc" is not allowed; allowed: a path inside the repository/],
         [5, 8, /^hosts: must NOT have duplicate items/],
         [6, 20, /^reconcile\.prune: must be boolean, not string "no"$/],
-        [6, 26, /^reconcile: unknown key "when"; allowed: prune$/],
-        [7, 1, /^\(top level\): unknown key "colour"; allowed: fleet, branch, paths, status, git, hosts, supervisor, reconcile$/],
+        [6, 26, /^reconcile: unknown key "when"; allowed: prune, max_prune, confirm_prune$/],
+        [7, 1, /^\(top level\): unknown key "colour"; allowed: fleet, branch, paths, status, git, hosts, ignore, supervisor, reconcile$/],
         [8, 13, /^supervisor: "docker" is not allowed; allowed: "auto", "systemd", "tmux"$/],
       ],
       'fleet.yaml',
@@ -789,20 +798,37 @@ describe('assembleDesired: rules across files', () => {
     ]);
   });
 
-  it('the same agent name in two roster files on one socket is an error in the second', () => {
+  it('the same agent name in two roster files on one socket is an error in both; neither new declaration applies', () => {
     const desired = assemble([source('rosters/a.yaml', roster(['x', 'a1'])), source('rosters/b.yaml', roster(['b1', 'x']))]);
+    const rule = 'on socket "mosaic-factory"; an agent has one owner file: remove one declaration (until then neither applies, and the last valid spec stays in force)';
     expect(desired.problems.map(formatProblem)).toEqual([
-      'rosters/b.yaml:9:5: agent "x" is also declared in rosters/a.yaml on socket "mosaic-factory"; agent names are unique per socket',
+      `rosters/a.yaml:7:5: agent "x" is also declared in rosters/b.yaml ${rule}`,
+      `rosters/b.yaml:9:5: agent "x" is also declared in rosters/a.yaml ${rule}`,
     ]);
-    // The invalid file has no last-known-good version: its agents are not desired; the other file stands.
-    expect(agentNames(desired.rosters)).toEqual(['mosaic-factory/a1', 'mosaic-factory/x']);
+    // Neither file has a last-known-good version: neither contributes agents (and nothing is pruned: files are invalid).
+    expect(agentNames(desired.rosters)).toEqual([]);
     expect(desired.files.find((f) => f.path === 'rosters/b.yaml')).toMatchObject({ valid: false, blob: null, usingLastKnownGood: false });
+  });
+
+  it('a new file redeclaring an agent does not take it over: the owner keeps its last valid spec, whatever the file order', () => {
+    // team.yaml owned a0 at the last status (unchanged since); aa.yaml is new and sorts first.
+    const team = source('rosters/team.yaml', roster(['a0', 't1']), 'team-blob');
+    const takeover = source('rosters/aa.yaml', roster(['a0']).replace('runtime: claude', 'runtime: claude\n    update: recreate\n    command: evil'), 'aa-blob');
+    const owners = new Map([['mosaic-factory/a0', 'rosters/team.yaml']]);
+    const d = assembleDesired(config(null), fleetState(), [takeover, team], new Map([[team.path, team]]), { home: HOME }, owners);
+    expect(d.problems.map((p) => p.file)).toEqual(['rosters/aa.yaml', 'rosters/team.yaml']);
+    const a0 = d.rosters.flatMap((r) => r.agents).filter((a) => a.name === 'a0');
+    expect(a0).toHaveLength(1);
+    expect(a0[0]!.source.file).toBe('rosters/team.yaml');
+    expect(a0[0]!.argv).toEqual(['claude']);
+    expect(d.files.find((f) => f.path === 'rosters/team.yaml')).toMatchObject({ valid: false, blob: 'team-blob', usingLastKnownGood: true });
+    expect(d.files.find((f) => f.path === 'rosters/aa.yaml')).toMatchObject({ valid: false, blob: null, usingLastKnownGood: false });
   });
 
   it('names that become one tmux session across files clash too (a.b and a_b)', () => {
     const desired = assemble([source('rosters/a.yaml', roster(['a.b'])), source('rosters/b.yaml', roster(['a_b']))]);
-    expect(desired.problems).toHaveLength(1);
-    expect(desired.problems[0]!.message).toMatch(/agent "a_b" is also declared in rosters\/a\.yaml/);
+    expect(desired.problems).toHaveLength(2);
+    expect(desired.problems[1]!.message).toMatch(/agent "a_b" is also declared in rosters\/a\.yaml/);
   });
 
   it.each([

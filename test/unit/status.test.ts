@@ -4,7 +4,7 @@
 import { describe, expect, it } from 'vitest';
 import type { ActionResult } from '../../src/apply/types.js';
 import type { DesiredState } from '../../src/desired/types.js';
-import type { SocketObservation } from '../../src/observe/tmux.js';
+import type { PaneInfo, SocketObservation } from '../../src/observe/tmux.js';
 import { plan } from '../../src/plan/plan.js';
 import type { Action } from '../../src/plan/types.js';
 import { buildStatus, STABLE_AFTER_MS } from '../../src/status/build.js';
@@ -254,8 +254,11 @@ describe('status: unmanaged sessions and sockets', () => {
       { socket: SOCKET, session: 'zz-hand', command: 'htop', fleet: null },
     ]);
     expect(s.summary.unmanaged).toBe(3);
-    // Unmanaged sessions are reported, not a reason to be unconverged.
-    expect(s.converged).toBe(true);
+    // Another fleet's session means the socket is refused (nothing done there): not converged.
+    expect(s.converged).toBe(false);
+    // Sessions started by hand are reported, not a reason to be unconverged.
+    const byHand = observed(socket(SOCKET, [...(obs.get(SOCKET) as { sessions: Map<string, PaneInfo> }).sessions.values()].filter((p) => p.session !== 'other')));
+    expect(run({ desired: d, before: byHand }).converged).toBe(true);
   });
 
   it('forgets a socket once nothing of ours is left on it, keeps it while something is', () => {

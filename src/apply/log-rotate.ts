@@ -1,0 +1,91 @@
+// Per-agent pane logs are capped: tmux pipe-pane appends to them for as long
+// as the agent runs. No process per agent: each reconcile stats the logs,
+// and one over the cap is copied aside and truncated in place
+// ("copytruncate"). pipe-pane's `cat >>` writes with O_APPEND, so after the
+// truncate its next write lands at the new end, not at its old offset.
+import { open, rename, unlink, type FileHandle } from 'node:fs/promises';
+import path from 'node:path';
+import { errorMessage } from '../errors.js';
+import { agentLogPath, rotatedLogPath } from '../paths.js';
+
+export const DEFAULT_LOG_CAP = 10 * 1024 * 1024;
+
+export interface RotateResult {
+  /** Logs that were over the cap and now start empty, their tail in `<log>.1`. */
+  rotated: string[];
+  /** Logs that could not be rotated (never fatal: a log is not worth a failed reconcile). */
+  errors: string[];
+}
+
+export async function rotateLogs(
+  stateDir: string,
+  fleet: string,
+  agents: readonly { socket: string; session: string }[],
+  capBytes = DEFAULT_LOG_CAP,
+): Promise<RotateResult> {
+  const result: RotateResult = { rotated: [], errors: [] };
+  for (const a of agents) {
+    const log = agentLogPath(stateDir, { fleet, socket: a.socket, session: a.session });
+    try {
+      if (await rotateLog(log, capBytes)) result.rotated.push(log);
+    } catch (e) {
+      result.errors.push(`${log}: ${errorMessage(e)}`);
+    }
+  }
+  return result;
+}
+
+/** Rotate one log if it is over the cap; false when there is nothing to do. */
+export async function rotateLog(log: string, capBytes: number): Promise<boolean> {
+  let fh;
+  try {
+    fh = await open(log, 'r+');
+  } catch (e) {
+    if ((e as NodeJS.ErrnoException).code === 'ENOENT') return false;
+    throw e;
+  }
+  try {
+    const { size } = await fh.stat();
+    if (size <= capBytes) return false;
+    // Keep the last cap bytes, from the first line start within them (a reader sees whole lines).
+    let start = size - capBytes;
+    const tail = Buffer.alloc(size - start);
+    await readFully(fh, tail, start);
+    const nl = tail.indexOf(0x0a);
+    const from = nl >= 0 && nl + 1 < tail.length ? nl + 1 : 0;
+    start += from;
+    // What was appended while we copied goes to the rotated file too; only the last instant's bytes can be lost.
+    const { size: now } = await fh.stat();
+    const more = Buffer.alloc(Math.max(0, now - size));
+    const got = await readFully(fh, more, size);
+    const aside = rotatedLogPath(log);
+    const tmp = path.join(path.dirname(log), `.${path.basename(aside)}.${process.pid}.tmp`);
+    try {
+      const out = await open(tmp, 'w', 0o600);
+      try {
+        await out.write(tail.subarray(from));
+        await out.write(more.subarray(0, got));
+      } finally {
+        await out.close();
+      }
+      await rename(tmp, aside);
+    } catch (e) {
+      await unlink(tmp).catch(() => undefined);
+      throw e;
+    }
+    await fh.truncate(0);
+    return true;
+  } finally {
+    await fh.close();
+  }
+}
+
+async function readFully(fh: FileHandle, buf: Buffer, position: number): Promise<number> {
+  let done = 0;
+  while (done < buf.length) {
+    const { bytesRead } = await fh.read(buf, done, buf.length - done, position + done);
+    if (bytesRead === 0) break;
+    done += bytesRead;
+  }
+  return done;
+}

@@ -1,0 +1,93 @@
+// supervisor: systemd with a real, private user manager (test/helpers/systemd.ts):
+// the unit and spec files gitfleet writes depend on the desired state and on
+// the settings pinned in the state dir at the first apply, not on the calling
+// environment. An apply from another shell (other PATH, LANG) plans no file
+// write and no daemon-reload, rewrites nothing and commits nothing
+// (issue #8, item 11). Units run the built CLI (npm test builds first).
+import { readdirSync, readFileSync, rmSync, statSync } from 'node:fs';
+import path from 'node:path';
+import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
+import { main } from '../../src/cli/main.js';
+import { isolateTmux, roster, TestFleet, type Run } from '../helpers/fleet.js';
+import { UserManager } from '../helpers/systemd.js';
+
+let tmuxDir: string;
+beforeAll(() => {
+  tmuxDir = isolateTmux();
+});
+afterAll(() => rmSync(tmuxDir, { recursive: true, force: true }));
+
+let fleet: TestFleet | null = null;
+let manager: UserManager | null = null;
+afterEach(async () => {
+  // The manager first: its units own the tmux server and would restart a killed one.
+  await manager?.stop();
+  manager = null;
+  fleet?.cleanup();
+  fleet = null;
+});
+
+async function gitfleet(f: TestFleet, env: NodeJS.ProcessEnv, ...argv: string[]): Promise<Run> {
+  let stdout = '';
+  let stderr = '';
+  const io = { stdout: (s: string) => (stdout += s), stderr: (s: string) => (stderr += s), env };
+  const code = await main([...argv, '--repo', f.bare, '--state-dir', f.stateDir, '--host', f.host], io);
+  return { code, stdout, stderr };
+}
+
+/** Every file under a directory (path → content), recursively. */
+function contents(dir: string): Map<string, string> {
+  const out = new Map<string, string>();
+  const walk = (d: string) => {
+    for (const e of readdirSync(d, { withFileTypes: true })) {
+      const p = path.join(d, e.name);
+      if (e.isDirectory()) walk(p);
+      else if (e.isFile()) out.set(p, readFileSync(p, 'utf8'));
+    }
+  };
+  walk(dir);
+  return out;
+}
+
+describe('pinned environment (supervisor: systemd)', () => {
+  it('an apply from another environment leaves unit and spec files as they were: no write/reload/commit', async () => {
+    const f = (fleet = new TestFleet('fl'));
+    const team = roster(f.socket, '  - name: alpha\n    runtime: stub\n');
+    f.commit({ 'fleet.yaml': 'supervisor: systemd\n', 'rosters/team.yaml': team });
+    const m = (manager = new UserManager());
+    Object.assign(m.env, { LANG: 'C.UTF-8', PATH: `${process.env.PATH}:/opt/timer-path` });
+    await m.start();
+
+    const first = await gitfleet(f, m.env, 'apply');
+    expect(first.code, first.stdout + first.stderr).toBe(0);
+    const units = contents(m.unitDir);
+    const specs = contents(path.join(f.stateDir, 'specs'));
+    expect([...units.values()].join('\n')).toContain('/opt/timer-path');
+    expect([...units.values()].join('\n')).toContain('"LANG=C.UTF-8"');
+    expect([...specs.values()].join('\n')).toContain('/opt/timer-path');
+    const mtimes = [...units.keys(), ...specs.keys()].map((p) => statSync(p).mtimeMs);
+    const head = f.headOf('main');
+
+    // An operator's shell: another PATH and LANG.
+    const shell = { ...m.env, PATH: `${process.env.PATH}:/opt/shell-path`, LANG: 'en_US.UTF-8' };
+    const plan = await gitfleet(f, shell, 'plan', '--json');
+    expect(plan.code, plan.stdout + plan.stderr).toBe(0);
+    expect(JSON.parse(plan.stdout).actions).toEqual([]);
+    const again = await gitfleet(f, shell, 'apply');
+    expect(again.code, again.stdout + again.stderr).toBe(0);
+    expect(again.stdout).not.toMatch(/install_unit|reload_units/);
+    expect(again.stdout).toContain('Status unchanged: no commit.');
+    expect(f.headOf('main')).toBe(head);
+    expect(contents(m.unitDir)).toEqual(units);
+    expect(contents(path.join(f.stateDir, 'specs'))).toEqual(specs);
+    expect([...units.keys(), ...specs.keys()].map((p) => statSync(p).mtimeMs)).toEqual(mtimes);
+
+    // --repin takes the shell's values: the units are rewritten once, and reloaded.
+    const repin = await gitfleet(f, shell, 'apply', '--repin', '--json');
+    expect(repin.code, repin.stdout + repin.stderr).toBe(0);
+    const kinds = (JSON.parse(repin.stdout).plan.actions as { kind: string }[]).map((a) => a.kind);
+    expect(kinds).toContain('install_unit');
+    expect(kinds).toContain('reload_units');
+    expect([...contents(m.unitDir).values()].join('\n')).toContain('/opt/shell-path');
+  });
+});
