@@ -4,6 +4,7 @@ import { applyActions } from './apply/apply.js';
 import { rotateLogs } from './apply/log-rotate.js';
 import type { ActionResult } from './apply/types.js';
 import fs from 'node:fs';
+import path from 'node:path';
 import git from 'isomorphic-git';
 import { entryAt, loadDesired, readFleetConfig } from './desired/load.js';
 import type { AgentSpec, DesiredState, FleetConfig } from './desired/types.js';
@@ -64,7 +65,11 @@ export async function reconcile(opts: ReconcileOptions, mode: 'plan' | 'apply'):
     // source: committed desired state at the branch head, and the last status
     const src = await readSource(opts);
     if (mode === 'apply') await src.repo.assertCanMove(src.desired.config.statusBranch);
-    if (mode === 'apply') await src.repo.assertRefUnlocked(src.desired.config.statusBranch);
+    if (mode === 'apply') {
+      // Only apply writes refs, under the state dir's lock: a ref lock noted here and found later is ours, left by a kill.
+      src.repo.lockJournal = path.join(opts.stateDir, 'ref-lock.json');
+      await src.repo.assertRefUnlocked(src.desired.config.statusBranch);
+    }
     // observe: tmux (one call per socket), the supervisor (one systemctl call), heartbeat files
     const seen = await observe(src, opts);
     // plan: pure
@@ -76,7 +81,7 @@ export async function reconcile(opts: ReconcileOptions, mode: 'plan' | 'apply'):
     const sup = seen.supervisor.input;
     const units = sup.mode === 'systemd' ? { systemctl: new Systemctl(opts.env), files: sup.files } : undefined;
     const evidence = await keepEvidence(src, plan.fleet, opts);
-    const results = await applyActions(plan.actions, src.desired, { fleet: plan.fleet, id: src.desired.config.id, path: opts.pinned.path, stateDir: opts.stateDir, clock: opts.clock, onResult: evidence.onResult, ...(units ? { units } : {}) });
+    const results = await applyActions(plan.actions, src.desired, { fleet: plan.fleet, id: src.desired.config.id, path: opts.pinned.path, stateDir: opts.stateDir, clock: opts.clock, onStart: evidence.onStart, onResult: evidence.onResult, ...(units ? { units } : {}) });
     // pane logs: cap and rotate (copytruncate; never fails the run)
     await rotateLogs(opts.stateDir, plan.fleet, seen.agents);
     const after = results.length > 0 ? await settle(src, opts, seen, results) : seen;

@@ -19,6 +19,8 @@ export interface ApplyContext extends PaneContext {
    * keeps its evidence then, so a kill later loses none). Must not throw.
    */
   onResult?: (result: ActionResult) => Promise<void>;
+  /** Called before an action starts (write-ahead evidence); if it throws, the action does not run. */
+  onStart?: (action: Action, startedAt: string) => Promise<void>;
 }
 
 const TMUX_KINDS: readonly ActionKind[] = ['create_session', 'delete_session', 'restart_session', 'respawn_pane'];
@@ -48,6 +50,7 @@ export async function applyActions(actions: readonly Action[], desired: DesiredS
 async function applyOne(action: Action, agent: AgentSpec | undefined, ctx: ApplyContext, failedWrites: readonly string[]): Promise<ActionResult> {
   const startedAt = ctx.clock().toISOString();
   try {
+    await ctx.onStart?.(action, startedAt);
     if (failedWrites.length > 0 && action.detail.role === 'agent' && (action.kind === 'start_unit' || action.kind === 'restart_unit')) {
       throw new Error(`not started: writing ${failedWrites.join(', ')} failed earlier in this run`);
     }

@@ -112,18 +112,7 @@ export function parseRoster(file: string, text: string, ctx: ParseContext): { ro
       }
       argv = split.argv;
     }
-    const nul = argv.findIndex((x) => x.includes('\0'));
-    if (nul >= 0) {
-      problems.push(problemAt(yaml, Array.isArray(written) ? [...cmdPath, nul] : cmdPath, `command: argument ${nul + 1} contains a NUL byte; allowed: text without NUL`));
-      return;
-    }
     const env = stringEnv({ ...(runtime?.env ?? {}), ...(a.env ?? {}) });
-    const nulKey = Object.keys(env).find((k) => env[k]!.includes('\0'));
-    if (nulKey !== undefined) {
-      const where: Path = a.env && nulKey in a.env ? ['agents', i, 'env', nulKey] : ['runtimes', a.runtime, 'env', nulKey];
-      problems.push(problemAt(yaml, where, `env.${nulKey}: the value contains a NUL byte; allowed: text without NUL`));
-      return;
-    }
     if (a.working_directory !== undefined) {
       const why = cwdProblem(a.working_directory);
       if (why) {

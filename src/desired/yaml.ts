@@ -55,8 +55,12 @@ export function parseYaml(
           quote !== undefined ? ' (the quoted string that starts here is never closed)'
           : bracket !== undefined ? ' (the [ or { that opens here is never closed)'
           : '';
-        // The parser reports its own stack overflow as an error: say what it means.
-        const what = /Maximum call stack/.test(e.message) ? `nested too deeply; allowed: at most ${MAX_DEPTH} levels of maps and lists` : firstLine(e.message);
+        // Say what the parser's own wording means (stack overflow, its API hint for several documents).
+        const what = /Maximum call stack/.test(e.message)
+          ? `nested too deeply; allowed: at most ${MAX_DEPTH} levels of maps and lists`
+          : e.code === 'MULTIPLE_DOCS'
+            ? 'a second YAML document starts here (after "---" or "..."); allowed: one document per file'
+            : firstLine(e.message);
         return { file, line: pos.line, col: pos.col, message: `invalid YAML: ${what}${hint}` };
       }),
     };
@@ -77,7 +81,7 @@ export function parseYaml(
   const yaml: YamlFile = { file, doc, lines, value: undefined };
   const problems: Problem[] = [];
   try {
-    yaml.value = normaliseKeys(raw, [], isDataMap, (path, message) => problems.push(problemAt(yaml, path, message, 'key')));
+    yaml.value = normaliseKeys(raw, [], isDataMap, (path, message, at = 'key') => problems.push(problemAt(yaml, path, message, at)));
   } catch (e) {
     // Aliases can rebuild depth the node walk above did not see.
     if (!(e instanceof RangeError)) throw e;
@@ -153,9 +157,14 @@ function normaliseKeys(
   value: unknown,
   path: (string | number)[],
   isDataMap: (path: Path) => boolean,
-  report: (path: Path, message: string) => void,
+  report: (path: Path, message: string, at?: 'key' | 'value') => void,
 ): unknown {
   if (Array.isArray(value)) return value.map((v, i) => normaliseKeys(v, [...path, i], isDataMap, report));
+  if (typeof value === 'string' && value.includes('\0')) {
+    // No value gitfleet reads can carry NUL: argv, env, paths and git metadata all end at it.
+    report(path, `${showPath(path)}: the value contains a NUL byte; allowed: text without NUL`, 'value');
+    return value.replace(/\0/g, '');
+  }
   if (value === null || typeof value !== 'object') return value;
   const data = isDataMap(path);
   const out: Record<string, unknown> = {};

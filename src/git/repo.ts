@@ -23,6 +23,12 @@ const isRemote = (s: string): boolean => /^[a-z][a-z0-9+.-]*:\/\//i.test(s) || /
 
 export class Repo {
   private readonly cache = {};
+  /**
+   * Where this process notes the ref lock it holds (in its state dir, set by
+   * apply, which holds the state dir's lock): a lock found later with the same
+   * inode was left by a gitfleet killed mid-update, and is safe to remove.
+   */
+  lockJournal: string | null = null;
   private constructor(
     readonly gitdir: string,
     /** The work tree of a non-bare repository, or null for a bare one. */
@@ -132,6 +138,7 @@ export class Repo {
     for (;;) {
       const st = await stat(lock).catch(() => null);
       if (!st) return;
+      if (await this.removeOwnStaleLock(lock, st.ino)) return;
       if (Date.now() >= deadline) {
         const age = Math.max(0, Math.round((Date.now() - st.mtimeMs) / 1000));
         throw new TransientError(
@@ -141,6 +148,16 @@ export class Repo {
       }
       await new Promise((r) => setTimeout(r, 100));
     }
+  }
+
+  /** A ref lock this state dir's gitfleet took and was killed holding (see lockJournal): remove it. */
+  private async removeOwnStaleLock(lock: string, ino: number): Promise<boolean> {
+    if (!this.lockJournal) return false;
+    const noted = await readFile(this.lockJournal, 'utf8').then((t) => JSON.parse(t) as { lock?: string; ino?: number }, () => null);
+    if (!noted || noted.lock !== lock || noted.ino !== ino) return false;
+    await rm(lock, { force: true });
+    await rm(this.lockJournal, { force: true });
+    return true;
   }
 
   private async commitOf(oid: string) {
@@ -362,6 +379,11 @@ export class Repo {
     }
     let renamed = false;
     try {
+      if (this.lockJournal) {
+        // Note the lock by inode, so a later run can tell it is ours if this process dies holding it.
+        const { ino } = await handle.stat();
+        await writeFileDurably(this.lockJournal, JSON.stringify({ lock, ino, pid: process.pid }) + '\n');
+      }
       const now = await this.resolve(ref);
       if (now !== expected) return 'moved';
       await handle.writeFile(`${next}\n`);
@@ -374,9 +396,21 @@ export class Repo {
       if (handle) await handle.close();
       // Once renamed, the lock name may already be another writer's: leave it.
       if (!renamed) await rm(lock, { force: true });
+      if (this.lockJournal) await rm(this.lockJournal, { force: true });
     }
     await fsyncDir(path.dirname(refFile));
     return 'done';
+  }
+}
+
+async function writeFileDurably(file: string, content: string): Promise<void> {
+  await fs.promises.mkdir(path.dirname(file), { recursive: true, mode: 0o700 });
+  const h = await open(file, 'w', 0o600);
+  try {
+    await h.writeFile(content);
+    await h.sync();
+  } finally {
+    await h.close();
   }
 }
 

@@ -68,7 +68,9 @@ const FIELDS = [
   '@gitfleet-watch-of',
   '@gitfleet-id',
 ] as const;
-export const LIST_FORMAT = FIELDS.map((f) => `#{${f}}`).join(SEP);
+/** A literal at the end of every line: a line cut short (even by whole fields) lacks it. */
+const EOL = 'gitfleet-eol';
+export const LIST_FORMAT = [...FIELDS.map((f) => `#{${f}}`), EOL].join(SEP);
 
 /** Where the observer finds the pane wrapper's exit files (apply/tmux.ts agentPaneArgv). */
 export interface ExitFiles {
@@ -136,7 +138,8 @@ const NUMERIC_OR_EMPTY = new Set(['pane_dead_status', 'pane_dead_time', 'window_
 function checkLine(line: string, n: number): string[] {
   const f = line.split(SEP);
   const bad = (what: string) => new Error(`line ${n}: ${what}: ${preview(line)}`);
-  if (f.length !== FIELDS.length) throw bad(`${f.length} fields, expected ${FIELDS.length}`);
+  if (f.length !== FIELDS.length + 1) throw bad(`${f.length} fields, expected ${FIELDS.length + 1}`);
+  if (f.pop() !== EOL) throw bad('the line does not end as it should (cut short?)');
   FIELDS.forEach((name, i) => {
     const v = f[i]!;
     if (NUMERIC.has(name) && !/^\d+$/.test(v)) throw bad(`${name} is not a number`);

@@ -81,11 +81,12 @@ export function evidenceFiles(results: readonly ActionResult[], events: readonly
  * One action's evidence file, at its base path: callers that keep files
  * across runs (status/pending.ts) make the path unique among those.
  */
-export function actionEvidence(r: ActionResult, ctx: EvidenceContext): { path: string; content: string } {
+export function actionEvidence(r: ActionResult, ctx: EvidenceContext, attempt?: string): { path: string; content: string } {
   const d = r.action.detail;
   const id = d.session ?? d.unit ?? (d.file ? path.basename(d.file) : d.socket ?? 'fleet');
   const p = evidencePath(ctx.host, r.startedAt, r.action.kind, id);
   const record = {
+    ...(attempt ? { attempt } : {}),
     formatVersion: 1,
     fleet: ctx.fleet,
     host: ctx.host,
@@ -101,4 +102,17 @@ export function actionEvidence(r: ActionResult, ctx: EvidenceContext): { path: s
     command: r.command,
   };
   return { path: p, content: JSON.stringify(record, null, 2) + '\n' };
+}
+
+/**
+ * The evidence of an action that was started but whose end was never seen
+ * (gitfleet was killed while it ran): written before the action starts, and
+ * committed only when no final record of the same attempt exists.
+ */
+export function interruptedEvidence(action: ActionResult['action'], startedAt: string, ctx: EvidenceContext, attempt: string): { path: string; content: string } {
+  const r: ActionResult = { action, ok: false, error: null, startedAt, finishedAt: startedAt, command: [] };
+  const file = actionEvidence(r, ctx, attempt);
+  const record = JSON.parse(file.content) as Record<string, unknown>;
+  Object.assign(record, { finishedAt: null, result: 'interrupted', error: 'gitfleet stopped while this action ran; whether it took effect is not known (the next reconcile observes and repairs)' });
+  return { path: file.path, content: JSON.stringify(record, null, 2) + '\n' };
 }

@@ -10,7 +10,9 @@ import path from 'node:path';
 import type { ActionResult } from '../apply/types.js';
 import { TransientError, errorMessage } from '../errors.js';
 import { fsyncDir } from '../git/objects.js';
-import { actionEvidence, type EvidenceContext } from './evidence.js';
+import type { Action } from '../plan/types.js';
+import { writeAtomic } from '../files.js';
+import { actionEvidence, interruptedEvidence, type EvidenceContext } from './evidence.js';
 
 export interface PendingFile {
   /** Repository-relative: evidence/<host>/<day>/<file>.json */
@@ -97,6 +99,43 @@ export class PendingEvidence {
     }
   }
 
+  /** Write-ahead record of an action about to start (src/status/evidence.ts interruptedEvidence). */
+  async writeIntent(attempt: string, file: PendingFile): Promise<void> {
+    await writeAtomic(this.intentPath(attempt), JSON.stringify(file) + '\n', 0o600, 0o700);
+  }
+
+  async dropIntent(attempt: string): Promise<void> {
+    await unlink(this.intentPath(attempt)).catch((e: NodeJS.ErrnoException) => {
+      if (e.code !== 'ENOENT') throw e;
+    });
+  }
+
+  /**
+   * Turn intents left by a run that was killed mid-action into pending
+   * evidence, unless the attempt's final record is already pending (killed
+   * after writing it) or the intent is this run's own (`skip`).
+   */
+  async recoverIntents(taken: Taken, skip: (attempt: string) => boolean): Promise<void> {
+    const dir = path.join(this.root, '.intents');
+    const names = await readdir(dir).catch(() => [] as string[]);
+    const left = names.filter((n) => n.endsWith('.json') && !skip(n.slice(0, -5)));
+    if (left.length === 0) return;
+    const pending = await this.list();
+    for (const name of left) {
+      const attempt = name.slice(0, -5);
+      const text = await readFile(path.join(dir, name), 'utf8').catch(() => null);
+      const file = text === null ? null : (JSON.parse(text) as PendingFile);
+      const finished = pending.some((f) => f.content.includes(`"attempt": ${JSON.stringify(attempt)}`));
+      if (file && !finished) await this.add(file, taken);
+      await this.dropIntent(attempt);
+    }
+  }
+
+  private intentPath(attempt: string): string {
+    if (!/^[A-Za-z0-9-]+$/.test(attempt)) throw new Error(`not an attempt id: ${attempt}`);
+    return path.join(this.root, '.intents', `${attempt}.json`);
+  }
+
   private local(repoPath: string): string {
     const parts = repoPath.split('/');
     if (parts[0] !== 'evidence' || parts.some((s) => s === '' || s === '.' || s === '..')) {
@@ -112,18 +151,35 @@ export class PendingEvidence {
  * memory for the commit if it fails again.
  */
 export function evidenceRecorder(store: PendingEvidence, ctx: EvidenceContext, taken: Taken) {
-  const unsaved: ActionResult[] = [];
+  const unsaved: { r: ActionResult; attempt: string }[] = [];
+  // Write-ahead: an action's "interrupted" record exists before it starts, so a kill between the
+  // action and its final record still leaves evidence. Keyed by the action object of this run.
+  const attempts = new Map<Action, string>();
   return {
+    onStart: async (action: Action, startedAt: string): Promise<void> => {
+      const attempt = `${process.pid}-${randomBytes(6).toString('hex')}`;
+      attempts.set(action, attempt);
+      await store.writeIntent(attempt, interruptedEvidence(action, startedAt, ctx, attempt));
+    },
     onResult: async (r: ActionResult): Promise<void> => {
-      await store.add(actionEvidence(r, ctx), taken).catch(() => unsaved.push(r));
+      const attempt = attempts.get(r.action) ?? `${process.pid}-${randomBytes(6).toString('hex')}`;
+      try {
+        await store.add(actionEvidence(r, ctx, attempt), taken);
+        await store.dropIntent(attempt);
+      } catch {
+        unsaved.push({ r, attempt });
+      }
     },
     /** What the status commit must hold: every pending file, and any this run could not keep. */
     files: async (): Promise<PendingFile[]> => {
       const memory: PendingFile[] = [];
-      for (const r of unsaved.splice(0)) {
-        const file = actionEvidence(r, ctx);
+      for (const { r, attempt } of unsaved.splice(0)) {
+        const file = actionEvidence(r, ctx, attempt);
         await store.add(file, taken).catch(() => memory.push(file));
       }
+      // Intents an earlier (killed) run left: kept as "interrupted" evidence unless its final record made it.
+      const mine = new Set(attempts.values());
+      await store.recoverIntents(taken, (attempt) => mine.has(attempt));
       let kept: PendingFile[];
       try {
         kept = await store.list();
@@ -139,7 +195,10 @@ export function evidenceRecorder(store: PendingEvidence, ctx: EvidenceContext, t
       }
       return kept;
     },
-    /** After the commit: forget what the branch now holds. */
-    remove: (files: readonly PendingFile[]): Promise<void> => store.remove(files.map((f) => f.path)),
+    /** After the commit: forget what the branch now holds (and this run's intents, now settled). */
+    remove: async (files: readonly PendingFile[]): Promise<void> => {
+      await store.remove(files.map((f) => f.path));
+      for (const attempt of attempts.values()) await store.dropIntent(attempt);
+    },
   };
 }

@@ -2,7 +2,7 @@
 // repository or a stale ref lock stops apply before it touches a session.
 // Real git repositories (checked with the system git) and real tmux on
 // private sockets.
-import { chmodSync, existsSync, mkdirSync, readdirSync, rmSync, utimesSync, writeFileSync } from 'node:fs';
+import { chmodSync, existsSync, mkdirSync, readdirSync, rmSync, statSync, utimesSync, writeFileSync } from 'node:fs';
 import path from 'node:path';
 import { afterAll, afterEach, beforeAll, describe, expect, it, vi } from 'vitest';
 import { isolateTmux, roster, sh, TestFleet } from '../helpers/fleet.js';
@@ -144,6 +144,27 @@ describe('a stale git ref lock', () => {
     rmSync(lock);
     expect((await fleet.gitfleet('apply')).code).toBe(0);
     expect([...fleet.panes().keys()].sort()).toEqual(['_holder', 'alpha', 'gamma']);
+  });
+
+  it('a ref lock this state dir noted taking (a gitfleet killed mid-update) is its own: removed, and apply converges', async () => {
+    fleet = new TestFleet();
+    fleet.commit({ 'fleet.yaml': 'fleet: demo\n', 'rosters/team.yaml': roster(fleet.socket, agent('alpha')) });
+    expect((await fleet.gitfleet('apply')).code).toBe(0);
+    fleet.commit({ 'rosters/team.yaml': roster(fleet.socket, agent('alpha') + agent('gamma')) });
+    const lock = path.join(fleet.bare, 'refs', 'heads', 'main.lock');
+    writeFileSync(lock, 'f'.repeat(40) + '\n');
+    // What compareAndSwap notes before it writes the lock: the lock's path and inode.
+    writeFileSync(path.join(fleet.stateDir, 'ref-lock.json'), JSON.stringify({ lock, ino: statSync(lock).ino, pid: 2 ** 22 + 7 }));
+    const r = await fleet.gitfleet('apply');
+    expect(r.code, r.stderr).toBe(0);
+    expect(existsSync(lock)).toBe(false);
+    expect([...fleet.panes().keys()].sort()).toEqual(['_holder', 'alpha', 'gamma']);
+    // A lock with another inode (someone else's) is never taken for ours.
+    fleet.commit({ 'rosters/team.yaml': roster(fleet.socket, agent('alpha')) });
+    writeFileSync(lock, '');
+    writeFileSync(path.join(fleet.stateDir, 'ref-lock.json'), JSON.stringify({ lock, ino: statSync(lock).ino + 1, pid: 1 }));
+    expect((await fleet.gitfleet('apply')).stderr).toContain(`${lock} exists`);
+    expect(existsSync(lock)).toBe(true);
   });
 });
 

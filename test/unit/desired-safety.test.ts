@@ -29,6 +29,16 @@ describe('branch names are refs, never paths', () => {
     expect(r.problems.map(formatProblem)).toEqual([expect.stringMatching(/^fleet\.yaml:3:11: status\.branch: branch "\.\.\/\.\.\/config" contains "\.\."/)]);
     expect(parseFleetConfig('branch: "a..b"\n', d).problems.map(formatProblem)).toEqual([expect.stringMatching(/^fleet\.yaml:1:9: branch: branch "a\.\.b"/)]);
   });
+  it('the git author, written into every status commit, cannot break the commit header', () => {
+    for (const [text, where] of [
+      ['git:\n  author:\n    name: "git\\nfleet"\n', 'fleet.yaml:3:11: git.author.name'],
+      ['git:\n  author:\n    name: "a <b>"\n', 'fleet.yaml:3:11: git.author.name'],
+      ['git:\n  author:\n    email: "a>b@x"\n', 'fleet.yaml:3:12: git.author.email'],
+    ]) {
+      expect(parseFleetConfig(text!, d).problems.map(formatProblem)).toEqual([expect.stringContaining(`${where}: `)]);
+    }
+  });
+
   it('reconcile.max_prune takes a count or a percentage only', () => {
     expect(parseFleetConfig('reconcile:\n  max_prune: "150%"\n', d).problems.map(formatProblem)).toEqual([expect.stringMatching(/^fleet\.yaml:2:14: reconcile\.max_prune: allowed: a number of agents/)]);
     expect(parseFleetConfig('reconcile:\n  max_prune: "25%"\n', d).config!.maxPrune).toEqual({ percent: 25 });
@@ -44,7 +54,7 @@ describe('roster values that reach tmux and the kernel', () => {
     ['dot-relative', './x', /is a relative path/],
     ['~user', '~root/x', /"~user" is not expanded/],
     ['newline', '"/srv/a\\nb"', /contains a control character/],
-    ['NUL', '"/srv/a\\0b"', /contains a control character/],
+    ['NUL', '"/srv/a\\0b"', /the value contains a NUL byte/],
   ])('working_directory %s is refused with its position', (_what, value, why) => {
     const out = problems(roster(`    working_directory: ${value}\n`));
     expect(out).toHaveLength(1);
@@ -57,9 +67,11 @@ describe('roster values that reach tmux and the kernel', () => {
   it('absolute paths, ~ and ~/x are fine; # and $ in a path are just characters', () => {
     for (const dir of ['/srv/x', '"~"', '~/x', '"/srv/#(touch canary)"', '"/srv/$(x)"']) expect(problems(roster(`    working_directory: ${dir}\n`))).toEqual([]);
   });
-  it('NUL in an argv element or an env value is refused (execve cannot carry it)', () => {
-    expect(problems(roster('    command: [sh, "a\\0b"]\n'))).toEqual([expect.stringMatching(/^rosters\/a\.yaml:7:19: command: argument 2 contains a NUL byte/)]);
-    expect(problems(roster('    env:\n      X: "a\\0b"\n'))).toEqual([expect.stringMatching(/^rosters\/a\.yaml:8:10: env\.X: the value contains a NUL byte/)]);
+  it('NUL in any value is refused with its position (execve, tmux and git all end a string at it)', () => {
+    expect(problems(roster('    command: [sh, "a\\0b"]\n'))).toEqual([expect.stringMatching(/^rosters\/a\.yaml:7:19: agents\[0\]\.command\[1\]: the value contains a NUL byte/)]);
+    expect(problems(roster('    env:\n      X: "a\\0b"\n'))).toEqual([expect.stringMatching(/^rosters\/a\.yaml:8:10: agents\[0\]\.env\.X: the value contains a NUL byte/)]);
+    expect(problems(roster('    tenant: "me\\0"\n'))).toEqual([expect.stringMatching(/^rosters\/a\.yaml:7:13: agents\[0\]\.tenant: the value contains a NUL byte/)]);
+    expect(problems(roster('', 'runtimes:\n  r: {reset_command: "/clear\\0"}\n').replace('runtimes:\n  r: {}\n', ''))).toEqual([expect.stringMatching(/runtimes\.r\.reset_command: the value contains a NUL byte/)]);
   });
   it('__proto__ as a key is refused, not silently dropped', () => {
     expect(problems(roster('    env:\n      __proto__: x\n'))).toEqual([expect.stringMatching(/^rosters\/a\.yaml:8:7: "__proto__" is a reserved name here/)]);

@@ -18,7 +18,7 @@ import {
   type TreeItem,
 } from '../../src/git/objects.js';
 import { Repo } from '../../src/git/repo.js';
-import { PendingEvidence } from '../../src/status/pending.js';
+import { evidenceRecorder, PendingEvidence } from '../../src/status/pending.js';
 
 let dir: string;
 let gitdir: string;
@@ -237,5 +237,27 @@ describe('pending evidence', () => {
     await store.remove(listed.slice(0, 2).map((f) => f.path));
     expect((await store.list()).map((f) => f.path)).toEqual([listed[2]!.path]);
     await expect(store.add({ path: '../escape.json', content: '' }, taken)).rejects.toThrow(/not an evidence path/);
+  });
+
+  it('an action started by a run that is then killed leaves "interrupted" evidence, once, and never beside its final record', async () => {
+    const stateDir = path.join(dir, 'state');
+    const ctx = { fleet: 'demo', host: 'h', desiredRevision: 'a'.repeat(40) };
+    const taken = async () => false;
+    const action = (session: string) => ({ kind: 'create_session' as const, target: `s/${session}`, reason: 'missing' as const, detail: { socket: 's', session } });
+    // Run 1: two actions start; one finishes (final record kept), then the run is killed.
+    const run1 = evidenceRecorder(new PendingEvidence(stateDir, 'demo'), ctx, taken);
+    const [a, b] = [action('a'), action('b')];
+    await run1.onStart(a, '2026-11-29T12:00:00.000Z');
+    await run1.onStart(b, '2026-11-29T12:00:00.000Z');
+    await run1.onResult({ action: a, ok: true, error: null, startedAt: '2026-11-29T12:00:00.000Z', finishedAt: '2026-11-29T12:00:01.000Z', command: ['tmux'] });
+    // Run 2 commits what run 1 left: a's final record, and b as interrupted.
+    const run2 = evidenceRecorder(new PendingEvidence(stateDir, 'demo'), ctx, taken);
+    const files = await run2.files();
+    const records = files.map((f) => JSON.parse(f.content) as { target: string; result: string; finishedAt: string | null });
+    expect(records.map((r) => [r.target, r.result]).sort()).toEqual([['s/a', 'ok'], ['s/b', 'interrupted']]);
+    expect(records.find((r) => r.target === 's/b')!.finishedAt).toBeNull();
+    await run2.remove(files);
+    // Nothing is left to commit twice.
+    expect(await evidenceRecorder(new PendingEvidence(stateDir, 'demo'), ctx, taken).files()).toEqual([]);
   });
 });

@@ -56,7 +56,8 @@ describe('tmux arguments', () => {
 
 describe('list-panes output', () => {
   const SEP = '\u001f';
-  const fields = LIST_FORMAT.split(SEP).map((f) => f.slice(2, -1));
+  // Format variables by name; anything else (the end-of-line marker) is printed as written.
+  const fields = LIST_FORMAT.split(SEP).map((f) => (f.startsWith('#{') ? f.slice(2, -1) : { literal: f }));
   /** One line as tmux prints it; `o` overrides fields by name. */
   function line(session: string, o: Record<string, string> = {}): string {
     const v: Record<string, string> = {
@@ -65,7 +66,7 @@ describe('list-panes output', () => {
       pane_width: '80', pane_height: '24', pid: '42', version: '3.3a',
       ...o,
     };
-    return fields.map((f) => v[f] ?? '').join(SEP);
+    return fields.map((f) => (typeof f === 'string' ? (v[f] ?? '') : f.literal)).join(SEP);
   }
   const good = `${line('a')}\n${line('b', { pane_id: '%2', pane_dead: '1', pane_dead_status: '3' })}\n`;
 
@@ -88,6 +89,7 @@ describe('list-panes output', () => {
     ['a dead flag not 0 or 1', `${line('a', { pane_dead: 'yes' })}\n`, /pane_dead is not 0 or 1/],
     ['a non-numeric exit status', `${line('a', { pane_dead_status: '-' })}\n`, /pane_dead_status is not a number/],
     ['an empty line in the middle', `${line('a')}\n\n${line('b')}\n`, /line 2: 1 fields/],
+    ['every line cut by its last 12 characters', `${line('a').slice(0, -12)}\n`, /line 1: .*(fields|does not end as it should)/],
   ])('refuses %s (never "no sessions")', (_what, out, error) => {
     expect(() => parseListPanes(out)).toThrow(error);
     expect(() => parsePanes(out)).toThrow(error);
