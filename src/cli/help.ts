@@ -16,7 +16,7 @@ Usage: gitfleet <command> [options]
 
 Commands:
   validate   check the committed desired state; every error with file:line:col
-  plan       show what apply would do (exit 0 no changes, 2 changes, 1 error)
+  plan       show what apply would do (exit 0 no changes, 2 changes or deferred, 1 invalid file or error)
   apply      reconcile once and commit status back (exit 0 converged, 3 not yet, 1 error)
   status     show this host's committed status
   ps         the fleet table, observed now: tmux, systemd, process, idle time, heartbeat, flags
@@ -41,7 +41,9 @@ ${GLOBAL_HELP}`,
 
 Observes tmux on the fleet's sockets and prints what apply would do, without
 changing anything. --json prints the plan exactly as apply would execute it.
-Exit 0 no changes, 2 changes planned (or deletes held), 1 error.
+Exit 0 nothing differs; 2 changes planned, or deferred (a restart waiting for
+idle, deletes held); 1 a desired-state file is invalid (the plan shown is what
+apply would still do on last-known-good specs) or a socket could not be seen.
 
 ${GLOBAL_HELP}`,
   apply: `Usage: gitfleet apply [--repo PATH] [--repin] [--confirm-prune REV] [--json]

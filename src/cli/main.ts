@@ -101,8 +101,10 @@ async function validate(opts: GlobalOptions, _p: string[], io: Io): Promise<numb
 async function plan(opts: GlobalOptions, _p: string[], io: Io): Promise<number> {
   const { plan } = await reconcile(reconcileOptions(opts, io), 'plan');
   io.stdout(opts.json ? JSON.stringify(plan, null, 2) + '\n' : renderPlan(plan));
-  if (plan.unobserved.length > 0 || !plan.supervisor.observed) return EXIT.error;
-  return plan.actions.length > 0 || plan.pruneHeld.length > 0 ? EXIT.changes : EXIT.ok;
+  // A PR check runs plan: a broken file must fail it, even though apply would still run on last-known-good specs.
+  if (plan.errors.length > 0 || plan.unobserved.length > 0 || !plan.supervisor.observed) return EXIT.error;
+  // Deferred work (a restart waiting for idle, a held prune) is a difference too: 0 means nothing differs.
+  return plan.actions.length > 0 || plan.deferred.length > 0 || plan.pruneHeld.length > 0 ? EXIT.changes : EXIT.ok;
 }
 
 async function apply(opts: GlobalOptions, _p: string[], io: Io): Promise<number> {

@@ -92,6 +92,25 @@ describe('gitfleet CLI', () => {
     expect(JSON.parse(bad.stdout)).toMatchObject({ valid: false, problems: [{ file: 'rosters/a.yaml', line: 4 }] });
   });
 
+  it('plan exits 1 when a committed file is invalid (printing what apply would still do), 2 while work is deferred', async () => {
+    fleet = new TestFleet();
+    const a = (name: string, extra = '') => `  - name: ${name}\n    runtime: stub\n${extra}`;
+    fleet.commit({ 'rosters/a.yaml': roster(fleet.socket, a('a') + a('b')) });
+    expect((await fleet.gitfleet('apply')).code).toBe(0);
+    expect((await fleet.gitfleet('plan')).code).toBe(0);
+    // A spec change that update: on-idle defers (the pane just had output): deferred, not "no changes".
+    fleet.commit({ 'rosters/a.yaml': roster(fleet.socket, a('a', '    env: {V: "2"}\n') + a('b')) });
+    const deferred = await fleet.gitfleet('plan');
+    expect(deferred.stdout).toMatch(/Not done now:\n  · restart_session .*\/a \(update_on_idle\)/);
+    expect(deferred.code).toBe(2);
+    // A broken file beside a good one: the plan still shows (on last-known-good), and exits 1 for a PR check.
+    fleet.commit({ 'rosters/b.yaml': 'version: 1\nagents: {}\n' });
+    const broken = await fleet.gitfleet('plan');
+    expect(broken.stdout).toContain('Plan for fleet');
+    expect(broken.stdout).toMatch(/Errors in desired state:\n  rosters\/b\.yaml:2:9: /);
+    expect(broken.code).toBe(1);
+  });
+
   it('status without a status commit explains how to get one', async () => {
     fleet = new TestFleet();
     fleet.commit({ 'rosters/a.yaml': roster(fleet.socket, '  - name: a\n    runtime: stub\n') });
