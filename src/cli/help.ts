@@ -17,7 +17,7 @@ Usage: gitfleet <command> [options]
 Commands:
   validate   check the committed desired state; every error with file:line:col
   plan       show what apply would do (exit 0 no changes, 2 changes or deferred, 1 invalid file or error)
-  apply      reconcile once and commit status back (exit 0 converged, 3 not yet, 1 error)
+  apply      reconcile once and commit status back (exit 0 converged, 3 not yet, 1 invalid file or error)
   status     show this host's committed status
   ps         the fleet table, observed now: tmux, systemd, process, idle time, heartbeat, flags
   install    run apply from a systemd --user timer (or print the crontab line)
@@ -52,7 +52,8 @@ Reconciles once: reads the committed desired state, observes tmux (and the
 fleet's systemd --user units), plans, applies, and commits status/<host>.json,
 status/<host>.md and one evidence file per action to the status branch, only
 when something changed. One apply at a time per state dir. Exit 0 converged,
-3 applied but not everything is Ready, 1 could not run.
+3 applied but not everything is Ready, 1 could not run or a committed file
+is invalid (apply still ran on the last valid version of that file).
 
 Held deletes (PruneHeld): a plan that would delete every agent of a socket,
 or more than fleet.yaml reconcile.max_prune allows (a count, or "50%" of the

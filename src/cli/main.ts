@@ -120,6 +120,8 @@ async function apply(opts: GlobalOptions, _p: string[], io: Io): Promise<number>
     io.stdout(renderStatusText(status));
     io.stdout(r.commit ? `Committed status ${r.commit.slice(0, 12)} to ${r.desired.config.statusBranch}.\n` : 'Status unchanged: no commit.\n');
   }
+  // An invalid committed file is an error a person must fix, even though apply ran on last-known-good specs.
+  if (r.desired.problems.length > 0) return EXIT.error;
   return status.converged ? EXIT.ok : EXIT.notConverged;
 }
 

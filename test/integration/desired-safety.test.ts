@@ -193,7 +193,7 @@ describe('ownership', () => {
     const before = await converged(f, { 'rosters/team.yaml': roster(f.socket, agent('a0') + agent('t1')) });
     f.commit({ 'rosters/aa.yaml': roster(f.socket, agent('a0', '    update: recreate\n    command: [sleep, "1000"]\n')) });
     const r = await f.gitfleet('apply');
-    expect(r.code).toBe(3);
+    expect(r.code).toBe(1);
     expect(pids(f)).toEqual(before);
     const st = f.status();
     expect(st.errors.map((e: { file: string }) => e.file)).toEqual(['rosters/aa.yaml', 'rosters/team.yaml']);

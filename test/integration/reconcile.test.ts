@@ -217,7 +217,7 @@ describe('apply', () => {
     expect(v.stdout).toContain('rosters/a.yaml:14:5: agents[1]: unknown key "colour"; allowed: name, runtime, class');
 
     const r = await fleet.gitfleet('apply');
-    expect(r.code).toBe(3);
+    expect(r.code).toBe(1); // an invalid committed file is an error, though apply ran on its last valid version
     expect(fleet.panes()).toEqual(before); // nothing pruned, nothing restarted
     const status = fleet.status();
     expect(status.errors[0]).toMatchObject({ file: 'rosters/a.yaml', line: 14, col: 5 });
