@@ -211,15 +211,16 @@ describe('gitfleet install', () => {
     expect(fleet.headOf('main')).toBe(newHead);
   });
 
-  it('a fleet that does not converge fails the service (exit 3)', async () => {
+  it('an invalid committed file fails the service (exit 1), though the rest is reconciled', async () => {
     const m = await startManager();
     const fleet = newFleet();
-    // An invalid roster: apply reconciles the rest and reports not converged.
+    // An invalid roster: apply reconciles the rest, and exits 1 so the failed unit shows it.
     fleet.commit({ 'rosters/bad.yaml': 'version: 1\nbogus: true\n' });
     expect((await gitfleet(m.env, 'install', '--repo', fleet.bare, '--state-dir', fleet.stateDir)).code).toBe(0);
     const service = 'gitfleet-reconcile-fleet.service';
     expect(m.systemctl('start', service).code).not.toBe(0);
-    expect(m.show(service, 'Result', 'ExecMainStatus', 'ActiveState')).toEqual({ Result: 'exit-code', ExecMainStatus: '3', ActiveState: 'failed' });
+    expect(m.show(service, 'Result', 'ExecMainStatus', 'ActiveState')).toEqual({ Result: 'exit-code', ExecMainStatus: '1', ActiveState: 'failed' });
+    expect(fleet.tmux('has-session', '-t', '=alpha').code).toBe(0);
   });
 
   it('uninstall stops and removes the units, leaves the agents running, and is idempotent', async () => {
