@@ -37,7 +37,8 @@ function toProblem(yaml: YamlFile, e: ErrorObject): Problem {
   switch (e.keyword) {
     case 'additionalProperties': {
       const key = String((e.params as { additionalProperty: string }).additionalProperty);
-      const allowed = Object.keys((e.parentSchema as { properties?: object }).properties ?? {}).join(', ');
+      // The schema lists camelCase spellings too (for editors); gitfleet validates snake_case, and names that.
+      const allowed = Object.keys((e.parentSchema as { properties?: object }).properties ?? {}).filter((k) => !/[A-Z]/.test(k)).join(', ');
       return problemAt(yaml, [...path, key], `${where}: unknown key "${keyAsWritten(yaml, [...path, key])}"; allowed: ${allowed}`, 'key');
     }
     case 'required': {
