@@ -3,10 +3,8 @@
 import { applyActions } from './apply/apply.js';
 import { rotateLogs } from './apply/log-rotate.js';
 import type { ActionResult } from './apply/types.js';
-import fs from 'node:fs';
 import path from 'node:path';
-import git from 'isomorphic-git';
-import { entryAt, loadDesired, readFleetConfig } from './desired/load.js';
+import { loadDesired, readFleetConfig } from './desired/load.js';
 import type { AgentSpec, DesiredState, FleetConfig } from './desired/types.js';
 import type { HeartbeatJudgement } from './heartbeat/protocol.js';
 import { TerminalError, UsageError } from './errors.js';
@@ -23,7 +21,7 @@ import type { Plan } from './plan/types.js';
 import type { Pinned } from './pinned.js';
 import { renderStatusMarkdown } from './report/status-md.js';
 import { buildStatus } from './status/build.js';
-import { evidenceFiles, serverLossEvents, type ObservedEvent } from './status/evidence.js';
+import { eventEvidence, serverLossEvents, type ObservedEvent } from './status/evidence.js';
 import { evidenceRecorder, PendingEvidence } from './status/pending.js';
 import { Systemctl } from './systemd/client.js';
 import { readStatus, statusPaths } from './status/read.js';
@@ -64,8 +62,8 @@ export async function reconcile(opts: ReconcileOptions, mode: 'plan' | 'apply'):
   try {
     // source: committed desired state at the branch head, and the last status
     const src = await readSource(opts);
-    if (mode === 'apply') await src.repo.assertCanMove(src.desired.config.statusBranch);
     if (mode === 'apply') {
+      await src.repo.assertCanMove(src.desired.config.statusBranch);
       // Only apply writes refs, under the state dir's lock: a ref lock noted here and found later is ours, left by a kill.
       src.repo.lockJournal = path.join(opts.stateDir, 'ref-lock.json');
       await src.repo.assertRefUnlocked(src.desired.config.statusBranch);
@@ -136,13 +134,13 @@ export async function readSource(opts: Pick<ReconcileOptions, 'repo' | 'branch' 
 async function confirmedPrune(src: Source, fromCli: string | null, host: string): Promise<boolean> {
   const named = fromCli ?? src.desired.config.confirmPrune;
   if (!named) return false;
-  const oid = await git.expandOid({ fs, gitdir: src.repo.gitdir, oid: named }).catch(() => null);
+  const oid = await src.repo.expandOid(named);
   if (!oid) {
     if (fromCli) throw new UsageError(`--confirm-prune ${named}: no such commit in ${src.repo.gitdir} (or the prefix is ambiguous); give the revision the plan names`);
     return false;
   }
   const now = src.desired.config;
-  const rosters = async (commit: string) => (await entryAt(src.repo, commit, now.paths.rosters).catch(() => null))?.oid;
+  const rosters = async (commit: string) => (await src.repo.entryAt(commit, now.paths.rosters).catch(() => null))?.oid;
   if ((await rosters(oid)) !== (await rosters(src.head))) return false;
   const then = await readFleetConfig(src.repo, oid, { fleet: now.id ? defaultFleetName(now.id) : now.fleet, id: now.id, branch: now.branch, host }).catch(() => null);
   const settings = (c: FleetConfig) => JSON.stringify({ ...c, confirmPrune: null });
@@ -241,7 +239,7 @@ async function commitStatus(
   const changes = [
     { path: json, content: JSON.stringify(status, null, 2) + '\n' },
     { path: md, content: renderStatusMarkdown(status) },
-    ...evidenceFiles([], events, { fleet: status.fleet, host: opts.host, desiredRevision: status.desiredRevision }),
+    ...eventEvidence(events, { fleet: status.fleet, host: opts.host, desiredRevision: status.desiredRevision }),
     ...kept,
   ];
   const done = results.filter((r) => r.ok).length;

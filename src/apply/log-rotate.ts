@@ -3,9 +3,9 @@
 // and one over the cap is copied aside and truncated in place
 // ("copytruncate"). pipe-pane's `cat >>` writes with O_APPEND, so after the
 // truncate its next write lands at the new end, not at its old offset.
-import { open, rename, unlink, type FileHandle } from 'node:fs/promises';
-import path from 'node:path';
+import { open, type FileHandle } from 'node:fs/promises';
 import { errorMessage } from '../errors.js';
+import { writeAtomic } from '../files.js';
 import { agentLogPath, rotatedLogPath } from '../paths.js';
 
 export const DEFAULT_LOG_CAP = 10 * 1024 * 1024;
@@ -58,21 +58,7 @@ export async function rotateLog(log: string, capBytes: number): Promise<boolean>
     const { size: now } = await fh.stat();
     const more = Buffer.alloc(Math.max(0, now - size));
     const got = await readFully(fh, more, size);
-    const aside = rotatedLogPath(log);
-    const tmp = path.join(path.dirname(log), `.${path.basename(aside)}.${process.pid}.tmp`);
-    try {
-      const out = await open(tmp, 'w', 0o600);
-      try {
-        await out.write(tail.subarray(from));
-        await out.write(more.subarray(0, got));
-      } finally {
-        await out.close();
-      }
-      await rename(tmp, aside);
-    } catch (e) {
-      await unlink(tmp).catch(() => undefined);
-      throw e;
-    }
+    await writeAtomic(rotatedLogPath(log), Buffer.concat([tail.subarray(from), more.subarray(0, got)]), 0o600, 0o700);
     await fh.truncate(0);
     return true;
   } finally {

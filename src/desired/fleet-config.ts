@@ -32,13 +32,16 @@ export interface FleetDefaults {
   id?: string | null;
 }
 
+/** Where each desired-state kind lives unless fleet.yaml `paths` says otherwise. */
+export const DEFAULT_PATHS: FleetConfig['paths'] = { rosters: 'rosters', boards: 'boards', huts: 'huts', vault: 'vault' };
+
 export function defaultConfig(d: FleetDefaults): FleetConfig {
   return {
     fleet: d.fleet,
     id: d.id ?? null,
     branch: d.branch,
     statusBranch: d.branch,
-    paths: { rosters: 'rosters', boards: 'boards', huts: 'huts', vault: 'vault' },
+    paths: { ...DEFAULT_PATHS },
     author: { name: 'gitfleet', email: `gitfleet@${d.host}` },
     hosts: [],
     prune: true,

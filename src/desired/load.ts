@@ -5,7 +5,7 @@
 import type { TreeEntry } from 'isomorphic-git';
 import type { Repo } from '../git/repo.js';
 import type { Problem } from '../errors.js';
-import { defaultConfig, FLEET_FILE, parseFleetConfig, type FleetDefaults } from './fleet-config.js';
+import { DEFAULT_PATHS, defaultConfig, FLEET_FILE, parseFleetConfig, type FleetDefaults } from './fleet-config.js';
 import { kindEntryProblem } from './folder.js';
 import { parseRoster, type ParseContext } from './roster.js';
 import type { DesiredState, FileState, FleetConfig, Roster, SourceFile } from './types.js';
@@ -29,7 +29,7 @@ export interface FleetSource {
  */
 export async function readFleetConfig(repo: Repo, commit: string, d: FleetDefaults, maxWalk = 200): Promise<FleetSource> {
   const read = async (oid: string) => {
-    const entry = await entryAt(repo, oid, FLEET_FILE);
+    const entry = await repo.entryAt(oid, FLEET_FILE);
     if (!entry) return { file: null, parsed: parseFleetConfig(null, d) };
     const wrong = kindEntryProblem(FLEET_FILE, entry, 'fleet.yaml');
     if (wrong) return { file: { blob: entry.oid }, parsed: { config: null, problems: [wrong] } };
@@ -46,26 +46,18 @@ export async function readFleetConfig(repo: Repo, commit: string, d: FleetDefaul
     const old = await read(oid);
     if (old.file && old.parsed.config) return { config: old.parsed.config, state: { ...state, blob: old.file.blob, usingLastKnownGood: true } };
   }
-  return { config: parseFleetConfig(null, d).config!, state };
-}
-
-/** The tree entry at `filepath` in `commit`, or null when nothing is there. A missing object throws. */
-export async function entryAt(repo: Repo, commit: string, filepath: string): Promise<TreeEntry | null> {
-  const slash = filepath.lastIndexOf('/');
-  const parent = slash < 0 ? '' : filepath.slice(0, slash);
-  const name = filepath.slice(slash + 1);
-  return (await repo.listDir(commit, parent)).find((e) => e.path === name) ?? null;
+  return { config: defaultConfig(d), state };
 }
 
 export async function loadDesired(repo: Repo, commit: string, fleet: FleetSource, opts: LoadOptions): Promise<DesiredState> {
   const config = fleet.config;
   const rosterDir = config.paths.rosters;
-  const folder = await entryAt(repo, commit, rosterDir);
+  const folder = await repo.entryAt(commit, rosterDir);
   const folderProblems: Problem[] = [];
   let entries: TreeEntry[] = [];
   if (folder?.type === 'tree') entries = await repo.listDir(commit, rosterDir);
   else if (folder) folderProblems.push(kindEntryProblem(rosterDir, folder, 'folder')!);
-  else if (rosterDir !== defaultConfig({ fleet: '', branch: '', host: '' }).paths.rosters) {
+  else if (rosterDir !== DEFAULT_PATHS.rosters) {
     // A folder fleet.yaml names explicitly must exist: a typo would otherwise read as "no agents".
     folderProblems.push({ file: FLEET_FILE, line: 1, col: 1, message: `paths.rosters: "${rosterDir}" does not exist at ${commit.slice(0, 12)}; allowed: an existing folder (or remove paths.rosters for the default "rosters")` });
   }
@@ -156,8 +148,8 @@ export function assembleDesired(
       if (!c.inForce!.lastGood) {
         c.problems.push({ file: c.src.path, line: a.source.line, col: a.source.col, message: `agent "${a.name}" is also declared in ${keeper.src.path} on socket "${a.socket}" (in force there); agent names are unique per socket` });
         c.inForce = lastGood(c);
+        if (c.inForce?.roster.agents.some((x) => agentKey(x) === key)) c.inForce = null;
       } else c.inForce = null;
-      if (c.inForce?.roster.agents.some((x) => agentKey(x) === key)) c.inForce = null;
     }
   }
 

@@ -1,6 +1,6 @@
 // YAML with positions: parse a file, normalise its keys, and map a path in
 // the parsed value back to the line and column where it was written.
-import { isAlias, isMap, isPair, isScalar, isSeq, LineCounter, parseDocument, Parser, type Document } from 'yaml';
+import { isMap, isPair, isScalar, isSeq, LineCounter, parseDocument, Parser, type Document } from 'yaml';
 import type { Problem } from '../errors.js';
 
 export type Path = readonly (string | number)[];
@@ -95,7 +95,6 @@ function tooDeep(root: unknown): number | null {
   const stack: [unknown, number][] = [[root, 0]];
   while (stack.length > 0) {
     const [node, depth] = stack.pop()!;
-    if (isAlias(node) || node === null || node === undefined) continue;
     if (isMap(node) || isSeq(node)) {
       if (depth >= MAX_DEPTH) return offsetOf(node) ?? 0;
       for (const item of node.items as unknown[]) {

@@ -80,6 +80,11 @@ export class Repo {
    * Its `type`/`mode` tell a file (blob 100644/100755) from a symbolic link
    * (blob 120000), a folder (tree 040000) and a submodule (commit 160000).
    */
+  /** A commit id from a prefix (at least 7 hex digits), or null when none or several match. */
+  async expandOid(prefix: string): Promise<string | null> {
+    return git.expandOid({ fs, gitdir: this.gitdir, oid: prefix, cache: this.cache }).catch(() => null);
+  }
+
   async entryAt(commit: string, filepath: string): Promise<TreeEntry | null> {
     const parts = filepath.split('/').filter(Boolean);
     let entry: TreeEntry = { mode: '040000', path: '', oid: (await this.commitOf(commit)).tree, type: 'tree' };

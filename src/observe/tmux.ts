@@ -13,8 +13,6 @@ export interface PaneInfo {
   dead: boolean;
   /** The runtime's exit status, when dead: the pane wrapper's record, else tmux's. */
   deadStatus: number | null;
-  /** Who recorded deadStatus; a wrapper record of '?' (status lost) is null from 'wrapper'. */
-  deadStatusFrom?: 'wrapper' | 'tmux' | null;
   /** Unix seconds the pane died, when dead. */
   deadTime: number | null;
   currentCommand: string;
@@ -173,7 +171,6 @@ function panesOf(lines: readonly string[][]): Map<string, PaneInfo> {
         pid: num(pid),
         dead: dead === '1',
         deadStatus: num(deadStatus),
-        deadStatusFrom: deadStatus === '' ? null : 'tmux',
         deadTime: num(deadTime),
         currentCommand: cmd,
         fleet: fleet || null,
@@ -197,7 +194,7 @@ function panesOf(lines: readonly string[][]): Map<string, PaneInfo> {
  * when it names the pane's own pid: an older run's file says nothing.
  */
 async function readExitFiles(socket: string, sessions: Map<string, PaneInfo>, exits: ExitFiles): Promise<void> {
-  const agentPane = (p: PaneInfo) => p.role !== 'holder' && p.watchOf === null && p.pid !== null;
+  const agentPane = (p: PaneInfo) => p.role !== 'holder' && p.watchOf === null;
   const dead = [...sessions.values()].filter((p) => p.dead && agentPane(p));
   await Promise.all(
     dead.map(async (p) => {
@@ -205,7 +202,6 @@ async function readExitFiles(socket: string, sessions: Map<string, PaneInfo>, ex
       const m = /^(\d+) (\d+|\?)\n$/.exec(text ?? '');
       if (!m || Number(m[1]) !== p.pid) return;
       p.deadStatus = m[2] === '?' ? null : Number(m[2]);
-      p.deadStatusFrom = 'wrapper';
     }),
   );
 }

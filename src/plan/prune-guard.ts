@@ -21,6 +21,7 @@ export function holdMassPrune(
   revision: string,
   confirmed: boolean,
 ): { actions: Action[]; deferred: Action[]; held: HeldPrune[] } {
+  if (confirmed) return { ...plan, held: [] };
   const held: HeldPrune[] = [];
   const holdOn = new Set<string>();
   const sockets = new Set(plan.actions.filter(isDelete).map((a) => a.detail.socket).filter((s): s is string => !!s));
@@ -35,7 +36,6 @@ export function holdMassPrune(
     const running = new Set([...ours, ...deletes.map((a) => a.detail.session ?? a.target)]).size;
     const limit = pruneLimit(running, config.maxPrune);
     if (deletes.length === 0 || (deletes.length < running && deletes.length <= limit)) continue;
-    if (confirmed) continue;
     holdOn.add(socket);
     const short = revision.slice(0, 12);
     held.push({

@@ -59,29 +59,27 @@ export function serverLossEvents(previous: StatusDoc | null, observed: ReadonlyM
   return events;
 }
 
-export function evidenceFiles(results: readonly ActionResult[], events: readonly ObservedEvent[], ctx: EvidenceContext): FileChange[] {
+/** `p` with the n-th suffix that keeps an evidence path unique: x.json, x-2.json, x-3.json ... */
+export const suffixed = (p: string, n: number): string => (n === 1 ? p : p.replace(/(\.json)?$/, `-${n}$1`));
+
+/** Evidence of observed events (actions' evidence goes through status/pending.ts). */
+export function eventEvidence(events: readonly ObservedEvent[], ctx: EvidenceContext): FileChange[] {
   const used = new Set<string>();
-  const unique = (base: string) => {
+  return events.map((e) => {
+    const base = evidencePath(ctx.host, e.at, e.kind, e.target);
     let p = base;
-    for (let n = 2; used.has(p); n++) p = base.replace(/\.json$/, `-${n}.json`);
+    for (let n = 2; used.has(p); n++) p = suffixed(base, n);
     used.add(p);
-    return p;
-  };
-  const seen = events.map((e) => ({
-    path: unique(evidencePath(ctx.host, e.at, e.kind, e.target)),
-    content: JSON.stringify({ formatVersion: 1, fleet: ctx.fleet, host: ctx.host, desiredRevision: ctx.desiredRevision, kind: e.kind, target: e.target, observedAt: e.at, message: e.message, detail: e.detail }, null, 2) + '\n',
-  }));
-  return [...seen, ...results.map((r) => {
-    const file = actionEvidence(r, ctx);
-    return { ...file, path: unique(file.path) };
-  })];
+    const record = { formatVersion: 1, fleet: ctx.fleet, host: ctx.host, desiredRevision: ctx.desiredRevision, kind: e.kind, target: e.target, observedAt: e.at, message: e.message, detail: e.detail };
+    return { path: p, content: JSON.stringify(record, null, 2) + '\n' };
+  });
 }
 
 /**
  * One action's evidence file, at its base path: callers that keep files
  * across runs (status/pending.ts) make the path unique among those.
  */
-export function actionEvidence(r: ActionResult, ctx: EvidenceContext, attempt?: string): { path: string; content: string } {
+export function actionEvidence(r: ActionResult, ctx: EvidenceContext, attempt?: string, overrides: Record<string, unknown> = {}): { path: string; content: string } {
   const d = r.action.detail;
   const id = d.session ?? d.unit ?? (d.file ? path.basename(d.file) : d.socket ?? 'fleet');
   const p = evidencePath(ctx.host, r.startedAt, r.action.kind, id);
@@ -100,6 +98,7 @@ export function actionEvidence(r: ActionResult, ctx: EvidenceContext, attempt?: 
     result: r.ok ? 'ok' : 'failed',
     error: r.error,
     command: r.command,
+    ...overrides,
   };
   return { path: p, content: JSON.stringify(record, null, 2) + '\n' };
 }
@@ -111,8 +110,6 @@ export function actionEvidence(r: ActionResult, ctx: EvidenceContext, attempt?: 
  */
 export function interruptedEvidence(action: ActionResult['action'], startedAt: string, ctx: EvidenceContext, attempt: string): { path: string; content: string } {
   const r: ActionResult = { action, ok: false, error: null, startedAt, finishedAt: startedAt, command: [] };
-  const file = actionEvidence(r, ctx, attempt);
-  const record = JSON.parse(file.content) as Record<string, unknown>;
-  Object.assign(record, { finishedAt: null, result: 'interrupted', error: 'gitfleet stopped while this action ran; whether it took effect is not known (the next reconcile observes and repairs)' });
-  return { path: file.path, content: JSON.stringify(record, null, 2) + '\n' };
+  const error = 'gitfleet stopped while this action ran; whether it took effect is not known (the next reconcile observes and repairs)';
+  return actionEvidence(r, ctx, attempt, { finishedAt: null, result: 'interrupted', error });
 }

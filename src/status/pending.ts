@@ -12,7 +12,10 @@ import { TransientError, errorMessage } from '../errors.js';
 import { fsyncDir } from '../git/objects.js';
 import type { Action } from '../plan/types.js';
 import { writeAtomic } from '../files.js';
-import { actionEvidence, interruptedEvidence, type EvidenceContext } from './evidence.js';
+import { actionEvidence, interruptedEvidence, suffixed, type EvidenceContext } from './evidence.js';
+
+/** One action's attempt id: ties its write-ahead record to its final one. */
+const newAttempt = (): string => `${process.pid}-${randomBytes(6).toString('hex')}`;
 
 export interface PendingFile {
   /** Repository-relative: evidence/<host>/<day>/<file>.json */
@@ -50,7 +53,7 @@ export class PendingEvidence {
     }
     try {
       for (let n = 1; ; n++) {
-        const p = n === 1 ? file.path : file.path.replace(/(\.json)?$/, `-${n}$1`);
+        const p = suffixed(file.path, n);
         if (await taken(p)) continue;
         try {
           await link(tmp, this.local(p));
@@ -157,12 +160,12 @@ export function evidenceRecorder(store: PendingEvidence, ctx: EvidenceContext, t
   const attempts = new Map<Action, string>();
   return {
     onStart: async (action: Action, startedAt: string): Promise<void> => {
-      const attempt = `${process.pid}-${randomBytes(6).toString('hex')}`;
+      const attempt = newAttempt();
       attempts.set(action, attempt);
       await store.writeIntent(attempt, interruptedEvidence(action, startedAt, ctx, attempt));
     },
     onResult: async (r: ActionResult): Promise<void> => {
-      const attempt = attempts.get(r.action) ?? `${process.pid}-${randomBytes(6).toString('hex')}`;
+      const attempt = attempts.get(r.action) ?? newAttempt();
       try {
         await store.add(actionEvidence(r, ctx, attempt), taken);
         await store.dropIntent(attempt);
@@ -189,7 +192,7 @@ export function evidenceRecorder(store: PendingEvidence, ctx: EvidenceContext, t
       const used = new Set(kept.map((f) => f.path));
       for (const f of memory) {
         let p = f.path;
-        for (let n = 2; used.has(p) || (await taken(p)); n++) p = f.path.replace(/(\.json)?$/, `-${n}$1`);
+        for (let n = 2; used.has(p) || (await taken(p)); n++) p = suffixed(f.path, n);
         used.add(p);
         kept.push({ ...f, path: p });
       }

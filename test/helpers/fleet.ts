@@ -2,7 +2,8 @@
 // by the system git, a private tmux socket, and gitfleet's CLI run
 // in-process. Every test cleans up what it started, by socket name.
 import { execFileSync, spawnSync } from 'node:child_process';
-import { mkdirSync, mkdtempSync, rmSync, writeFileSync, unlinkSync } from 'node:fs';
+import { existsSync, mkdirSync, mkdtempSync, readdirSync, rmSync, unlinkSync, writeFileSync } from 'node:fs';
+import { afterAll, beforeAll } from 'vitest';
 import os from 'node:os';
 import path from 'node:path';
 import { main } from '../../src/cli/main.js';
@@ -21,6 +22,28 @@ export function isolateTmux(): string {
   delete process.env.DBUS_SESSION_BUS_ADDRESS;
   delete process.env.TMUX;
   return dir;
+}
+
+/**
+ * For a test file: a private TMUX_TMPDIR (and XDG_RUNTIME_DIR) for all its
+ * tests, removed after them. `dir` is set once the file's tests start.
+ */
+export function usePrivateTmux(): { dir: string } {
+  const holder = { dir: '' };
+  beforeAll(() => {
+    holder.dir = isolateTmux();
+  });
+  afterAll(() => rmSync(holder.dir, { recursive: true, force: true }));
+  return holder;
+}
+
+/** Every regular file under `dir`, recursively, as absolute paths ([] when `dir` does not exist). */
+export function filesUnder(dir: string): string[] {
+  if (!existsSync(dir)) return [];
+  return readdirSync(dir, { withFileTypes: true }).flatMap((e) => {
+    const p = path.join(dir, e.name);
+    return e.isDirectory() ? filesUnder(p) : e.isFile() ? [p] : [];
+  });
 }
 
 export function sh(cmd: string, args: string[], cwd?: string): string {
@@ -92,13 +115,15 @@ export class TestFleet {
   }
 
   async gitfleet(...args: string[]): Promise<Run> {
+    return this.gitfleetWith(process.env, ...args);
+  }
+
+  /** The CLI in-process on this fleet, with the given environment. */
+  async gitfleetWith(env: NodeJS.ProcessEnv, ...args: string[]): Promise<Run> {
     let stdout = '';
     let stderr = '';
-    const code = await main([...args, '--repo', this.bare, '--state-dir', this.stateDir, '--host', this.host], {
-      stdout: (s) => (stdout += s),
-      stderr: (s) => (stderr += s),
-      env: process.env,
-    });
+    const io = { stdout: (s: string) => (stdout += s), stderr: (s: string) => (stderr += s), env };
+    const code = await main([...args, '--repo', this.bare, '--state-dir', this.stateDir, '--host', this.host], io);
     return { code, stdout, stderr };
   }
 

@@ -1,15 +1,11 @@
 // The tmux applier against a real server on a private socket.
-import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
+import { afterEach, describe, expect, it } from 'vitest';
 import { applyActions } from '../../src/apply/apply.js';
 import type { DesiredState } from '../../src/desired/types.js';
 import type { Action } from '../../src/plan/types.js';
-import { isolateTmux, sh, tmux } from '../helpers/fleet.js';
+import { tmux, usePrivateTmux } from '../helpers/fleet.js';
 
-let tmuxDir: string;
-beforeAll(() => {
-  tmuxDir = isolateTmux();
-});
-afterAll(() => sh('rm', ['-rf', tmuxDir]));
+usePrivateTmux();
 const socket = `gitfleet-test-apply-${process.pid}`;
 afterEach(() => tmux(socket, 'kill-server'));
 

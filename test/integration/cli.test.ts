@@ -2,15 +2,11 @@
 // before or after the command. Runs the built bin once, the rest in-process.
 import { spawnSync } from 'node:child_process';
 import path from 'node:path';
-import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
+import { afterEach, describe, expect, it } from 'vitest';
 import { main } from '../../src/cli/main.js';
-import { isolateTmux, roster, sh, TestFleet } from '../helpers/fleet.js';
+import { roster, TestFleet, usePrivateTmux } from '../helpers/fleet.js';
 
-let tmuxDir: string;
-beforeAll(() => {
-  tmuxDir = isolateTmux();
-});
-afterAll(() => sh('rm', ['-rf', tmuxDir]));
+usePrivateTmux();
 let fleet: TestFleet;
 afterEach(() => fleet?.cleanup());
 

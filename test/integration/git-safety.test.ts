@@ -4,16 +4,10 @@
 // private sockets.
 import { chmodSync, existsSync, mkdirSync, readdirSync, rmSync, statSync, utimesSync, writeFileSync } from 'node:fs';
 import path from 'node:path';
-import { afterAll, afterEach, beforeAll, describe, expect, it, vi } from 'vitest';
-import { isolateTmux, roster, sh, TestFleet } from '../helpers/fleet.js';
+import { afterEach, describe, expect, it, vi } from 'vitest';
+import { roster, sh, TestFleet, usePrivateTmux, filesUnder } from '../helpers/fleet.js';
 
-let tmuxDir: string;
-beforeAll(() => {
-  tmuxDir = isolateTmux();
-});
-afterAll(() => {
-  sh('rm', ['-rf', tmuxDir]);
-});
+usePrivateTmux();
 
 let fleet: TestFleet;
 afterEach(() => {
@@ -34,13 +28,8 @@ function looseObjects(gitdir: string): Set<string> {
 const objectFile = (gitdir: string, oid: string) => path.join(gitdir, 'objects', oid.slice(0, 2), oid.slice(2));
 
 /** Files (relative) under a folder, [] when it does not exist. */
-function filesUnder(dir: string): string[] {
-  if (!existsSync(dir)) return [];
-  return readdirSync(dir, { recursive: true, withFileTypes: true })
-    .filter((d) => d.isFile())
-    .map((d) => path.relative(dir, path.join(d.parentPath ?? d.path, d.name)))
-    .sort();
-}
+/** Pending files under `dir`, relative to it, sorted. */
+const pendingFiles = (dir: string): string[] => filesUnder(dir).map((p) => path.relative(dir, p)).sort();
 
 function fsckAndClone(f: TestFleet): void {
   // execFileSync throws on a non-zero exit: both must succeed.
@@ -139,7 +128,7 @@ describe('a stale git ref lock', () => {
     expect([...after.keys()].sort()).toEqual(['_holder', 'alpha', 'beta']); // beta not pruned, gamma not created
     for (const [name, p] of panes) expect(after.get(name)!.pid).toBe(p.pid);
     expect(fleet.headOf('main')).toBe(head);
-    expect(filesUnder(path.join(fleet.stateDir, 'pending'))).toEqual([]);
+    expect(pendingFiles(path.join(fleet.stateDir, 'pending'))).toEqual([]);
 
     rmSync(lock);
     expect((await fleet.gitfleet('apply')).code).toBe(0);
@@ -182,7 +171,7 @@ describe('evidence survives a failed status commit', () => {
     expect([...fleet.panes().keys()].sort()).toEqual(['_holder', 'alpha']);
     expect(fleet.headOf('main')).toBe(head);
     const pendingDir = path.join(fleet.stateDir, 'pending', 'demo');
-    const pending = filesUnder(pendingDir);
+    const pending = pendingFiles(pendingDir);
     expect(pending).toHaveLength(2);
     const alphaPath = /^evidence\/testhost\/\d{4}-\d\d-\d\d\/\d{6}Z-create_session-alpha\.json$/;
     expect(pending.some((p) => alphaPath.test(p))).toBe(true);
@@ -196,7 +185,7 @@ describe('evidence survives a failed status commit', () => {
     for (const p of pending) expect(tree).toContain(p);
     const alpha = JSON.parse(fleet.show(`main:${pending.find((p) => p.includes('alpha'))}`));
     expect(alpha).toMatchObject({ kind: 'create_session', target: expect.stringContaining('alpha'), result: 'ok' });
-    expect(filesUnder(pendingDir)).toEqual([]);
+    expect(pendingFiles(pendingDir)).toEqual([]);
 
     // Killed after the commit, before the pending files went: the next run finds them committed, and only forgets them.
     const alphaFile = pending.find((p) => p.includes('alpha'))!;
@@ -207,7 +196,7 @@ describe('evidence survives a failed status commit', () => {
     expect(third.code).toBe(0);
     expect(third.stdout).toContain('Status unchanged: no commit.');
     expect(fleet.headOf('main')).toBe(committed);
-    expect(filesUnder(pendingDir)).toEqual([]);
+    expect(pendingFiles(pendingDir)).toEqual([]);
     fsckAndClone(fleet);
   });
 });

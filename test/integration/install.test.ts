@@ -6,18 +6,14 @@ import { spawnSync } from 'node:child_process';
 import { existsSync, mkdirSync, mkdtempSync, readdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
-import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
+import { afterEach, describe, expect, it } from 'vitest';
 import { main } from '../../src/cli/main.js';
 import { CLI_PATH } from '../../src/cli/install.js';
 import { reconcilerFiles } from '../../src/install/units.js';
-import { isolateTmux, roster, sh, TestFleet } from '../helpers/fleet.js';
+import { roster, sh, TestFleet, usePrivateTmux } from '../helpers/fleet.js';
 import { UserManager } from '../helpers/systemd.js';
 
-let tmuxDir: string;
-beforeAll(() => {
-  tmuxDir = isolateTmux();
-});
-afterAll(() => rmSync(tmuxDir, { recursive: true, force: true }));
+const privateTmux = usePrivateTmux();
 
 let fleets: TestFleet[] = [];
 let manager: UserManager | null = null;
@@ -88,7 +84,7 @@ describe('gitfleet install', () => {
     const unit = readFileSync(service, 'utf8');
     expect(unit).toContain(`ExecStart=${process.execPath} ${CLI_PATH} apply --repo ${fleet.bare} --state-dir ${fleet.stateDir}\n`);
     expect(unit).toContain(`Environment="PATH=${process.env.PATH}"`);
-    expect(unit).toContain(`Environment="TMUX_TMPDIR=${tmuxDir}"`);
+    expect(unit).toContain(`Environment="TMUX_TMPDIR=${privateTmux.dir}"`);
     expect(readFileSync(timer, 'utf8')).toContain('OnCalendar=*-*-* *:00/2:00\n');
 
     expect(m.show('gitfleet-reconcile-fleet.timer', 'UnitFileState', 'ActiveState', 'LoadState')).toEqual({
@@ -166,7 +162,7 @@ describe('gitfleet install', () => {
     expect(v.err + v.out).toBe('');
     expect(v.code).toBe(0);
     // systemd hands gitfleet exactly the argv meant: the run finds the repository and the state dir.
-    expect(m.show(service, 'Environment').Environment).toContain(`TMUX_TMPDIR=${tmuxDir}`);
+    expect(m.show(service, 'Environment').Environment).toContain(`TMUX_TMPDIR=${privateTmux.dir}`);
     expectRun(m, service, fleet);
     expect(m.show(service, 'Result', 'ExecMainStatus')).toEqual({ Result: 'success', ExecMainStatus: '0' });
     expect(existsSync(path.join(fleet.dir, 'state dir'))).toBe(true);
@@ -176,7 +172,7 @@ describe('gitfleet install', () => {
     // The daemon unit, for the same values, verifies too.
     const dir = mkdtempSync(path.join(os.tmpdir(), 'gitfleet-units-'));
     temps.push(dir);
-    const files = reconcilerFiles({ node: process.execPath, cli: CLI_PATH, repo: fleet.bare, every: '15min', name: 'x', path: process.env.PATH!, lang: LANG, tmuxTmpdir: tmuxDir, stateDir: fleet.stateDir });
+    const files = reconcilerFiles({ node: process.execPath, cli: CLI_PATH, repo: fleet.bare, every: '15min', name: 'x', path: process.env.PATH!, lang: LANG, tmuxTmpdir: privateTmux.dir, stateDir: fleet.stateDir });
     for (const f of files) writeFileSync(path.join(dir, f.name), f.content);
     const units = files.filter((f) => /\.(service|timer)$/.test(f.name)).map((f) => path.join(dir, f.name));
     expect(units).toHaveLength(3);
@@ -263,7 +259,7 @@ describe('gitfleet install', () => {
     expect(r.stderr).toContain('cannot reach the systemd user manager');
     expect(r.stderr).toContain('loginctl enable-linger');
     const line = r.stderr.split('\n').find((l) => l.startsWith('*/10 * * * * '));
-    expect(line).toBe(`*/10 * * * * PATH=${process.env.PATH} LANG=${LANG} TMUX_TMPDIR=${tmuxDir} ${process.execPath} ${CLI_PATH} apply --repo ${fleet.bare} --state-dir ${fleet.stateDir} >/dev/null`);
+    expect(line).toBe(`*/10 * * * * PATH=${process.env.PATH} LANG=${LANG} TMUX_TMPDIR=${privateTmux.dir} ${process.execPath} ${CLI_PATH} apply --repo ${fleet.bare} --state-dir ${fleet.stateDir} >/dev/null`);
     expect(existsSync(path.join(base, 'config'))).toBe(false);
     // The crontab line's command really reconciles (run by /bin/sh as cron would).
     const cmd = line!.replace(/^(\S+ ){5}/, '');

@@ -4,20 +4,16 @@
 // restarts an idle agent and waits for a busy one, and `gitfleet ps` costs
 // the same processes for 5 agents as for 100.
 import { spawnSync } from 'node:child_process';
-import { chmodSync, mkdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { chmodSync, mkdirSync, readFileSync, writeFileSync } from 'node:fs';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
-import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
-import { isolateTmux, roster, TestFleet, waitFor } from '../helpers/fleet.js';
+import { afterEach, describe, expect, it } from 'vitest';
+import { roster, TestFleet, usePrivateTmux, waitFor } from '../helpers/fleet.js';
 
 const STUB = fileURLToPath(new URL('../../examples/stub-agent.mjs', import.meta.url));
 const CLI = fileURLToPath(new URL('../../dist/cli.js', import.meta.url));
 
-let tmuxDir: string;
-beforeAll(() => {
-  tmuxDir = isolateTmux();
-});
-afterAll(() => rmSync(tmuxDir, { recursive: true, force: true }));
+const privateTmux = usePrivateTmux();
 let fleets: TestFleet[] = [];
 afterEach(() => {
   for (const f of fleets) f.cleanup();
@@ -155,7 +151,7 @@ describe('gitfleet ps', () => {
   }
 
   it('spawns the same processes for 5 agents as for 100', async () => {
-    const bin = path.join(tmuxDir, 'wrappers');
+    const bin = path.join(privateTmux.dir, 'wrappers');
     mkdirSync(bin, { recursive: true });
     for (const name of ['tmux', 'systemctl', 'git', 'sh']) {
       const real = spawnSync('sh', ['-c', `command -v ${name}`], { encoding: 'utf8' }).stdout.trim();

@@ -4,18 +4,14 @@
 // environment. An apply from another shell (other PATH, LANG) plans no file
 // write and no daemon-reload, rewrites nothing and commits nothing
 // (issue #8, item 11). Units run the built CLI (npm test builds first).
-import { readdirSync, readFileSync, rmSync, statSync } from 'node:fs';
+import { readFileSync, statSync } from 'node:fs';
 import path from 'node:path';
-import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
-import { main } from '../../src/cli/main.js';
-import { isolateTmux, roster, TestFleet, type Run } from '../helpers/fleet.js';
+import { afterEach, describe, expect, it } from 'vitest';
+
+import { roster, TestFleet, type Run, usePrivateTmux, filesUnder } from '../helpers/fleet.js';
 import { UserManager } from '../helpers/systemd.js';
 
-let tmuxDir: string;
-beforeAll(() => {
-  tmuxDir = isolateTmux();
-});
-afterAll(() => rmSync(tmuxDir, { recursive: true, force: true }));
+usePrivateTmux();
 
 let fleet: TestFleet | null = null;
 let manager: UserManager | null = null;
@@ -27,26 +23,11 @@ afterEach(async () => {
   fleet = null;
 });
 
-async function gitfleet(f: TestFleet, env: NodeJS.ProcessEnv, ...argv: string[]): Promise<Run> {
-  let stdout = '';
-  let stderr = '';
-  const io = { stdout: (s: string) => (stdout += s), stderr: (s: string) => (stderr += s), env };
-  const code = await main([...argv, '--repo', f.bare, '--state-dir', f.stateDir, '--host', f.host], io);
-  return { code, stdout, stderr };
-}
+const gitfleet = (f: TestFleet, env: NodeJS.ProcessEnv, ...argv: string[]): Promise<Run> => f.gitfleetWith(env, ...argv);
 
 /** Every file under a directory (path → content), recursively. */
 function contents(dir: string): Map<string, string> {
-  const out = new Map<string, string>();
-  const walk = (d: string) => {
-    for (const e of readdirSync(d, { withFileTypes: true })) {
-      const p = path.join(d, e.name);
-      if (e.isDirectory()) walk(p);
-      else if (e.isFile()) out.set(p, readFileSync(p, 'utf8'));
-    }
-  };
-  walk(dir);
-  return out;
+  return new Map(filesUnder(dir).map((p) => [p, readFileSync(p, 'utf8')]));
 }
 
 describe('pinned environment (supervisor: systemd)', () => {

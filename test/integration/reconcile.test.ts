@@ -4,18 +4,12 @@ import { spawn, spawnSync } from 'node:child_process';
 import { pathToFileURL } from 'node:url';
 import { chmodSync, readFileSync, writeFileSync, mkdirSync } from 'node:fs';
 import path from 'node:path';
-import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
+import { afterEach, describe, expect, it } from 'vitest';
 import { main } from '../../src/cli/main.js';
 import { acquireLock } from '../../src/lock.js';
-import { isolateTmux, roster, sh, TestFleet, waitFor } from '../helpers/fleet.js';
+import { roster, sh, TestFleet, usePrivateTmux, waitFor } from '../helpers/fleet.js';
 
-let tmuxDir: string;
-beforeAll(() => {
-  tmuxDir = isolateTmux();
-});
-afterAll(() => {
-  sh('rm', ['-rf', tmuxDir]);
-});
+const privateTmux = usePrivateTmux();
 
 let fleet: TestFleet;
 afterEach(() => fleet?.cleanup());
@@ -240,7 +234,7 @@ describe('apply', () => {
     await fleet.gitfleet('apply');
     const before = fleet.panes();
     fleet.commit({ 'rosters/a.yaml': roster(fleet.socket, agent('beta')) });
-    const sockDir = path.join(tmuxDir, `tmux-${process.getuid!()}`);
+    const sockDir = path.join(privateTmux.dir, `tmux-${process.getuid!()}`);
     chmodSync(sockDir, 0o777); // tmux refuses unsafe permissions: an error that is not "no server"
     try {
       const r = await fleet.gitfleet('apply');
@@ -322,7 +316,7 @@ describe('apply', () => {
     fleet = new TestFleet();
     fleet.commit({ 'rosters/a.yaml': roster(fleet.socket, agent('alpha')) });
     const bin = path.resolve('dist/cli.js');
-    const cronEnv = { PATH: '/usr/bin:/bin', HOME: process.env.HOME ?? '/root', TMUX_TMPDIR: tmuxDir };
+    const cronEnv = { PATH: '/usr/bin:/bin', HOME: process.env.HOME ?? '/root', TMUX_TMPDIR: privateTmux.dir };
     const run = () =>
       spawnSync(process.execPath, [bin, 'apply', '--repo', fleet.bare, '--state-dir', fleet.stateDir, '--host', fleet.host], { env: cronEnv, encoding: 'utf8' });
     expect(run().status).toBe(0);

@@ -5,17 +5,13 @@
 // gets every real value. And (item 11) the pane PATH is pinned at the first
 // apply: a later apply from another environment does not change it, --repin
 // does.
-import { chmodSync, mkdirSync, readdirSync, readFileSync, rmSync, statSync, writeFileSync } from 'node:fs';
+import { chmodSync, mkdirSync, readFileSync, statSync, writeFileSync } from 'node:fs';
 import path from 'node:path';
-import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
-import { main } from '../../src/cli/main.js';
-import { isolateTmux, roster, sh, TestFleet, waitFor, type Run } from '../helpers/fleet.js';
+import { afterEach, describe, expect, it } from 'vitest';
 
-let tmuxDir: string;
-beforeAll(() => {
-  tmuxDir = isolateTmux();
-});
-afterAll(() => rmSync(tmuxDir, { recursive: true, force: true }));
+import { roster, sh, TestFleet, type Run, usePrivateTmux, waitFor, filesUnder } from '../helpers/fleet.js';
+
+usePrivateTmux();
 
 let fleet: TestFleet | null = null;
 afterEach(() => {
@@ -23,22 +19,7 @@ afterEach(() => {
   fleet = null;
 });
 
-/** gitfleet's CLI in-process with this environment (TestFleet.gitfleet always passes process.env). */
-async function gitfleet(f: TestFleet, env: NodeJS.ProcessEnv, ...argv: string[]): Promise<Run> {
-  let stdout = '';
-  let stderr = '';
-  const io = { stdout: (s: string) => (stdout += s), stderr: (s: string) => (stderr += s), env };
-  const code = await main([...argv, '--repo', f.bare, '--state-dir', f.stateDir, '--host', f.host], io);
-  return { code, stdout, stderr };
-}
-
-/** Every file under a directory, recursively. */
-function filesUnder(dir: string): string[] {
-  return readdirSync(dir, { withFileTypes: true }).flatMap((e) => {
-    const p = path.join(dir, e.name);
-    return e.isDirectory() ? filesUnder(p) : e.isFile() ? [p] : [];
-  });
-}
+const gitfleet = (f: TestFleet, env: NodeJS.ProcessEnv, ...argv: string[]): Promise<Run> => f.gitfleetWith(env, ...argv);
 
 const URL = 'https://bot:s3cr3t-F@example.com/x';
 const M = '<redacted>';

@@ -8,16 +8,12 @@
 import { copyFileSync, cpSync, existsSync, mkdtempSync, readFileSync, rmSync } from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
-import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
+import { afterEach, describe, expect, it } from 'vitest';
 import { main } from '../../src/cli/main.js';
-import { isolateTmux, roster, sh, TestFleet, waitFor } from '../helpers/fleet.js';
+import { roster, sh, TestFleet, usePrivateTmux, waitFor } from '../helpers/fleet.js';
 import { UserManager } from '../helpers/systemd.js';
 
-let tmuxDir: string;
-beforeAll(() => {
-  tmuxDir = isolateTmux();
-});
-afterAll(() => rmSync(tmuxDir, { recursive: true, force: true }));
+const privateTmux = usePrivateTmux();
 
 let fleets: TestFleet[] = [];
 let manager: UserManager | null = null;
@@ -225,7 +221,7 @@ describe('supervisor: systemd', () => {
     await applied(f, m.env);
     const pids = [...f.panes().values()].map((p) => p.pid);
     f.commit({ 'rosters/team.yaml': roster(f.socket, '  - name: alpha\n    runtime: stub\n') });
-    const gone = { ...m.env, XDG_RUNTIME_DIR: tmuxDir }; // no manager listens there
+    const gone = { ...m.env, XDG_RUNTIME_DIR: privateTmux.dir }; // no manager listens there
     const plan = await gitfleet(f, gone, 'plan');
     expect(plan.code).toBe(1);
     expect(plan.stdout).toContain('The systemd user manager could not be observed');

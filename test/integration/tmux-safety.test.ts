@@ -4,19 +4,13 @@
 // private sockets (test/helpers/fleet.ts).
 import { chmodSync, existsSync, mkdirSync, readFileSync, readdirSync, rmSync, statSync, writeFileSync } from 'node:fs';
 import path from 'node:path';
-import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
+import { afterEach, describe, expect, it } from 'vitest';
 import { readLogTail } from '../../src/agent/logs.js';
 import { rotateLogs } from '../../src/apply/log-rotate.js';
 import { agentLogPath, exitStatusPath } from '../../src/paths.js';
-import { isolateTmux, sh, TestFleet, waitFor } from '../helpers/fleet.js';
+import { sh, TestFleet, usePrivateTmux, waitFor } from '../helpers/fleet.js';
 
-let tmuxDir: string;
-beforeAll(() => {
-  tmuxDir = isolateTmux();
-});
-afterAll(() => {
-  sh('rm', ['-rf', tmuxDir]);
-});
+usePrivateTmux();
 
 let fleet: TestFleet;
 afterEach(() => fleet?.cleanup());

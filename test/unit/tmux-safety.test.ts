@@ -75,7 +75,7 @@ describe('list-panes output', () => {
     expect(l.serverPid).toBe(42);
     expect(l.version).toBe('3.3a');
     expect([...l.sessions.keys()]).toEqual(['a', 'b']);
-    expect(l.sessions.get('b')).toMatchObject({ dead: true, deadStatus: 3, deadStatusFrom: 'tmux', paneId: '%2' });
+    expect(l.sessions.get('b')).toMatchObject({ dead: true, deadStatus: 3, paneId: '%2' });
   });
 
   it.each([
