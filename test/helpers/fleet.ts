@@ -145,7 +145,8 @@ export class TestFleet {
 
   cleanup(): void {
     this.tmux('kill-server');
-    rmSync(this.dir, { recursive: true, force: true });
+    // Pane wrappers write their exit files as the server ends them: retry while the dir is still filling.
+    rmSync(this.dir, { recursive: true, force: true, maxRetries: 10, retryDelay: 50 });
   }
 }
 
