@@ -49,7 +49,8 @@ const ORIG_PATH = process.env.PATH ?? '/usr/local/bin:/usr/bin:/bin';
 // Environment for the bench's own git and tmux calls, and the base of the
 // CLI's: no user/system git config (hooks, signing...), no enclosing tmux.
 const BASE_ENV = { ...process.env, GIT_CONFIG_NOSYSTEM: '1', GIT_CONFIG_GLOBAL: '/dev/null', GIT_TERMINAL_PROMPT: '0' };
-for (const k of Object.keys(BASE_ENV)) if (k === 'TMUX' || k === 'TMUX_PANE' || k.startsWith('GITFLEET_')) delete BASE_ENV[k];
+for (const k of Object.keys(BASE_ENV))
+  if (k === 'TMUX' || k === 'TMUX_PANE' || k.startsWith('GITFLEET_')) delete BASE_ENV[k];
 
 // ---------------------------------------------------------------- cleanup
 // Everything created, registered before it exists, removed by cleanupAll().
@@ -155,7 +156,8 @@ const TOOLS = { tmux: which('tmux'), git: which('git') };
 function sh(file, args, opts = {}) {
   const r = spawnSync(file, args, { env: BASE_ENV, encoding: 'utf8', timeout: 60_000, ...opts });
   if (r.error) throw r.error;
-  if (r.status !== 0) throw new Error(`${path.basename(file)} ${args.join(' ')}: exit ${r.status}: ${(r.stderr || r.stdout).trim()}`);
+  if (r.status !== 0)
+    throw new Error(`${path.basename(file)} ${args.join(' ')}: exit ${r.status}: ${(r.stderr || r.stdout).trim()}`);
   return r.stdout.trim();
 }
 
@@ -236,7 +238,7 @@ function rosterYaml(size, socket, cwd) {
     'agents:',
   ];
   for (let i = 0; i < size; i++) lines.push(`  - name: a${String(i).padStart(width, '0')}`, '    runtime: stub');
-  return lines.join('\n') + '\n';
+  return `${lines.join('\n')}\n`;
 }
 
 // ---------------------------------------------------------------- one fleet
@@ -260,13 +262,35 @@ function setupFleet(size) {
   // tmux mode: the bench must never install units into the user's systemd manager.
   fs.writeFileSync(path.join(work, 'fleet.yaml'), 'supervisor: tmux\n');
   git(['-C', work, 'add', '-A']);
-  git(['-C', work, '-c', 'user.name=gitfleet bench', '-c', 'user.email=bench@localhost', 'commit', '-q', '-m', `bench: ${size} agents`]);
+  git([
+    '-C',
+    work,
+    '-c',
+    'user.name=gitfleet bench',
+    '-c',
+    'user.email=bench@localhost',
+    'commit',
+    '-q',
+    '-m',
+    `bench: ${size} agents`,
+  ]);
   git(['-C', work, 'push', '-q', 'origin', 'HEAD:refs/heads/main']);
 
   const bin = path.join(dir, 'bin');
   const missing = writeWrappers(bin);
   fs.mkdirSync(path.join(dir, 'logs'));
-  return { size, dir, socket, tmuxTmp, bare, work, bin, missing, state: path.join(dir, 'state'), logs: path.join(dir, 'logs') };
+  return {
+    size,
+    dir,
+    socket,
+    tmuxTmp,
+    bare,
+    work,
+    bin,
+    missing,
+    state: path.join(dir, 'state'),
+    logs: path.join(dir, 'logs'),
+  };
 }
 
 function cleanupFleet(fleet) {
@@ -284,7 +308,10 @@ function sessionsOf(fleet) {
     timeout: 10_000,
   });
   if (r.status !== 0) return { serverPid: null, names: [] };
-  const rows = r.stdout.split('\n').filter(Boolean).map((l) => l.split(' '));
+  const rows = r.stdout
+    .split('\n')
+    .filter(Boolean)
+    .map((l) => l.split(' '));
   return { serverPid: rows[0] ? Number(rows[0][0]) : null, names: rows.map((x) => x[1]) };
 }
 
@@ -295,7 +322,10 @@ async function runCli(label, cliArgs, { env, logs }) {
   fs.writeFileSync(log, '');
   const childEnv = { ...env, GITFLEET_BENCH_LOG: log, GITFLEET_BENCH_RUSAGE: rusage };
   const t0 = performance.now();
-  const child = spawn(process.execPath, ['--import', RUSAGE, CLI, ...cliArgs], { env: childEnv, stdio: ['ignore', 'pipe', 'pipe'] });
+  const child = spawn(process.execPath, ['--import', RUSAGE, CLI, ...cliArgs], {
+    env: childEnv,
+    stdio: ['ignore', 'pipe', 'pipe'],
+  });
   live.child = child;
   let stdout = '';
   let stderr = '';
@@ -310,7 +340,10 @@ async function runCli(label, cliArgs, { env, logs }) {
   clearTimeout(timer);
   if (child.stdout.readable || child.stderr.readable) await new Promise((r) => child.once('close', r));
   live.child = null;
-  if (exit.signal) throw new Error(`${label}: gitfleet killed by ${exit.signal}${ms >= RUN_TIMEOUT_MS ? ' (timeout)' : ''}\n${stderr}`);
+  if (exit.signal)
+    throw new Error(
+      `${label}: gitfleet killed by ${exit.signal}${ms >= RUN_TIMEOUT_MS ? ' (timeout)' : ''}\n${stderr}`,
+    );
 
   const spawns = readSpawnLog(log, child.pid);
   let ru = null;
@@ -359,7 +392,9 @@ async function benchSize(size, warnings) {
       }
       if (r.exitCode !== 0) warn(`${label} apply exited ${r.exitCode} (3 = not converged)`);
       if (r.spawnCalls !== null && r.spawnCalls !== r.processes) {
-        warn(`${label}: wrappers saw ${r.processes} processes, node saw ${r.spawnCalls} spawn calls: ${JSON.stringify(r.spawnedSeenInProcess)}`);
+        warn(
+          `${label}: wrappers saw ${r.processes} processes, node saw ${r.spawnCalls} spawn calls: ${JSON.stringify(r.spawnedSeenInProcess)}`,
+        );
       }
       return r;
     };
@@ -372,7 +407,9 @@ async function benchSize(size, warnings) {
     live.sockets.get(fleet.socket).serverPid = sessions.serverPid;
     const agents = sessions.names.filter((n) => /^a\d+$/.test(n)).length;
     if (agents !== size) warn(`after the cold apply ${agents} agent sessions run, expected ${size}`);
-    progress(`size ${size}: cold apply ${cold.ms.toFixed(0)} ms, ${cold.processes} processes, ${sessions.names.length} sessions`);
+    progress(
+      `size ${size}: cold apply ${cold.ms.toFixed(0)} ms, ${cold.processes} processes, ${sessions.names.length} sessions`,
+    );
 
     // The first no-op checks convergence and "no commit"; then the repeats.
     const noops = [];
@@ -382,7 +419,9 @@ async function benchSize(size, warnings) {
       const now = headOf(fleet);
       r.commit = now !== head;
       if (r.commit) {
-        warn(`no-op apply ${r.label} moved main ${head.slice(0, 12)} -> ${now.slice(0, 12)}: a converged fleet must add no commit`);
+        warn(
+          `no-op apply ${r.label} moved main ${head.slice(0, 12)} -> ${now.slice(0, 12)}: a converged fleet must add no commit`,
+        );
         head = now;
       }
       noops.push(r);
@@ -392,10 +431,16 @@ async function benchSize(size, warnings) {
     const procs = noops.map((r) => r.processes);
     if (new Set(procs).size > 1) warn(`no-op process counts vary between runs: ${procs.join(', ')}`);
     const medianMs = median(repeats.map((r) => r.ms));
-    progress(`size ${size}: no-op apply median ${medianMs.toFixed(0)} ms (${repeats.map((r) => r.ms.toFixed(0)).join(', ')}), ${first.processes} processes`);
+    progress(
+      `size ${size}: no-op apply median ${medianMs.toFixed(0)} ms (${repeats.map((r) => r.ms.toFixed(0)).join(', ')}), ${first.processes} processes`,
+    );
 
     // The fleet table: read-only, a constant number of processes.
-    const psRun = await runCli('ps', ['ps', '--json', '--repo', fleet.bare, '--state-dir', fleet.state, '--host', HOST], { env, logs: fleet.logs });
+    const psRun = await runCli(
+      'ps',
+      ['ps', '--json', '--repo', fleet.bare, '--state-dir', fleet.state, '--host', HOST],
+      { env, logs: fleet.logs },
+    );
     if (psRun.exitCode !== 0) warn(`ps exited ${psRun.exitCode}: ${psRun.stderr}`);
     progress(`size ${size}: ps ${psRun.ms.toFixed(0)} ms, ${psRun.processes} processes`);
 
@@ -425,7 +470,12 @@ async function benchSize(size, warnings) {
         peakRssMiB: mib(Math.max(...noops.map((r) => r.maxRSSKiB ?? 0)) || null),
         commits: noops.filter((r) => r.commit).length,
       },
-      ps: { ms: psRun.ms, processes: psRun.processes, commands: psRun.commands.map(brief), peakRssMiB: mib(psRun.maxRSSKiB) },
+      ps: {
+        ms: psRun.ms,
+        processes: psRun.processes,
+        commands: psRun.commands.map(brief),
+        peakRssMiB: mib(psRun.maxRSSKiB),
+      },
       verdict,
     };
   } finally {
@@ -446,7 +496,11 @@ async function baseline() {
   try {
     const runs = [];
     for (let i = 0; i < 3; i++) runs.push(await runCli(`version-${i}`, ['--version'], { env: BASE_ENV, logs: dir }));
-    return { command: 'gitfleet --version', medianMs: median(runs.map((r) => r.ms)), peakRssMiB: mib(median(runs.map((r) => r.maxRSSKiB ?? 0))) };
+    return {
+      command: 'gitfleet --version',
+      medianMs: median(runs.map((r) => r.ms)),
+      peakRssMiB: mib(median(runs.map((r) => r.maxRSSKiB ?? 0))),
+    };
   } finally {
     removeDir(dir);
   }
@@ -454,7 +508,16 @@ async function baseline() {
 
 // ---------------------------------------------------------------- report
 function table(results) {
-  const head = ['size', 'cold apply ms', 'no-op apply ms (median of 5)', 'processes (no-op)', 'processes (cold)', 'peak RSS MiB (cold / no-op)', 'ps ms', 'processes (ps)'];
+  const head = [
+    'size',
+    'cold apply ms',
+    'no-op apply ms (median of 5)',
+    'processes (no-op)',
+    'processes (cold)',
+    'peak RSS MiB (cold / no-op)',
+    'ps ms',
+    'processes (ps)',
+  ];
   const rows = results.map((r) => [
     String(r.size),
     r.cold.ms.toFixed(0),
@@ -466,8 +529,12 @@ function table(results) {
     String(r.ps.processes),
   ]);
   const w = head.map((h, i) => Math.max(h.length, ...rows.map((r) => r[i].length)));
-  const line = (cells) => '| ' + cells.map((c, i) => (i === 0 ? c.padEnd(w[i]) : c.padStart(w[i]))).join(' | ') + ' |';
-  return [line(head), '|' + w.map((n, i) => (i === 0 ? '-'.repeat(n + 2) : '-'.repeat(n + 1) + ':')).join('|') + '|', ...rows.map(line)].join('\n');
+  const line = (cells) => `| ${cells.map((c, i) => (i === 0 ? c.padEnd(w[i]) : c.padStart(w[i]))).join(' | ')} |`;
+  return [
+    line(head),
+    `|${w.map((n, i) => (i === 0 ? '-'.repeat(n + 2) : `${'-'.repeat(n + 1)}:`)).join('|')}|`,
+    ...rows.map(line),
+  ].join('\n');
 }
 
 function verdictLine(r) {
@@ -481,7 +548,7 @@ function verdictLine(r) {
 }
 
 function usage() {
-  return 'usage: node bench/bench.mjs [--json] [SIZE...]   (default sizes: ' + DEFAULT_SIZES.join(' ') + ')';
+  return `usage: node bench/bench.mjs [--json] [SIZE...]   (default sizes: ${DEFAULT_SIZES.join(' ')})`;
 }
 
 async function main() {
@@ -490,7 +557,7 @@ async function main() {
   for (const a of process.argv.slice(2)) {
     if (a === '--json') json = true;
     else if (a === '-h' || a === '--help') {
-      process.stdout.write(usage() + '\n');
+      process.stdout.write(`${usage()}\n`);
       return 0;
     } else if (/^[1-9]\d*$/.test(a)) sizes.push(Number(a));
     else {
@@ -515,18 +582,25 @@ async function main() {
   const failed = results.some((r) => r.verdict.status === 'FAIL');
 
   if (json) {
-    process.stdout.write(JSON.stringify({ machine, target: TARGET, baseline: base, results, warnings }, null, 2) + '\n');
+    process.stdout.write(
+      `${JSON.stringify({ machine, target: TARGET, baseline: base, results, warnings }, null, 2)}\n`,
+    );
   } else {
     const out = [];
-    out.push(`gitfleet apply, fleets of N \`sleep infinity\` agents on a private tmux socket (${machine.cpus} CPUs, node ${machine.node}, ${machine.tmux}, ${machine.git})`);
-    out.push(`fixed cost: ${base.command} takes ${base.medianMs.toFixed(0)} ms, ${base.peakRssMiB} MiB (node start + module load)`);
+    out.push(
+      `gitfleet apply, fleets of N \`sleep infinity\` agents on a private tmux socket (${machine.cpus} CPUs, node ${machine.node}, ${machine.tmux}, ${machine.git})`,
+    );
+    out.push(
+      `fixed cost: ${base.command} takes ${base.medianMs.toFixed(0)} ms, ${base.peakRssMiB} MiB (node start + module load)`,
+    );
     out.push('');
     out.push(table(results));
     out.push('');
     for (const r of results) out.push(verdictLine(r));
-    for (const r of results) out.push(`  size ${r.size} no-op spawned: ${r.noop.commands.length ? r.noop.commands.join(' | ') : '(nothing)'}`);
+    for (const r of results)
+      out.push(`  size ${r.size} no-op spawned: ${r.noop.commands.length ? r.noop.commands.join(' | ') : '(nothing)'}`);
     for (const w of warnings) out.push(`WARNING: ${w}`);
-    process.stdout.write(out.join('\n') + '\n');
+    process.stdout.write(`${out.join('\n')}\n`);
   }
   return failed ? 1 : 0;
 }

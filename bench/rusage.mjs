@@ -18,6 +18,9 @@ if (out) {
     return original.call(this, options);
   };
   process.on('exit', () => {
-    writeFileSync(out, JSON.stringify({ maxRSS: process.resourceUsage().maxRSS, spawnCalls: spawned.length, spawned }) + '\n');
+    writeFileSync(
+      out,
+      `${JSON.stringify({ maxRSS: process.resourceUsage().maxRSS, spawnCalls: spawned.length, spawned })}\n`,
+    );
   });
 }

@@ -25,19 +25,29 @@ process.env.TMUX_TMPDIR = path.join(tmp, 'tmux');
 mkdirSync(process.env.TMUX_TMPDIR);
 delete process.env.TMUX;
 
-const git = (...args) => execFileSync('git', ['-c', 'user.name=Demo Operator', '-c', 'user.email=operator@example.invalid', ...args], { cwd: work, encoding: 'utf8' });
+const git = (...args) =>
+  execFileSync('git', ['-c', 'user.name=Demo Operator', '-c', 'user.email=operator@example.invalid', ...args], {
+    cwd: work,
+    encoding: 'utf8',
+  });
 const say = (s) => console.log(`\n\x1b[1m== ${s}\x1b[0m`);
 function gitfleet(...args) {
   const cmd = ['gitfleet', ...args].join(' ');
   console.log(`$ ${cmd}`);
-  const r = spawnSync(process.execPath, [cli, ...args, '--repo', bare, '--state-dir', state, '--host', host], { encoding: 'utf8' });
+  const r = spawnSync(process.execPath, [cli, ...args, '--repo', bare, '--state-dir', state, '--host', host], {
+    encoding: 'utf8',
+  });
   process.stdout.write(r.stdout);
   process.stderr.write(r.stderr);
   console.log(`(exit ${r.status})`);
   return r.status;
 }
 function tmuxLs() {
-  const r = spawnSync('tmux', ['-L', socket, 'list-sessions', '-F', '  #{session_name}: #{pane_current_command} (#{@gitfleet-fleet})'], { encoding: 'utf8' });
+  const r = spawnSync(
+    'tmux',
+    ['-L', socket, 'list-sessions', '-F', '  #{session_name}: #{pane_current_command} (#{@gitfleet-fleet})'],
+    { encoding: 'utf8' },
+  );
   process.stdout.write(r.status === 0 ? r.stdout : '  (no sessions)\n');
 }
 function cleanup() {
@@ -61,7 +71,8 @@ try {
   let roster = readFileSync(rosterPath, 'utf8')
     .replace('socket_name: gitfleet-example', `socket_name: ${socket}`)
     .replace('working_directory: ~/src', `working_directory: ${path.join(tmp, 'src')}`);
-  for (const rt of ['claude', 'codex', 'pi']) roster = roster.replace(`command: ${rt}\n`, `command: [node, ${JSON.stringify(stub)}, ${rt}]\n`);
+  for (const rt of ['claude', 'codex', 'pi'])
+    roster = roster.replace(`command: ${rt}\n`, `command: [node, ${JSON.stringify(stub)}, ${rt}]\n`);
   writeFileSync(rosterPath, roster);
   // The demo must not install units into your systemd user manager: tmux only.
   const fleetYaml = path.join(work, 'fleet.yaml');
@@ -83,7 +94,10 @@ try {
 
   say('An operator removes coder1 from the roster and pushes');
   git('pull', '-q', '--rebase', 'origin', 'main');
-  writeFileSync(rosterPath, readFileSync(rosterPath, 'utf8').replace(/  - name: coder1\n(    .*\n)+?(?=  - name:)/, ''));
+  writeFileSync(
+    rosterPath,
+    readFileSync(rosterPath, 'utf8').replace(/ {2}- name: coder1\n( {4}.*\n)+?(?= {2}- name:)/, ''),
+  );
   git('commit', '-q', '-am', 'Retire coder1');
   git('push', '-q', 'origin', 'HEAD:main');
   if (gitfleet('plan') !== 2) throw new Error('plan should show the prune');

@@ -27,7 +27,9 @@ function heartbeatInterval(text) {
   if (text === undefined || text === '') return 15;
   const n = Number(text);
   if (Number.isFinite(n) && n > 0) return n;
-  process.stderr.write(`[${runtime}] GITFLEET_HEARTBEAT_INTERVAL=${text}: not a positive number of seconds; using 15\n`);
+  process.stderr.write(
+    `[${runtime}] GITFLEET_HEARTBEAT_INTERVAL=${text}: not a positive number of seconds; using 15\n`,
+  );
   return 15;
 }
 

@@ -18,7 +18,12 @@ export async function readText(file: string): Promise<string | null> {
  * agent-start, a heartbeat reader) sees the old content or the new, never
  * half of it. Creates the directory (with `dirMode`).
  */
-export async function writeAtomic(file: string, content: string | Uint8Array, mode = 0o644, dirMode = 0o755): Promise<void> {
+export async function writeAtomic(
+  file: string,
+  content: string | Uint8Array,
+  mode = 0o644,
+  dirMode = 0o755,
+): Promise<void> {
   const dir = path.dirname(file);
   await mkdir(dir, { recursive: true, mode: dirMode });
   const tmp = path.join(dir, `.${path.basename(file)}.${process.pid}.${randomBytes(4).toString('hex')}.tmp`);

@@ -25,9 +25,14 @@ export const defaultFleetName = (id: string): string => `fleet-${id.slice(0, 8)}
  * cached in the state dir per repository and checked (a root has no parent).
  */
 export async function fleetId(repo: Repo, head: string, stateDir: string | null): Promise<string> {
-  const cache = stateDir ? path.join(stateDir, 'identity', `${createHash('sha256').update(repo.gitdir).digest('hex').slice(0, 16)}.json`) : null;
+  const cache = stateDir
+    ? path.join(stateDir, 'identity', `${createHash('sha256').update(repo.gitdir).digest('hex').slice(0, 16)}.json`)
+    : null;
   if (cache) {
-    const known = await readFile(cache, 'utf8').then((t) => JSON.parse(t) as { root?: unknown }, () => null);
+    const known = await readFile(cache, 'utf8').then(
+      (t) => JSON.parse(t) as { root?: unknown },
+      () => null,
+    );
     if (known && typeof known.root === 'string' && /^[0-9a-f]{40}$/.test(known.root)) {
       const parent = await repo.firstParent(known.root).catch(() => 'missing');
       if (parent === undefined) return known.root.slice(0, ID_LENGTH);
@@ -35,7 +40,10 @@ export async function fleetId(repo: Repo, head: string, stateDir: string | null)
   }
   let oid = head;
   for (let parent = await repo.firstParent(oid); parent; parent = await repo.firstParent(oid)) oid = parent;
-  if (cache) await writeAtomic(cache, JSON.stringify({ gitdir: repo.gitdir, root: oid }) + '\n', 0o600, 0o700).catch(() => undefined);
+  if (cache)
+    await writeAtomic(cache, `${JSON.stringify({ gitdir: repo.gitdir, root: oid })}\n`, 0o600, 0o700).catch(
+      () => undefined,
+    );
   return oid.slice(0, ID_LENGTH);
 }
 

@@ -25,11 +25,16 @@ interface Holder {
 /** The state dir must be a directory we can use: say so plainly when it is not. */
 export async function ensureStateDir(stateDir: string): Promise<void> {
   const st = await stat(stateDir).catch(() => null);
-  if (st && !st.isDirectory()) throw new TerminalError(`--state-dir ${stateDir}: is a file, not a directory; allowed: a directory gitfleet may create and write`);
+  if (st && !st.isDirectory())
+    throw new TerminalError(
+      `--state-dir ${stateDir}: is a file, not a directory; allowed: a directory gitfleet may create and write`,
+    );
   try {
     await mkdir(stateDir, { recursive: true, mode: 0o700 });
   } catch (e) {
-    throw new TerminalError(`--state-dir ${stateDir}: cannot create it (${(e as NodeJS.ErrnoException).code ?? 'error'}); allowed: a directory gitfleet may create and write`);
+    throw new TerminalError(
+      `--state-dir ${stateDir}: cannot create it (${(e as NodeJS.ErrnoException).code ?? 'error'}); allowed: a directory gitfleet may create and write`,
+    );
   }
 }
 
@@ -51,7 +56,9 @@ export async function acquireLock(stateDir: string, command: string, waitMs = 5_
     if (Date.now() >= deadline) {
       const holder = await askHolder(name);
       const who = holder ? `pid ${holder.pid} (${holder.command}), since ${holder.since}` : 'another process';
-      throw new TransientError(`another gitfleet holds the lock of state dir ${stateDir}: ${who}; try again when it has finished`);
+      throw new TransientError(
+        `another gitfleet holds the lock of state dir ${stateDir}: ${who}; try again when it has finished`,
+      );
     }
     await new Promise((r) => setTimeout(r, 100));
   }

@@ -8,7 +8,14 @@
 // run. `gitfleet apply --repin` (or deleting the file) takes the current
 // environment again.
 import {
-  accessSync, constants, linkSync, mkdirSync, readFileSync, renameSync, unlinkSync, writeFileSync,
+  accessSync,
+  constants,
+  linkSync,
+  mkdirSync,
+  readFileSync,
+  renameSync,
+  unlinkSync,
+  writeFileSync,
 } from 'node:fs';
 import { randomBytes } from 'node:crypto';
 import path from 'node:path';
@@ -53,8 +60,14 @@ export function readPinned(stateDir: string): Pinned | 'missing' | 'unusable' {
     const p = JSON.parse(text) as Partial<Pinned>;
     const str = (v: unknown) => typeof v === 'string' && v.length > 0;
     const opt = (v: unknown) => v === null || str(v);
-    const ok = p?.formatVersion === 1 && str(p.path) && opt(p.lang) && opt(p.tmuxTmpdir)
-      && str(p.node) && str(p.cli) && str(p.tmux);
+    const ok =
+      p?.formatVersion === 1 &&
+      str(p.path) &&
+      opt(p.lang) &&
+      opt(p.tmuxTmpdir) &&
+      str(p.node) &&
+      str(p.cli) &&
+      str(p.tmux);
     return ok ? (p as Pinned) : 'unusable';
   } catch {
     return 'unusable';
@@ -95,7 +108,7 @@ function writePinned(stateDir: string, p: Pinned, how: 'create' | 'replace'): vo
   const tmp = path.join(stateDir, `.pinned.json.${process.pid}.${randomBytes(4).toString('hex')}.tmp`);
   try {
     mkdirSync(stateDir, { recursive: true, mode: 0o700 });
-    writeFileSync(tmp, JSON.stringify(p, null, 2) + '\n', { flag: 'wx', mode: 0o600 });
+    writeFileSync(tmp, `${JSON.stringify(p, null, 2)}\n`, { flag: 'wx', mode: 0o600 });
     if (how === 'replace') renameSync(tmp, file);
     else {
       try {

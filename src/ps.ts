@@ -46,9 +46,25 @@ export interface PsResult {
 
 /** This host's rows: the status a reconcile would write now, plus live values. Pure. */
 export function liveRows(src: Source, seen: Observation, opts: { host: string; tenant: string }, now: Date): PsResult {
-  const policy = { host: opts.host, tenant: opts.tenant, now, desiredRevision: src.revision, backoff: DEFAULT_BACKOFF, pruneConfirmed: false };
+  const policy = {
+    host: opts.host,
+    tenant: opts.tenant,
+    now,
+    desiredRevision: src.revision,
+    backoff: DEFAULT_BACKOFF,
+    pruneConfirmed: false,
+  };
   const plan = makePlan(src.desired, seen.tmux, src.previous, policy, seen.supervisor.input, seen.heartbeats);
-  const status = buildStatus({ desired: src.desired, plan, observed: seen.tmux, results: [], previous: src.previous, policy, supervisor: seen.supervisor.input, heartbeats: seen.heartbeats });
+  const status = buildStatus({
+    desired: src.desired,
+    plan,
+    observed: seen.tmux,
+    results: [],
+    previous: src.previous,
+    policy,
+    supervisor: seen.supervisor.input,
+    heartbeats: seen.heartbeats,
+  });
   const specs = new Map(agentsInScope(src.desired, opts).map((a) => [`${a.socket}/${a.session}`, a]));
   const agents = status.agents.map((r) => {
     const key = `${r.socket}/${r.session.name}`;
@@ -56,11 +72,28 @@ export function liveRows(src: Source, seen: Observation, opts: { host: string; t
     const pane = obs?.ok ? obs.sessions.get(r.session.name) : undefined;
     const hb = seen.heartbeats.get(key);
     const row = rowFrom(r, { kind: 'live' });
-    row.idleSeconds = pane?.activity != null && r.session.alive ? Math.max(0, Math.floor(now.getTime() / 1000) - pane.activity) : null;
-    row.heartbeat = specs.get(key)?.heartbeatInterval != null && hb ? { health: hb.health, ageSeconds: hb.ageSeconds === null ? null : Math.round(hb.ageSeconds), status: hb.status } : null;
+    row.idleSeconds =
+      pane?.activity != null && r.session.alive ? Math.max(0, Math.floor(now.getTime() / 1000) - pane.activity) : null;
+    row.heartbeat =
+      specs.get(key)?.heartbeatInterval != null && hb
+        ? {
+            health: hb.health,
+            ageSeconds: hb.ageSeconds === null ? null : Math.round(hb.ageSeconds),
+            status: hb.status,
+          }
+        : null;
     return row;
   });
-  const unmanaged = status.unmanaged.map((u): UnmanagedRow => ({ host: opts.host, tenant_id: opts.tenant, socket: u.socket, session: u.session, command: u.command, flags: ['unmanaged'] }));
+  const unmanaged = status.unmanaged.map(
+    (u): UnmanagedRow => ({
+      host: opts.host,
+      tenant_id: opts.tenant,
+      socket: u.socket,
+      session: u.session,
+      command: u.command,
+      flags: ['unmanaged'],
+    }),
+  );
   return { formatVersion: 1, fleet: status.fleet, host: opts.host, supervisor: status.supervisor, agents, unmanaged };
 }
 

@@ -58,7 +58,10 @@ export const OWN_DIRS = ['status', 'evidence'] as const;
 
 export async function reconcile(opts: ReconcileOptions, mode: 'plan' | 'apply'): Promise<ReconcileResult> {
   // lock: one reconciler per state dir (plan only reads)
-  const lock = mode === 'apply' ? await acquireLock(opts.stateDir, `gitfleet ${mode} --repo ${opts.repo}`) : await ensureStateDir(opts.stateDir).then(() => null);
+  const lock =
+    mode === 'apply'
+      ? await acquireLock(opts.stateDir, `gitfleet ${mode} --repo ${opts.repo}`)
+      : await ensureStateDir(opts.stateDir).then(() => null);
   try {
     // source: committed desired state at the branch head, and the last status
     const src = await readSource(opts);
@@ -72,19 +75,44 @@ export async function reconcile(opts: ReconcileOptions, mode: 'plan' | 'apply'):
     const seen = await observe(src, opts);
     // plan: pure
     const pruneConfirmed = await confirmedPrune(src, opts.confirmPrune ?? null, opts.host);
-    const policy: Policy = { host: opts.host, tenant: opts.tenant, now: opts.clock(), desiredRevision: src.revision, backoff: DEFAULT_BACKOFF, pruneConfirmed };
+    const policy: Policy = {
+      host: opts.host,
+      tenant: opts.tenant,
+      now: opts.clock(),
+      desiredRevision: src.revision,
+      backoff: DEFAULT_BACKOFF,
+      pruneConfirmed,
+    };
     const plan = makePlan(src.desired, seen.tmux, src.previous, policy, seen.supervisor.input, seen.heartbeats);
     if (mode === 'plan') return { desired: src.desired, plan, results: [], status: null, commit: null };
     // apply, then look again at what now runs
     const sup = seen.supervisor.input;
     const units = sup.mode === 'systemd' ? { systemctl: new Systemctl(opts.env), files: sup.files } : undefined;
     const evidence = await keepEvidence(src, plan.fleet, opts);
-    const results = await applyActions(plan.actions, src.desired, { fleet: plan.fleet, id: src.desired.config.id, path: opts.pinned.path, stateDir: opts.stateDir, clock: opts.clock, onStart: evidence.onStart, onResult: evidence.onResult, ...(units ? { units } : {}) });
+    const results = await applyActions(plan.actions, src.desired, {
+      fleet: plan.fleet,
+      id: src.desired.config.id,
+      path: opts.pinned.path,
+      stateDir: opts.stateDir,
+      clock: opts.clock,
+      onStart: evidence.onStart,
+      onResult: evidence.onResult,
+      ...(units ? { units } : {}),
+    });
     // pane logs: cap and rotate (copytruncate; never fails the run)
     await rotateLogs(opts.stateDir, plan.fleet, seen.agents);
     const after = results.length > 0 ? await settle(src, opts, seen, results) : seen;
     // report: status + evidence, committed only when something changed
-    const status = buildStatus({ desired: src.desired, plan, observed: after.tmux, results, previous: src.previous, policy: { ...policy, now: opts.clock() }, supervisor: after.supervisor.input, heartbeats: after.heartbeats });
+    const status = buildStatus({
+      desired: src.desired,
+      plan,
+      observed: after.tmux,
+      results,
+      previous: src.previous,
+      policy: { ...policy, now: opts.clock() },
+      supervisor: after.supervisor.input,
+      heartbeats: after.heartbeats,
+    });
     const events = serverLossEvents(src.previous, seen.tmux, after.supervisor.input, opts.clock());
     const commit = await commitStatus(src, status, results, events, evidence, opts);
     return { desired: src.desired, plan, results, status, commit };
@@ -101,7 +129,9 @@ export interface Source {
   previous: StatusDoc | null;
 }
 
-export async function readSource(opts: Pick<ReconcileOptions, 'repo' | 'branch' | 'host' | 'home'> & { stateDir?: string }): Promise<Source> {
+export async function readSource(
+  opts: Pick<ReconcileOptions, 'repo' | 'branch' | 'host' | 'home'> & { stateDir?: string },
+): Promise<Source> {
   const bad = opts.branch === null ? null : branchNameProblem(opts.branch);
   if (bad) throw new UsageError(`--branch: ${bad}`);
   const repo = await Repo.open(opts.repo);
@@ -113,13 +143,19 @@ export async function readSource(opts: Pick<ReconcileOptions, 'repo' | 'branch' 
   if (!opts.branch && fleet.config.branch !== branch) {
     // fleet.yaml on main names another branch as the source of truth: follow it once.
     branch = fleet.config.branch;
-    head = await resolveBranch(repo, branch, `fleet.yaml on ${opts.branch ?? 'main'} names branch "${branch}" (key branch)`);
+    head = await resolveBranch(
+      repo,
+      branch,
+      `fleet.yaml on ${opts.branch ?? 'main'} names branch "${branch}" (key branch)`,
+    );
     fleet = await readFleetConfig(repo, head, defaults(branch));
   }
   const statusHead = fleet.config.statusBranch === branch ? head : await repo.resolve(fleet.config.statusBranch);
   const previous = statusHead ? await readStatus(repo, statusHead, opts.host) : null;
   const lastGood = new Map((previous?.files ?? []).filter((f) => f.blob).map((f) => [f.path, f.blob!]));
-  const previousOwners = new Map((previous?.agents ?? []).map((r) => [`${r.socket}/${r.session.name}`, r.source.replace(/:\d+(:\d+)?$/, '')]));
+  const previousOwners = new Map(
+    (previous?.agents ?? []).map((r) => [`${r.socket}/${r.session.name}`, r.source.replace(/:\d+(:\d+)?$/, '')]),
+  );
   const desired = await loadDesired(repo, head, fleet, { home: opts.home, lastGood, previousOwners });
   const revision = await repo.desiredRevision(head, OWN_DIRS);
   return { repo, head, revision, desired, previous };
@@ -136,13 +172,21 @@ async function confirmedPrune(src: Source, fromCli: string | null, host: string)
   if (!named) return false;
   const oid = await src.repo.expandOid(named);
   if (!oid) {
-    if (fromCli) throw new UsageError(`--confirm-prune ${named}: no such commit in ${src.repo.gitdir} (or the prefix is ambiguous); give the revision the plan names`);
+    if (fromCli)
+      throw new UsageError(
+        `--confirm-prune ${named}: no such commit in ${src.repo.gitdir} (or the prefix is ambiguous); give the revision the plan names`,
+      );
     return false;
   }
   const now = src.desired.config;
   const rosters = async (commit: string) => (await src.repo.entryAt(commit, now.paths.rosters).catch(() => null))?.oid;
   if ((await rosters(oid)) !== (await rosters(src.head))) return false;
-  const then = await readFleetConfig(src.repo, oid, { fleet: now.id ? defaultFleetName(now.id) : now.fleet, id: now.id, branch: now.branch, host }).catch(() => null);
+  const then = await readFleetConfig(src.repo, oid, {
+    fleet: now.id ? defaultFleetName(now.id) : now.fleet,
+    id: now.id,
+    branch: now.branch,
+    host,
+  }).catch(() => null);
   const settings = (c: FleetConfig) => JSON.stringify({ ...c, confirmPrune: null });
   return then !== null && settings(then.config) === settings(now);
 }
@@ -152,7 +196,9 @@ async function resolveBranch(repo: Repo, branch: string, namedBy?: string): Prom
   if (oid) return oid;
   const known = await repo.branches();
   const where = namedBy ? `${namedBy}, but it is` : `branch "${branch}"`;
-  throw new TerminalError(`${where} not found in ${repo.gitdir}; branches: ${known.length ? known.join(', ') : '(none: push a first commit)'}`);
+  throw new TerminalError(
+    `${where} not found in ${repo.gitdir}; branches: ${known.length ? known.join(', ') : '(none: push a first commit)'}`,
+  );
 }
 
 /** How long the look after apply waits for started panes to exec their runtime. */
@@ -165,8 +211,15 @@ const SETTLE_MS = 3000;
  * run. So wait (briefly, bounded) until no pane started in this run still
  * shows the wrapper.
  */
-async function settle(src: Source, opts: ReconcileOptions, seen: Observation, results: readonly ActionResult[]): Promise<Observation> {
-  const started = results.filter((r) => r.ok && r.action.detail.role === 'agent' && STARTS.includes(r.action.kind)).map((r) => r.action.detail);
+async function settle(
+  src: Source,
+  opts: ReconcileOptions,
+  seen: Observation,
+  results: readonly ActionResult[],
+): Promise<Observation> {
+  const started = results
+    .filter((r) => r.ok && r.action.detail.role === 'agent' && STARTS.includes(r.action.kind))
+    .map((r) => r.action.detail);
   const end = Date.now() + SETTLE_MS;
   for (;;) {
     const after = await observe(src, opts, seen);
@@ -206,9 +259,16 @@ export async function observe(src: Source, opts: ReconcileOptions, again?: Obser
   let supervisor: SupervisorSetup;
   if (again) {
     const s = again.supervisor;
-    supervisor = s.input.mode === 'systemd' && s.query ? { ...s, input: { ...s.input, observed: await observeSystemd(s.query) } } : s;
+    supervisor =
+      s.input.mode === 'systemd' && s.query
+        ? { ...s, input: { ...s.input, observed: await observeSystemd(s.query) } }
+        : s;
   } else supervisor = await observeSupervisor(src.desired, agents, sockets, tmux, src.previous, opts);
-  const heartbeats = await observeHeartbeats(agents, { fleet: src.desired.config.fleet, stateDir: opts.stateDir }, opts.clock);
+  const heartbeats = await observeHeartbeats(
+    agents,
+    { fleet: src.desired.config.fleet, stateDir: opts.stateDir },
+    opts.clock,
+  );
   return { sockets, agents, tmux, supervisor, heartbeats };
 }
 
@@ -237,7 +297,7 @@ async function commitStatus(
   // Every pending evidence file, also those an earlier killed or failed run left.
   const kept = await evidence.files();
   const changes = [
-    { path: json, content: JSON.stringify(status, null, 2) + '\n' },
+    { path: json, content: `${JSON.stringify(status, null, 2)}\n` },
     { path: md, content: renderStatusMarkdown(status) },
     ...eventEvidence(events, { fleet: status.fleet, host: opts.host, desiredRevision: status.desiredRevision }),
     ...kept,

@@ -53,7 +53,8 @@ export function maskUrls(s: string): string {
     .replace(/\b([A-Za-z][A-Za-z0-9+.-]*:\/\/)([^\s/?#@:]*):([^\s/?#@]*)@/g, `$1$2:${MASK}@`)
     .replace(/\b(https?:\/\/)([^\s/?#@:]+)@/gi, `$1${MASK}@`)
     .replace(/([?&])([^=&#\s]+)=([^&#\s]*)/g, (m, sep: string, k: string) =>
-      isSecretName(k) ? `${sep}${k}=${MASK}` : m);
+      isSecretName(k) ? `${sep}${k}=${MASK}` : m,
+    );
 }
 
 const ASSIGNMENT = /^([A-Za-z_][A-Za-z0-9_]*)=/;

@@ -77,7 +77,13 @@ export function terminalLines(raw: string): string[] {
   const lines = text.split('\n');
   if (lines[lines.length - 1] === '') lines.pop();
   // A carriage return rewrites the line from its start: keep what was written last.
-  return lines.map((l) => l.replace(/\r+$/, '').split('\r').pop()!.replace(/[\x00-\x08\x0b-\x1f\x7f]/g, ''));
+  return lines.map((l) =>
+    l
+      .replace(/\r+$/, '')
+      .split('\r')
+      .pop()!
+      .replace(/[\x00-\x08\x0b-\x1f\x7f]/g, ''),
+  );
 }
 
 function count(buf: Buffer, byte: number): number {

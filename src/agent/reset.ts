@@ -34,7 +34,10 @@ export async function resetAgent(agent: AgentSpec, ctx: PaneContext, timeoutMs: 
   const watches = (await watchSessionsOf(agent.socket, agent.session)).map((w) => w.name);
   await makeAgentDirs(agent, ctx);
   const res = await tmux(agent.socket, recreateCommands(agent, ctx, watches));
-  if (res.exitCode !== 0) throw new TerminalError(`restarting ${agent.socket}/${agent.session} failed: ${res.stderr.trim() || `tmux exited ${res.exitCode}`}`);
+  if (res.exitCode !== 0)
+    throw new TerminalError(
+      `restarting ${agent.socket}/${agent.session} failed: ${res.stderr.trim() || `tmux exited ${res.exitCode}`}`,
+    );
   const after = await ownedSession(agent, ctx.fleet);
   return {
     agent: agent.name,

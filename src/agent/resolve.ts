@@ -12,7 +12,10 @@ export function findAgent(desired: DesiredState, name: string, scope: { host: st
     throw new UsageError(`no agent "${name}" in the roster; agents: ${known.length ? known.join(', ') : '(none)'}`);
   }
   if (!agentsInScope(desired, scope).includes(agent)) {
-    const where = agent.host !== null && agent.host !== scope.host ? `host ${agent.host} (this is ${scope.host})` : `tenant ${agent.tenant} (you are ${scope.tenant})`;
+    const where =
+      agent.host !== null && agent.host !== scope.host
+        ? `host ${agent.host} (this is ${scope.host})`
+        : `tenant ${agent.tenant} (you are ${scope.tenant})`;
     throw new TerminalError(`agent "${name}" belongs to ${where}; run this where it runs`);
   }
   return agent;

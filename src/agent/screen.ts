@@ -18,7 +18,10 @@ export async function captureScreen(socket: string, session: string): Promise<Sc
     ['display-message', '-p', '-t', target, '#{cursor_x} #{cursor_y} #{pane_width} #{pane_dead}'],
     ['capture-pane', '-p', '-t', target],
   ]);
-  if (res.exitCode !== 0) throw new TerminalError(`cannot capture ${socket}/${session}: ${res.stderr.trim() || `tmux exited ${res.exitCode}`}`);
+  if (res.exitCode !== 0)
+    throw new TerminalError(
+      `cannot capture ${socket}/${session}: ${res.stderr.trim() || `tmux exited ${res.exitCode}`}`,
+    );
   return parseScreen(res.stdout);
 }
 

@@ -39,15 +39,26 @@ export async function sendText(agent: AgentSpec, fleet: string, text: string, o:
   const start = Date.now();
   const deadline = start + o.timeoutMs;
   const live = await ownedSession(agent, fleet);
-  if (live.dead) throw new TerminalError(`the pane of agent "${agent.name}" (${agent.socket}/${agent.session}) is dead; gitfleet apply respawns it`);
+  if (live.dead)
+    throw new TerminalError(
+      `the pane of agent "${agent.name}" (${agent.socket}/${agent.session}) is dead; gitfleet apply respawns it`,
+    );
   const before = await captureScreen(agent.socket, agent.session);
   await paste(agent, text);
   // Wait for the paste to be drawn: some TUIs take an Enter that arrives with
   // the paste as part of it (a newline in the draft), and verify needs the draft.
   const pasted = await settle(agent, before, Math.min(deadline, Date.now() + Math.min(SETTLE_MS, o.timeoutMs / 2)));
   const enter = await tmux(agent.socket, [['send-keys', '-t', windowTarget(agent.session), 'Enter']]);
-  if (enter.exitCode !== 0) throw new TerminalError(`cannot press Enter in ${agent.socket}/${agent.session}: ${enter.stderr.trim()}`);
-  const done = (result: SendResult['result']): SendResult => ({ agent: agent.name, socket: agent.socket, session: agent.session, verified: o.verify, result, elapsedMs: Date.now() - start });
+  if (enter.exitCode !== 0)
+    throw new TerminalError(`cannot press Enter in ${agent.socket}/${agent.session}: ${enter.stderr.trim()}`);
+  const done = (result: SendResult['result']): SendResult => ({
+    agent: agent.name,
+    socket: agent.socket,
+    session: agent.session,
+    verified: o.verify,
+    result,
+    elapsedMs: Date.now() - start,
+  });
   if (!o.verify) return done(null);
 
   const probe = probeOf(text);
@@ -75,7 +86,9 @@ async function paste(agent: AgentSpec, text: string): Promise<void> {
   const res = await run(argv, { input: text, timeoutMs: 15_000 });
   if (res.exitCode !== 0) {
     await tmux(agent.socket, [['delete-buffer', '-b', buffer]]);
-    throw new TerminalError(`cannot paste into ${agent.socket}/${agent.session}: ${res.stderr.trim() || `tmux exited ${res.exitCode}`}`);
+    throw new TerminalError(
+      `cannot paste into ${agent.socket}/${agent.session}: ${res.stderr.trim() || `tmux exited ${res.exitCode}`}`,
+    );
   }
 }
 

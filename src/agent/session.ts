@@ -17,7 +17,15 @@ export interface LiveSession {
 }
 
 const SEP = '\u001f';
-const FORMAT = ['#{@gitfleet-fleet}', '#{@gitfleet-agent}', '#{@gitfleet-spec}', '#{pane_pid}', '#{pane_dead}', '#{pane_width}', '#{pane_height}'].join(SEP);
+const FORMAT = [
+  '#{@gitfleet-fleet}',
+  '#{@gitfleet-agent}',
+  '#{@gitfleet-spec}',
+  '#{pane_pid}',
+  '#{pane_dead}',
+  '#{pane_width}',
+  '#{pane_height}',
+].join(SEP);
 
 export async function ownedSession(agent: AgentSpec, fleet: string): Promise<LiveSession> {
   const where = `${agent.socket}/${agent.session}`;
@@ -29,10 +37,22 @@ export async function ownedSession(agent: AgentSpec, fleet: string): Promise<Liv
     }
     throw new TerminalError(`cannot look at session ${where}: ${err || `tmux exited ${res.exitCode}`}`);
   }
-  const [tagFleet = '', tagAgent = '', spec = '', pid = '', dead = '', w = '', h = ''] = res.stdout.replace(/\n$/, '').split(SEP);
+  const [tagFleet = '', tagAgent = '', spec = '', pid = '', dead = '', w = '', h = ''] = res.stdout
+    .replace(/\n$/, '')
+    .split(SEP);
   if (tagFleet !== fleet || tagAgent !== agent.name) {
     const tags = tagFleet ? `tagged fleet "${tagFleet}", agent "${tagAgent}"` : 'not tagged by gitfleet';
-    throw new TerminalError(`session ${where} is not agent "${agent.name}" of fleet "${fleet}" (${tags}); refusing to touch it`);
+    throw new TerminalError(
+      `session ${where} is not agent "${agent.name}" of fleet "${fleet}" (${tags}); refusing to touch it`,
+    );
   }
-  return { socket: agent.socket, session: agent.session, pid: pid ? Number(pid) : null, dead: dead === '1', width: Number(w) || 0, height: Number(h) || 0, spec: spec || null };
+  return {
+    socket: agent.socket,
+    session: agent.session,
+    pid: pid ? Number(pid) : null,
+    dead: dead === '1',
+    width: Number(w) || 0,
+    height: Number(h) || 0,
+    spec: spec || null,
+  };
 }

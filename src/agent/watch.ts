@@ -56,7 +56,9 @@ export async function watchAgent(agent: AgentSpec, fleet: string, attach: RunAtt
   const target = windowTarget(agent.session);
   const throwaway = `_watch-${agent.session}-${randomBytes(3).toString('hex')}`;
   const own = await windowOptions(socket, agent.session);
-  const reaped = (await watchSessionsOf(socket, agent.session)).filter((w) => !w.attached && !(w.pid !== null && processExists(w.pid))).map((w) => w.name);
+  const reaped = (await watchSessionsOf(socket, agent.session))
+    .filter((w) => !w.attached && !(w.pid !== null && processExists(w.pid)))
+    .map((w) => w.name);
   const prepare: TmuxCommand[] = [
     ...reaped.map((name) => ['kill-session', '-t', sessionTarget(name)]),
     ...(RESTORE in own ? [] : [['set-option', '-w', '-t', target, RESTORE, own['window-size'] ?? '-']]),
@@ -70,7 +72,10 @@ export async function watchAgent(agent: AgentSpec, fleet: string, attach: RunAtt
   let exitCode = 1;
   let end = { removed: false, restored: false };
   try {
-    if (res.exitCode !== 0) throw new TerminalError(`cannot set up a watch of ${socket}/${agent.session}: ${res.stderr.trim() || `tmux exited ${res.exitCode}`}`);
+    if (res.exitCode !== 0)
+      throw new TerminalError(
+        `cannot set up a watch of ${socket}/${agent.session}: ${res.stderr.trim() || `tmux exited ${res.exitCode}`}`,
+      );
     exitCode = await attach(tmuxArgv(socket, [['attach-session', '-r', '-t', sessionTarget(throwaway)]]));
   } finally {
     end = await endWatch(agent, throwaway);
@@ -80,7 +85,13 @@ export async function watchAgent(agent: AgentSpec, fleet: string, attach: RunAtt
 
 /** The throw-away watch sessions showing this agent session now. */
 export async function watchSessionsOf(socket: string, session: string): Promise<WatchSession[]> {
-  const res = await tmux(socket, [['list-sessions', '-F', ['#{session_name}', `#{${WATCH_OF}}`, '#{session_attached}', `#{${WATCH_PID}}`].join('\u001f')]]);
+  const res = await tmux(socket, [
+    [
+      'list-sessions',
+      '-F',
+      ['#{session_name}', `#{${WATCH_OF}}`, '#{session_attached}', `#{${WATCH_PID}}`].join('\u001f'),
+    ],
+  ]);
   if (res.exitCode !== 0) return [];
   return res.stdout
     .split('\n')
@@ -92,7 +103,8 @@ export async function watchSessionsOf(socket: string, session: string): Promise<
 /** Remove the throw-away session (its client has exited), and let the last watch put window-size back. */
 async function endWatch(agent: AgentSpec, throwaway: string): Promise<{ removed: boolean; restored: boolean }> {
   const { socket } = agent;
-  if ((await watchSessionsOf(socket, agent.session)).some((w) => w.name === throwaway)) await tmux(socket, [['kill-session', '-t', sessionTarget(throwaway)]]);
+  if ((await watchSessionsOf(socket, agent.session)).some((w) => w.name === throwaway))
+    await tmux(socket, [['kill-session', '-t', sessionTarget(throwaway)]]);
   const others = await watchSessionsOf(socket, agent.session);
   const removed = !others.some((w) => w.name === throwaway);
   if (others.length > 0) return { removed, restored: false };
@@ -100,7 +112,9 @@ async function endWatch(agent: AgentSpec, throwaway: string): Promise<{ removed:
   if (saved === undefined) return { removed, restored: false };
   const target = windowTarget(agent.session);
   const res = await tmux(socket, [
-    saved === '-' ? ['set-option', '-w', '-u', '-t', target, 'window-size'] : ['set-option', '-w', '-t', target, 'window-size', saved],
+    saved === '-'
+      ? ['set-option', '-w', '-u', '-t', target, 'window-size']
+      : ['set-option', '-w', '-t', target, 'window-size', saved],
     ['set-option', '-w', '-u', '-t', target, RESTORE],
   ]);
   return { removed, restored: res.exitCode === 0 };
@@ -109,7 +123,8 @@ async function endWatch(agent: AgentSpec, throwaway: string): Promise<{ removed:
 /** Options set on the session's window itself (not inherited): name -> value. */
 async function windowOptions(socket: string, session: string): Promise<Record<string, string>> {
   const res = await tmux(socket, [['show-options', '-w', '-t', windowTarget(session)]]);
-  if (res.exitCode !== 0) throw new TerminalError(`cannot read the window options of ${socket}/${session}: ${res.stderr.trim()}`);
+  if (res.exitCode !== 0)
+    throw new TerminalError(`cannot read the window options of ${socket}/${session}: ${res.stderr.trim()}`);
   const out: Record<string, string> = {};
   for (const line of res.stdout.split('\n')) {
     const m = /^(\S+) (.*)$/.exec(line);
@@ -117,4 +132,3 @@ async function windowOptions(socket: string, session: string): Promise<Record<st
   }
   return out;
 }
-

@@ -25,7 +25,11 @@ export interface ApplyContext extends PaneContext {
 
 const TMUX_KINDS: readonly ActionKind[] = ['create_session', 'delete_session', 'restart_session', 'respawn_pane'];
 
-export async function applyActions(actions: readonly Action[], desired: DesiredState, ctx: ApplyContext): Promise<ActionResult[]> {
+export async function applyActions(
+  actions: readonly Action[],
+  desired: DesiredState,
+  ctx: ApplyContext,
+): Promise<ActionResult[]> {
   const agents = new Map(desired.rosters.flatMap((r) => r.agents).map((a) => [`${a.socket}/${a.session}`, a]));
   const results: ActionResult[] = [];
   const phases: Action[][] = [];
@@ -37,28 +41,48 @@ export async function applyActions(actions: readonly Action[], desired: DesiredS
   for (const phase of phases) {
     // A unit (re)started after its spec or drop-in failed to write would run the old spec, or unbound:
     // once a file write failed, no agent unit starts in this run (the next run retries the write).
-    const failedWrites = results.filter((r) => !r.ok && r.action.kind === 'install_unit').map((r) => r.action.detail.file!);
-    results.push(...(await pool(phase, ctx.concurrency ?? 4, async (a) => {
-      const result = await applyOne(a, agents.get(`${a.detail.socket}/${a.detail.session}`), ctx, failedWrites);
-      await ctx.onResult?.(result);
-      return result;
-    })));
+    const failedWrites = results
+      .filter((r) => !r.ok && r.action.kind === 'install_unit')
+      .map((r) => r.action.detail.file!);
+    results.push(
+      ...(await pool(phase, ctx.concurrency ?? 4, async (a) => {
+        const result = await applyOne(a, agents.get(`${a.detail.socket}/${a.detail.session}`), ctx, failedWrites);
+        await ctx.onResult?.(result);
+        return result;
+      })),
+    );
   }
   return results;
 }
 
-async function applyOne(action: Action, agent: AgentSpec | undefined, ctx: ApplyContext, failedWrites: readonly string[]): Promise<ActionResult> {
+async function applyOne(
+  action: Action,
+  agent: AgentSpec | undefined,
+  ctx: ApplyContext,
+  failedWrites: readonly string[],
+): Promise<ActionResult> {
   const startedAt = ctx.clock().toISOString();
   try {
     await ctx.onStart?.(action, startedAt);
-    if (failedWrites.length > 0 && action.detail.role === 'agent' && (action.kind === 'start_unit' || action.kind === 'restart_unit')) {
+    if (
+      failedWrites.length > 0 &&
+      action.detail.role === 'agent' &&
+      (action.kind === 'start_unit' || action.kind === 'restart_unit')
+    ) {
       throw new Error(`not started: writing ${failedWrites.join(', ')} failed earlier in this run`);
     }
     let out;
     if (TMUX_KINDS.includes(action.kind)) out = await applyTmuxAction(action, agent, ctx);
     else if (ctx.units) out = await applyUnitAction(action, ctx.units);
     else throw new Error(`${action.kind}: no systemd user manager in this run`);
-    return { action, ok: out.error === null, error: out.error, startedAt, finishedAt: ctx.clock().toISOString(), command: out.command };
+    return {
+      action,
+      ok: out.error === null,
+      error: out.error,
+      startedAt,
+      finishedAt: ctx.clock().toISOString(),
+      command: out.command,
+    };
   } catch (e) {
     return { action, ok: false, error: errorMessage(e), startedAt, finishedAt: ctx.clock().toISOString(), command: [] };
   }

@@ -27,9 +27,13 @@ async function endWatchers(action: Action, command: string[]): Promise<void> {
   await tmux(action.detail.socket, cmds);
 }
 
-export async function applyUnitAction(action: Action, ctx: UnitContext): Promise<{ command: string[]; error: string | null }> {
+export async function applyUnitAction(
+  action: Action,
+  ctx: UnitContext,
+): Promise<{ command: string[]; error: string | null }> {
   const d = action.detail;
-  if (action.kind !== 'install_unit' && action.kind !== 'reload_units' && !d.unit) throw new Error(`${action.kind} ${action.target}: no unit named`);
+  if (action.kind !== 'install_unit' && action.kind !== 'reload_units' && !d.unit)
+    throw new Error(`${action.kind} ${action.target}: no unit named`);
   const sd = ctx.systemctl;
   const command: string[] = [];
   const systemctl = async (...args: string[]): Promise<string | null> => {
@@ -40,7 +44,8 @@ export async function applyUnitAction(action: Action, ctx: UnitContext): Promise
   switch (action.kind) {
     case 'install_unit': {
       const f = ctx.files.get(d.file!);
-      if (!f || sha256(f.content) !== d.sha256) return { command, error: `${d.file}: content differs from the plan's (sha256 ${d.sha256}); plan again` };
+      if (!f || sha256(f.content) !== d.sha256)
+        return { command, error: `${d.file}: content differs from the plan's (sha256 ${d.sha256}); plan again` };
       command.push(`write ${f.path}`);
       // Spec files hold the agent's environment values: private to the user.
       if (f.kind === 'spec') await writeAtomic(f.path, f.content, 0o600, 0o700);
@@ -71,7 +76,8 @@ export async function applyUnitAction(action: Action, ctx: UnitContext): Promise
         const kill = [['kill-session', '-t', sessionTarget(d.session)]];
         command.push(tmuxArgv(d.socket, kill).join(' '));
         const k = await tmux(d.socket, kill);
-        if (k.exitCode !== 0 && !/can't find session/.test(k.stderr) && !isNoServer(k.stderr)) return { command, error: `tmux kill-session failed: ${k.stderr.trim()}` };
+        if (k.exitCode !== 0 && !/can't find session/.test(k.stderr) && !isNoServer(k.stderr))
+          return { command, error: `tmux kill-session failed: ${k.stderr.trim()}` };
       }
       for (const f of d.removeFiles ?? []) {
         command.push(`remove ${f}`);

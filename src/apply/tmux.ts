@@ -150,7 +150,11 @@ export function killWatchers(action: Action): TmuxCommand[] {
  * invocation: how apply, agent-start and `agent reset` restart an agent.
  */
 export function recreateCommands(a: PaneAgent, ctx: PaneContext, watchers: readonly string[] = []): TmuxCommand[] {
-  return [...watchers.map((w) => ['kill-session', '-t', sessionTarget(w)]), ['kill-session', '-t', sessionTarget(a.session)], ...createAgentCommands(a, ctx)];
+  return [
+    ...watchers.map((w) => ['kill-session', '-t', sessionTarget(w)]),
+    ['kill-session', '-t', sessionTarget(a.session)],
+    ...createAgentCommands(a, ctx),
+  ];
 }
 
 function need(agent: AgentSpec | undefined, action: Action): AgentSpec {
@@ -187,7 +191,11 @@ function envShown(assignment: string, extra: readonly string[]): string {
 }
 
 /** One tmux action: the commands it ran (redacted) and tmux's error, if any. */
-export async function applyTmuxAction(action: Action, agent: AgentSpec | undefined, ctx: PaneContext): Promise<{ command: string[]; error: string | null }> {
+export async function applyTmuxAction(
+  action: Action,
+  agent: AgentSpec | undefined,
+  ctx: PaneContext,
+): Promise<{ command: string[]; error: string | null }> {
   const socket = action.detail.socket!;
   const cmds = commandsFor(action, agent, ctx);
   const command = tmuxArgv(socket, redactedCommands(action, agent, ctx));
@@ -195,5 +203,8 @@ export async function applyTmuxAction(action: Action, agent: AgentSpec | undefin
     await makeAgentDirs(agent, ctx);
   }
   const res = await tmux(socket, cmds);
-  return { command, error: res.exitCode === 0 ? null : res.stderr.trim() || res.stdout.trim() || `tmux exited ${res.exitCode}` };
+  return {
+    command,
+    error: res.exitCode === 0 ? null : res.stderr.trim() || res.stdout.trim() || `tmux exited ${res.exitCode}`,
+  };
 }

@@ -6,10 +6,19 @@ import { EXIT, type Io } from './main.js';
 import type { GlobalOptions } from './options.js';
 
 export async function agentStartCommand(opts: GlobalOptions, positionals: string[], io: Io): Promise<number> {
-  if (positionals.length !== 2) throw new UsageError('agent-start takes two arguments: <fleet> <session>.<socket> (the agent unit passes them)');
+  if (positionals.length !== 2)
+    throw new UsageError('agent-start takes two arguments: <fleet> <session>.<socket> (the agent unit passes them)');
   const [fleet, instance] = positionals as [string, string];
   const r = await agentStart(opts.stateDir, fleet, instance);
-  const said = { started: 'started', adopted: 'already runs its spec: adopted', replaced: 'ran another spec or was dead: replaced' }[r.outcome];
-  io.stdout(opts.json ? JSON.stringify({ fleet, ...r }) + '\n' : `gitfleet: session ${r.session} on socket ${r.socket} ${said}\n`);
+  const said = {
+    started: 'started',
+    adopted: 'already runs its spec: adopted',
+    replaced: 'ran another spec or was dead: replaced',
+  }[r.outcome];
+  io.stdout(
+    opts.json
+      ? `${JSON.stringify({ fleet, ...r })}\n`
+      : `gitfleet: session ${r.session} on socket ${r.socket} ${said}\n`,
+  );
   return EXIT.ok;
 }

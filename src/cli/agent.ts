@@ -44,9 +44,12 @@ export async function agent(opts: GlobalOptions, positionals: string[], io: Io):
     case 'watch': {
       needTerminal('watch');
       const r = await watchAgent(spec, fleet, runInteractive);
-      if (r.exitCode !== 0) throw new TerminalError(`tmux could not attach the watch of ${spec.name} (exit ${r.exitCode})`);
+      if (r.exitCode !== 0)
+        throw new TerminalError(`tmux could not attach the watch of ${spec.name} (exit ${r.exitCode})`);
       const reaped = r.reaped.length ? `; removed ${r.reaped.length} left over from killed watches` : '';
-      io.stdout(`watch of ${spec.name} ended; throw-away session ${r.session} ${r.removed ? 'removed' : 'NOT removed'}${reaped}\n`);
+      io.stdout(
+        `watch of ${spec.name} ended; throw-away session ${r.session} ${r.removed ? 'removed' : 'NOT removed'}${reaped}\n`,
+      );
       return r.removed ? EXIT.ok : EXIT.error;
     }
     case 'attach': {
@@ -57,9 +60,15 @@ export async function agent(opts: GlobalOptions, positionals: string[], io: Io):
     }
     case 'send': {
       const label = opts.raw ? null : (opts.from ?? `${opts.host}:operator`);
-      const r = await sendText(spec, fleet, withPreamble(message!, spec.name, label), { verify: opts.verify, timeoutMs: opts.timeoutMs ?? DEFAULT_TIMEOUT_MS });
-      if (opts.json) io.stdout(JSON.stringify({ formatVersion: 1, ...r, label }, null, 2) + '\n');
-      else if (r.result === null) io.stdout(`sent to ${spec.name} (${r.socket}/${r.session}); not verified (--verify checks that it was taken)\n`);
+      const r = await sendText(spec, fleet, withPreamble(message!, spec.name, label), {
+        verify: opts.verify,
+        timeoutMs: opts.timeoutMs ?? DEFAULT_TIMEOUT_MS,
+      });
+      if (opts.json) io.stdout(`${JSON.stringify({ formatVersion: 1, ...r, label }, null, 2)}\n`);
+      else if (r.result === null)
+        io.stdout(
+          `sent to ${spec.name} (${r.socket}/${r.session}); not verified (--verify checks that it was taken)\n`,
+        );
       else if (r.result === 'accepted') io.stdout(`${spec.name} accepted the message (${seconds(r.elapsedMs)})\n`);
       else io.stderr(`gitfleet: ${spec.name} did not accept the message: ${notAccepted(r)}\n`);
       return r.result === null || r.result === 'accepted' ? EXIT.ok : EXIT.notAccepted;
@@ -68,16 +77,26 @@ export async function agent(opts: GlobalOptions, positionals: string[], io: Io):
       const ctx = { fleet, path: pinnedSettings(opts, io).path, stateDir: opts.stateDir };
       const r = await resetAgent(spec, ctx, opts.timeoutMs ?? DEFAULT_TIMEOUT_MS);
       const ok = r.method === 'restart' || r.send.result === 'accepted';
-      if (opts.json) io.stdout(JSON.stringify({ formatVersion: 1, ...r }, null, 2) + '\n');
+      if (opts.json) io.stdout(`${JSON.stringify({ formatVersion: 1, ...r }, null, 2)}\n`);
       else (ok ? io.stdout : io.stderr)(renderReset(r, spec.runtime));
       return ok ? EXIT.ok : EXIT.notAccepted;
     }
     case 'logs': {
       const log = agentLogPath(opts.stateDir, { fleet, socket: spec.socket, session: spec.session });
       const tail = await readLogTail(log, opts.lines ?? DEFAULT_LINES);
-      if (opts.json) io.stdout(JSON.stringify({ formatVersion: 1, agent: spec.name, log: tail.path, exists: tail.exists, lines: tail.lines }, null, 2) + '\n');
-      else if (!tail.exists) io.stderr(`gitfleet: no log yet for ${spec.name}: ${log} does not exist (it starts when gitfleet apply creates the session)\n`);
-      else io.stdout(tail.lines.map((l) => l + '\n').join(''));
+      if (opts.json)
+        io.stdout(
+          `${JSON.stringify(
+            { formatVersion: 1, agent: spec.name, log: tail.path, exists: tail.exists, lines: tail.lines },
+            null,
+            2,
+          )}\n`,
+        );
+      else if (!tail.exists)
+        io.stderr(
+          `gitfleet: no log yet for ${spec.name}: ${log} does not exist (it starts when gitfleet apply creates the session)\n`,
+        );
+      else io.stdout(tail.lines.map((l) => `${l}\n`).join(''));
       return EXIT.ok;
     }
   }
@@ -99,11 +118,14 @@ function checkOptions(verb: Verb, opts: GlobalOptions): void {
     json: opts.json,
   };
   for (const [k, on] of Object.entries(given)) {
-    if (on && !VERB_OPTIONS[verb].includes(k)) throw new UsageError(`--${k} is not an option of agent ${verb}; see gitfleet agent ${verb} --help`);
+    if (on && !VERB_OPTIONS[verb].includes(k))
+      throw new UsageError(`--${k} is not an option of agent ${verb}; see gitfleet agent ${verb} --help`);
   }
-  if (verb === 'send' && opts.timeoutMs !== null && !opts.verify) throw new UsageError('--timeout is how long --verify waits: give --verify too');
+  if (verb === 'send' && opts.timeoutMs !== null && !opts.verify)
+    throw new UsageError('--timeout is how long --verify waits: give --verify too');
   if (opts.raw && opts.from !== null) throw new UsageError('--raw sends no label, --from sets one: give one of them');
-  if (opts.from !== null && (opts.from.trim() === '' || /[\x00-\x1f\x7f]/.test(opts.from))) throw new UsageError('--from needs a label of printable characters');
+  if (opts.from !== null && (opts.from.trim() === '' || /[\x00-\x1f\x7f]/.test(opts.from)))
+    throw new UsageError('--from needs a label of printable characters');
 }
 
 /** The message: --message, --file (- for stdin), or piped stdin. */
@@ -117,12 +139,16 @@ async function messageText(opts: GlobalOptions): Promise<string> {
     } catch (e) {
       throw new UsageError(`--file ${opts.file}: ${errorMessage(e)}`);
     }
-  } else if (opts.file === null && process.stdin.isTTY) throw new UsageError('no message: give --message TEXT, --file PATH, or pipe it on stdin');
+  } else if (opts.file === null && process.stdin.isTTY)
+    throw new UsageError('no message: give --message TEXT, --file PATH, or pipe it on stdin');
   else text = await readStdin();
   text = text.replace(/\r\n/g, '\n').replace(/\n+$/, '');
   if (text.trim() === '') throw new UsageError('the message is empty');
   const bad = /[\x00-\x08\x0b-\x1f\x7f]/.exec(text);
-  if (bad) throw new UsageError(`the message holds a control character (${JSON.stringify(bad[0])} at offset ${bad.index}); only text, tabs and newlines can be sent`);
+  if (bad)
+    throw new UsageError(
+      `the message holds a control character (${JSON.stringify(bad[0])} at offset ${bad.index}); only text, tabs and newlines can be sent`,
+    );
   return text;
 }
 
@@ -151,7 +177,9 @@ function notAccepted(r: SendResult): string {
 function renderReset(r: ResetResult, runtime: string): string {
   if (r.method === 'reset_command') {
     const sent = `reset ${r.agent}: sent the reset command ${JSON.stringify(r.command)}`;
-    return r.send.result === 'accepted' ? `${sent}; accepted (${seconds(r.send.elapsedMs)})\n` : `gitfleet: ${sent}; NOT accepted: ${notAccepted(r.send)}\n`;
+    return r.send.result === 'accepted'
+      ? `${sent}; accepted (${seconds(r.send.elapsedMs)})\n`
+      : `gitfleet: ${sent}; NOT accepted: ${notAccepted(r.send)}\n`;
   }
   const watches = r.watchesClosed.length ? `; closed ${r.watchesClosed.length} watch session(s)` : '';
   const spec = r.specChanged ? '; it now runs the roster spec, which differed from what ran' : '';

@@ -10,7 +10,13 @@
 import path from 'node:path';
 import { setTimeout as sleep } from 'node:timers/promises';
 import { errorMessage, TerminalError, UsageError } from '../errors.js';
-import { HEARTBEAT_STATUSES, isHeartbeatStatus, isPid, type Heartbeat, type HeartbeatStatus } from '../heartbeat/protocol.js';
+import {
+  HEARTBEAT_STATUSES,
+  isHeartbeatStatus,
+  isPid,
+  type Heartbeat,
+  type HeartbeatStatus,
+} from '../heartbeat/protocol.js';
 import { writeHeartbeat } from '../heartbeat/write.js';
 import { EXIT, type Io } from './main.js';
 import type { GlobalOptions } from './options.js';
@@ -30,9 +36,13 @@ interface HeartbeatOptions {
 
 function heartbeatOptions(opts: GlobalOptions, env: NodeJS.ProcessEnv): HeartbeatOptions {
   const file = opts.file ?? env.GITFLEET_HEARTBEAT_FILE ?? '';
-  if (file === '') throw new UsageError('heartbeat needs a file: --file PATH, or GITFLEET_HEARTBEAT_FILE in the environment (gitfleet sets it in every pane)');
+  if (file === '')
+    throw new UsageError(
+      'heartbeat needs a file: --file PATH, or GITFLEET_HEARTBEAT_FILE in the environment (gitfleet sets it in every pane)',
+    );
   const status = opts.heartbeatStatus ?? 'ok';
-  if (!isHeartbeatStatus(status)) throw new UsageError(`--status ${JSON.stringify(status)}: allowed: ${HEARTBEAT_STATUSES.join(', ')}`);
+  if (!isHeartbeatStatus(status))
+    throw new UsageError(`--status ${JSON.stringify(status)}: allowed: ${HEARTBEAT_STATUSES.join(', ')}`);
   let pid = process.ppid;
   if (opts.pid !== null) {
     pid = /^[1-9][0-9]*$/.test(opts.pid) ? Number(opts.pid) : NaN;
@@ -41,7 +51,10 @@ function heartbeatOptions(opts: GlobalOptions, env: NodeJS.ProcessEnv): Heartbea
   let every: number | null = null;
   if (opts.every !== null) {
     every = /^[0-9]*\.?[0-9]+$/.test(opts.every) ? Number(opts.every) : NaN;
-    if (!(every >= MIN_EVERY_SECONDS)) throw new UsageError(`--every ${JSON.stringify(opts.every)}: seconds, a number of at least ${MIN_EVERY_SECONDS} (e.g. 15 or 0.5)`);
+    if (!(every >= MIN_EVERY_SECONDS))
+      throw new UsageError(
+        `--every ${JSON.stringify(opts.every)}: seconds, a number of at least ${MIN_EVERY_SECONDS} (e.g. 15 or 0.5)`,
+      );
   }
   return { file: path.resolve(file), status, pid, every, json: opts.json };
 }
@@ -65,7 +78,17 @@ async function writeFirst(h: HeartbeatOptions, io: Io): Promise<void> {
 async function writeOne(h: HeartbeatOptions, ts: Date, io: Io): Promise<void> {
   const hb: Heartbeat = { ts, pid: h.pid, status: h.status };
   const line = await writeHeartbeat(h.file, hb);
-  if (h.json) io.stdout(JSON.stringify({ formatVersion: 1, file: h.file, ts: ts.toISOString(), pid: h.pid, status: h.status, line: line.trimEnd() }) + '\n');
+  if (h.json)
+    io.stdout(
+      `${JSON.stringify({
+        formatVersion: 1,
+        file: h.file,
+        ts: ts.toISOString(),
+        pid: h.pid,
+        status: h.status,
+        line: line.trimEnd(),
+      })}\n`,
+    );
 }
 
 /**
@@ -97,7 +120,8 @@ async function keepWriting(h: HeartbeatOptions, every: number, io: Io): Promise<
         failing = null;
       } catch (e) {
         const msg = errorMessage(e);
-        if (msg !== failing) io.stderr(`gitfleet: heartbeat: cannot write ${h.file}: ${msg}; retrying every ${every} s\n`);
+        if (msg !== failing)
+          io.stderr(`gitfleet: heartbeat: cannot write ${h.file}: ${msg}; retrying every ${every} s\n`);
         failing = msg;
       }
     }
@@ -106,4 +130,3 @@ async function keepWriting(h: HeartbeatOptions, every: number, io: Io): Promise<
     process.off('SIGINT', onSignal);
   }
 }
-

@@ -1,7 +1,12 @@
 // `gitfleet install` and `gitfleet uninstall`: options in, one result out,
 // rendered for people or as JSON. The work is in src/install/.
 import { fileURLToPath } from 'node:url';
-import { install as installUnits, renderFiles, uninstall as uninstallUnits, type InstallOptions } from '../install/install.js';
+import {
+  install as installUnits,
+  renderFiles,
+  uninstall as uninstallUnits,
+  type InstallOptions,
+} from '../install/install.js';
 import { DEFAULT_EVERY } from '../install/units.js';
 import { EXIT, type Io } from './main.js';
 import type { GlobalOptions } from './options.js';
@@ -31,12 +36,14 @@ function installOptions(opts: GlobalOptions, io: Io): InstallOptions {
 export async function install(opts: GlobalOptions, _p: string[], io: Io): Promise<number> {
   const r = await installUnits(installOptions(opts, io));
   if (opts.json) {
-    io.stdout(JSON.stringify({ formatVersion: 1, ...r }, null, 2) + '\n');
+    io.stdout(`${JSON.stringify({ formatVersion: 1, ...r }, null, 2)}\n`);
     return EXIT.ok;
   }
   if (r.dryRun) {
-    io.stdout(renderFiles(r.files) + '\n');
-    io.stdout(`Dry run: nothing written, systemd not contacted (${r.files.map((f) => `${f.name} ${f.action === 'unchanged' ? 'unchanged' : `would be ${f.action}`}`).join(', ')}).\n`);
+    io.stdout(`${renderFiles(r.files)}\n`);
+    io.stdout(
+      `Dry run: nothing written, systemd not contacted (${r.files.map((f) => `${f.name} ${f.action === 'unchanged' ? 'unchanged' : `would be ${f.action}`}`).join(', ')}).\n`,
+    );
     io.stdout(`Without systemd, the crontab line would be:\n${r.crontab}\n`);
     return EXIT.ok;
   }
@@ -56,15 +63,20 @@ export async function uninstall(opts: GlobalOptions, _p: string[], io: Io): Prom
   const { every: _every, ...options } = installOptions(opts, io);
   const r = await uninstallUnits(options);
   if (opts.json) {
-    io.stdout(JSON.stringify({ formatVersion: 1, ...r }, null, 2) + '\n');
+    io.stdout(`${JSON.stringify({ formatVersion: 1, ...r }, null, 2)}\n`);
     return EXIT.ok;
   }
   if (!r.files.some((f) => f.action === 'removed')) {
     io.stdout(`Nothing to uninstall: no ${r.timer} or ${r.service} in ${r.unitDir}.\n`);
     return EXIT.ok;
   }
-  for (const f of r.files) io.stdout(`${(r.dryRun && f.action === 'removed' ? 'would remove' : f.action).padEnd(9)} ${f.path}\n`);
+  for (const f of r.files)
+    io.stdout(`${(r.dryRun && f.action === 'removed' ? 'would remove' : f.action).padEnd(9)} ${f.path}\n`);
   for (const c of r.systemctl) io.stdout(`ran       systemctl --user ${c}\n`);
-  io.stdout(r.dryRun ? 'Dry run: nothing removed, systemd not contacted.\n' : `Uninstalled ${r.timer} and ${r.service}; running agents were left alone.\n`);
+  io.stdout(
+    r.dryRun
+      ? 'Dry run: nothing removed, systemd not contacted.\n'
+      : `Uninstalled ${r.timer} and ${r.service}; running agents were left alone.\n`,
+  );
   return EXIT.ok;
 }

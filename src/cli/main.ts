@@ -27,7 +27,18 @@ export interface Io {
 
 type Handler = (opts: GlobalOptions, positionals: string[], io: Io) => Promise<number>;
 
-const COMMANDS: Record<string, Handler> = { validate, plan, apply, status, install, uninstall, heartbeat, ps, 'agent-start': agentStartCommand, agent };
+const COMMANDS: Record<string, Handler> = {
+  validate,
+  plan,
+  apply,
+  status,
+  install,
+  uninstall,
+  heartbeat,
+  ps,
+  'agent-start': agentStartCommand,
+  agent,
+};
 
 /** Commands that take arguments; the others refuse any. */
 const TAKES_ARGUMENTS = new Set(['agent-start', 'agent']);
@@ -41,17 +52,21 @@ export async function main(argv: string[], io: Io): Promise<number> {
     }
     if (!command || command === 'help') {
       const topic = command === 'help' ? positionals.join(' ') : '';
-      if (!(topic in HELP)) throw new UsageError(`no help for "${topic}"; commands: ${Object.keys(COMMANDS).join(', ')}`);
-      (opts.help || command === 'help' ? io.stdout : io.stderr)(HELP[topic] + '\n');
+      if (!(topic in HELP))
+        throw new UsageError(`no help for "${topic}"; commands: ${Object.keys(COMMANDS).join(', ')}`);
+      (opts.help || command === 'help' ? io.stdout : io.stderr)(`${HELP[topic]}\n`);
       return opts.help || command === 'help' ? EXIT.ok : EXIT.usage;
     }
     const handler = COMMANDS[command];
     if (!handler) throw new UsageError(`unknown command "${command}"; commands: ${Object.keys(COMMANDS).join(', ')}`);
     if (opts.help) {
-      io.stdout((HELP[`${command} ${positionals[0]}`] ?? HELP[command]) + '\n');
+      io.stdout(`${HELP[`${command} ${positionals[0]}`] ?? HELP[command]}\n`);
       return EXIT.ok;
     }
-    if (positionals.length > 0 && !TAKES_ARGUMENTS.has(command)) throw new UsageError(`${command} takes no arguments (got ${positionals.join(' ')}); see gitfleet ${command} --help`);
+    if (positionals.length > 0 && !TAKES_ARGUMENTS.has(command))
+      throw new UsageError(
+        `${command} takes no arguments (got ${positionals.join(' ')}); see gitfleet ${command} --help`,
+      );
     return await handler(opts, positionals, io);
   } catch (e) {
     return fail(e, io);
@@ -87,20 +102,35 @@ async function validate(opts: GlobalOptions, _p: string[], io: Io): Promise<numb
   const src = await readSource(opts);
   const { problems, files } = src.desired;
   if (opts.json) {
-    io.stdout(JSON.stringify({ valid: problems.length === 0, revision: src.head, files: files.map((f) => ({ path: f.path, valid: f.valid })), problems }, null, 2) + '\n');
+    io.stdout(
+      `${JSON.stringify(
+        {
+          valid: problems.length === 0,
+          revision: src.head,
+          files: files.map((f) => ({ path: f.path, valid: f.valid })),
+          problems,
+        },
+        null,
+        2,
+      )}\n`,
+    );
   } else if (problems.length === 0) {
     const agents = src.desired.rosters.reduce((n, r) => n + r.agents.length, 0);
-    io.stdout(`valid: ${files.length} files, ${src.desired.rosters.length} rosters, ${agents} agents at ${src.head.slice(0, 12)}\n`);
+    io.stdout(
+      `valid: ${files.length} files, ${src.desired.rosters.length} rosters, ${agents} agents at ${src.head.slice(0, 12)}\n`,
+    );
   } else {
-    for (const p of problems) io.stdout(formatProblem(p) + '\n');
-    io.stdout(`invalid: ${problems.length} problem${problems.length === 1 ? '' : 's'} in ${new Set(problems.map((p) => p.file)).size} file(s) at ${src.head.slice(0, 12)}\n`);
+    for (const p of problems) io.stdout(`${formatProblem(p)}\n`);
+    io.stdout(
+      `invalid: ${problems.length} problem${problems.length === 1 ? '' : 's'} in ${new Set(problems.map((p) => p.file)).size} file(s) at ${src.head.slice(0, 12)}\n`,
+    );
   }
   return problems.length === 0 ? EXIT.ok : EXIT.error;
 }
 
 async function plan(opts: GlobalOptions, _p: string[], io: Io): Promise<number> {
   const { plan } = await reconcile(reconcileOptions(opts, io), 'plan');
-  io.stdout(opts.json ? JSON.stringify(plan, null, 2) + '\n' : renderPlan(plan));
+  io.stdout(opts.json ? `${JSON.stringify(plan, null, 2)}\n` : renderPlan(plan));
   // A PR check runs plan: a broken file must fail it, even though apply would still run on last-known-good specs.
   if (plan.errors.length > 0 || plan.unobserved.length > 0 || !plan.supervisor.observed) return EXIT.error;
   // Deferred work (a restart waiting for idle, a held prune) is a difference too: 0 means nothing differs.
@@ -113,12 +143,35 @@ async function apply(opts: GlobalOptions, _p: string[], io: Io): Promise<number>
   const r = await reconcile(reconcileOptions(opts, io, true), 'apply');
   const status = r.status!;
   if (opts.json) {
-    io.stdout(JSON.stringify({ plan: r.plan, results: r.results.map(({ action, ...rest }) => ({ kind: action.kind, target: action.target, reason: action.reason, ...rest })), status, commit: r.commit }, null, 2) + '\n');
+    io.stdout(
+      `${JSON.stringify(
+        {
+          plan: r.plan,
+          results: r.results.map(({ action, ...rest }) => ({
+            kind: action.kind,
+            target: action.target,
+            reason: action.reason,
+            ...rest,
+          })),
+          status,
+          commit: r.commit,
+        },
+        null,
+        2,
+      )}\n`,
+    );
   } else {
     io.stdout(renderPlan(r.plan));
-    for (const res of r.results) io.stdout(`${res.ok ? 'ok    ' : 'FAILED'} ${res.action.kind} ${res.action.target}${res.error ? `: ${res.error}` : ''}\n`);
+    for (const res of r.results)
+      io.stdout(
+        `${res.ok ? 'ok    ' : 'FAILED'} ${res.action.kind} ${res.action.target}${res.error ? `: ${res.error}` : ''}\n`,
+      );
     io.stdout(renderStatusText(status));
-    io.stdout(r.commit ? `Committed status ${r.commit.slice(0, 12)} to ${r.desired.config.statusBranch}.\n` : 'Status unchanged: no commit.\n');
+    io.stdout(
+      r.commit
+        ? `Committed status ${r.commit.slice(0, 12)} to ${r.desired.config.statusBranch}.\n`
+        : 'Status unchanged: no commit.\n',
+    );
   }
   // An invalid committed file is an error a person must fix, even though apply ran on last-known-good specs.
   if (r.desired.problems.length > 0) return EXIT.error;
@@ -131,14 +184,18 @@ async function status(opts: GlobalOptions, _p: string[], io: Io): Promise<number
   const head = await src.repo.resolve(branch);
   const doc = head ? await readStatus(src.repo, head, opts.host) : null;
   if (!doc) {
-    io.stderr(`gitfleet: no status for host ${opts.host} on branch ${branch} yet; run gitfleet apply --repo ${opts.repo}\n`);
+    io.stderr(
+      `gitfleet: no status for host ${opts.host} on branch ${branch} yet; run gitfleet apply --repo ${opts.repo}\n`,
+    );
     return EXIT.error;
   }
-  io.stdout(opts.json ? JSON.stringify(doc, null, 2) + '\n' : renderStatusText(doc));
+  io.stdout(opts.json ? `${JSON.stringify(doc, null, 2)}\n` : renderStatusText(doc));
   return doc.converged ? EXIT.ok : EXIT.notConverged;
 }
 
 function version(): string {
-  const pkg = JSON.parse(readFileSync(fileURLToPath(new URL('../../package.json', import.meta.url)), 'utf8')) as { version: string };
+  const pkg = JSON.parse(readFileSync(fileURLToPath(new URL('../../package.json', import.meta.url)), 'utf8')) as {
+    version: string;
+  };
   return pkg.version;
 }

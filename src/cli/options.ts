@@ -37,10 +37,27 @@ export const GLOBAL_OPTIONS = {
 } as const;
 
 /** Options that only some commands take. */
-const COMMAND_ONLY: Record<string, readonly string[]> = { 'all-hosts': ['ps'], every: ['install', 'heartbeat'], 'dry-run': ['install', 'uninstall'], name: ['install', 'uninstall'], file: ['heartbeat', 'agent'], status: ['heartbeat'], pid: ['heartbeat'], message: ['agent'], verify: ['agent'], timeout: ['agent'], from: ['agent'], raw: ['agent'], lines: ['agent'], repin: ['apply'], 'confirm-prune': ['apply', 'plan'] };
+const COMMAND_ONLY: Record<string, readonly string[]> = {
+  'all-hosts': ['ps'],
+  every: ['install', 'heartbeat'],
+  'dry-run': ['install', 'uninstall'],
+  name: ['install', 'uninstall'],
+  file: ['heartbeat', 'agent'],
+  status: ['heartbeat'],
+  pid: ['heartbeat'],
+  message: ['agent'],
+  verify: ['agent'],
+  timeout: ['agent'],
+  from: ['agent'],
+  raw: ['agent'],
+  lines: ['agent'],
+  repin: ['apply'],
+  'confirm-prune': ['apply', 'plan'],
+};
 
 /** What every command knows: where the fleet is, who and where we are, and how to answer. */
-export interface GlobalOptions extends Pick<ReconcileOptions, 'repo' | 'branch' | 'host' | 'tenant' | 'home' | 'stateDir'> {
+export interface GlobalOptions
+  extends Pick<ReconcileOptions, 'repo' | 'branch' | 'host' | 'tenant' | 'home' | 'stateDir'> {
   json: boolean;
   help: boolean;
   version: boolean;
@@ -67,7 +84,10 @@ export interface GlobalOptions extends Pick<ReconcileOptions, 'repo' | 'branch' 
   confirmPrune: string | null;
 }
 
-export function parseCommandLine(argv: string[], env: NodeJS.ProcessEnv): { command: string | null; positionals: string[]; opts: GlobalOptions } {
+export function parseCommandLine(
+  argv: string[],
+  env: NodeJS.ProcessEnv,
+): { command: string | null; positionals: string[]; opts: GlobalOptions } {
   let parsed;
   try {
     parsed = parseArgs({ args: argv, options: GLOBAL_OPTIONS, allowPositionals: true, strict: true });
@@ -78,12 +98,14 @@ export function parseCommandLine(argv: string[], env: NodeJS.ProcessEnv): { comm
   const [command = null, ...positionals] = parsed.positionals;
   const home = env.HOME || os.homedir();
   const host = v.host ?? os.hostname().split('.')[0]!;
-  if (!/^[A-Za-z0-9][A-Za-z0-9.-]*$/.test(host)) throw new UsageError(`--host ${JSON.stringify(host)}: allowed: letters, digits, '.', '-'`);
+  if (!/^[A-Za-z0-9][A-Za-z0-9.-]*$/.test(host))
+    throw new UsageError(`--host ${JSON.stringify(host)}: allowed: letters, digits, '.', '-'`);
   for (const k of ['repo', 'branch', 'state-dir', 'every', 'name'] as const) {
     if (v[k] === '') throw new UsageError(`--${k} needs a value`);
   }
   for (const [k, commands] of Object.entries(COMMAND_ONLY)) {
-    if (v[k as keyof typeof v] !== undefined && !commands.includes(command ?? '')) throw new UsageError(`--${k} is an option of ${commands.join(' and ')} only`);
+    if (v[k as keyof typeof v] !== undefined && !commands.includes(command ?? ''))
+      throw new UsageError(`--${k} is an option of ${commands.join(' and ')} only`);
   }
   return {
     command,
@@ -94,7 +116,11 @@ export function parseCommandLine(argv: string[], env: NodeJS.ProcessEnv): { comm
       host,
       tenant: os.userInfo().username,
       home,
-      stateDir: path.resolve(v['state-dir'] ?? env.GITFLEET_STATE_DIR ?? path.join(env.XDG_STATE_HOME || path.join(home, '.local', 'state'), 'gitfleet')),
+      stateDir: path.resolve(
+        v['state-dir'] ??
+          env.GITFLEET_STATE_DIR ??
+          path.join(env.XDG_STATE_HOME || path.join(home, '.local', 'state'), 'gitfleet'),
+      ),
       json: v.json ?? false,
       help: v.help ?? false,
       version: v.version ?? false,
@@ -118,14 +144,24 @@ export function parseCommandLine(argv: string[], env: NodeJS.ProcessEnv): { comm
 }
 
 function revisionArg(v: string): string {
-  if (!/^[0-9a-f]{7,40}$/.test(v)) throw new UsageError(`--confirm-prune ${JSON.stringify(v)}: allowed: a commit id, at least 7 hex digits (the revision the plan names)`);
+  if (!/^[0-9a-f]{7,40}$/.test(v))
+    throw new UsageError(
+      `--confirm-prune ${JSON.stringify(v)}: allowed: a commit id, at least 7 hex digits (the revision the plan names)`,
+    );
   return v;
 }
 
 /** PATH for panes: the launcher's, plus the usual per-user tool dirs a timer's PATH lacks. Pinned (src/pinned.ts). */
 export function panePath(env: NodeJS.ProcessEnv, home: string): string {
   const dirs = (env.PATH ?? '').split(':').filter(Boolean);
-  for (const d of [`${home}/.local/bin`, `${home}/.npm-global/bin`, `${home}/bin`, '/usr/local/bin', '/usr/bin', '/bin']) {
+  for (const d of [
+    `${home}/.local/bin`,
+    `${home}/.npm-global/bin`,
+    `${home}/bin`,
+    '/usr/local/bin',
+    '/usr/bin',
+    '/bin',
+  ]) {
     if (!dirs.includes(d)) dirs.push(d);
   }
   return dirs.join(':');
@@ -140,6 +176,7 @@ function durationMs(flag: string, text: string): number {
 }
 
 function positiveCount(flag: string, text: string): number {
-  if (!/^\d+$/.test(text) || Number(text) < 1) throw new UsageError(`${flag} ${JSON.stringify(text)}: a whole number of at least 1`);
+  if (!/^\d+$/.test(text) || Number(text) < 1)
+    throw new UsageError(`${flag} ${JSON.stringify(text)}: a whole number of at least 1`);
   return Number(text);
 }

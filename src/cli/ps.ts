@@ -12,10 +12,20 @@ export async function ps(opts: GlobalOptions, _p: string[], io: Io): Promise<num
   const ro = reconcileOptions(opts, io);
   const src = await readSource(ro);
   const seen = await observe(src, ro);
-  const result: PsResult & { otherHosts?: { host: string; commit: string; rows: PsRow[] }[] } = liveRows(src, seen, ro, ro.clock());
+  const result: PsResult & { otherHosts?: { host: string; commit: string; rows: PsRow[] }[] } = liveRows(
+    src,
+    seen,
+    ro,
+    ro.clock(),
+  );
   if (opts.allHosts) {
     const head = await src.repo.resolve(src.desired.config.statusBranch);
-    const others = head ? (await src.repo.listDir(head, 'status')).map((e) => e.path).filter((p) => p.endsWith('.json')).map((p) => p.slice(0, -5)) : [];
+    const others = head
+      ? (await src.repo.listDir(head, 'status'))
+          .map((e) => e.path)
+          .filter((p) => p.endsWith('.json'))
+          .map((p) => p.slice(0, -5))
+      : [];
     for (const host of others.filter((h) => h !== opts.host).sort()) {
       const doc = await readStatus(src.repo, head!, host);
       if (!doc) continue;
@@ -23,6 +33,6 @@ export async function ps(opts: GlobalOptions, _p: string[], io: Io): Promise<num
       result.agents.push(...statusRows(doc, commit));
     }
   }
-  io.stdout(opts.json ? JSON.stringify(result, null, 2) + '\n' : renderPs(result));
+  io.stdout(opts.json ? `${JSON.stringify(result, null, 2)}\n` : renderPs(result));
   return EXIT.ok;
 }

@@ -31,7 +31,8 @@ export function splitCommandLine(line: string, home: string): { argv: string[] }
         if (i >= line.length) return { error: 'unterminated double quote' };
         const d = line[i]!;
         if (d === '"') break;
-        if (d === '$' || d === '`') return { error: `"${d}" inside double quotes needs a shell; write the command as an argv list` };
+        if (d === '$' || d === '`')
+          return { error: `"${d}" inside double quotes needs a shell; write the command as an argv list` };
         if (d === '\\' && i + 1 < line.length && '"\\$`\n'.includes(line[i + 1]!)) {
           word += line[i + 1];
           i += 2;
@@ -70,7 +71,9 @@ export function splitCommandLine(line: string, home: string): { argv: string[] }
   if (inWord) argv.push(word);
   if (argv.length === 0) return { error: 'empty command' };
   if (/^[A-Za-z_][A-Za-z0-9_]*=/.test(argv[0]!)) {
-    return { error: `"${argv[0]}" is a shell variable assignment; put variables under env: and start the command with the program` };
+    return {
+      error: `"${argv[0]}" is a shell variable assignment; put variables under env: and start the command with the program`,
+    };
   }
   return { argv };
 }

@@ -33,7 +33,12 @@ export interface FleetDefaults {
 }
 
 /** Where each desired-state kind lives unless fleet.yaml `paths` says otherwise. */
-export const DEFAULT_PATHS: FleetConfig['paths'] = { rosters: 'rosters', boards: 'boards', huts: 'huts', vault: 'vault' };
+export const DEFAULT_PATHS: FleetConfig['paths'] = {
+  rosters: 'rosters',
+  boards: 'boards',
+  huts: 'huts',
+  vault: 'vault',
+};
 
 export function defaultConfig(d: FleetDefaults): FleetConfig {
   return {
@@ -52,7 +57,10 @@ export function defaultConfig(d: FleetDefaults): FleetConfig {
   };
 }
 
-export function parseFleetConfig(text: string | null, d: FleetDefaults): { config: FleetConfig | null; problems: Problem[] } {
+export function parseFleetConfig(
+  text: string | null,
+  d: FleetDefaults,
+): { config: FleetConfig | null; problems: Problem[] } {
   const base = defaultConfig(d);
   if (text === null) return { config: base, problems: [] };
   const parsed = parseYaml(FLEET_FILE, text, () => false);
@@ -69,7 +77,11 @@ export function parseFleetConfig(text: string | null, d: FleetDefaults): { confi
     if (why) at(path, `${path.join('.')}: ${why}`);
   }
   const maxPrune = parseMaxPrune(raw.reconcile?.max_prune);
-  if (maxPrune === null) at(['reconcile', 'max_prune'], 'reconcile.max_prune: allowed: a number of agents (e.g. 3) or a share of a socket\'s agents (e.g. "50%")');
+  if (maxPrune === null)
+    at(
+      ['reconcile', 'max_prune'],
+      'reconcile.max_prune: allowed: a number of agents (e.g. 3) or a share of a socket\'s agents (e.g. "50%")',
+    );
   if (problems.length > 0) return { config: null, problems };
   const branch = raw.branch ?? base.branch;
   return {

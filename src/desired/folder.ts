@@ -24,13 +24,25 @@ function describe(e: TreeEntry): string {
  * - 'folder': the kind's folder itself, which must be a directory;
  * - 'fleet.yaml': a regular file.
  */
-export function kindEntryProblem(path: string, entry: TreeEntry, what: 'roster', ignore?: readonly string[]): Problem | 'ignored' | null;
+export function kindEntryProblem(
+  path: string,
+  entry: TreeEntry,
+  what: 'roster',
+  ignore?: readonly string[],
+): Problem | 'ignored' | null;
 export function kindEntryProblem(path: string, entry: TreeEntry, what: 'folder' | 'fleet.yaml'): Problem | null;
-export function kindEntryProblem(path: string, entry: TreeEntry, what: 'roster' | 'folder' | 'fleet.yaml', ignore: readonly string[] = []): Problem | 'ignored' | null {
+export function kindEntryProblem(
+  path: string,
+  entry: TreeEntry,
+  what: 'roster' | 'folder' | 'fleet.yaml',
+  ignore: readonly string[] = [],
+): Problem | 'ignored' | null {
   const at = (message: string): Problem => ({ file: path, line: 1, col: 1, message });
   const regular = entry.type === 'blob' && entry.mode !== '120000';
   if (what === 'folder') {
-    return entry.type === 'tree' ? null : at(`is ${describe(entry)} but fleet.yaml paths name it as a desired-state folder; allowed: a directory`);
+    return entry.type === 'tree'
+      ? null
+      : at(`is ${describe(entry)} but fleet.yaml paths name it as a desired-state folder; allowed: a directory`);
   }
   if (what === 'fleet.yaml') return regular ? null : at(`is ${describe(entry)}; allowed: a YAML file`);
   if (ignore.some((g) => globMatch(g, path))) return 'ignored';
@@ -38,7 +50,9 @@ export function kindEntryProblem(path: string, entry: TreeEntry, what: 'roster' 
   if (regular && /\.ya?ml$/.test(path)) return null;
   const folder = path.slice(0, path.lastIndexOf('/'));
   const kind = regular ? 'a file without the .yaml or .yml extension' : describe(entry);
-  return at(`is ${kind} in the rosters folder, where gitfleet reads only ${folder}/*.yaml and *.yml files; allowed: rename or move it, or list it under ignore: in fleet.yaml`);
+  return at(
+    `is ${kind} in the rosters folder, where gitfleet reads only ${folder}/*.yaml and *.yml files; allowed: rename or move it, or list it under ignore: in fleet.yaml`,
+  );
 }
 
 /** Glob match: `**` any path, `*` and `?` within one part; a pattern without '/' matches the file name. */

@@ -27,7 +27,12 @@ export interface FleetSource {
  * first-parent history stands in (it names the status branch, which holds
  * every other file's last-known-good record); with none, the defaults.
  */
-export async function readFleetConfig(repo: Repo, commit: string, d: FleetDefaults, maxWalk = 200): Promise<FleetSource> {
+export async function readFleetConfig(
+  repo: Repo,
+  commit: string,
+  d: FleetDefaults,
+  maxWalk = 200,
+): Promise<FleetSource> {
   const read = async (oid: string) => {
     const entry = await repo.entryAt(oid, FLEET_FILE);
     if (!entry) return { file: null, parsed: parseFleetConfig(null, d) };
@@ -44,12 +49,18 @@ export async function readFleetConfig(repo: Repo, commit: string, d: FleetDefaul
     oid = await repo.firstParent(oid);
     if (!oid) break;
     const old = await read(oid);
-    if (old.file && old.parsed.config) return { config: old.parsed.config, state: { ...state, blob: old.file.blob, usingLastKnownGood: true } };
+    if (old.file && old.parsed.config)
+      return { config: old.parsed.config, state: { ...state, blob: old.file.blob, usingLastKnownGood: true } };
   }
   return { config: defaultConfig(d), state };
 }
 
-export async function loadDesired(repo: Repo, commit: string, fleet: FleetSource, opts: LoadOptions): Promise<DesiredState> {
+export async function loadDesired(
+  repo: Repo,
+  commit: string,
+  fleet: FleetSource,
+  opts: LoadOptions,
+): Promise<DesiredState> {
   const config = fleet.config;
   const rosterDir = config.paths.rosters;
   const folder = await repo.entryAt(commit, rosterDir);
@@ -59,12 +70,18 @@ export async function loadDesired(repo: Repo, commit: string, fleet: FleetSource
   else if (folder) folderProblems.push(kindEntryProblem(rosterDir, folder, 'folder')!);
   else if (rosterDir !== DEFAULT_PATHS.rosters) {
     // A folder fleet.yaml names explicitly must exist: a typo would otherwise read as "no agents".
-    folderProblems.push({ file: FLEET_FILE, line: 1, col: 1, message: `paths.rosters: "${rosterDir}" does not exist at ${commit.slice(0, 12)}; allowed: an existing folder (or remove paths.rosters for the default "rosters")` });
+    folderProblems.push({
+      file: FLEET_FILE,
+      line: 1,
+      col: 1,
+      message: `paths.rosters: "${rosterDir}" does not exist at ${commit.slice(0, 12)}; allowed: an existing folder (or remove paths.rosters for the default "rosters")`,
+    });
   }
   const sources: SourceFile[] = [];
   for (const e of entries.sort((a, b) => (a.path < b.path ? -1 : 1))) {
     const problem = kindEntryProblem(`${rosterDir}/${e.path}`, e, 'roster', config.ignore);
-    if (problem === null) sources.push({ path: `${rosterDir}/${e.path}`, blob: e.oid, text: await repo.readBlob(e.oid) });
+    if (problem === null)
+      sources.push({ path: `${rosterDir}/${e.path}`, blob: e.oid, text: await repo.readBlob(e.oid) });
     else if (problem !== 'ignored') folderProblems.push(problem);
   }
   // Last-known-good versions of every file that changed since the last status (a file may be
@@ -106,7 +123,9 @@ export function assembleDesired(
 ): DesiredState {
   const cands: Candidate[] = sources.map((src) => ({ src, ...parseRoster(src.path, src.text, ctx), inForce: null }));
   const holders = new Map<string, string>(); // socket/holder -> first file naming it
-  for (const { src, roster } of cands) if (roster && !holders.has(`${roster.socket}/${roster.holder}`)) holders.set(`${roster.socket}/${roster.holder}`, src.path);
+  for (const { src, roster } of cands)
+    if (roster && !holders.has(`${roster.socket}/${roster.holder}`))
+      holders.set(`${roster.socket}/${roster.holder}`, src.path);
 
   // Rules on the current versions: holders and hosts per file, then one owner per agent.
   const declarers = new Map<string, Candidate[]>();
@@ -119,8 +138,16 @@ export function assembleDesired(
     if (list.length < 2) continue;
     for (const c of list) {
       const a = c.roster!.agents.find((x) => agentKey(x) === key)!;
-      const others = list.filter((o) => o !== c).map((o) => o.src.path).join(', ');
-      c.problems.push({ file: c.src.path, line: a.source.line, col: a.source.col, message: `agent "${a.name}" is also declared in ${others} on socket "${a.socket}"; an agent has one owner file: remove one declaration (until then neither applies, and the last valid spec stays in force)` });
+      const others = list
+        .filter((o) => o !== c)
+        .map((o) => o.src.path)
+        .join(', ');
+      c.problems.push({
+        file: c.src.path,
+        line: a.source.line,
+        col: a.source.col,
+        message: `agent "${a.name}" is also declared in ${others} on socket "${a.socket}"; an agent has one owner file: remove one declaration (until then neither applies, and the last valid spec stays in force)`,
+      });
     }
   }
 
@@ -128,15 +155,21 @@ export function assembleDesired(
   const lastGood = (c: Candidate) => {
     const good = fallback.get(c.src.path);
     const roster = good ? parseRoster(good.path, good.text, ctx).roster : null;
-    return good && roster && fileRuleProblems(roster, config, holders).length === 0 ? { roster, blob: good.blob, lastGood: true } : null;
+    return good && roster && fileRuleProblems(roster, config, holders).length === 0
+      ? { roster, blob: good.blob, lastGood: true }
+      : null;
   };
-  for (const c of cands) c.inForce = c.problems.length === 0 && c.roster ? { roster: c.roster, blob: c.src.blob, lastGood: false } : lastGood(c);
+  for (const c of cands)
+    c.inForce =
+      c.problems.length === 0 && c.roster ? { roster: c.roster, blob: c.src.blob, lastGood: false } : lastGood(c);
 
   // Versions in force that still clash (a valid file newly declaring what another file's last good version
   // declares): the earlier owner keeps the agent; the other file falls back, or contributes nothing.
   for (let round = 0; round <= cands.length; round++) {
     const holdersOf = new Map<string, Candidate[]>();
-    for (const c of cands) for (const a of c.inForce?.roster.agents ?? []) holdersOf.set(agentKey(a), [...(holdersOf.get(agentKey(a)) ?? []), c]);
+    for (const c of cands)
+      for (const a of c.inForce?.roster.agents ?? [])
+        holdersOf.set(agentKey(a), [...(holdersOf.get(agentKey(a)) ?? []), c]);
     const clash = [...holdersOf].find(([, list]) => list.length > 1);
     if (!clash) break;
     const [key, list] = clash;
@@ -146,7 +179,12 @@ export function assembleDesired(
       if (c === keeper) continue;
       const a = c.inForce!.roster.agents.find((x) => agentKey(x) === key)!;
       if (!c.inForce!.lastGood) {
-        c.problems.push({ file: c.src.path, line: a.source.line, col: a.source.col, message: `agent "${a.name}" is also declared in ${keeper.src.path} on socket "${a.socket}" (in force there); agent names are unique per socket` });
+        c.problems.push({
+          file: c.src.path,
+          line: a.source.line,
+          col: a.source.col,
+          message: `agent "${a.name}" is also declared in ${keeper.src.path} on socket "${a.socket}" (in force there); agent names are unique per socket`,
+        });
         c.inForce = lastGood(c);
         if (c.inForce?.roster.agents.some((x) => agentKey(x) === key)) c.inForce = null;
       } else c.inForce = null;
@@ -176,17 +214,27 @@ function fileRuleProblems(roster: Roster, config: FleetConfig, holders: Readonly
   for (const [key, file] of holders) {
     const [socket, holder] = [key.slice(0, key.lastIndexOf('/')), key.slice(key.lastIndexOf('/') + 1)];
     if (socket === roster.socket && holder !== roster.holder && file < roster.file) {
-      const mine = roster.holderAt ? `tmux.holder_session "${roster.holder}"` : `the default holder session "${roster.holder}"`;
-      problems.push({ file: roster.file, ...(roster.holderAt ?? { line: 1, col: 1 }), message: `${mine} differs from "${holder}" in ${file}, which shares socket "${socket}"; rosters on one socket name the same holder (set tmux.holder_session)` });
+      const mine = roster.holderAt
+        ? `tmux.holder_session "${roster.holder}"`
+        : `the default holder session "${roster.holder}"`;
+      problems.push({
+        file: roster.file,
+        ...(roster.holderAt ?? { line: 1, col: 1 }),
+        message: `${mine} differs from "${holder}" in ${file}, which shares socket "${socket}"; rosters on one socket name the same holder (set tmux.holder_session)`,
+      });
       break;
     }
   }
   for (const a of roster.agents) {
-    const at = (message: string) => problems.push({ file: roster.file, line: a.source.line, col: a.source.col, message });
+    const at = (message: string) =>
+      problems.push({ file: roster.file, line: a.source.line, col: a.source.col, message });
     const holderOf = holders.get(agentKey(a));
-    if (holderOf && holderOf !== roster.file) at(`agent "${a.name}" is the holder session of ${holderOf} on socket "${a.socket}"; choose another name`);
+    if (holderOf && holderOf !== roster.file)
+      at(`agent "${a.name}" is the holder session of ${holderOf} on socket "${a.socket}"; choose another name`);
     if (config.hosts.length > 1 && a.host === null) {
-      at(`agent "${a.name}" names no host; fleet.yaml declares several hosts, so every agent names one of: ${config.hosts.join(', ')}`);
+      at(
+        `agent "${a.name}" names no host; fleet.yaml declares several hosts, so every agent names one of: ${config.hosts.join(', ')}`,
+      );
     } else if (config.hosts.length > 0 && a.host !== null && !config.hosts.includes(a.host)) {
       at(`agent "${a.name}": host "${a.host}" is not in fleet.yaml hosts; allowed: ${config.hosts.join(', ')}`);
     }
@@ -195,7 +243,13 @@ function fileRuleProblems(roster: Roster, config: FleetConfig, holders: Readonly
 }
 
 function fileState(path: string, blob: string | null, problems: Problem[]): FileState {
-  return { path, blob: problems.length ? null : blob, valid: problems.length === 0, usingLastKnownGood: false, problems };
+  return {
+    path,
+    blob: problems.length ? null : blob,
+    valid: problems.length === 0,
+    usingLastKnownGood: false,
+    problems,
+  };
 }
 
 export function byPosition(a: Problem, b: Problem): number {

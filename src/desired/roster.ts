@@ -59,7 +59,11 @@ const isDataMap = (path: Path): boolean =>
 /** tmux turns '.' and ':' in session names into '_'; do it ourselves so we know the name. */
 export const sessionName = (agent: string): string => agent.replace(/[.:]/g, '_');
 
-export function parseRoster(file: string, text: string, ctx: ParseContext): { roster: Roster | null; problems: Problem[] } {
+export function parseRoster(
+  file: string,
+  text: string,
+  ctx: ParseContext,
+): { roster: Roster | null; problems: Problem[] } {
   const parsed = parseYaml(file, text, isDataMap);
   if (!parsed.yaml) return { roster: null, problems: parsed.problems };
   const yaml = parsed.yaml;
@@ -69,11 +73,20 @@ export function parseRoster(file: string, text: string, ctx: ParseContext): { ro
   const raw = yaml.value as RawRoster;
   if (raw.tmux?.socket_name === 'default') {
     // `tmux -L default` is the user's own default server: gitfleet never acts there.
-    problems.push(problemAt(yaml, ['tmux', 'socket_name'], 'tmux.socket_name: "default" is the default tmux server\'s socket, which gitfleet never touches; allowed: any other name'));
+    problems.push(
+      problemAt(
+        yaml,
+        ['tmux', 'socket_name'],
+        'tmux.socket_name: "default" is the default tmux server\'s socket, which gitfleet never touches; allowed: any other name',
+      ),
+    );
   }
   const defaultsCwd = raw.defaults?.working_directory;
   const defaultsCwdProblem = defaultsCwd === undefined ? null : cwdProblem(defaultsCwd);
-  if (defaultsCwdProblem) problems.push(problemAt(yaml, ['defaults', 'working_directory'], `defaults.working_directory: ${defaultsCwdProblem}`));
+  if (defaultsCwdProblem)
+    problems.push(
+      problemAt(yaml, ['defaults', 'working_directory'], `defaults.working_directory: ${defaultsCwdProblem}`),
+    );
   const socket = raw.tmux?.socket_name ?? DEFAULT_SOCKET;
   const holder = raw.tmux?.holder_session ?? DEFAULT_HOLDER;
   const runtimes = raw.runtimes ?? {};
@@ -87,17 +100,23 @@ export function parseRoster(file: string, text: string, ctx: ParseContext): { ro
     const session = sessionName(a.name);
     const clash = bySession.get(session);
     if (clash !== undefined) {
-      at(['name'], clash === holder
-        ? `agents[${i}].name: "${a.name}" is the holder session's name; choose another name or tmux.holder_session`
-        : `agents[${i}].name: "${a.name}" is declared twice in this roster (as tmux session "${session}", same as "${clash}"); agent names are unique per socket`);
+      at(
+        ['name'],
+        clash === holder
+          ? `agents[${i}].name: "${a.name}" is the holder session's name; choose another name or tmux.holder_session`
+          : `agents[${i}].name: "${a.name}" is declared twice in this roster (as tmux session "${session}", same as "${clash}"); agent names are unique per socket`,
+      );
       return;
     }
     bySession.set(session, a.name);
 
-    const runtime = Object.prototype.hasOwnProperty.call(runtimes, a.runtime) ? runtimes[a.runtime] ?? {} : undefined;
+    const runtime = Object.hasOwn(runtimes, a.runtime) ? (runtimes[a.runtime] ?? {}) : undefined;
     if (runtime === undefined && a.command === undefined) {
       const declared = Object.keys(runtimes);
-      at(['runtime'], `agents[${i}].runtime: "${a.runtime}" is not declared under runtimes and the agent gives no command; declared: ${declared.length ? declared.join(', ') : '(none)'}`);
+      at(
+        ['runtime'],
+        `agents[${i}].runtime: "${a.runtime}" is not declared under runtimes and the agent gives no command; declared: ${declared.length ? declared.join(', ') : '(none)'}`,
+      );
       return;
     }
     const written = a.command ?? runtime?.command ?? a.runtime;
@@ -107,7 +126,13 @@ export function parseRoster(file: string, text: string, ctx: ParseContext): { ro
     else {
       const split = splitCommandLine(written, ctx.home);
       if ('error' in split) {
-        problems.push(problemAt(yaml, cmdPath, `command ${JSON.stringify(maskCommandLine(written, runtime?.redact ?? []))}: ${split.error}`));
+        problems.push(
+          problemAt(
+            yaml,
+            cmdPath,
+            `command ${JSON.stringify(maskCommandLine(written, runtime?.redact ?? []))}: ${split.error}`,
+          ),
+        );
         return;
       }
       argv = split.argv;
@@ -138,7 +163,12 @@ export function parseRoster(file: string, text: string, ctx: ParseContext): { ro
       class: a.class ?? null,
       resetCommand: runtime?.reset_command ?? null,
       resetBetweenTasks: a.reset_between_tasks ?? false,
-      heartbeatInterval: runtime?.heartbeat === true ? DEFAULT_HEARTBEAT_INTERVAL_SECONDS : typeof runtime?.heartbeat === 'number' ? runtime.heartbeat : null,
+      heartbeatInterval:
+        runtime?.heartbeat === true
+          ? DEFAULT_HEARTBEAT_INTERVAL_SECONDS
+          : typeof runtime?.heartbeat === 'number'
+            ? runtime.heartbeat
+            : null,
       processNames: runtime?.process_names ?? [path.basename(argv[0]!)],
       idleAfter: runtime?.idle_after ?? DEFAULT_IDLE_AFTER_SECONDS,
       redact: runtime?.redact ?? [],
@@ -160,9 +190,12 @@ export function parseRoster(file: string, text: string, ctx: ParseContext): { ro
 function cwdProblem(dir: string): string | null {
   const allowed = 'allowed: an absolute path, ~ or ~/path';
   // eslint-disable-next-line no-control-regex
-  if (/[\x00-\x1f\x7f]/.test(dir)) return `${JSON.stringify(dir)} contains a control character (NUL, newline, ...); ${allowed}`;
-  if (dir.startsWith('~') && dir !== '~' && !dir.startsWith('~/')) return `"${dir}": "~user" is not expanded; ${allowed}`;
-  if (!dir.startsWith('/') && !dir.startsWith('~')) return `"${dir}" is a relative path (relative to what?); ${allowed}`;
+  if (/[\x00-\x1f\x7f]/.test(dir))
+    return `${JSON.stringify(dir)} contains a control character (NUL, newline, ...); ${allowed}`;
+  if (dir.startsWith('~') && dir !== '~' && !dir.startsWith('~/'))
+    return `"${dir}": "~user" is not expanded; ${allowed}`;
+  if (!dir.startsWith('/') && !dir.startsWith('~'))
+    return `"${dir}" is a relative path (relative to what?); ${allowed}`;
   return null;
 }
 

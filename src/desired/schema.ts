@@ -38,8 +38,15 @@ function toProblem(yaml: YamlFile, e: ErrorObject): Problem {
     case 'additionalProperties': {
       const key = String((e.params as { additionalProperty: string }).additionalProperty);
       // The schema lists camelCase spellings too (for editors); gitfleet validates snake_case, and names that.
-      const allowed = Object.keys((e.parentSchema as { properties?: object }).properties ?? {}).filter((k) => !/[A-Z]/.test(k)).join(', ');
-      return problemAt(yaml, [...path, key], `${where}: unknown key "${keyAsWritten(yaml, [...path, key])}"; allowed: ${allowed}`, 'key');
+      const allowed = Object.keys((e.parentSchema as { properties?: object }).properties ?? {})
+        .filter((k) => !/[A-Z]/.test(k))
+        .join(', ');
+      return problemAt(
+        yaml,
+        [...path, key],
+        `${where}: unknown key "${keyAsWritten(yaml, [...path, key])}"; allowed: ${allowed}`,
+        'key',
+      );
     }
     case 'required': {
       const key = String((e.params as { missingProperty: string }).missingProperty);
@@ -47,20 +54,41 @@ function toProblem(yaml: YamlFile, e: ErrorObject): Problem {
     }
     case 'enum': {
       const allowed = ((e.params as { allowedValues: unknown[] }).allowedValues ?? []).map((v) => JSON.stringify(v));
-      return problemAt(yaml, path, `${where}: ${JSON.stringify(e.data)} is not allowed; allowed: ${allowed.join(', ')}`);
+      return problemAt(
+        yaml,
+        path,
+        `${where}: ${JSON.stringify(e.data)} is not allowed; allowed: ${allowed.join(', ')}`,
+      );
     }
     case 'const':
-      return problemAt(yaml, path, `${where}: must be ${JSON.stringify((e.params as { allowedValue: unknown }).allowedValue)}, not ${JSON.stringify(e.data)}`);
+      return problemAt(
+        yaml,
+        path,
+        `${where}: must be ${JSON.stringify((e.params as { allowedValue: unknown }).allowedValue)}, not ${JSON.stringify(e.data)}`,
+      );
     case 'pattern': {
       const hint = (e.parentSchema as { description?: string }).description;
       // A bad property name (propertyNames): point at the key itself.
       if (e.propertyName !== undefined) {
-        return problemAt(yaml, [...path, e.propertyName], `${where}: key ${JSON.stringify(e.propertyName)} is not allowed; ${hint ?? `must match ${(e.params as { pattern: string }).pattern}`}`, 'key');
+        return problemAt(
+          yaml,
+          [...path, e.propertyName],
+          `${where}: key ${JSON.stringify(e.propertyName)} is not allowed; ${hint ?? `must match ${(e.params as { pattern: string }).pattern}`}`,
+          'key',
+        );
       }
-      return problemAt(yaml, path, `${where}: ${JSON.stringify(e.data)} is not allowed; ${hint ?? `must match ${(e.params as { pattern: string }).pattern}`}`);
+      return problemAt(
+        yaml,
+        path,
+        `${where}: ${JSON.stringify(e.data)} is not allowed; ${hint ?? `must match ${(e.params as { pattern: string }).pattern}`}`,
+      );
     }
     case 'type':
-      return problemAt(yaml, path, `${where}: must be ${String((e.params as { type: string | string[] }).type).replace(',', ' or ')}, not ${describe(e.data)}`);
+      return problemAt(
+        yaml,
+        path,
+        `${where}: must be ${String((e.params as { type: string | string[] }).type).replace(',', ' or ')}, not ${describe(e.data)}`,
+      );
     default:
       return problemAt(yaml, path, `${where}: ${e.message ?? 'is invalid'}`);
   }

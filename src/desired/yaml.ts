@@ -52,9 +52,11 @@ export function parseYaml(
         const bracket = quote === undefined ? unclosedFlowBefore(text, e.pos[0]) : undefined;
         const pos = lines.linePos(quote ?? bracket ?? e.pos[0]);
         const hint =
-          quote !== undefined ? ' (the quoted string that starts here is never closed)'
-          : bracket !== undefined ? ' (the [ or { that opens here is never closed)'
-          : '';
+          quote !== undefined
+            ? ' (the quoted string that starts here is never closed)'
+            : bracket !== undefined
+              ? ' (the [ or { that opens here is never closed)'
+              : '';
         // Say what the parser's own wording means (stack overflow, its API hint for several documents).
         const what = /Maximum call stack/.test(e.message)
           ? `nested too deeply; allowed: at most ${MAX_DEPTH} levels of maps and lists`
@@ -81,11 +83,18 @@ export function parseYaml(
   const yaml: YamlFile = { file, doc, lines, value: undefined };
   const problems: Problem[] = [];
   try {
-    yaml.value = normaliseKeys(raw, [], isDataMap, (path, message, at = 'key') => problems.push(problemAt(yaml, path, message, at)));
+    yaml.value = normaliseKeys(raw, [], isDataMap, (path, message, at = 'key') =>
+      problems.push(problemAt(yaml, path, message, at)),
+    );
   } catch (e) {
     // Aliases can rebuild depth the node walk above did not see.
     if (!(e instanceof RangeError)) throw e;
-    return { yaml: null, problems: [{ file, line: 1, col: 1, message: `nested too deeply (through aliases); allowed: at most ${MAX_DEPTH} levels` }] };
+    return {
+      yaml: null,
+      problems: [
+        { file, line: 1, col: 1, message: `nested too deeply (through aliases); allowed: at most ${MAX_DEPTH} levels` },
+      ],
+    };
   }
   return { yaml, problems };
 }
@@ -108,7 +117,12 @@ function tooDeep(root: unknown): number | null {
 
 /** An exception's message without the JS class name ("ReferenceError: ..."), first line only. */
 function plainError(e: unknown): string {
-  const msg = e instanceof RangeError ? `nested too deeply; allowed: at most ${MAX_DEPTH} levels` : e instanceof Error ? e.message : String(e);
+  const msg =
+    e instanceof RangeError
+      ? `nested too deeply; allowed: at most ${MAX_DEPTH} levels`
+      : e instanceof Error
+        ? e.message
+        : String(e);
   return firstLine(msg).replace(/^[A-Za-z]*Error:\s*/, '');
 }
 
@@ -116,7 +130,12 @@ function plainError(e: unknown): string {
 function quoteRunningTo(text: string, end: number): number | undefined {
   for (const t of cstNodes(text)) {
     const tok = t as { type?: unknown; offset?: unknown; source?: unknown };
-    if ((tok.type === 'double-quoted-scalar' || tok.type === 'single-quoted-scalar') && typeof tok.offset === 'number' && typeof tok.source === 'string' && tok.offset + tok.source.length === end) {
+    if (
+      (tok.type === 'double-quoted-scalar' || tok.type === 'single-quoted-scalar') &&
+      typeof tok.offset === 'number' &&
+      typeof tok.source === 'string' &&
+      tok.offset + tok.source.length === end
+    ) {
       return tok.offset;
     }
   }
@@ -175,8 +194,11 @@ function normaliseKeys(
       report([...path, k], `"${k}" is a reserved name here; allowed: any other key`);
       continue;
     }
-    if (Object.prototype.hasOwnProperty.call(out, key)) {
-      report([...path, k], `"${k}" repeats "${written.get(key) ?? key}" (snake_case and camelCase spellings of one key); keep one`);
+    if (Object.hasOwn(out, key)) {
+      report(
+        [...path, k],
+        `"${k}" repeats "${written.get(key) ?? key}" (snake_case and camelCase spellings of one key); keep one`,
+      );
       continue;
     }
     written.set(key, k);
@@ -230,7 +252,13 @@ export function keyAsWritten(yaml: YamlFile, path: Path): string {
 /** The pair for a path segment: the key written exactly so, else its camelCase spelling. */
 function findPair<T>(items: readonly T[], seg: string | number): T | undefined {
   const keyOf = (p: T) => (isPair(p) && isScalar(p.key) ? String(p.key.value) : undefined);
-  return items.find((p) => keyOf(p) === String(seg)) ?? items.find((p) => { const k = keyOf(p); return k !== undefined && toSnake(k) === String(seg); });
+  return (
+    items.find((p) => keyOf(p) === String(seg)) ??
+    items.find((p) => {
+      const k = keyOf(p);
+      return k !== undefined && toSnake(k) === String(seg);
+    })
+  );
 }
 
 function offsetOf(node: unknown): number | undefined {

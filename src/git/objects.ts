@@ -90,7 +90,7 @@ export function commitContent(c: CommitData): Buffer {
     }
     return `${s.name} <${s.email}> ${s.timestamp} ${timezone(s.timezoneOffset)}`;
   };
-  const message = c.message.replace(/\r/g, '').replace(/^\n+/, '').replace(/\n+$/, '') + '\n';
+  const message = `${c.message.replace(/\r/g, '').replace(/^\n+/, '').replace(/\n+$/, '')}\n`;
   const headers = [`tree ${c.tree}`, ...c.parent.map((p) => `parent ${p}`)];
   headers.push(`author ${person(c.author)}`, `committer ${person(c.committer)}`);
   return Buffer.from(`${headers.join('\n')}\n\n${message}`, 'utf8');

@@ -5,13 +5,16 @@
 
 /** Why `name` is not a usable branch name, or null when it is. */
 export function branchNameProblem(name: string): string | null {
-  const bad = (why: string) => `branch "${printable(name)}" ${why}; allowed: a git branch name (git check-ref-format --branch)`;
+  const bad = (why: string) =>
+    `branch "${printable(name)}" ${why}; allowed: a git branch name (git check-ref-format --branch)`;
   if (name.length === 0) return bad('is empty');
   if (name.length > 200) return bad('is longer than 200 characters');
   // eslint-disable-next-line no-control-regex
-  if (/[\x00-\x20\x7f~^:?*[\\]/.test(name)) return bad('contains a space, a control character or one of ~ ^ : ? * [ \\');
+  if (/[\x00-\x20\x7f~^:?*[\\]/.test(name))
+    return bad('contains a space, a control character or one of ~ ^ : ? * [ \\');
   if (name.startsWith('-')) return bad('starts with "-"');
-  if (name.startsWith('/') || name.endsWith('/') || name.includes('//')) return bad('starts or ends with "/" or has an empty part');
+  if (name.startsWith('/') || name.endsWith('/') || name.includes('//'))
+    return bad('starts or ends with "/" or has an empty part');
   if (name.includes('..')) return bad('contains ".."');
   if (name.includes('@{') || name === '@') return bad('contains "@{" or is "@"');
   if (name.endsWith('.')) return bad('ends with "."');
@@ -19,7 +22,8 @@ export function branchNameProblem(name: string): string | null {
     if (part.startsWith('.')) return bad(`has a part starting with "." ("${printable(part)}")`);
     if (part.endsWith('.lock')) return bad(`has a part ending with ".lock" ("${printable(part)}")`);
   }
-  if (name === 'HEAD' || name.startsWith('refs/')) return bad('is "HEAD" or starts with "refs/" (give the short name, e.g. main)');
+  if (name === 'HEAD' || name.startsWith('refs/'))
+    return bad('is "HEAD" or starts with "refs/" (give the short name, e.g. main)');
   return null;
 }
 

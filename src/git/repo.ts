@@ -52,7 +52,9 @@ export class Repo {
       return new Repo(abs, bare === false ? path.dirname(abs) : workTree);
     }
     if (!(await exists(abs))) throw new TerminalError(`--repo ${repoPath}: no such directory`);
-    throw new TerminalError(`--repo ${repoPath}: not a git repository (expected a bare repository, a .git folder, or a work tree with one)`);
+    throw new TerminalError(
+      `--repo ${repoPath}: not a git repository (expected a bare repository, a .git folder, or a work tree with one)`,
+    );
   }
 
   /** The repository's name, for the default fleet name. */
@@ -158,7 +160,10 @@ export class Repo {
   /** A ref lock this state dir's gitfleet took and was killed holding (see lockJournal): remove it. */
   private async removeOwnStaleLock(lock: string, ino: number): Promise<boolean> {
     if (!this.lockJournal) return false;
-    const noted = await readFile(this.lockJournal, 'utf8').then((t) => JSON.parse(t) as { lock?: string; ino?: number }, () => null);
+    const noted = await readFile(this.lockJournal, 'utf8').then(
+      (t) => JSON.parse(t) as { lock?: string; ino?: number },
+      () => null,
+    );
     if (!noted || noted.lock !== lock || noted.ino !== ino) return false;
     await rm(lock, { force: true });
     await rm(this.lockJournal, { force: true });
@@ -186,7 +191,9 @@ export class Repo {
     if (e instanceof GitfleetError) return e;
     const code = (e as { code?: string }).code;
     const what =
-      code === 'NotFoundError' ? `is missing from ${this.gitdir}` : `cannot be read from ${this.gitdir} (${errorMessage(e)})`;
+      code === 'NotFoundError'
+        ? `is missing from ${this.gitdir}`
+        : `cannot be read from ${this.gitdir} (${errorMessage(e)})`;
     return new TerminalError(`object ${oid} (${where}) ${what}: the repository is damaged; run git fsck`, { cause: e });
   }
 
@@ -300,7 +307,8 @@ export class Repo {
       const parent = current ?? opts.base;
       const commit = await this.commitOf(parent);
       const tree =
-        (await this.rewriteTree(commit.tree, '', opts.changes)) ?? (await writeObject(this.gitdir, 'tree', Buffer.alloc(0)));
+        (await this.rewriteTree(commit.tree, '', opts.changes)) ??
+        (await writeObject(this.gitdir, 'tree', Buffer.alloc(0)));
       if (tree === commit.tree && current) return null;
       const when = { timestamp: Math.floor(opts.now.getTime() / 1000), timezoneOffset: 0 };
       const content = commitContent({
@@ -339,7 +347,10 @@ export class Repo {
       const slash = c.path.indexOf('/');
       const name = slash < 0 ? c.path : c.path.slice(0, slash);
       if (!name) continue;
-      byName.set(name, [...(byName.get(name) ?? []), { path: slash < 0 ? '' : c.path.slice(slash + 1), content: c.content }]);
+      byName.set(name, [
+        ...(byName.get(name) ?? []),
+        { path: slash < 0 ? '' : c.path.slice(slash + 1), content: c.content },
+      ]);
     }
     for (const [name, list] of byName) {
       const leaf = list.find((c) => c.path === '');
@@ -387,7 +398,7 @@ export class Repo {
       if (this.lockJournal) {
         // Note the lock by inode, so a later run can tell it is ours if this process dies holding it.
         const { ino } = await handle.stat();
-        await writeFileDurably(this.lockJournal, JSON.stringify({ lock, ino, pid: process.pid }) + '\n');
+        await writeFileDurably(this.lockJournal, `${JSON.stringify({ lock, ino, pid: process.pid })}\n`);
       }
       const now = await this.resolve(ref);
       if (now !== expected) return 'moved';

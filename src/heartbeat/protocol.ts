@@ -56,7 +56,8 @@ export function isPid(n: number): boolean {
 /** The one line a heartbeat file holds, newline included. Throws RangeError on values parse would reject. */
 export function formatHeartbeat(hb: Heartbeat): string {
   if (!isPid(hb.pid)) throw new RangeError(`heartbeat pid ${hb.pid}: must be a positive integer`);
-  if (!isHeartbeatStatus(hb.status)) throw new RangeError(`heartbeat status ${JSON.stringify(hb.status)}: allowed: ${HEARTBEAT_STATUSES.join(', ')}`);
+  if (!isHeartbeatStatus(hb.status))
+    throw new RangeError(`heartbeat status ${JSON.stringify(hb.status)}: allowed: ${HEARTBEAT_STATUSES.join(', ')}`);
   const ts = hb.ts.toISOString(); // throws RangeError on an invalid date
   if (!/^\d{4}-/.test(ts)) throw new RangeError(`heartbeat ts ${ts}: year outside 0000..9999`);
   return `ts=${ts} pid=${hb.pid} status=${hb.status}\n`;
@@ -97,16 +98,19 @@ export function parseHeartbeat(text: string): ParsedHeartbeat {
   const pidText = fields.get('pid');
   let pid: number | null = null;
   if (pidText === undefined) problems.push('missing pid');
-  else if (!/^[1-9][0-9]*$/.test(pidText) || !isPid(Number(pidText))) problems.push(`pid ${JSON.stringify(pidText)}: must be a positive integer`);
+  else if (!/^[1-9][0-9]*$/.test(pidText) || !isPid(Number(pidText)))
+    problems.push(`pid ${JSON.stringify(pidText)}: must be a positive integer`);
   else pid = Number(pidText);
 
   const statusText = fields.get('status');
   let status: HeartbeatStatus | null = null;
   if (statusText === undefined) problems.push('missing status');
-  else if (!isHeartbeatStatus(statusText)) problems.push(`status ${JSON.stringify(statusText)}: allowed: ${HEARTBEAT_STATUSES.join(', ')}`);
+  else if (!isHeartbeatStatus(statusText))
+    problems.push(`status ${JSON.stringify(statusText)}: allowed: ${HEARTBEAT_STATUSES.join(', ')}`);
   else status = statusText;
 
-  if (problems.length > 0 || ts === null || pid === null || status === null) return { ok: false, error: problems.join('; ') };
+  if (problems.length > 0 || ts === null || pid === null || status === null)
+    return { ok: false, error: problems.join('; ') };
   return { ok: true, heartbeat: { ts, pid, status } };
 }
 
@@ -121,15 +125,21 @@ export function judgeHeartbeat(
   intervalSeconds: number = DEFAULT_HEARTBEAT_INTERVAL_SECONDS,
   skewSeconds: number = CLOCK_SKEW_ALLOWANCE_SECONDS,
 ): HeartbeatJudgement {
-  if (!(Number.isFinite(intervalSeconds) && intervalSeconds > 0)) throw new RangeError(`heartbeat interval ${intervalSeconds}: must be a positive number of seconds`);
+  if (!(Number.isFinite(intervalSeconds) && intervalSeconds > 0))
+    throw new RangeError(`heartbeat interval ${intervalSeconds}: must be a positive number of seconds`);
   if (hb === null) return { health: 'unknown', ageSeconds: null, status: null, pid: null, error: null };
   if ('ok' in hb && !hb.ok) return { health: 'invalid', ageSeconds: null, status: null, pid: null, error: hb.error };
   const h = 'ok' in hb ? hb.heartbeat : hb;
   const ageMs = now.getTime() - h.ts.getTime();
-  if (!Number.isFinite(ageMs)) return { health: 'invalid', ageSeconds: null, status: h.status, pid: h.pid, error: 'ts is not a valid date' };
+  if (!Number.isFinite(ageMs))
+    return { health: 'invalid', ageSeconds: null, status: h.status, pid: h.pid, error: 'ts is not a valid date' };
   const seen = { ageSeconds: ageMs / 1000, status: h.status, pid: h.pid };
   if (-ageMs > skewSeconds * 1000) {
-    return { health: 'invalid', ...seen, error: `ts ${h.ts.toISOString()} is ${formatSeconds(-ageMs / 1000)} s ahead of now (allowed clock skew: ${skewSeconds} s)` };
+    return {
+      health: 'invalid',
+      ...seen,
+      error: `ts ${h.ts.toISOString()} is ${formatSeconds(-ageMs / 1000)} s ahead of now (allowed clock skew: ${skewSeconds} s)`,
+    };
   }
   const healthy = ageMs <= STALE_AFTER_INTERVALS * intervalSeconds * 1000;
   return { health: healthy ? 'healthy' : 'stale', ...seen, error: null };

@@ -10,7 +10,16 @@ import { run, type RunResult } from '../exec.js';
 import { readText, writeAtomic } from '../files.js';
 import { Repo } from '../git/repo.js';
 import { Systemctl } from '../systemd/client.js';
-import { checkName, crontabLine, defaultName, generateUnits, parseInterval, unitNames, type UnitFile, type UnitOptions } from './units.js';
+import {
+  checkName,
+  crontabLine,
+  defaultName,
+  generateUnits,
+  parseInterval,
+  unitNames,
+  type UnitFile,
+  type UnitOptions,
+} from './units.js';
 
 export interface InstallOptions {
   repo: string;
@@ -61,7 +70,8 @@ export interface UninstallResult {
 
 /** `$XDG_CONFIG_HOME/systemd/user`, default `~/.config/systemd/user`. */
 export function userUnitDir(env: NodeJS.ProcessEnv, home: string): string {
-  const config = env.XDG_CONFIG_HOME && path.isAbsolute(env.XDG_CONFIG_HOME) ? env.XDG_CONFIG_HOME : path.join(home, '.config');
+  const config =
+    env.XDG_CONFIG_HOME && path.isAbsolute(env.XDG_CONFIG_HOME) ? env.XDG_CONFIG_HOME : path.join(home, '.config');
   return path.join(config, 'systemd', 'user');
 }
 
@@ -109,7 +119,12 @@ export async function install(o: InstallOptions): Promise<InstallResult> {
   for (const u of units) {
     const file = path.join(unitDir, u.name);
     const old = await readText(file);
-    result.files.push({ name: u.name, path: file, content: u.content, action: old === null ? 'created' : old === u.content ? 'unchanged' : 'updated' });
+    result.files.push({
+      name: u.name,
+      path: file,
+      content: u.content,
+      action: old === null ? 'created' : old === u.content ? 'unchanged' : 'updated',
+    });
   }
   if (o.dryRun) {
     result.changed = result.files.some((f) => f.action !== 'unchanged');
@@ -144,7 +159,16 @@ export async function uninstall(o: Omit<InstallOptions, 'every'>): Promise<Unins
   const name = o.name ?? defaultName(path.resolve(o.repo));
   const names = unitNames(name);
   const unitDir = userUnitDir(o.env, o.home);
-  const result: UninstallResult = { name, unitDir, service: names.service, timer: names.timer, dryRun: o.dryRun, files: [], systemctl: [], changed: false };
+  const result: UninstallResult = {
+    name,
+    unitDir,
+    service: names.service,
+    timer: names.timer,
+    dryRun: o.dryRun,
+    files: [],
+    systemctl: [],
+    changed: false,
+  };
   for (const unit of [names.timer, names.service]) {
     const file = path.join(unitDir, unit);
     result.files.push({ name: unit, path: file, action: (await readText(file)) === null ? 'absent' : 'removed' });

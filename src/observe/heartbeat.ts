@@ -38,10 +38,20 @@ async function readOne(file: string): Promise<HeartbeatRead> {
     // One open file for stat and read: a writer's rename cannot slip between them.
     const st = await fh.stat();
     if (!st.isFile()) return { text: null, mtimeMs: st.mtimeMs, error: `${file}: not a regular file` };
-    if (st.size > MAX_HEARTBEAT_BYTES) return { text: null, mtimeMs: st.mtimeMs, error: `${file}: ${st.size} bytes, too big for a heartbeat (at most ${MAX_HEARTBEAT_BYTES})` };
+    if (st.size > MAX_HEARTBEAT_BYTES)
+      return {
+        text: null,
+        mtimeMs: st.mtimeMs,
+        error: `${file}: ${st.size} bytes, too big for a heartbeat (at most ${MAX_HEARTBEAT_BYTES})`,
+      };
     const buf = Buffer.alloc(MAX_HEARTBEAT_BYTES + 1);
     const { bytesRead } = await fh.read(buf, 0, buf.length, 0);
-    if (bytesRead > MAX_HEARTBEAT_BYTES) return { text: null, mtimeMs: st.mtimeMs, error: `${file}: more than ${MAX_HEARTBEAT_BYTES} bytes, too big for a heartbeat` };
+    if (bytesRead > MAX_HEARTBEAT_BYTES)
+      return {
+        text: null,
+        mtimeMs: st.mtimeMs,
+        error: `${file}: more than ${MAX_HEARTBEAT_BYTES} bytes, too big for a heartbeat`,
+      };
     return { text: buf.subarray(0, bytesRead).toString('utf8'), mtimeMs: st.mtimeMs, error: null };
   } catch (e) {
     return { text: null, mtimeMs: null, error: errorMessage(e) };
@@ -61,7 +71,9 @@ export async function observeHeartbeats(
   clock: () => Date,
 ): Promise<Map<string, HeartbeatJudgement>> {
   const expected = agents.filter((a) => a.enabled && a.heartbeatInterval !== null);
-  const files = expected.map((a) => heartbeatPath(ref.stateDir, { fleet: ref.fleet, socket: a.socket, session: a.session }));
+  const files = expected.map((a) =>
+    heartbeatPath(ref.stateDir, { fleet: ref.fleet, socket: a.socket, session: a.session }),
+  );
   const reads = await readHeartbeats(files);
   const now = clock();
   return new Map(

@@ -10,7 +10,16 @@ import { specPath } from '../paths.js';
 import type { Pinned } from '../pinned.js';
 import type { SupervisorInput } from '../plan/units.js';
 import type { StatusDoc } from '../status/types.js';
-import { agentTemplate, agentUnit, dropInPath, fleetFiles, holderTemplate, holderUnit, tmuxHasForeground, type FleetUnitContext } from '../systemd/fleet-units.js';
+import {
+  agentTemplate,
+  agentUnit,
+  dropInPath,
+  fleetFiles,
+  holderTemplate,
+  holderUnit,
+  tmuxHasForeground,
+  type FleetUnitContext,
+} from '../systemd/fleet-units.js';
 import { observeSystemd, type SystemdQuery } from './systemd.js';
 import type { SocketObservation } from './tmux.js';
 
@@ -53,7 +62,10 @@ export async function observeSupervisor(
     files: [
       path.join(unitDir, holderTemplate(fleet)),
       path.join(unitDir, agentTemplate(fleet)),
-      ...enabled.flatMap((a) => [dropInPath({ unitDir, fleet }, a), specPath(o.stateDir, { fleet, socket: a.socket, session: a.session })]),
+      ...enabled.flatMap((a) => [
+        dropInPath({ unitDir, fleet }, a),
+        specPath(o.stateDir, { fleet, socket: a.socket, session: a.session }),
+      ]),
     ],
     user: o.tenant,
     env: o.env,
@@ -62,8 +74,10 @@ export async function observeSupervisor(
   let reason: string;
   if (setting === 'systemd') reason = 'fleet.yaml: supervisor: systemd';
   else if (observed.ok) reason = 'auto: the systemd user manager answers';
-  else if (previous?.supervisor?.mode === 'systemd') reason = 'auto: systemd at the last run, and its user manager does not answer now';
-  else if (observed.unreachable) return { input: { mode: 'tmux', reason: `auto: no systemd user manager (${firstLine(observed.error)})` } };
+  else if (previous?.supervisor?.mode === 'systemd')
+    reason = 'auto: systemd at the last run, and its user manager does not answer now';
+  else if (observed.unreachable)
+    return { input: { mode: 'tmux', reason: `auto: no systemd user manager (${firstLine(observed.error)})` } };
   else reason = 'auto: the systemd user manager answers, but observing the units failed';
 
   const ctx: FleetUnitContext = {
@@ -78,7 +92,10 @@ export async function observeSupervisor(
     ...(o.pinned.tmuxTmpdir ? { tmuxTmpdir: o.pinned.tmuxTmpdir } : {}),
     tmuxForeground: tmuxHasForeground(await serverVersion(tmuxObserved)),
   };
-  return { input: { mode: 'systemd', reason, observed, files: fleetFiles(ctx, enabled), unitDir, stateDir: o.stateDir }, query };
+  return {
+    input: { mode: 'systemd', reason, observed, files: fleetFiles(ctx, enabled), unitDir, stateDir: o.stateDir },
+    query,
+  };
 }
 
 /** The version a running server reported, else `tmux -V` (one process, only when no server runs). */
@@ -89,5 +106,8 @@ async function serverVersion(observed: ReadonlyMap<string, SocketObservation>): 
 
 /** The manager's own words: the first line, without the command that printed them. */
 function firstLine(s: string): string {
-  return s.replace(/^systemctl --user show failed \(exit \d+\): /, '').split('\n')[0]!.trim();
+  return s
+    .replace(/^systemctl --user show failed \(exit \d+\): /, '')
+    .split('\n')[0]!
+    .trim();
 }

@@ -35,7 +35,15 @@ export type SystemdObservation =
     }
   | { ok: false; error: string; unreachable: boolean };
 
-export const SHOW_PROPS = ['Id', 'LoadState', 'ActiveState', 'SubState', 'UnitFileState', 'NRestarts', 'MainPID'] as const;
+export const SHOW_PROPS = [
+  'Id',
+  'LoadState',
+  'ActiveState',
+  'SubState',
+  'UnitFileState',
+  'NRestarts',
+  'MainPID',
+] as const;
 
 export interface SystemdQuery {
   fleet: string;

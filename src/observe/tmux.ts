@@ -84,10 +84,16 @@ export async function observeSocket(socket: string, exits?: ExitFiles): Promise<
     return { socket, ok: false, error: errorMessage(e) };
   }
   if (res.exitCode !== 0) {
-    if (isNoServer(res.stderr)) return { socket, ok: true, serverRunning: false, serverPid: null, version: null, sessions: new Map() };
+    if (isNoServer(res.stderr))
+      return { socket, ok: true, serverRunning: false, serverPid: null, version: null, sessions: new Map() };
     // A server kept up by systemd (tmux -D) may have no session yet: nothing to list panes of.
-    if (/^no current target/.test(res.stderr.trim())) return { socket, ok: true, serverRunning: true, serverPid: null, version: null, sessions: new Map() };
-    return { socket, ok: false, error: `tmux list-panes failed (exit ${res.exitCode}): ${res.stderr.trim() || res.stdout.trim()}` };
+    if (/^no current target/.test(res.stderr.trim()))
+      return { socket, ok: true, serverRunning: true, serverPid: null, version: null, sessions: new Map() };
+    return {
+      socket,
+      ok: false,
+      error: `tmux list-panes failed (exit ${res.exitCode}): ${res.stderr.trim() || res.stdout.trim()}`,
+    };
   }
   let listed: ListedPanes;
   try {
@@ -157,8 +163,48 @@ function preview(line: string): string {
 function panesOf(lines: readonly string[][]): Map<string, PaneInfo> {
   const best = new Map<string, { rank: [number, number]; pane: PaneInfo }>();
   for (const f of lines) {
-    const [session, win, pane, paneId, pid, dead, deadStatus, deadTime, cmd, fleet, spec, agent, role, activity, w, h, , , watchOf, fleetId] = f as [
-      string, string, string, string, string, string, string, string, string, string, string, string, string, string, string, string, string, string, string, string,
+    const [
+      session,
+      win,
+      pane,
+      paneId,
+      pid,
+      dead,
+      deadStatus,
+      deadTime,
+      cmd,
+      fleet,
+      spec,
+      agent,
+      role,
+      activity,
+      w,
+      h,
+      ,
+      ,
+      watchOf,
+      fleetId,
+    ] = f as [
+      string,
+      string,
+      string,
+      string,
+      string,
+      string,
+      string,
+      string,
+      string,
+      string,
+      string,
+      string,
+      string,
+      string,
+      string,
+      string,
+      string,
+      string,
+      string,
+      string,
     ];
     const rank: [number, number] = [Number(win), Number(pane)];
     const prev = best.get(session);

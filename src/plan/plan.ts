@@ -56,11 +56,12 @@ export function plan(
   const inScope = agentsInScope(desired, policy);
   const declaredAnywhere = new Set(desired.rosters.flatMap((r) => r.agents.map((a) => `${a.socket}/${a.session}`)));
   const prevAgents = new Map((previous?.agents ?? []).map((r) => [`${r.socket}/${r.session.name}`, r]));
-  const pruneBlock = desired.problems.length > 0 ? 'prune_blocked_by_invalid_files' : !desired.config.prune ? 'prune_disabled' : null;
+  const pruneBlock =
+    desired.problems.length > 0 ? 'prune_blocked_by_invalid_files' : !desired.config.prune ? 'prune_disabled' : null;
 
   for (const socket of socketsToObserve(desired, previous)) {
     const obs = observed.get(socket);
-    if (!obs || !obs.ok) {
+    if (!obs?.ok) {
       unobserved.push({ socket, error: obs && !obs.ok ? obs.error : 'not observed' });
       continue;
     }
@@ -76,7 +77,9 @@ export function plan(
     const agents = inScope.filter((a) => a.socket === socket);
     const enabled = agents.filter((a) => a.enabled);
     const wanted = new Set(enabled.map((a) => a.session));
-    const holder = desired.rosters.find((r) => r.socket === socket)?.holder ?? previous?.sockets.find((s) => s.name === socket)?.holder;
+    const holder =
+      desired.rosters.find((r) => r.socket === socket)?.holder ??
+      previous?.sockets.find((s) => s.name === socket)?.holder;
 
     // 1. The holder keeps the server alive while agents come and go.
     if (holder && enabled.length > 0 && !obs.sessions.has(holder)) {
@@ -93,16 +96,31 @@ export function plan(
       if (!ours(pane)) continue; // name taken by a session gitfleet does not own: reported, never touched
       if (pane.spec !== a.specHash) {
         // A dead pane has no context to lose: restart it whatever the policy; on-idle waits until the agent is idle.
-        const idle = a.update === 'on-idle' ? idleness(a, pane, heartbeats.get(`${socket}/${a.session}`), policy.now) : null;
-        if (pane.dead || a.update === 'recreate' || idle?.idle) actions.push(createAction(a, 'spec_changed', 'restart_session', pane.spec, idle?.idle ? idle.why : undefined));
-        else deferred.push(act('restart_session', socket, a.session, a.update === 'manual' ? 'update_manual' : 'update_on_idle', { agent: a.name, specHash: a.specHash, runningSpec: pane.spec, ...(idle ? { waiting: idle.why } : {}) }));
+        const idle =
+          a.update === 'on-idle' ? idleness(a, pane, heartbeats.get(`${socket}/${a.session}`), policy.now) : null;
+        if (pane.dead || a.update === 'recreate' || idle?.idle)
+          actions.push(
+            createAction(a, 'spec_changed', 'restart_session', pane.spec, idle?.idle ? idle.why : undefined),
+          );
+        else
+          deferred.push(
+            act('restart_session', socket, a.session, a.update === 'manual' ? 'update_manual' : 'update_on_idle', {
+              agent: a.name,
+              specHash: a.specHash,
+              runningSpec: pane.spec,
+              ...(idle ? { waiting: idle.why } : {}),
+            }),
+          );
         continue;
       }
       if (pane.dead) {
         const prev = prevAgents.get(`${socket}/${a.session}`);
         const respawn = respawnDecision(prev, policy);
         const detail = { agent: a.name, exitStatus: pane.deadStatus, streak: respawn.streak };
-        if (respawn.notBefore) deferred.push(act('respawn_pane', socket, a.session, 'crash_loop_backoff', { ...detail, notBefore: respawn.notBefore }));
+        if (respawn.notBefore)
+          deferred.push(
+            act('respawn_pane', socket, a.session, 'crash_loop_backoff', { ...detail, notBefore: respawn.notBefore }),
+          );
         else actions.push(act('respawn_pane', socket, a.session, 'pane_dead', detail));
       }
     }
@@ -114,7 +132,10 @@ export function plan(
       if (isHolder && enabled.length > 0) continue;
       const agent = agents.find((a) => a.session === pane.session);
       const reason = isHolder ? 'not_in_roster' : pruneReason(agent, declaredAnywhere.has(`${socket}/${pane.session}`));
-      const d = act('delete_session', socket, pane.session, reason, { role: isHolder ? 'holder' : 'agent', ...(pane.agent ? { agent: pane.agent } : {}) });
+      const d = act('delete_session', socket, pane.session, reason, {
+        role: isHolder ? 'holder' : 'agent',
+        ...(pane.agent ? { agent: pane.agent } : {}),
+      });
       if (pruneBlock && reason !== 'disabled') deferred.push({ ...d, reason: pruneBlock });
       else actions.push(d);
     }
@@ -124,16 +145,28 @@ export function plan(
   for (const a of actions) {
     if (a.kind !== 'delete_session' && a.kind !== 'restart_session') continue;
     const obs = observed.get(a.detail.socket!);
-    const watchers = obs?.ok ? [...obs.sessions.values()].filter((p) => p.watchOf === a.detail.session).map((p) => p.session).sort() : [];
+    const watchers = obs?.ok
+      ? [...obs.sessions.values()]
+          .filter((p) => p.watchOf === a.detail.session)
+          .map((p) => p.session)
+          .sort()
+      : [];
     if (watchers.length > 0) a.detail.watchers = watchers;
   }
 
   if (supervisor.mode === 'systemd') {
-    ({ actions, deferred } = unitPlan({ actions, deferred }, { desired, agents: inScope, observed, sockets: socketsToObserve(desired, previous), pruneBlock, sup: supervisor }));
+    ({ actions, deferred } = unitPlan(
+      { actions, deferred },
+      { desired, agents: inScope, observed, sockets: socketsToObserve(desired, previous), pruneBlock, sup: supervisor },
+    ));
   }
 
   let pruneHeld: Plan['pruneHeld'];
-  ({ actions, deferred, held: pruneHeld } = holdMassPrune({ actions, deferred }, observed, desired.config, policy.desiredRevision, policy.pruneConfirmed));
+  ({
+    actions,
+    deferred,
+    held: pruneHeld,
+  } = holdMassPrune({ actions, deferred }, observed, desired.config, policy.desiredRevision, policy.pruneConfirmed));
 
   // In ACTION_KINDS order. The holder (session or server unit) comes up before its agents and goes after them.
   const order = (a: Action) => {
@@ -143,10 +176,13 @@ export function plan(
     if (a.kind === 'start_unit') return ACTION_KINDS.indexOf('enable_unit') + 0.5;
     return i + 0.5;
   };
-  const sort = (xs: Action[]) => xs.sort((x, y) => order(x) - order(y) || (x.target < y.target ? -1 : x.target > y.target ? 1 : 0));
+  const sort = (xs: Action[]) =>
+    xs.sort((x, y) => order(x) - order(y) || (x.target < y.target ? -1 : x.target > y.target ? 1 : 0));
   sort(actions);
   sort(deferred);
-  const summary = Object.fromEntries(ACTION_KINDS.map((k) => [k, actions.filter((a) => a.kind === k).length])) as Record<ActionKind, number>;
+  const summary = Object.fromEntries(
+    ACTION_KINDS.map((k) => [k, actions.filter((a) => a.kind === k).length]),
+  ) as Record<ActionKind, number>;
   return {
     formatVersion: 1,
     fleet: desired.config.fleet,
@@ -162,11 +198,23 @@ export function plan(
   };
 }
 
-function act(kind: ActionKind, socket: string, session: string, reason: Action['reason'], extra: Partial<Action['detail']> = {}): Action {
+function act(
+  kind: ActionKind,
+  socket: string,
+  session: string,
+  reason: Action['reason'],
+  extra: Partial<Action['detail']> = {},
+): Action {
   return { kind, target: `${socket}/${session}`, reason, detail: { socket, session, ...extra } };
 }
 
-function createAction(a: AgentSpec, reason: Action['reason'], kind: ActionKind = 'create_session', runningSpec?: string | null, idle?: string): Action {
+function createAction(
+  a: AgentSpec,
+  reason: Action['reason'],
+  kind: ActionKind = 'create_session',
+  runningSpec?: string | null,
+  idle?: string,
+): Action {
   return act(kind, a.socket, a.session, reason, {
     ...(runningSpec !== undefined ? { runningSpec } : {}),
     ...(idle !== undefined ? { idle } : {}),
@@ -199,13 +247,22 @@ export function respawnDecision(prev: AgentRecord | undefined, policy: Policy): 
  * and no pane output for the runtime's idle_after. Anything unknown counts
  * as busy: a restart throws the agent's context away, never mid-task.
  */
-export function idleness(a: AgentSpec, pane: PaneInfo, hb: HeartbeatJudgement | undefined, now: Date): { idle: boolean; why: string } {
+export function idleness(
+  a: AgentSpec,
+  pane: PaneInfo,
+  hb: HeartbeatJudgement | undefined,
+  now: Date,
+): { idle: boolean; why: string } {
   if (a.heartbeatInterval !== null) {
-    if (!hb || hb.health !== 'healthy') return { idle: false, why: `heartbeat ${hb?.health ?? 'unknown'}: cannot tell whether it is working` };
+    if (hb?.health !== 'healthy')
+      return { idle: false, why: `heartbeat ${hb?.health ?? 'unknown'}: cannot tell whether it is working` };
     if (hb.status === 'busy') return { idle: false, why: 'busy (heartbeat)' };
   }
   if (pane.activity === null) return { idle: false, why: 'no pane activity time from tmux' };
   const quiet = Math.floor(now.getTime() / 1000) - pane.activity;
   if (quiet < a.idleAfter) return { idle: false, why: `pane output ${quiet} s ago (idle after ${a.idleAfter} s)` };
-  return { idle: true, why: `idle: no pane output for ${quiet} s${a.heartbeatInterval !== null ? ', heartbeat ok' : ''}` };
+  return {
+    idle: true,
+    why: `idle: no pane output for ${quiet} s${a.heartbeatInterval !== null ? ', heartbeat ok' : ''}`,
+  };
 }

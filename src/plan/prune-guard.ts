@@ -24,15 +24,24 @@ export function holdMassPrune(
   if (confirmed) return { ...plan, held: [] };
   const held: HeldPrune[] = [];
   const holdOn = new Set<string>();
-  const sockets = new Set(plan.actions.filter(isDelete).map((a) => a.detail.socket).filter((s): s is string => !!s));
+  const sockets = new Set(
+    plan.actions
+      .filter(isDelete)
+      .map((a) => a.detail.socket)
+      .filter((s): s is string => !!s),
+  );
   for (const socket of [...sockets].sort()) {
     const obs = observed.get(socket);
     if (!obs?.ok) continue;
     // The socket's agents: sessions of ours running there, and whatever a delete would end (a unit whose
     // session is gone still brings it back at boot).
-    const ours = [...obs.sessions.values()].filter((p) => p.fleet === config.fleet && p.role !== 'holder' && !p.watchOf).map((p) => p.session);
+    const ours = [...obs.sessions.values()]
+      .filter((p) => p.fleet === config.fleet && p.role !== 'holder' && !p.watchOf)
+      .map((p) => p.session);
     // An explicit `enabled: false` is a person's decision about that agent, not a misread desired state.
-    const deletes = plan.actions.filter((a) => isDelete(a) && a.detail.socket === socket && a.detail.role !== 'holder' && a.reason !== 'disabled');
+    const deletes = plan.actions.filter(
+      (a) => isDelete(a) && a.detail.socket === socket && a.detail.role !== 'holder' && a.reason !== 'disabled',
+    );
     const running = new Set([...ours, ...deletes.map((a) => a.detail.session ?? a.target)]).size;
     const limit = pruneLimit(running, config.maxPrune);
     if (deletes.length === 0 || (deletes.length < running && deletes.length <= limit)) continue;

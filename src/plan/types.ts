@@ -50,7 +50,10 @@ export const REASONS = [
 export type Reason = (typeof REASONS)[number];
 
 /** Why a session or unit of an agent not wanted here goes: disabled, declared for another host, or gone from the rosters. */
-export function pruneReason(agent: AgentSpec | undefined, declaredAnywhere: boolean): 'disabled' | 'not_on_this_host' | 'not_in_roster' {
+export function pruneReason(
+  agent: AgentSpec | undefined,
+  declaredAnywhere: boolean,
+): 'disabled' | 'not_on_this_host' | 'not_in_roster' {
   return agent && !agent.enabled ? 'disabled' : declaredAnywhere ? 'not_on_this_host' : 'not_in_roster';
 }
 

@@ -11,7 +11,15 @@ import path from 'node:path';
 import type { AgentSpec, DesiredState } from '../desired/types.js';
 import type { SocketObservation } from '../observe/tmux.js';
 import type { SystemdObservation, UnitState } from '../observe/systemd.js';
-import { agentTemplate, agentUnit, classifyUnit, dropInPath, holderTemplate, holderUnit, type GeneratedFile } from '../systemd/fleet-units.js';
+import {
+  agentTemplate,
+  agentUnit,
+  classifyUnit,
+  dropInPath,
+  holderTemplate,
+  holderUnit,
+  type GeneratedFile,
+} from '../systemd/fleet-units.js';
 import { specPath } from '../paths.js';
 import { pruneReason, type Action, type ActionDetail, type Reason, type SupervisorInfo } from './types.js';
 
@@ -50,15 +58,24 @@ interface UnitPlanInput {
   sup: Extract<SupervisorInput, { mode: 'systemd' }>;
 }
 
-export function unitPlan(base: { actions: Action[]; deferred: Action[] }, input: UnitPlanInput): { actions: Action[]; deferred: Action[] } {
+export function unitPlan(
+  base: { actions: Action[]; deferred: Action[] },
+  input: UnitPlanInput,
+): { actions: Action[]; deferred: Action[] } {
   const { desired, agents, observed, sup } = input;
   const fleet = desired.config.fleet;
-  const isSession = (a: Action) => a.kind === 'create_session' || a.kind === 'delete_session' || a.kind === 'restart_session';
+  const isSession = (a: Action) =>
+    a.kind === 'create_session' || a.kind === 'delete_session' || a.kind === 'restart_session';
 
   if (!sup.observed.ok) {
     // Without the manager nothing may be started or stopped: show what waits.
-    const waiting = base.actions.filter((a) => isSession(a) && a.detail.role !== 'holder').map((a) => ({ ...a, reason: 'supervisor_unobserved' as const }));
-    return { actions: base.actions.filter((a) => !isSession(a)), deferred: [...base.deferred.filter((a) => a.detail.role !== 'holder'), ...waiting] };
+    const waiting = base.actions
+      .filter((a) => isSession(a) && a.detail.role !== 'holder')
+      .map((a) => ({ ...a, reason: 'supervisor_unobserved' as const }));
+    return {
+      actions: base.actions.filter((a) => !isSession(a)),
+      deferred: [...base.deferred.filter((a) => a.detail.role !== 'holder'), ...waiting],
+    };
   }
   const units = sup.observed.units;
   const files = sup.observed.files;
@@ -67,7 +84,8 @@ export function unitPlan(base: { actions: Action[]; deferred: Action[] }, input:
   const isActive = (u: UnitState | undefined) => !!u && UP.includes(u.active);
   // enabled-runtime lasts until the next reboot only: not enabled for boot.
   const isEnabled = (u: UnitState | undefined) => u?.enabled === 'enabled';
-  const known = (unit: string) => sup.observed.ok && (sup.observed.found.includes(unit) || isActive(state(unit)) || isEnabled(state(unit)));
+  const known = (unit: string) =>
+    sup.observed.ok && (sup.observed.found.includes(unit) || isActive(state(unit)) || isEnabled(state(unit)));
 
   const actions: Action[] = [];
   const deferred: Action[] = [];
@@ -76,7 +94,10 @@ export function unitPlan(base: { actions: Action[]; deferred: Action[] }, input:
   // killSession: the session observed under this name is the fleet's own (never kill another's).
   const stopAgent = (socket: string, session: string, reason: Reason, extra: Partial<ActionDetail>): Action => {
     const unit = agentUnit(fleet, { socket, session });
-    const removeFiles = [dropInPath({ unitDir: sup.unitDir, fleet }, { socket, session }), specPath(sup.stateDir, { fleet, socket, session })];
+    const removeFiles = [
+      dropInPath({ unitDir: sup.unitDir, fleet }, { socket, session }),
+      specPath(sup.stateDir, { fleet, socket, session }),
+    ];
     return unitAct('stop_unit', unit, reason, { socket, session, role: 'agent', ...extra, unit, removeFiles });
   };
 
@@ -88,13 +109,26 @@ export function unitPlan(base: { actions: Action[]; deferred: Action[] }, input:
     const unit = agentUnit(fleet, { socket, session });
     if (a.kind === 'create_session') {
       starting.add(`${socket}/${session}`);
-      if (isActive(state(unit))) into.push({ ...a, kind: 'restart_unit', target: unit, reason: 'session_missing', detail: { ...a.detail, unit } });
+      if (isActive(state(unit)))
+        into.push({
+          ...a,
+          kind: 'restart_unit',
+          target: unit,
+          reason: 'session_missing',
+          detail: { ...a.detail, unit },
+        });
       else into.push({ ...a, kind: 'start_unit', target: unit, detail: { ...a.detail, unit } });
     } else if (a.kind === 'restart_session') {
       if (into === actions) starting.add(`${socket}/${session}`);
       into.push({ ...a, kind: 'restart_unit', target: unit, detail: { ...a.detail, unit } });
     } else if (a.kind === 'delete_session' && known(unit)) {
-      into.push(stopAgent(socket, session, a.reason, { ...(a.detail.agent ? { agent: a.detail.agent } : {}), ...(a.detail.watchers ? { watchers: a.detail.watchers } : {}), killSession: true }));
+      into.push(
+        stopAgent(socket, session, a.reason, {
+          ...(a.detail.agent ? { agent: a.detail.agent } : {}),
+          ...(a.detail.watchers ? { watchers: a.detail.watchers } : {}),
+          killSession: true,
+        }),
+      );
     } else into.push(a);
   };
   for (const a of base.actions) mapOne(a, actions);
@@ -106,13 +140,19 @@ export function unitPlan(base: { actions: Action[]; deferred: Action[] }, input:
   const candidates = new Set([...sup.observed.found, ...units.keys()]);
   for (const unit of [...candidates].sort()) {
     const c = classifyUnit(fleet, unit);
-    if (!c || c.role !== 'agent' || mentioned.has(unit) || enabledHere.has(`${c.socket}/${c.session}`) || !known(unit)) continue;
+    if (c?.role !== 'agent' || mentioned.has(unit) || enabledHere.has(`${c.socket}/${c.session}`) || !known(unit))
+      continue;
     if (!input.sockets.includes(c.socket) || !observed.get(c.socket)?.ok) continue;
     const agent = byKey.get(`${c.socket}/${c.session}`);
-    const declared = desired.rosters.some((r) => r.agents.some((x) => x.socket === c.socket && x.session === c.session));
+    const declared = desired.rosters.some((r) =>
+      r.agents.some((x) => x.socket === c.socket && x.session === c.session),
+    );
     const reason: Reason = pruneReason(agent, declared);
     const seen = (observed.get(c.socket) as Extract<SocketObservation, { ok: true }>).sessions.get(c.session);
-    const stop = stopAgent(c.socket, c.session, reason, { ...(agent ? { agent: agent.name } : {}), killSession: seen?.fleet === fleet });
+    const stop = stopAgent(c.socket, c.session, reason, {
+      ...(agent ? { agent: agent.name } : {}),
+      killSession: seen?.fleet === fleet,
+    });
     if (input.pruneBlock && reason !== 'disabled') deferred.push({ ...stop, reason: input.pruneBlock });
     else actions.push(stop);
   }
@@ -122,7 +162,13 @@ export function unitPlan(base: { actions: Action[]; deferred: Action[] }, input:
     if (!f) return;
     const now = files.get(f.path);
     if (now === f.content) return;
-    actions.push(unitAct('install_unit', f.path, now === undefined ? 'file_missing' : 'file_changed', { file: f.path, fileKind: f.kind, sha256: sha256(f.content) }));
+    actions.push(
+      unitAct('install_unit', f.path, now === undefined ? 'file_missing' : 'file_changed', {
+        file: f.path,
+        fileKind: f.kind,
+        sha256: sha256(f.content),
+      }),
+    );
   };
   const live = agents.filter((a) => a.enabled && observed.get(a.socket)?.ok);
   if (live.length > 0) {
@@ -139,12 +185,14 @@ export function unitPlan(base: { actions: Action[]; deferred: Action[] }, input:
     const runsDesired = !!pane && pane.spec === a.specHash;
     install(sup.files.get(dropInPath({ unitDir: sup.unitDir, fleet }, a)));
     // The spec file is what a reboot brings back: the spec that runs (or is being started), never one still waiting for idle.
-    if (starting.has(key) || runsDesired) install(sup.files.get(specPath(sup.stateDir, { fleet, socket: a.socket, session: a.session })));
+    if (starting.has(key) || runsDesired)
+      install(sup.files.get(specPath(sup.stateDir, { fleet, socket: a.socket, session: a.session })));
     const detail = { socket: a.socket, session: a.session, agent: a.name, role: 'agent' as const, unit };
     const fresh = !files.has(dropInPath({ unitDir: sup.unitDir, fleet }, a)); // a unit gitfleet never set up before
     if (!isEnabled(u)) actions.push(unitAct('enable_unit', unit, fresh ? 'missing' : 'unit_disabled', detail));
     // Only over a live pane: a dead one is respawned (with backoff), not recreated by the unit's start.
-    if (!starting.has(key) && runsDesired && !pane!.dead && !isActive(u) && !mentioned.has(unit)) actions.push(unitAct('start_unit', unit, 'unit_inactive', detail));
+    if (!starting.has(key) && runsDesired && !pane!.dead && !isActive(u) && !mentioned.has(unit))
+      actions.push(unitAct('start_unit', unit, 'unit_inactive', detail));
   }
 
   // 4. One server unit per socket with agents; stopped when none are left (never over sessions we do not own).

@@ -35,15 +35,17 @@ export function renderPlan(plan: Plan): string {
     for (const d of plan.deferred) out.push(`  · ${d.kind} ${d.target} (${d.reason})${describe(d)}`);
   }
   for (const h of plan.pruneHeld) out.push(`PruneHeld: ${h.message}`);
-  for (const u of plan.unobserved) out.push(`Socket ${u.socket} could not be observed, nothing planned there: ${u.error}`);
+  for (const u of plan.unobserved)
+    out.push(`Socket ${u.socket} could not be observed, nothing planned there: ${u.error}`);
   const sup = plan.supervisor;
-  if (sup.mode === 'systemd' && !sup.observed) out.push(`The systemd user manager could not be observed, no unit is started or stopped: ${sup.error}`);
+  if (sup.mode === 'systemd' && !sup.observed)
+    out.push(`The systemd user manager could not be observed, no unit is started or stopped: ${sup.error}`);
   if (plan.errors.length > 0) {
     out.push('Errors in desired state:');
     for (const e of plan.errors) out.push(`  ${formatProblem(e)}`);
   }
   out.push(summaryLine(plan));
-  return out.join('\n') + '\n';
+  return `${out.join('\n')}\n`;
 }
 
 export function summaryLine(plan: Plan): string {

@@ -9,20 +9,46 @@ export function renderPs(r: PsResult): string {
     a.tenant_id,
     a.runtime,
     a.unit ? `${a.unit.active}/${a.unit.enabled}` : '-',
-    a.pane.alive ? 'alive' : a.pane.exitStatus !== null ? `dead(${a.pane.exitStatus})` : a.reason === 'SessionMissing' ? 'missing' : 'dead',
+    a.pane.alive
+      ? 'alive'
+      : a.pane.exitStatus !== null
+        ? `dead(${a.pane.exitStatus})`
+        : a.reason === 'SessionMissing'
+          ? 'missing'
+          : 'dead',
     String(a.pane.pid ?? '-'),
     a.idleSeconds === null ? '-' : duration(a.idleSeconds),
     heartbeat(a),
     a.ready === 'True' ? 'yes' : `no (${a.reason})`,
     a.flags.join(','),
   ]);
-  for (const u of r.unmanaged) rows.push([u.session, r.host, u.tenant_id, '-', '-', 'alive', '-', '-', '-', '-', `unmanaged (${u.command} on ${u.socket})`]);
+  for (const u of r.unmanaged)
+    rows.push([
+      u.session,
+      r.host,
+      u.tenant_id,
+      '-',
+      '-',
+      'alive',
+      '-',
+      '-',
+      '-',
+      '-',
+      `unmanaged (${u.command} on ${u.socket})`,
+    ]);
   const widths = head.map((h, i) => Math.max(h.length, ...rows.map((row) => row[i]!.length)));
-  const line = (row: string[]) => row.map((c, i) => c.padEnd(widths[i]!)).join('  ').trimEnd();
+  const line = (row: string[]) =>
+    row
+      .map((c, i) => c.padEnd(widths[i]!))
+      .join('  ')
+      .trimEnd();
   const out = [line(head), ...rows.map(line)];
   const sup = r.supervisor;
-  out.push(`${r.agents.filter((a) => a.source.kind === 'live').length} agents on ${r.host} (fleet ${r.fleet}, supervisor ${sup.mode}${sup.observed ? '' : `: NOT OBSERVED: ${sup.error}`})` + (sup.linger === false ? `; lingering is off: ${sup.lingerFix}` : ''));
-  return out.join('\n') + '\n';
+  out.push(
+    `${r.agents.filter((a) => a.source.kind === 'live').length} agents on ${r.host} (fleet ${r.fleet}, supervisor ${sup.mode}${sup.observed ? '' : `: NOT OBSERVED: ${sup.error}`})` +
+      (sup.linger === false ? `; lingering is off: ${sup.lingerFix}` : ''),
+  );
+  return `${out.join('\n')}\n`;
 }
 
 function heartbeat(a: PsRow): string {

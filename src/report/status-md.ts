@@ -7,11 +7,18 @@ import { supervisorLines } from './status-text.js';
 export function renderStatusMarkdown(s: StatusDoc): string {
   const out: string[] = [];
   out.push(`# ${s.fleet} on ${s.host}`, '');
-  out.push(`${s.converged ? '✅ Converged' : '⚠️ Not converged'} at \`${s.desiredRevision.slice(0, 12)}\`: ${s.summary.ready}/${s.summary.agents - s.summary.disabled} agents ready` +
-    `${s.summary.disabled ? `, ${s.summary.disabled} disabled` : ''}${s.summary.errors ? `, ${s.summary.errors} errors in desired state` : ''}.`, '');
-  for (const line of supervisorLines(s)) out.push(line.startsWith('warning: ') ? `> ⚠️ ${line.slice(9)}` : `${line[0]!.toUpperCase()}${line.slice(1)}.`, '');
+  out.push(
+    `${s.converged ? '✅ Converged' : '⚠️ Not converged'} at \`${s.desiredRevision.slice(0, 12)}\`: ${s.summary.ready}/${s.summary.agents - s.summary.disabled} agents ready` +
+      `${s.summary.disabled ? `, ${s.summary.disabled} disabled` : ''}${s.summary.errors ? `, ${s.summary.errors} errors in desired state` : ''}.`,
+    '',
+  );
+  for (const line of supervisorLines(s))
+    out.push(line.startsWith('warning: ') ? `> ⚠️ ${line.slice(9)}` : `${line[0]!.toUpperCase()}${line.slice(1)}.`, '');
   if (s.agents.length > 0) {
-    out.push('| agent | runtime | socket | session | pid | restarts | ready | notes |', '| --- | --- | --- | --- | --- | --- | --- | --- |');
+    out.push(
+      '| agent | runtime | socket | session | pid | restarts | ready | notes |',
+      '| --- | --- | --- | --- | --- | --- | --- | --- |',
+    );
     for (const a of s.agents) out.push(row(a));
     out.push('');
   }
@@ -32,8 +39,14 @@ export function renderStatusMarkdown(s: StatusDoc): string {
     out.push('');
   }
   if (s.unmanaged.length > 0) {
-    out.push('## Unmanaged sessions', '', 'Sessions on the fleet\'s sockets that this fleet did not start; gitfleet leaves them alone.', '');
-    for (const u of s.unmanaged) out.push(`- \`${u.socket}/${u.session}\` runs \`${u.command}\`${u.fleet ? ` (fleet ${u.fleet})` : ''}`);
+    out.push(
+      '## Unmanaged sessions',
+      '',
+      "Sessions on the fleet's sockets that this fleet did not start; gitfleet leaves them alone.",
+      '',
+    );
+    for (const u of s.unmanaged)
+      out.push(`- \`${u.socket}/${u.session}\` runs \`${u.command}\`${u.fleet ? ` (fleet ${u.fleet})` : ''}`);
     out.push('');
   }
   return out.join('\n');
@@ -42,7 +55,7 @@ export function renderStatusMarkdown(s: StatusDoc): string {
 function row(a: AgentRecord): string {
   const ready = a.conditions.find((c) => c.type === 'Ready');
   const notes = a.conditions
-    .filter((c) => c.type !== 'Ready' ? c.status === 'True' : c.status !== 'True')
+    .filter((c) => (c.type !== 'Ready' ? c.status === 'True' : c.status !== 'True'))
     .map((c) => `${c.type === 'Ready' ? '' : `${c.type}: `}${c.reason}: ${c.message}`)
     .join('; ');
   const cell = (v: unknown) => String(v ?? '').replace(/\|/g, '\\|');

@@ -6,18 +6,31 @@ export function renderStatusText(s: StatusDoc): string {
   const rows = s.agents.map((a) => {
     const ready = a.conditions.find((c) => c.type === 'Ready');
     const flags = a.conditions.filter((c) => c.type !== 'Ready' && c.status === 'True').map((c) => c.type);
-    return [a.name, a.socket, ready?.status === 'True' ? 'Ready' : (ready?.reason ?? '?'), String(a.session.pid ?? '-'), String(a.restarts), flags.join(',')];
+    return [
+      a.name,
+      a.socket,
+      ready?.status === 'True' ? 'Ready' : (ready?.reason ?? '?'),
+      String(a.session.pid ?? '-'),
+      String(a.restarts),
+      flags.join(','),
+    ];
   });
   const head = ['AGENT', 'SOCKET', 'STATE', 'PID', 'RESTARTS', 'FLAGS'];
   const widths = head.map((h, i) => Math.max(h.length, ...rows.map((r) => r[i]!.length)));
-  const line = (r: string[]) => r.map((c, i) => c.padEnd(widths[i]!)).join('  ').trimEnd();
+  const line = (r: string[]) =>
+    r
+      .map((c, i) => c.padEnd(widths[i]!))
+      .join('  ')
+      .trimEnd();
   const out = [line(head), ...rows.map(line)];
   for (const u of s.unmanaged) out.push(`unmanaged: ${u.socket}/${u.session} (${u.command})`);
   out.push(...supervisorLines(s));
   for (const h of s.pruneHeld ?? []) out.push(`PruneHeld: ${h.message}`);
   for (const e of s.errors) out.push(`error: ${formatProblem(e)}`);
-  out.push(`${s.converged ? 'Converged' : 'Not converged'}: ${s.summary.ready}/${s.summary.agents - s.summary.disabled} ready at ${s.desiredRevision.slice(0, 12)} (host ${s.host}, fleet ${s.fleet}).`);
-  return out.join('\n') + '\n';
+  out.push(
+    `${s.converged ? 'Converged' : 'Not converged'}: ${s.summary.ready}/${s.summary.agents - s.summary.disabled} ready at ${s.desiredRevision.slice(0, 12)} (host ${s.host}, fleet ${s.fleet}).`,
+  );
+  return `${out.join('\n')}\n`;
 }
 
 /** Which supervisor runs the fleet, and what a person must do about it (shared with the dashboard). */
@@ -25,7 +38,13 @@ export function supervisorLines(s: StatusDoc): string[] {
   const sup = s.supervisor;
   if (!sup) return [];
   const out = [`supervisor: ${sup.mode} (${sup.reason})`];
-  if (!sup.observed) out.push(`warning: the systemd user manager could not be observed; nothing was started or stopped through units: ${sup.error}`);
-  if (sup.linger === false) out.push(`warning: lingering is off for ${s.tenant_id}: the fleet's units start only at ${s.tenant_id}'s login, not at boot, and stop (with the agents) at logout. Fix: ${sup.lingerFix}`);
+  if (!sup.observed)
+    out.push(
+      `warning: the systemd user manager could not be observed; nothing was started or stopped through units: ${sup.error}`,
+    );
+  if (sup.linger === false)
+    out.push(
+      `warning: lingering is off for ${s.tenant_id}: the fleet's units start only at ${s.tenant_id}'s login, not at boot, and stop (with the agents) at logout. Fix: ${sup.lingerFix}`,
+    );
   return out;
 }

@@ -10,11 +10,28 @@ import type { Action, Plan } from '../plan/types.js';
 import { STALE_AFTER_INTERVALS, type HeartbeatJudgement } from '../heartbeat/protocol.js';
 import { supervisorInfo, TMUX_MODE, UP, type SupervisorInput } from '../plan/units.js';
 import { agentUnit, holderUnit } from '../systemd/fleet-units.js';
-import type { AgentRecord, Condition, ConditionReason, ConditionStatus, ConditionType, StatusDoc, SupervisorStatus, UnitRecord, UnmanagedSession } from './types.js';
-
+import type {
+  AgentRecord,
+  Condition,
+  ConditionReason,
+  ConditionStatus,
+  ConditionType,
+  StatusDoc,
+  SupervisorStatus,
+  UnitRecord,
+  UnmanagedSession,
+} from './types.js';
 
 /** Actions that start an agent's session (again). */
-const LIFECYCLE: readonly Action['kind'][] = ['create_session', 'restart_session', 'respawn_pane', 'start_unit', 'restart_unit', 'delete_session', 'stop_unit'];
+const LIFECYCLE: readonly Action['kind'][] = [
+  'create_session',
+  'restart_session',
+  'respawn_pane',
+  'start_unit',
+  'restart_unit',
+  'delete_session',
+  'stop_unit',
+];
 
 /** A pane alive this long after its last respawn ends the crash streak. */
 export const STABLE_AFTER_MS = 10 * 60 * 1000;
@@ -38,9 +55,11 @@ const HEARTBEAT_REASON = { stale: 'HeartbeatStale', unknown: 'HeartbeatMissing',
 /** Stable wording (no ages): the status changes when the health does, not every run. */
 function heartbeatMessage(a: AgentSpec, hb: HeartbeatJudgement): string {
   const limit = `${STALE_AFTER_INTERVALS} × ${a.heartbeatInterval} s`;
-  if (hb.health === 'stale') return `the pane is alive but the runtime's last heartbeat is older than ${limit}: it does not answer`;
-  if (hb.health === 'unknown') return `the runtime declares heartbeats (every ${a.heartbeatInterval} s) but none was written to $GITFLEET_HEARTBEAT_FILE`;
-  return 'the heartbeat file is not protocol v1 (ts=<ISO-8601> pid=<pid> status=<ok|busy>), or its time is ahead of this host\'s clock; gitfleet ps shows the details';
+  if (hb.health === 'stale')
+    return `the pane is alive but the runtime's last heartbeat is older than ${limit}: it does not answer`;
+  if (hb.health === 'unknown')
+    return `the runtime declares heartbeats (every ${a.heartbeatInterval} s) but none was written to $GITFLEET_HEARTBEAT_FILE`;
+  return "the heartbeat file is not protocol v1 (ts=<ISO-8601> pid=<pid> status=<ok|busy>), or its time is ahead of this host's clock; gitfleet ps shows the details";
 }
 
 export function buildStatus(input: StatusInput): StatusDoc {
@@ -52,13 +71,19 @@ export function buildStatus(input: StatusInput): StatusDoc {
   const unitRecord = (name: string): UnitRecord | null => {
     if (sup.mode !== 'systemd') return null;
     const u = units?.get(name);
-    return { name, active: u?.active ?? 'unknown', sub: u?.sub ?? 'unknown', enabled: u?.enabled || (units ? 'not-found' : 'unknown') };
+    return {
+      name,
+      active: u?.active ?? 'unknown',
+      sub: u?.sub ?? 'unknown',
+      enabled: u?.enabled || (units ? 'not-found' : 'unknown'),
+    };
   };
   const prevByKey = new Map((previous?.agents ?? []).map((r) => [`${r.socket}/${r.session.name}`, r]));
   // Per agent (socket/session): in systemd mode one agent may have several actions (enable, start).
   const agentKey = (a: { detail: { socket?: string; session?: string } }) => `${a.detail.socket}/${a.detail.session}`;
   const resultsFor = new Map<string, ActionResult[]>();
-  for (const r of results) if (r.action.detail.session) resultsFor.set(agentKey(r.action), [...(resultsFor.get(agentKey(r.action)) ?? []), r]);
+  for (const r of results)
+    if (r.action.detail.session) resultsFor.set(agentKey(r.action), [...(resultsFor.get(agentKey(r.action)) ?? []), r]);
   const deferredFor = new Map(plan.deferred.filter((d) => d.detail.session).map((d) => [agentKey(d), d]));
   const invalidSource = new Map(desired.files.filter((f) => f.usingLastKnownGood).map((f) => [f.path, f]));
 
@@ -86,38 +111,103 @@ export function buildStatus(input: StatusInput): StatusDoc {
     } else if (done?.kind === 'restart_session' || (done?.kind === 'restart_unit' && done.reason === 'spec_changed')) {
       restarts = 0; // a new spec starts a new count
       backoff = null;
-    } else if (done && done.kind !== 'stop_unit' && done.kind !== 'delete_session' && done.reason !== 'unit_inactive' && prev) {
+    } else if (
+      done &&
+      done.kind !== 'stop_unit' &&
+      done.kind !== 'delete_session' &&
+      done.reason !== 'unit_inactive' &&
+      prev
+    ) {
       // (a unit started over a running session adopts it: no restart)
       restarts++; // re-created after the session was lost
     }
-    if (backoff && pane && !pane.dead && policy.now.getTime() - Date.parse(backoff.lastRestart) >= STABLE_AFTER_MS) backoff = null;
+    if (backoff && pane && !pane.dead && policy.now.getTime() - Date.parse(backoff.lastRestart) >= STABLE_AFTER_MS)
+      backoff = null;
 
     const conds: [ConditionType, ConditionStatus, ConditionReason, string][] = [];
     const deferred = deferredFor.get(key);
-    if (!obs?.ok) conds.push(['Ready', 'Unknown', 'ObservationFailed', obs ? obs.error : `socket ${a.socket} was not observed`]);
-    else if (!a.enabled) conds.push(['Ready', 'False', 'Disabled', 'enabled: false in the roster; the session is stopped']);
-    else if (result && !result.ok) conds.push(['Ready', 'False', 'ApplyFailed', `${result.action.kind} failed: ${result.error}`]);
+    if (!obs?.ok)
+      conds.push(['Ready', 'Unknown', 'ObservationFailed', obs ? obs.error : `socket ${a.socket} was not observed`]);
+    else if (!a.enabled)
+      conds.push(['Ready', 'False', 'Disabled', 'enabled: false in the roster; the session is stopped']);
+    else if (result && !result.ok)
+      conds.push(['Ready', 'False', 'ApplyFailed', `${result.action.kind} failed: ${result.error}`]);
     else if (!pane) conds.push(['Ready', 'False', 'SessionMissing', `no session "${a.session}" on socket ${a.socket}`]);
-    else if (!ours) conds.push(['Ready', 'False', 'NameConflict', `session "${a.session}" on socket ${a.socket} was not started by fleet ${desired.config.fleet} (@gitfleet-fleet is ${pane.fleet ?? 'unset'}); gitfleet leaves it alone: stop it or rename the agent`]);
-    else if (pane.dead && deferred?.reason === 'crash_loop_backoff') conds.push(['Ready', 'False', 'CrashLoopBackOff', `${exited(pane.deadStatus)}; ${backoff?.streak ?? 0} respawns in a row; next not before ${deferred.detail.notBefore}`]);
+    else if (!ours)
+      conds.push([
+        'Ready',
+        'False',
+        'NameConflict',
+        `session "${a.session}" on socket ${a.socket} was not started by fleet ${desired.config.fleet} (@gitfleet-fleet is ${pane.fleet ?? 'unset'}); gitfleet leaves it alone: stop it or rename the agent`,
+      ]);
+    else if (pane.dead && deferred?.reason === 'crash_loop_backoff')
+      conds.push([
+        'Ready',
+        'False',
+        'CrashLoopBackOff',
+        `${exited(pane.deadStatus)}; ${backoff?.streak ?? 0} respawns in a row; next not before ${deferred.detail.notBefore}`,
+      ]);
     else if (pane.dead) conds.push(['Ready', 'False', 'PaneDead', exited(pane.deadStatus)]);
-    else if (hb && hb.health !== 'healthy') conds.push(['Ready', 'False', HEARTBEAT_REASON[hb.health], heartbeatMessage(a, hb)]);
-    else conds.push(['Ready', 'True', 'Running', `pid ${pane.pid ?? '?'} runs ${pane.currentCommand}; ${hb ? 'heartbeat healthy' : 'no heartbeat declared: judged by pane and process alone'}`]);
+    else if (hb && hb.health !== 'healthy')
+      conds.push(['Ready', 'False', HEARTBEAT_REASON[hb.health], heartbeatMessage(a, hb)]);
+    else
+      conds.push([
+        'Ready',
+        'True',
+        'Running',
+        `pid ${pane.pid ?? '?'} runs ${pane.currentCommand}; ${hb ? 'heartbeat healthy' : 'no heartbeat declared: judged by pane and process alone'}`,
+      ]);
     // A pane started moments ago may still show the shell that execs the runtime: judge drift from the next run on.
     if (live && !done && !a.processNames.includes(live.currentCommand)) {
-      conds.push(['Drifted', 'True', 'RuntimeMismatch', `the pane runs ${live.currentCommand}, not runtime ${a.runtime} (${a.processNames.join(' or ')}); set runtimes.${a.runtime}.process_names if it runs under another name`]);
+      conds.push([
+        'Drifted',
+        'True',
+        'RuntimeMismatch',
+        `the pane runs ${live.currentCommand}, not runtime ${a.runtime} (${a.processNames.join(' or ')}); set runtimes.${a.runtime}.process_names if it runs under another name`,
+      ]);
     }
     const unit = a.enabled ? unitRecord(agentUnit(fleet, a)) : null;
     if (sup.mode === 'systemd' && a.enabled && obs?.ok) {
-      if (!units) conds.push(['Degraded', 'True', 'SupervisorUnobserved', `systemd --user could not be observed: ${sup.observed.ok ? '' : sup.observed.error}`]);
-      else if (unit && live && UP.includes(unit.active) && unit.enabled !== 'enabled') conds.push(['Degraded', 'True', 'UnitNotEnabled', `${unit.name} is active but ${unit.enabled || 'not enabled'}: after a reboot the agent would not come back; the next apply enables it`]);
-      else if (unit && live && !UP.includes(unit.active)) conds.push(['Degraded', 'True', 'UnitInactive', `${unit.name} is ${unit.active} (${unit.sub}) while the session runs: a reboot would not bring it back; the next apply starts the unit, which adopts the session`]);
+      if (!units)
+        conds.push([
+          'Degraded',
+          'True',
+          'SupervisorUnobserved',
+          `systemd --user could not be observed: ${sup.observed.ok ? '' : sup.observed.error}`,
+        ]);
+      else if (unit && live && UP.includes(unit.active) && unit.enabled !== 'enabled')
+        conds.push([
+          'Degraded',
+          'True',
+          'UnitNotEnabled',
+          `${unit.name} is active but ${unit.enabled || 'not enabled'}: after a reboot the agent would not come back; the next apply enables it`,
+        ]);
+      else if (unit && live && !UP.includes(unit.active))
+        conds.push([
+          'Degraded',
+          'True',
+          'UnitInactive',
+          `${unit.name} is ${unit.active} (${unit.sub}) while the session runs: a reboot would not bring it back; the next apply starts the unit, which adopts the session`,
+        ]);
     }
     const bad = invalidSource.get(a.source.file);
-    if (bad) conds.push(['Stalled', 'True', 'InvalidSpec', `${bad.problems.map(formatProblem).join('; ')} (the last valid version, blob ${bad.blob?.slice(0, 12)}, stays in force)`]);
-    if ((deferred?.kind === 'restart_session' || deferred?.kind === 'restart_unit') && (deferred.reason === 'update_on_idle' || deferred.reason === 'update_manual')) {
-      conds.push(['PendingRestart', 'True', deferred.reason === 'update_manual' ? 'UpdateManual' : 'UpdateOnIdle',
-        `spec ${deferred.detail.runningSpec ?? '?'} runs, ${a.specHash} is desired; ${deferred.reason === 'update_manual' ? 'update: manual: restart it by hand (or set update: recreate)' : 'update: on-idle: restarts once the agent is idle'}`]);
+    if (bad)
+      conds.push([
+        'Stalled',
+        'True',
+        'InvalidSpec',
+        `${bad.problems.map(formatProblem).join('; ')} (the last valid version, blob ${bad.blob?.slice(0, 12)}, stays in force)`,
+      ]);
+    if (
+      (deferred?.kind === 'restart_session' || deferred?.kind === 'restart_unit') &&
+      (deferred.reason === 'update_on_idle' || deferred.reason === 'update_manual')
+    ) {
+      conds.push([
+        'PendingRestart',
+        'True',
+        deferred.reason === 'update_manual' ? 'UpdateManual' : 'UpdateOnIdle',
+        `spec ${deferred.detail.runningSpec ?? '?'} runs, ${a.specHash} is desired; ${deferred.reason === 'update_manual' ? 'update: manual: restart it by hand (or set update: recreate)' : 'update: on-idle: restarts once the agent is idle'}`,
+      ]);
     }
 
     return {
@@ -137,18 +227,24 @@ export function buildStatus(input: StatusInput): StatusDoc {
         exitStatus: ours && pane?.dead ? pane.deadStatus : null,
         spec: ours ? (pane?.spec ?? null) : null,
       },
-      heartbeat: a.heartbeatInterval !== null && a.enabled ? { intervalSeconds: a.heartbeatInterval, health: hb!.health } : null,
+      heartbeat:
+        a.heartbeatInterval !== null && a.enabled ? { intervalSeconds: a.heartbeatInterval, health: hb!.health } : null,
       unit,
       restarts,
       backoff,
-      conditions: conds.map(([type, status, reason, message]) => condition(prev?.conditions, type, status, reason, message, now)),
+      conditions: conds.map(([type, status, reason, message]) =>
+        condition(prev?.conditions, type, status, reason, message, now),
+      ),
     };
   }
 
   const unmanaged: UnmanagedSession[] = [];
   const sockets = socketsToObserve(desired, previous).map((name) => {
     const obs = observed.get(name);
-    const holder = desired.rosters.find((r) => r.socket === name)?.holder ?? previous?.sockets.find((s) => s.name === name)?.holder ?? '';
+    const holder =
+      desired.rosters.find((r) => r.socket === name)?.holder ??
+      previous?.sockets.find((s) => s.name === name)?.holder ??
+      '';
     if (obs?.ok) {
       for (const p of obs.sessions.values()) {
         if (p.fleet !== desired.config.fleet && p.session !== holder && !p.watchOf) {
@@ -167,11 +263,18 @@ export function buildStatus(input: StatusInput): StatusDoc {
       unit: unit ? { ...unit, restarts: units?.get(unit.name)?.restarts ?? null } : null,
     };
   });
-  unmanaged.sort((a, b) => (a.socket + '/' + a.session < b.socket + '/' + b.session ? -1 : 1));
+  unmanaged.sort((a, b) => (`${a.socket}/${a.session}` < `${b.socket}/${b.session}` ? -1 : 1));
   // Sockets with no agents declared and nothing of ours left need not be watched any longer.
   // A server unit still enabled or running (its stop may wait for unmanaged sessions) keeps its socket watched too.
-  const unitUp = (s: (typeof sockets)[number]) => !!s.unit && (UP.includes(s.unit.active) || s.unit.enabled === 'enabled');
-  const live = sockets.filter((s) => desired.rosters.some((r) => r.socket === s.name) || !s.observed || hasOurs(observed.get(s.name), desired.config.fleet) || unitUp(s));
+  const unitUp = (s: (typeof sockets)[number]) =>
+    !!s.unit && (UP.includes(s.unit.active) || s.unit.enabled === 'enabled');
+  const live = sockets.filter(
+    (s) =>
+      desired.rosters.some((r) => r.socket === s.name) ||
+      !s.observed ||
+      hasOurs(observed.get(s.name), desired.config.fleet) ||
+      unitUp(s),
+  );
 
   const enabled = agents.filter((r) => r.enabled);
   const ready = enabled.filter((r) => r.conditions.some((c) => c.type === 'Ready' && c.status === 'True')).length;
@@ -179,12 +282,17 @@ export function buildStatus(input: StatusInput): StatusDoc {
   const supervisor: SupervisorStatus = {
     ...info,
     linger: sup.mode === 'systemd' && sup.observed.ok ? sup.observed.linger : null,
-    lingerFix: sup.mode === 'systemd' && sup.observed.ok && sup.observed.linger === false ? `loginctl enable-linger ${policy.tenant}` : null,
+    lingerFix:
+      sup.mode === 'systemd' && sup.observed.ok && sup.observed.linger === false
+        ? `loginctl enable-linger ${policy.tenant}`
+        : null,
   };
   const converged =
     ready === enabled.length &&
     info.observed &&
-    !agents.some((r) => r.conditions.some((c) => (c.type === 'PendingRestart' || c.type === 'Degraded') && c.status === 'True')) &&
+    !agents.some((r) =>
+      r.conditions.some((c) => (c.type === 'PendingRestart' || c.type === 'Degraded') && c.status === 'True'),
+    ) &&
     desired.problems.length === 0 &&
     plan.unobserved.length === 0 &&
     results.every((r) => r.ok) &&
@@ -211,7 +319,13 @@ export function buildStatus(input: StatusInput): StatusDoc {
     agents,
     sockets: live,
     unmanaged,
-    files: desired.files.map((f) => ({ path: f.path, blob: f.blob, valid: f.valid, usingLastKnownGood: f.usingLastKnownGood, problems: f.problems })),
+    files: desired.files.map((f) => ({
+      path: f.path,
+      blob: f.blob,
+      valid: f.valid,
+      usingLastKnownGood: f.usingLastKnownGood,
+      problems: f.problems,
+    })),
     errors: desired.problems,
     ...(plan.pruneHeld.length > 0 ? { pruneHeld: plan.pruneHeld } : {}),
   };

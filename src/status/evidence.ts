@@ -36,13 +36,26 @@ export interface ObservedEvent {
  * (killed, crashed): systemd restarted it (systemd mode), or this reconcile
  * recreates the sessions (tmux mode).
  */
-export function serverLossEvents(previous: StatusDoc | null, observed: ReadonlyMap<string, SocketObservation>, sup: SupervisorInput, now: Date): ObservedEvent[] {
+export function serverLossEvents(
+  previous: StatusDoc | null,
+  observed: ReadonlyMap<string, SocketObservation>,
+  sup: SupervisorInput,
+  now: Date,
+): ObservedEvent[] {
   const events: ObservedEvent[] = [];
   for (const prev of previous?.sockets ?? []) {
     const obs = observed.get(prev.name);
     // A server with no session reports no pid: only a missing server or a different pid is a loss.
-    if (!prev.serverPid || !obs?.ok || (obs.serverRunning && (obs.serverPid === null || obs.serverPid === prev.serverPid))) continue;
-    const unit = sup.mode === 'systemd' && sup.observed.ok ? sup.observed.units.get(holderUnit(previous!.fleet, prev.name)) : undefined;
+    if (
+      !prev.serverPid ||
+      !obs?.ok ||
+      (obs.serverRunning && (obs.serverPid === null || obs.serverPid === prev.serverPid))
+    )
+      continue;
+    const unit =
+      sup.mode === 'systemd' && sup.observed.ok
+        ? sup.observed.units.get(holderUnit(previous!.fleet, prev.name))
+        : undefined;
     const by = obs.serverRunning
       ? unit
         ? `systemd restarted it (${unit.name}, ${unit.restarts ?? '?'} automatic restarts) with pid ${obs.serverPid}`
@@ -53,7 +66,13 @@ export function serverLossEvents(previous: StatusDoc | null, observed: ReadonlyM
       target: prev.name,
       at: now.toISOString(),
       message: `the tmux server of socket ${prev.name} (pid ${prev.serverPid}) is gone; ${by}`,
-      detail: { socket: prev.name, previousPid: prev.serverPid, pid: obs.serverPid, unit: unit?.name ?? null, unitRestarts: unit?.restarts ?? null },
+      detail: {
+        socket: prev.name,
+        previousPid: prev.serverPid,
+        pid: obs.serverPid,
+        unit: unit?.name ?? null,
+        unitRestarts: unit?.restarts ?? null,
+      },
     });
   }
   return events;
@@ -70,8 +89,18 @@ export function eventEvidence(events: readonly ObservedEvent[], ctx: EvidenceCon
     let p = base;
     for (let n = 2; used.has(p); n++) p = suffixed(base, n);
     used.add(p);
-    const record = { formatVersion: 1, fleet: ctx.fleet, host: ctx.host, desiredRevision: ctx.desiredRevision, kind: e.kind, target: e.target, observedAt: e.at, message: e.message, detail: e.detail };
-    return { path: p, content: JSON.stringify(record, null, 2) + '\n' };
+    const record = {
+      formatVersion: 1,
+      fleet: ctx.fleet,
+      host: ctx.host,
+      desiredRevision: ctx.desiredRevision,
+      kind: e.kind,
+      target: e.target,
+      observedAt: e.at,
+      message: e.message,
+      detail: e.detail,
+    };
+    return { path: p, content: `${JSON.stringify(record, null, 2)}\n` };
   });
 }
 
@@ -79,9 +108,14 @@ export function eventEvidence(events: readonly ObservedEvent[], ctx: EvidenceCon
  * One action's evidence file, at its base path: callers that keep files
  * across runs (status/pending.ts) make the path unique among those.
  */
-export function actionEvidence(r: ActionResult, ctx: EvidenceContext, attempt?: string, overrides: Record<string, unknown> = {}): { path: string; content: string } {
+export function actionEvidence(
+  r: ActionResult,
+  ctx: EvidenceContext,
+  attempt?: string,
+  overrides: Record<string, unknown> = {},
+): { path: string; content: string } {
   const d = r.action.detail;
-  const id = d.session ?? d.unit ?? (d.file ? path.basename(d.file) : d.socket ?? 'fleet');
+  const id = d.session ?? d.unit ?? (d.file ? path.basename(d.file) : (d.socket ?? 'fleet'));
   const p = evidencePath(ctx.host, r.startedAt, r.action.kind, id);
   const record = {
     ...(attempt ? { attempt } : {}),
@@ -100,7 +134,7 @@ export function actionEvidence(r: ActionResult, ctx: EvidenceContext, attempt?: 
     command: r.command,
     ...overrides,
   };
-  return { path: p, content: JSON.stringify(record, null, 2) + '\n' };
+  return { path: p, content: `${JSON.stringify(record, null, 2)}\n` };
 }
 
 /**
@@ -108,8 +142,14 @@ export function actionEvidence(r: ActionResult, ctx: EvidenceContext, attempt?: 
  * (gitfleet was killed while it ran): written before the action starts, and
  * committed only when no final record of the same attempt exists.
  */
-export function interruptedEvidence(action: ActionResult['action'], startedAt: string, ctx: EvidenceContext, attempt: string): { path: string; content: string } {
+export function interruptedEvidence(
+  action: ActionResult['action'],
+  startedAt: string,
+  ctx: EvidenceContext,
+  attempt: string,
+): { path: string; content: string } {
   const r: ActionResult = { action, ok: false, error: null, startedAt, finishedAt: startedAt, command: [] };
-  const error = 'gitfleet stopped while this action ran; whether it took effect is not known (the next reconcile observes and repairs)';
+  const error =
+    'gitfleet stopped while this action ran; whether it took effect is not known (the next reconcile observes and repairs)';
   return actionEvidence(r, ctx, attempt, { finishedAt: null, result: 'interrupted', error });
 }

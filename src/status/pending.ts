@@ -97,14 +97,20 @@ export class PendingEvidence {
         if (e.code !== 'ENOENT') throw e;
       });
       for (let dir = path.dirname(this.local(p)); dir.startsWith(this.root + path.sep); dir = path.dirname(dir)) {
-        if (!(await rmdir(dir).then(() => true, () => false))) break;
+        if (
+          !(await rmdir(dir).then(
+            () => true,
+            () => false,
+          ))
+        )
+          break;
       }
     }
   }
 
   /** Write-ahead record of an action about to start (src/status/evidence.ts interruptedEvidence). */
   async writeIntent(attempt: string, file: PendingFile): Promise<void> {
-    await writeAtomic(this.intentPath(attempt), JSON.stringify(file) + '\n', 0o600, 0o700);
+    await writeAtomic(this.intentPath(attempt), `${JSON.stringify(file)}\n`, 0o600, 0o700);
   }
 
   async dropIntent(attempt: string): Promise<void> {

@@ -7,7 +7,9 @@ export type UnitProps = Record<string, string>;
 
 /** The manager could not be reached at all (no bus, no runtime dir), as opposed to a command failing. */
 export function isUnreachable(stderr: string): boolean {
-  return /Failed to connect to .*bus|Failed to get D-Bus connection|\$DBUS_SESSION_BUS_ADDRESS and \$XDG_RUNTIME_DIR not defined|System has not been booted with systemd|Connection refused|No medium found|Transport endpoint is not connected/.test(stderr);
+  return /Failed to connect to .*bus|Failed to get D-Bus connection|\$DBUS_SESSION_BUS_ADDRESS and \$XDG_RUNTIME_DIR not defined|System has not been booted with systemd|Connection refused|No medium found|Transport endpoint is not connected/.test(
+    stderr,
+  );
 }
 
 /** `systemctl show` output: blocks of KEY=VALUE lines separated by blank lines, one block per unit. */
@@ -32,7 +34,8 @@ export function parseShow(stdout: string): UnitProps[] {
 export function managerEnv(env: NodeJS.ProcessEnv): Record<string, string> {
   const out = Object.fromEntries(Object.entries(env).filter((e): e is [string, string] => e[1] !== undefined));
   const uid = process.getuid?.();
-  if (!out.XDG_RUNTIME_DIR && uid !== undefined && existsSync(`/run/user/${uid}/systemd/private`)) out.XDG_RUNTIME_DIR = `/run/user/${uid}`;
+  if (!out.XDG_RUNTIME_DIR && uid !== undefined && existsSync(`/run/user/${uid}/systemd/private`))
+    out.XDG_RUNTIME_DIR = `/run/user/${uid}`;
   return out;
 }
 

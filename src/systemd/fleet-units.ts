@@ -59,9 +59,11 @@ export function unitFleet(fleet: string): string {
 
 export const holderTemplate = (fleet: string): string => `gitfleet-${unitFleet(fleet)}-tmux@.service`;
 export const agentTemplate = (fleet: string): string => `gitfleet-${unitFleet(fleet)}-agent@.service`;
-export const holderUnit = (fleet: string, socket: string): string => `gitfleet-${unitFleet(fleet)}-tmux@${socket}.service`;
+export const holderUnit = (fleet: string, socket: string): string =>
+  `gitfleet-${unitFleet(fleet)}-tmux@${socket}.service`;
 export const agentInstance = (a: Pick<AgentSpec, 'session' | 'socket'>): string => `${a.session}.${a.socket}`;
-export const agentUnit = (fleet: string, a: Pick<AgentSpec, 'session' | 'socket'>): string => `gitfleet-${unitFleet(fleet)}-agent@${agentInstance(a)}.service`;
+export const agentUnit = (fleet: string, a: Pick<AgentSpec, 'session' | 'socket'>): string =>
+  `gitfleet-${unitFleet(fleet)}-agent@${agentInstance(a)}.service`;
 
 /** `<session>.<socket>` back to its parts: sessions never hold a '.'. */
 export function parseAgentInstance(instance: string): { session: string; socket: string } | null {
@@ -71,7 +73,10 @@ export function parseAgentInstance(instance: string): { session: string; socket:
 }
 
 /** Which of this fleet's units a unit name is, if any. */
-export function classifyUnit(fleet: string, unit: string): { role: 'holder'; socket: string } | { role: 'agent'; session: string; socket: string } | null {
+export function classifyUnit(
+  fleet: string,
+  unit: string,
+): { role: 'holder'; socket: string } | { role: 'agent'; session: string; socket: string } | null {
   const m = /^gitfleet-(.+)-(tmux|agent)@(.+)\.service$/.exec(unit);
   if (!m || m[1] !== unitFleet(fleet)) return null;
   if (m[2] === 'tmux') return { role: 'holder', socket: m[3]! };
@@ -79,8 +84,10 @@ export function classifyUnit(fleet: string, unit: string): { role: 'holder'; soc
   return inst ? { role: 'agent', ...inst } : null;
 }
 
-export const dropInPath = (ctx: Pick<FleetUnitContext, 'unitDir' | 'fleet'>, a: Pick<AgentSpec, 'session' | 'socket'>): string =>
-  path.join(ctx.unitDir, `${agentUnit(ctx.fleet, a)}.d`, 'gitfleet.conf');
+export const dropInPath = (
+  ctx: Pick<FleetUnitContext, 'unitDir' | 'fleet'>,
+  a: Pick<AgentSpec, 'session' | 'socket'>,
+): string => path.join(ctx.unitDir, `${agentUnit(ctx.fleet, a)}.d`, 'gitfleet.conf');
 
 // ---- contents -------------------------------------------------------------
 
@@ -110,7 +117,8 @@ const SERVE =
 
 // Agents start after this unit is active: only once the server answers, so an
 // agent's start never spawns a server of its own inside the agent's unit.
-const WAIT = 'i=0; until "$1" -L "$2" list-sessions >/dev/null 2>&1; do i=$((i+1)); [ "$i" -ge 150 ] && exit 1; sleep 0.1; done';
+const WAIT =
+  'i=0; until "$1" -L "$2" list-sessions >/dev/null 2>&1; do i=$((i+1)); [ "$i" -ge 150 ] && exit 1; sleep 0.1; done';
 
 const HOLD =
   'exec "$1" -L "$2" new-session -d -s _gitfleet-holder sleep infinity ";" ' +
@@ -118,7 +126,11 @@ const HOLD =
 
 export function holderTemplateFile(ctx: FleetUnitContext): GeneratedFile {
   const serve = ctx.tmuxForeground
-    ? ['Type=simple', `ExecStart=${shExec(SERVE, 'gitfleet-tmux', [ctx.tmux], ['%i'])}`, `ExecStartPost=${shExec(WAIT, 'gitfleet-tmux', [ctx.tmux], ['%i'])}`]
+    ? [
+        'Type=simple',
+        `ExecStart=${shExec(SERVE, 'gitfleet-tmux', [ctx.tmux], ['%i'])}`,
+        `ExecStartPost=${shExec(WAIT, 'gitfleet-tmux', [ctx.tmux], ['%i'])}`,
+      ]
     : [
         '# This tmux has no -D (it is older than 3.2): a holder session keeps the',
         '# server alive, and systemd follows the forked server as the main process.',
@@ -147,7 +159,10 @@ export function holderTemplateFile(ctx: FleetUnitContext): GeneratedFile {
 }
 
 export function agentTemplateFile(ctx: FleetUnitContext): GeneratedFile {
-  const start = [ctx.node, ctx.cli, 'agent-start', '--state-dir', ctx.stateDir, ctx.fleet].map(execArg).concat('%i').join(' ');
+  const start = [ctx.node, ctx.cli, 'agent-start', '--state-dir', ctx.stateDir, ctx.fleet]
+    .map(execArg)
+    .concat('%i')
+    .join(' ');
   const content = [
     `# gitfleet fleet ${printable(ctx.fleet)}: one agent session; the instance is <session>.<socket>.`,
     HEAD,
@@ -211,12 +226,20 @@ export function agentSpecFile(ctx: FleetUnitContext, a: AgentSpec): GeneratedFil
   // Not where it was declared, nor what to hide when shown: neither changes the session (nor rewrites the file).
   const { source: _source, redact: _redact, ...agent } = a;
   const doc: AgentSpecFile = { formatVersion: 1, fleet: ctx.fleet, path: ctx.path, agent };
-  return { path: specPath(ctx.stateDir, { fleet: ctx.fleet, socket: a.socket, session: a.session }), content: JSON.stringify(doc, null, 2) + '\n', kind: 'spec' };
+  return {
+    path: specPath(ctx.stateDir, { fleet: ctx.fleet, socket: a.socket, session: a.session }),
+    content: `${JSON.stringify(doc, null, 2)}\n`,
+    kind: 'spec',
+  };
 }
 
 /** Every file gitfleet keeps for these agents (enabled, in scope), by path. */
 export function fleetFiles(ctx: FleetUnitContext, agents: readonly AgentSpec[]): Map<string, GeneratedFile> {
-  const files = [holderTemplateFile(ctx), agentTemplateFile(ctx), ...agents.flatMap((a) => [agentDropInFile(ctx, a), agentSpecFile(ctx, a)])];
+  const files = [
+    holderTemplateFile(ctx),
+    agentTemplateFile(ctx),
+    ...agents.flatMap((a) => [agentDropInFile(ctx, a), agentSpecFile(ctx, a)]),
+  ];
   return new Map(files.map((f) => [f.path, f]));
 }
 

@@ -4,7 +4,10 @@ import path from 'node:path';
 import { UsageError } from '../errors.js';
 
 export function checkValue(what: string, value: string): void {
-  if (/[\x00-\x1f\x7f]/.test(value)) throw new UsageError(`${what} ${JSON.stringify(value)}: control characters (newline, tab ...) cannot go into a unit file`);
+  if (/[\x00-\x1f\x7f]/.test(value))
+    throw new UsageError(
+      `${what} ${JSON.stringify(value)}: control characters (newline, tab ...) cannot go into a unit file`,
+    );
 }
 
 export function checkAbsolute(what: string, value: string): void {

@@ -214,7 +214,7 @@ export function withAt(doc: unknown, p: readonly Seg[], value: unknown): any {
   if (value === undefined) {
     if (Array.isArray(o)) o.splice(last as number, 1);
     else delete o[last];
-  } else if (Object.prototype.hasOwnProperty.call(o, last) || typeof last === 'number') o[last] = value;
+  } else if (Object.hasOwn(o, last) || typeof last === 'number') o[last] = value;
   // defineProperty, so that "__proto__" becomes a key and not the prototype.
   else Object.defineProperty(o, last, { value, enumerable: true, writable: true, configurable: true });
   return out;
@@ -501,10 +501,10 @@ function rawCases(c: Ctx, seed: number): Case[] {
     const replaceSection = (yaml: string) => `${dropSection(text, key)}${key}: ${yaml}\n`;
     // Deep nesting: a parser that recurses overflows its stack here.
     add('5000-deep flow lists', replaceSection('['.repeat(5000) + ']'.repeat(5000)), true);
-    add('5000-deep flow maps', replaceSection('{a: '.repeat(5000) + '1' + '}'.repeat(5000)), true);
+    add('5000-deep flow maps', replaceSection(`${'{a: '.repeat(5000)}1${'}'.repeat(5000)}`), true);
     add('5000-deep block lists', `${dropSection(text, key)}${key}:\n${'- '.repeat(5000)}x\n`, true);
-    add('5000-deep whole document', '['.repeat(5000) + ']'.repeat(5000) + '\n', true);
-    add('200-deep maps', replaceSection('{a: '.repeat(200) + '1' + '}'.repeat(200)));
+    add('5000-deep whole document', `${'['.repeat(5000) + ']'.repeat(5000)}\n`, true);
+    add('200-deep maps', replaceSection(`${'{a: '.repeat(200)}1${'}'.repeat(200)}`));
     // Alias bombs and anchors that refer to themselves.
     const bomb = ['a: &a ["lol","lol","lol","lol","lol","lol","lol","lol","lol"]'];
     for (let i = 1; i < 9; i++) {
@@ -601,7 +601,7 @@ function dropSection(text: string, key: string): string {
     else if (skipping && !/^[\s-]/.test(l)) skipping = false;
     if (!skipping && l !== '') kept.push(l);
   }
-  return kept.join('\n') + '\n';
+  return `${kept.join('\n')}\n`;
 }
 
 // ---------------------------------------------------------------- all of it

@@ -277,7 +277,7 @@ const withApply = (k: Case) => !k.schema || sampler.next() < 0.25;
 let applied = 0;
 
 /** FAULTS_TRACE=file: one line per case with its milliseconds and verdict (to find a slow or hanging case). */
-const trace = (line: string) => process.env.FAULTS_TRACE && appendFileSync(process.env.FAULTS_TRACE, line + '\n');
+const trace = (line: string) => process.env.FAULTS_TRACE && appendFileSync(process.env.FAULTS_TRACE, `${line}\n`);
 
 async function runCase(k: Case): Promise<string | null> {
   const t0 = Date.now();

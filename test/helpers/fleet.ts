@@ -102,7 +102,9 @@ export class TestFleet {
   }
 
   headOf(branch: string): string | null {
-    const r = spawnSync('git', ['--git-dir', this.bare, 'rev-parse', '--verify', '-q', `refs/heads/${branch}`], { encoding: 'utf8' });
+    const r = spawnSync('git', ['--git-dir', this.bare, 'rev-parse', '--verify', '-q', `refs/heads/${branch}`], {
+      encoding: 'utf8',
+    });
     return r.status === 0 ? r.stdout.trim() : null;
   }
 
@@ -133,7 +135,12 @@ export class TestFleet {
 
   /** session name -> pane pid / dead / command */
   panes(): Map<string, { pid: number; dead: boolean; cmd: string; fleet: string; spec: string }> {
-    const r = this.tmux('list-panes', '-a', '-F', '#{session_name}|#{pane_pid}|#{pane_dead}|#{pane_current_command}|#{@gitfleet-fleet}|#{@gitfleet-spec}');
+    const r = this.tmux(
+      'list-panes',
+      '-a',
+      '-F',
+      '#{session_name}|#{pane_pid}|#{pane_dead}|#{pane_current_command}|#{@gitfleet-fleet}|#{@gitfleet-spec}',
+    );
     const m = new Map();
     if (r.code !== 0) return m;
     for (const line of r.out.trim().split('\n').filter(Boolean)) {
@@ -151,7 +158,11 @@ export class TestFleet {
 }
 
 /** A roster on the fleet's private socket. */
-export function roster(socket: string, agents: string, runtimes = 'stub:\n    command: [cat]\n    reset_command: /clear'): string {
+export function roster(
+  socket: string,
+  agents: string,
+  runtimes = 'stub:\n    command: [cat]\n    reset_command: /clear',
+): string {
   return `version: 1\ntransport: tmux\ntmux:\n  socket_name: ${socket}\nruntimes:\n  ${runtimes}\nagents:\n${agents}`;
 }
 

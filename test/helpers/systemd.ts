@@ -46,7 +46,8 @@ export class UserManager {
     const sock = path.join(this.runtimeDir, 'systemd', 'private');
     const end = Date.now() + timeoutMs;
     while (!existsSync(sock)) {
-      if (Date.now() > end || this.proc.exitCode !== null) throw new Error(`systemd --user did not start (exit ${this.proc.exitCode})`);
+      if (Date.now() > end || this.proc.exitCode !== null)
+        throw new Error(`systemd --user did not start (exit ${this.proc.exitCode})`);
       await new Promise((r) => setTimeout(r, 50));
     }
     while (this.systemctl('show', '-p', 'Version').code !== 0) {
@@ -62,12 +63,22 @@ export class UserManager {
 
   show(unit: string, ...props: string[]): Record<string, string> {
     const out = this.systemctl('show', unit, ...props.flatMap((p) => ['-p', p])).out;
-    return Object.fromEntries(out.trim().split('\n').filter(Boolean).map((l) => [l.slice(0, l.indexOf('=')), l.slice(l.indexOf('=') + 1)]));
+    return Object.fromEntries(
+      out
+        .trim()
+        .split('\n')
+        .filter(Boolean)
+        .map((l) => [l.slice(0, l.indexOf('=')), l.slice(l.indexOf('=') + 1)]),
+    );
   }
 
   /** `systemd-analyze --user verify` with the manager's environment. */
   verify(...files: string[]): { code: number; out: string; err: string } {
-    const r = spawnSync('systemd-analyze', ['--user', 'verify', ...files], { env: this.env, encoding: 'utf8', timeout: 30_000 });
+    const r = spawnSync('systemd-analyze', ['--user', 'verify', ...files], {
+      env: this.env,
+      encoding: 'utf8',
+      timeout: 30_000,
+    });
     return { code: r.status ?? 1, out: r.stdout, err: r.stderr };
   }
 

@@ -43,11 +43,17 @@ beforeAll(async () => {
   runtimeDir = mkdtempSync(path.join(os.tmpdir(), 'gitfleet-xdg-'));
   process.env.XDG_RUNTIME_DIR = runtimeDir;
   fleet = new TestFleet();
-  fleet.commit({ 'fleet.yaml': 'fleet: verbs\nsupervisor: tmux\n', 'rosters/team.yaml': roster(fleet.socket, AGENTS, RUNTIMES) });
+  fleet.commit({
+    'fleet.yaml': 'fleet: verbs\nsupervisor: tmux\n',
+    'rosters/team.yaml': roster(fleet.socket, AGENTS, RUNTIMES),
+  });
   const r = await fleet.gitfleet('apply');
   expect(r.stderr).toBe('');
   expect(r.code).toBe(0);
-  await waitFor(() => /ready/.test(screen('repl')) && /ready/.test(screen('tui')) && /ready/.test(screen('drafty')), 5000);
+  await waitFor(
+    () => /ready/.test(screen('repl')) && /ready/.test(screen('tui')) && /ready/.test(screen('drafty')),
+    5000,
+  );
 });
 
 afterAll(() => {
@@ -59,7 +65,8 @@ afterAll(() => {
 /** The agent pane's visible text. */
 const screen = (session: string) => fleet.tmux('capture-pane', '-p', '-t', `=${session}:`).out;
 const paneOf = (session: string) => fleet.panes().get(session);
-const sizeOf = (session: string) => fleet.tmux('display-message', '-p', '-t', `=${session}:`, '#{pane_width}x#{pane_height}').out.trim();
+const sizeOf = (session: string) =>
+  fleet.tmux('display-message', '-p', '-t', `=${session}:`, '#{pane_width}x#{pane_height}').out.trim();
 
 describe('agent send', () => {
   it('--verify succeeds on a REPL-like stub: the message arrives with its source label', async () => {
@@ -75,7 +82,15 @@ describe('agent send', () => {
     writeFileSync(file, 'first line\nsecond line\n');
     const r = await fleet.gitfleet('agent', 'send', 'tui', '--file', file, '--from', 'ci-bot', '--verify', '--json');
     expect(r.code).toBe(0);
-    expect(JSON.parse(r.stdout)).toMatchObject({ formatVersion: 1, agent: 'tui', session: 'tui', socket: fleet.socket, verified: true, result: 'accepted', label: 'ci-bot' });
+    expect(JSON.parse(r.stdout)).toMatchObject({
+      formatVersion: 1,
+      agent: 'tui',
+      session: 'tui',
+      socket: fleet.socket,
+      verified: true,
+      result: 'accepted',
+      label: 'ci-bot',
+    });
     // Both lines in one submission: the newline stayed inside the paste, Enter came after it.
     expect(screen('tui')).toContain('[tui] tui got (bracketed paste): [ci-bot -> tui] first line second line');
 
@@ -85,12 +100,33 @@ describe('agent send', () => {
   });
 
   it('--verify fails (exit 4) on a stub that leaves the message as a draft in its input line', async () => {
-    const r = await fleet.gitfleet('agent', 'send', 'drafty', '--message', 'please take this', '--verify', '--timeout', '1.5');
+    const r = await fleet.gitfleet(
+      'agent',
+      'send',
+      'drafty',
+      '--message',
+      'please take this',
+      '--verify',
+      '--timeout',
+      '1.5',
+    );
     expect(r.code).toBe(4);
-    expect(r.stderr).toMatch(/^gitfleet: drafty did not accept the message: it is still a draft in the input line after \d+\.\d s\n$/);
+    expect(r.stderr).toMatch(
+      /^gitfleet: drafty did not accept the message: it is still a draft in the input line after \d+\.\d s\n$/,
+    );
     const rows = screen('drafty').trimEnd().split('\n');
     expect(rows[rows.length - 1]).toBe('> [testhost:operator -> drafty] please take this');
-    const json = await fleet.gitfleet('agent', 'send', 'drafty', '--message', 'x', '--verify', '--timeout', '500ms', '--json');
+    const json = await fleet.gitfleet(
+      'agent',
+      'send',
+      'drafty',
+      '--message',
+      'x',
+      '--verify',
+      '--timeout',
+      '500ms',
+      '--json',
+    );
     expect(json.code).toBe(4);
     expect(JSON.parse(json.stdout)).toMatchObject({ verified: true, result: 'draft' });
   });
@@ -101,7 +137,16 @@ describe('agent send', () => {
     expect(mute.stderr).toContain('mute did not accept the message: nothing visible changed after Enter');
     expect(screen('mute').trim()).toBe(''); // still blank: nothing to mistake for a reply
 
-    const blank = await fleet.gitfleet('agent', 'send', 'blank', '--message', 'anyone?', '--verify', '--timeout', '1.5');
+    const blank = await fleet.gitfleet(
+      'agent',
+      'send',
+      'blank',
+      '--message',
+      'anyone?',
+      '--verify',
+      '--timeout',
+      '1.5',
+    );
     expect(blank.code).toBe(4);
     expect(blank.stderr).toContain('nothing visible changed after Enter');
     expect(screen('blank')).toContain('[testhost:operator -> blank] anyone?'); // the echo, and nothing else
@@ -129,7 +174,14 @@ describe('agent reset', () => {
     const r = await fleet.gitfleet('agent', 'reset', 'restartme', '--json');
     expect(r.code).toBe(0);
     const out = JSON.parse(r.stdout);
-    expect(out).toMatchObject({ formatVersion: 1, agent: 'restartme', method: 'restart', pidBefore: before.pid, specChanged: false, watchesClosed: [] });
+    expect(out).toMatchObject({
+      formatVersion: 1,
+      agent: 'restartme',
+      method: 'restart',
+      pidBefore: before.pid,
+      specChanged: false,
+      watchesClosed: [],
+    });
     const after = paneOf('restartme')!;
     expect(after.pid).toBe(out.pidAfter);
     expect(after.pid).not.toBe(before.pid);
@@ -170,15 +222,27 @@ describe('agent verbs refuse what they must', () => {
   it('checks names against the roster, verbs, options and terminals', async () => {
     const unknown = await fleet.gitfleet('agent', 'send', 'nobody', '--message', 'x');
     expect(unknown.code).toBe(64);
-    expect(unknown.stderr).toContain('no agent "nobody" in the roster; agents: blank, drafty, ghost, mute, repl, restartme, tui, watched');
-    expect((await fleet.gitfleet('agent', 'dance', 'repl')).stderr).toContain('unknown agent verb "dance"; verbs: watch, attach, send, reset, logs');
+    expect(unknown.stderr).toContain(
+      'no agent "nobody" in the roster; agents: blank, drafty, ghost, mute, repl, restartme, tui, watched',
+    );
+    expect((await fleet.gitfleet('agent', 'dance', 'repl')).stderr).toContain(
+      'unknown agent verb "dance"; verbs: watch, attach, send, reset, logs',
+    );
     expect((await fleet.gitfleet('agent', 'logs')).code).toBe(64);
-    expect((await fleet.gitfleet('agent', 'logs', 'repl', '--verify')).stderr).toContain('--verify is not an option of agent logs');
-    expect((await fleet.gitfleet('agent', 'send', 'repl', '--message', 'x', '--timeout', '2')).stderr).toContain('give --verify too');
+    expect((await fleet.gitfleet('agent', 'logs', 'repl', '--verify')).stderr).toContain(
+      '--verify is not an option of agent logs',
+    );
+    expect((await fleet.gitfleet('agent', 'send', 'repl', '--message', 'x', '--timeout', '2')).stderr).toContain(
+      'give --verify too',
+    );
     expect((await fleet.gitfleet('agent', 'send', 'repl', '--message', 'x', '--raw', '--from', 'me')).code).toBe(64);
-    expect((await fleet.gitfleet('agent', 'send', 'repl', '--message', 'bell\x07')).stderr).toContain('control character');
+    expect((await fleet.gitfleet('agent', 'send', 'repl', '--message', 'bell\x07')).stderr).toContain(
+      'control character',
+    );
     expect((await fleet.gitfleet('plan', '--message', 'x')).stderr).toContain('--message is an option of agent only');
-    expect((await fleet.gitfleet('agent', 'send', 'repl', '--message', 'x', '--verify', '--timeout', 'soon')).code).toBe(64);
+    expect(
+      (await fleet.gitfleet('agent', 'send', 'repl', '--message', 'x', '--verify', '--timeout', 'soon')).code,
+    ).toBe(64);
     // vitest's stdin is not a terminal
     const attach = await fleet.gitfleet('agent', 'attach', 'repl');
     expect(attach.code).toBe(64);
@@ -186,12 +250,16 @@ describe('agent verbs refuse what they must', () => {
     expect((await fleet.gitfleet('agent', 'watch', 'repl')).stderr).toContain('agent watch needs a terminal');
   });
 
-  it('never acts on a session gitfleet does not own, even under the agent\'s name', async () => {
+  it("never acts on a session gitfleet does not own, even under the agent's name", async () => {
     expect(fleet.tmux('new-session', '-d', '-s', 'ghost', 'cat').code).toBe(0); // ghost is disabled: someone else's session
     try {
       const r = await fleet.gitfleet('agent', 'send', 'ghost', '--message', 'intrusion');
       expect(r.code).toBe(1);
-      expect(r.stderr).toContain('session ' + fleet.socket + '/ghost is not agent "ghost" of fleet "verbs" (not tagged by gitfleet); refusing to touch it');
+      expect(r.stderr).toContain(
+        'session ' +
+          fleet.socket +
+          '/ghost is not agent "ghost" of fleet "verbs" (not tagged by gitfleet); refusing to touch it',
+      );
       expect((await fleet.gitfleet('agent', 'reset', 'ghost')).code).toBe(1);
       expect(screen('ghost')).not.toContain('intrusion');
       expect(fleet.tmux('list-buffers').out).toBe(''); // no paste buffer left behind either
@@ -201,7 +269,11 @@ describe('agent verbs refuse what they must', () => {
   });
 
   it('has help for agent and every verb', async () => {
-    for (const argv of [['agent', '--help'], ['agent', 'send', '--help'], ['help', 'agent', 'watch']]) {
+    for (const argv of [
+      ['agent', '--help'],
+      ['agent', 'send', '--help'],
+      ['help', 'agent', 'watch'],
+    ]) {
       const r = await fleet.gitfleet(...argv);
       expect(r.code).toBe(0);
       expect(r.stdout).toContain(`Usage: gitfleet ${argv.filter((a) => a !== 'help' && a !== '--help').join(' ')}`);
@@ -219,7 +291,11 @@ describe('agent watch and attach, in a real terminal', () => {
   beforeAll(() => {
     // The CLI as built from these sources (not a possibly stale dist/).
     build = mkdtempSync(path.join(os.tmpdir(), 'gitfleet-build-'));
-    spawnSync(path.resolve('node_modules/.bin/tsc'), ['-p', 'tsconfig.build.json', '--outDir', path.join(build, 'dist')], { encoding: 'utf8' });
+    spawnSync(
+      path.resolve('node_modules/.bin/tsc'),
+      ['-p', 'tsconfig.build.json', '--outDir', path.join(build, 'dist')],
+      { encoding: 'utf8' },
+    );
     for (const f of ['node_modules', 'schemas', 'package.json']) symlinkSync(path.resolve(f), path.join(build, f));
     expect(existsSync(path.join(build, 'dist', 'cli.js'))).toBe(true);
     driver = `gitfleet-test-driver-${process.pid}`;
@@ -233,7 +309,19 @@ describe('agent watch and attach, in a real terminal', () => {
   /** Run `gitfleet agent <verb> <name>` in a 132x43 terminal; resolves the file its exit status lands in. */
   function inTerminal(verb: string, name: string): string {
     const done = path.join(fleet.dir, `${verb}-${name}.exit`);
-    const cli = [node, path.join(build, 'dist', 'cli.js'), 'agent', verb, name, '--repo', fleet.bare, '--state-dir', fleet.stateDir, '--host', fleet.host];
+    const cli = [
+      node,
+      path.join(build, 'dist', 'cli.js'),
+      'agent',
+      verb,
+      name,
+      '--repo',
+      fleet.bare,
+      '--state-dir',
+      fleet.stateDir,
+      '--host',
+      fleet.host,
+    ];
     const script = `${cli.map((a) => `'${a}'`).join(' ')}; echo $? > '${done}'; sleep 600`;
     mkdirSync(path.dirname(done), { recursive: true });
     const r = tmux(driver, 'new-session', '-d', '-x', '132', '-y', '43', '-s', verb, '--', 'sh', '-c', script);
@@ -262,7 +350,9 @@ describe('agent watch and attach, in a real terminal', () => {
     await waitFor(() => tmux(driver, 'capture-pane', '-p', '-t', '=watch:').out.includes('[stub] agent watched ready'));
 
     // A client of another size is attached, and the agent's window kept its size.
-    const client = fleet.tmux('list-clients', '-F', '#{client_width}x#{client_height} #{client_readonly} #{session_name}').out.trim();
+    const client = fleet
+      .tmux('list-clients', '-F', '#{client_width}x#{client_height} #{client_readonly} #{session_name}')
+      .out.trim();
     expect(client).toMatch(/^132x43 1 _watch-watched-/);
     expect(sizeOf('watched')).toBe(size);
 
@@ -280,7 +370,9 @@ describe('agent watch and attach, in a real terminal', () => {
     expect(paneOf('watched')).toMatchObject({ dead: false, fleet: 'verbs' });
     expect(sizeOf('watched')).toBe(size);
     expect(fleet.tmux('show-options', '-w', '-t', '=watched:').out).not.toMatch(/window-size|@gitfleet-watch/);
-    expect(tmux(driver, 'capture-pane', '-p', '-t', '=watch:').out).toContain('watch of watched ended; throw-away session _watch-watched-');
+    expect(tmux(driver, 'capture-pane', '-p', '-t', '=watch:').out).toContain(
+      'watch of watched ended; throw-away session _watch-watched-',
+    );
   });
 
   it('attach is the takeover: keys reach the agent and the window takes the terminal size', async () => {

@@ -10,12 +10,22 @@ const socket = `gitfleet-test-apply-${process.pid}`;
 afterEach(() => tmux(socket, 'kill-server'));
 
 const noDesired = { rosters: [] } as unknown as DesiredState;
-const ctx = { fleet: 'f', path: '/usr/bin:/bin', stateDir: '/nonexistent-state', clock: () => new Date('2026-11-21T00:00:00Z') };
+const ctx = {
+  fleet: 'f',
+  path: '/usr/bin:/bin',
+  stateDir: '/nonexistent-state',
+  clock: () => new Date('2026-11-21T00:00:00Z'),
+};
 
 describe('tmux applier', () => {
   it('targets sessions exactly: deleting a vanished "alpha" never hits "alphabet"', async () => {
     expect(tmux(socket, 'new-session', '-d', '-s', 'alphabet', 'cat').code).toBe(0);
-    const del: Action = { kind: 'delete_session', target: `${socket}/alpha`, reason: 'not_in_roster', detail: { socket, session: 'alpha' } };
+    const del: Action = {
+      kind: 'delete_session',
+      target: `${socket}/alpha`,
+      reason: 'not_in_roster',
+      detail: { socket, session: 'alpha' },
+    };
     const [res] = await applyActions([del], noDesired, ctx);
     expect(res!.ok).toBe(false);
     expect(res!.error).toMatch(/can't find session/);

@@ -18,12 +18,21 @@ describe('a clean checkout', () => {
     const git = spawnSync('git', ['clone', '-q', '--no-hardlinks', root, clone], { encoding: 'utf8' });
     expect(git.status, git.stderr).toBe(0);
     symlinkSync(path.join(root, 'node_modules'), path.join(clone, 'node_modules'));
-    const run = spawnSync(process.execPath, [path.join(root, 'node_modules', 'vitest', 'vitest.mjs'), 'run', 'test/unit/roster.test.ts', 'test/unit/planner.test.ts'], {
-      cwd: clone,
-      encoding: 'utf8',
-      env: { ...process.env, CI: 'true', FORCE_COLOR: '0', NO_COLOR: '1' },
-      timeout: 120_000,
-    });
+    const run = spawnSync(
+      process.execPath,
+      [
+        path.join(root, 'node_modules', 'vitest', 'vitest.mjs'),
+        'run',
+        'test/unit/roster.test.ts',
+        'test/unit/planner.test.ts',
+      ],
+      {
+        cwd: clone,
+        encoding: 'utf8',
+        env: { ...process.env, CI: 'true', FORCE_COLOR: '0', NO_COLOR: '1' },
+        timeout: 120_000,
+      },
+    );
     expect(run.status, run.stdout + run.stderr).toBe(0);
     expect(run.stdout).toMatch(/Test Files\s+2 passed/);
   }, 150_000);

@@ -44,7 +44,9 @@ describe('gitfleet CLI', () => {
     expect(flag.code).toBe(64);
     expect(flag.stderr).toMatch(/Unknown option '--force'/);
     expect((await cli('plan', 'extra')).code).toBe(64);
-    expect((await cli('apply', '--repo', 'https://forge.example/fleet.git')).stderr).toContain('remote repositories are not supported yet');
+    expect((await cli('apply', '--repo', 'https://forge.example/fleet.git')).stderr).toContain(
+      'remote repositories are not supported yet',
+    );
     expect((await cli('apply', '--repo', 'https://user:token@forge.example/fleet.git')).stderr).not.toContain('token');
     expect((await cli('apply', '--repo', 'git@forge.example:fleet.git')).code).toBe(64);
   });
@@ -76,7 +78,10 @@ describe('gitfleet CLI', () => {
     const apply = await fleet.gitfleet('apply', '--json');
     expect(apply.code).toBe(0);
     const out = JSON.parse(apply.stdout);
-    expect(out.results.map((r: { kind: string; ok: boolean }) => [r.kind, r.ok])).toEqual([['create_session', true], ['create_session', true]]);
+    expect(out.results.map((r: { kind: string; ok: boolean }) => [r.kind, r.ok])).toEqual([
+      ['create_session', true],
+      ['create_session', true],
+    ]);
     expect(out.commit).toMatch(/^[0-9a-f]{40}$/);
     expect(out.plan.actions).toEqual(p.actions); // plan --json printed exactly what apply did
     expect((await fleet.gitfleet('plan')).code).toBe(0);
@@ -97,13 +102,13 @@ describe('gitfleet CLI', () => {
     // A spec change that update: on-idle defers (the pane just had output): deferred, not "no changes".
     fleet.commit({ 'rosters/a.yaml': roster(fleet.socket, a('a', '    env: {V: "2"}\n') + a('b')) });
     const deferred = await fleet.gitfleet('plan');
-    expect(deferred.stdout).toMatch(/Not done now:\n  · restart_session .*\/a \(update_on_idle\)/);
+    expect(deferred.stdout).toMatch(/Not done now:\n {2}· restart_session .*\/a \(update_on_idle\)/);
     expect(deferred.code).toBe(2);
     // A broken file beside a good one: the plan still shows (on last-known-good), and exits 1 for a PR check.
     fleet.commit({ 'rosters/b.yaml': 'version: 1\nagents: {}\n' });
     const broken = await fleet.gitfleet('plan');
     expect(broken.stdout).toContain('Plan for fleet');
-    expect(broken.stdout).toMatch(/Errors in desired state:\n  rosters\/b\.yaml:2:9: /);
+    expect(broken.stdout).toMatch(/Errors in desired state:\n {2}rosters\/b\.yaml:2:9: /);
     expect(broken.code).toBe(1);
   });
 

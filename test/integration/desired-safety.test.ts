@@ -35,9 +35,19 @@ describe('a desired state gitfleet cannot read never prunes', () => {
       (f) => {
         mkdirSync(path.join(f.work, 'rosters', 'sub'));
         f.git('mv', 'rosters/team.yaml', 'rosters/sub/team.yaml');
-      }, /^rosters\/sub:1:1: is a directory in the rosters folder/m],
-    ['roster renamed .YAML', (f) => f.git('mv', 'rosters/team.yaml', 'rosters/team.YAML'), /^rosters\/team\.YAML:1:1: is a file without the \.yaml or \.yml extension/m],
-    ['roster renamed .bak', (f) => f.git('mv', 'rosters/team.yaml', 'rosters/team.bak'), /^rosters\/team\.bak:1:1: is a file without/m],
+      },
+      /^rosters\/sub:1:1: is a directory in the rosters folder/m,
+    ],
+    [
+      'roster renamed .YAML',
+      (f) => f.git('mv', 'rosters/team.yaml', 'rosters/team.YAML'),
+      /^rosters\/team\.YAML:1:1: is a file without the \.yaml or \.yml extension/m,
+    ],
+    [
+      'roster renamed .bak',
+      (f) => f.git('mv', 'rosters/team.yaml', 'rosters/team.bak'),
+      /^rosters\/team\.bak:1:1: is a file without/m,
+    ],
     [
       'roster replaced by a symlink',
       (f) => {
@@ -77,18 +87,29 @@ describe('a desired state gitfleet cannot read never prunes', () => {
 
   it('deleting every agent waits for confirmation of that revision (PruneHeld), then goes ahead', async () => {
     const f = newFleet();
-    const before = await converged(f, { 'rosters/team.yaml': roster(f.socket, agent('a0') + agent('a1') + agent('a2')) });
+    const before = await converged(f, {
+      'rosters/team.yaml': roster(f.socket, agent('a0') + agent('a1') + agent('a2')),
+    });
     const rev = f.commit({ 'rosters/team.yaml': null, 'rosters/NOTES.md': '# notes only\n' });
     const p = await f.gitfleet('plan');
     expect(p.code).toBe(2);
-    expect(p.stdout).toContain(`PruneHeld: 3 of 3 agents on socket ${f.socket} would be deleted (all of them); held until revision ${rev.slice(0, 12)} is confirmed`);
+    expect(p.stdout).toContain(
+      `PruneHeld: 3 of 3 agents on socket ${f.socket} would be deleted (all of them); held until revision ${rev.slice(0, 12)} is confirmed`,
+    );
     const held = await f.gitfleet('apply');
     expect(held.code).toBe(3);
     expect(pids(f)).toEqual(before);
-    expect(f.status().pruneHeld[0]).toMatchObject({ socket: f.socket, deletes: 3, running: 3, agents: ['a0', 'a1', 'a2'] });
+    expect(f.status().pruneHeld[0]).toMatchObject({
+      socket: f.socket,
+      deletes: 3,
+      running: 3,
+      agents: ['a0', 'a1', 'a2'],
+    });
     expect(f.show(`main:status/${f.host}.md`)).toContain(`gitfleet apply --confirm-prune ${rev.slice(0, 12)}`);
     // A revision that does not exist confirms nothing; this one lets the deletes go ahead.
-    expect((await f.gitfleet('apply', '--confirm-prune', 'deadbeef')).stderr).toMatch(/--confirm-prune deadbeef: no such commit/);
+    expect((await f.gitfleet('apply', '--confirm-prune', 'deadbeef')).stderr).toMatch(
+      /--confirm-prune deadbeef: no such commit/,
+    );
     expect(pids(f)).toEqual(before);
     const ok = await f.gitfleet('apply', '--confirm-prune', rev.slice(0, 12));
     expect(ok.code, ok.stdout).toBe(0);
@@ -102,7 +123,10 @@ describe('a desired state gitfleet cannot read never prunes', () => {
     expect((await f.gitfleet('apply')).code).toBe(3);
     expect(f.panes().has('a0')).toBe(true);
     // Confirmed, but the rosters changed again since: still held.
-    f.commit({ 'fleet.yaml': `reconcile:\n  confirm_prune: "${rev.slice(0, 10)}"\n`, 'rosters/other.yaml': roster(f.socket, '').replace('agents:\n', 'agents: []\n') });
+    f.commit({
+      'fleet.yaml': `reconcile:\n  confirm_prune: "${rev.slice(0, 10)}"\n`,
+      'rosters/other.yaml': roster(f.socket, '').replace('agents:\n', 'agents: []\n'),
+    });
     expect((await f.gitfleet('apply')).code).toBe(3);
     expect([...f.panes().keys()].sort()).toEqual(['_holder', 'a0', 'a1']);
     // Rosters back as they were at the confirmed revision: the deletes go ahead.
@@ -116,14 +140,19 @@ describe('a desired state gitfleet cannot read never prunes', () => {
 describe('names from the repository are never paths', () => {
   it('status.branch "../../config" is refused before anything runs; the repository stays intact', async () => {
     const f = newFleet();
-    f.commit({ 'fleet.yaml': 'status:\n  branch: "../../config"\n', 'rosters/team.yaml': roster(f.socket, agent('a0')) });
+    f.commit({
+      'fleet.yaml': 'status:\n  branch: "../../config"\n',
+      'rosters/team.yaml': roster(f.socket, agent('a0')),
+    });
     const config = readFileSync(path.join(f.bare, 'config'), 'utf8');
     const v = await f.gitfleet('validate');
     expect(v.code).toBe(1);
     expect(v.stdout).toMatch(/^fleet\.yaml:2:11: status\.branch: branch "\.\.\/\.\.\/config" contains "\.\."/m);
     await f.gitfleet('apply');
     expect(readFileSync(path.join(f.bare, 'config'), 'utf8')).toBe(config);
-    expect(sh('git', ['--git-dir', f.bare, 'for-each-ref', '--format=%(refname)']).trim().split('\n')).toEqual(['refs/heads/main']);
+    expect(sh('git', ['--git-dir', f.bare, 'for-each-ref', '--format=%(refname)']).trim().split('\n')).toEqual([
+      'refs/heads/main',
+    ]);
     expect(existsSync(path.join(f.dir, 'x'))).toBe(false);
   });
 
@@ -161,7 +190,11 @@ describe('ownership', () => {
     for (let round = 0; round < 2; round++) {
       const rb = await b.gitfleet('apply');
       expect(rb.code).toBe(3);
-      expect(rb.stdout).toMatch(new RegExp(`Socket ${a.socket} could not be observed, nothing planned there: socket ${a.socket} is used by another fleet: fleet-[0-9a-f]{8}`));
+      expect(rb.stdout).toMatch(
+        new RegExp(
+          `Socket ${a.socket} could not be observed, nothing planned there: socket ${a.socket} is used by another fleet: fleet-[0-9a-f]{8}`,
+        ),
+      );
       const ra = await a.gitfleet('apply');
       expect(ra.code).toBe(0);
       expect(pids(a)).toEqual(before);
@@ -174,7 +207,11 @@ describe('ownership', () => {
     const copy = path.join(a.dir, 'renamed-copy.git');
     cpSync(a.bare, copy, { recursive: true });
     let out = '';
-    const code = await main(['apply', '--repo', copy, '--state-dir', path.join(a.dir, 'state2'), '--host', a.host], { stdout: (s) => (out += s), stderr: (s) => (out += s), env: process.env });
+    const code = await main(['apply', '--repo', copy, '--state-dir', path.join(a.dir, 'state2'), '--host', a.host], {
+      stdout: (s) => (out += s),
+      stderr: (s) => (out += s),
+      env: process.env,
+    });
     expect(code, out).toBe(0);
     expect(out).toContain('no changes');
     expect(pids(a)).toEqual(before);
@@ -183,13 +220,18 @@ describe('ownership', () => {
   it('a new roster file redeclaring an agent is an error in both; the agent keeps its spec and is not restarted', async () => {
     const f = newFleet();
     const before = await converged(f, { 'rosters/team.yaml': roster(f.socket, agent('a0') + agent('t1')) });
-    f.commit({ 'rosters/aa.yaml': roster(f.socket, agent('a0', '    update: recreate\n    command: [sleep, "1000"]\n')) });
+    f.commit({
+      'rosters/aa.yaml': roster(f.socket, agent('a0', '    update: recreate\n    command: [sleep, "1000"]\n')),
+    });
     const r = await f.gitfleet('apply');
     expect(r.code).toBe(1);
     expect(pids(f)).toEqual(before);
     const st = f.status();
     expect(st.errors.map((e: { file: string }) => e.file)).toEqual(['rosters/aa.yaml', 'rosters/team.yaml']);
-    expect(st.files.find((x: { path: string }) => x.path === 'rosters/team.yaml')).toMatchObject({ valid: false, usingLastKnownGood: true });
+    expect(st.files.find((x: { path: string }) => x.path === 'rosters/team.yaml')).toMatchObject({
+      valid: false,
+      usingLastKnownGood: true,
+    });
     expect(st.agents.find((x: { name: string }) => x.name === 'a0').source).toMatch(/^rosters\/team\.yaml:/);
   });
 });

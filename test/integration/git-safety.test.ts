@@ -29,7 +29,10 @@ const objectFile = (gitdir: string, oid: string) => path.join(gitdir, 'objects',
 
 /** Files (relative) under a folder, [] when it does not exist. */
 /** Pending files under `dir`, relative to it, sorted. */
-const pendingFiles = (dir: string): string[] => filesUnder(dir).map((p) => path.relative(dir, p)).sort();
+const pendingFiles = (dir: string): string[] =>
+  filesUnder(dir)
+    .map((p) => path.relative(dir, p))
+    .sort();
 
 function fsckAndClone(f: TestFleet): void {
   // execFileSync throws on a non-zero exit: both must succeed.
@@ -86,7 +89,7 @@ describe('a damaged repository is a failed read, never an empty one', () => {
     const panes = fleet.panes();
     expect([...panes.keys()].sort()).toEqual(['_holder', 'alpha', 'beta']);
 
-    fleet.commit({ 'rosters/team.yaml': team + '# touched\n' });
+    fleet.commit({ 'rosters/team.yaml': `${team}# touched\n` });
     const tree = sh('git', ['--git-dir', fleet.bare, 'rev-parse', 'main:rosters']).trim();
     expect(existsSync(objectFile(fleet.bare, tree))).toBe(true);
     rmSync(objectFile(fleet.bare, tree));
@@ -141,9 +144,12 @@ describe('a stale git ref lock', () => {
     expect((await fleet.gitfleet('apply')).code).toBe(0);
     fleet.commit({ 'rosters/team.yaml': roster(fleet.socket, agent('alpha') + agent('gamma')) });
     const lock = path.join(fleet.bare, 'refs', 'heads', 'main.lock');
-    writeFileSync(lock, 'f'.repeat(40) + '\n');
+    writeFileSync(lock, `${'f'.repeat(40)}\n`);
     // What compareAndSwap notes before it writes the lock: the lock's path and inode.
-    writeFileSync(path.join(fleet.stateDir, 'ref-lock.json'), JSON.stringify({ lock, ino: statSync(lock).ino, pid: 2 ** 22 + 7 }));
+    writeFileSync(
+      path.join(fleet.stateDir, 'ref-lock.json'),
+      JSON.stringify({ lock, ino: statSync(lock).ino, pid: 2 ** 22 + 7 }),
+    );
     const r = await fleet.gitfleet('apply');
     expect(r.code, r.stderr).toBe(0);
     expect(existsSync(lock)).toBe(false);
@@ -151,7 +157,10 @@ describe('a stale git ref lock', () => {
     // A lock with another inode (someone else's) is never taken for ours.
     fleet.commit({ 'rosters/team.yaml': roster(fleet.socket, agent('alpha')) });
     writeFileSync(lock, '');
-    writeFileSync(path.join(fleet.stateDir, 'ref-lock.json'), JSON.stringify({ lock, ino: statSync(lock).ino + 1, pid: 1 }));
+    writeFileSync(
+      path.join(fleet.stateDir, 'ref-lock.json'),
+      JSON.stringify({ lock, ino: statSync(lock).ino + 1, pid: 1 }),
+    );
     expect((await fleet.gitfleet('apply')).stderr).toContain(`${lock} exists`);
     expect(existsSync(lock)).toBe(true);
   });

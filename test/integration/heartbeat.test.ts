@@ -2,7 +2,16 @@
 // (in-process, and the built bin with --every), the atomic writer, the
 // reader, and the stub runtime turning busy while it works. No tmux needed.
 import { spawn, type ChildProcess } from 'node:child_process';
-import { chmodSync, existsSync, mkdirSync, mkdtempSync, readdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import {
+  chmodSync,
+  existsSync,
+  mkdirSync,
+  mkdtempSync,
+  readdirSync,
+  readFileSync,
+  rmSync,
+  writeFileSync,
+} from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
@@ -53,12 +62,20 @@ function exited(c: ChildProcess): Promise<{ code: number | null; signal: NodeJS.
 }
 
 /** Poll until `probe` returns something; on timeout, say what and show `stderr` of the process waited on. */
-async function waitFor<T>(what: string, probe: () => T | null | undefined | false, timeoutMs = 5000, stderr?: () => string): Promise<T> {
+async function waitFor<T>(
+  what: string,
+  probe: () => T | null | undefined | false,
+  timeoutMs = 5000,
+  stderr?: () => string,
+): Promise<T> {
   const end = Date.now() + timeoutMs;
   for (;;) {
     const v = probe();
     if (v) return v;
-    if (Date.now() > end) throw new Error(`timed out after ${timeoutMs} ms waiting for ${what}${stderr ? `; its stderr: ${stderr() || '(empty)'}` : ''}`);
+    if (Date.now() > end)
+      throw new Error(
+        `timed out after ${timeoutMs} ms waiting for ${what}${stderr ? `; its stderr: ${stderr() || '(empty)'}` : ''}`,
+      );
     await new Promise((r) => setTimeout(r, 20));
   }
 }
@@ -90,11 +107,20 @@ describe('gitfleet heartbeat', () => {
 
   it('defaults to $GITFLEET_HEARTBEAT_FILE; --status busy, --pid and --json say what was written', async () => {
     const file = path.join(dir, 'b.hb');
-    const r = await cli(['heartbeat', '--status', 'busy', '--pid', '4242', '--json'], { GITFLEET_HEARTBEAT_FILE: file });
+    const r = await cli(['heartbeat', '--status', 'busy', '--pid', '4242', '--json'], {
+      GITFLEET_HEARTBEAT_FILE: file,
+    });
     expect(r.code).toBe(0);
     const json = JSON.parse(r.stdout);
     const text = readFileSync(file, 'utf8');
-    expect(json).toEqual({ formatVersion: 1, file, ts: heartbeatIn(file)!.ts.toISOString(), pid: 4242, status: 'busy', line: text.trimEnd() });
+    expect(json).toEqual({
+      formatVersion: 1,
+      file,
+      ts: heartbeatIn(file)!.ts.toISOString(),
+      pid: 4242,
+      status: 'busy',
+      line: text.trimEnd(),
+    });
     expect(heartbeatIn(file)).toMatchObject({ pid: 4242, status: 'busy' });
     // --file wins over the environment
     const other = path.join(dir, 'c.hb');
@@ -107,12 +133,25 @@ describe('gitfleet heartbeat', () => {
     const f = path.join(dir, 'x.hb');
     const none = await cli(['heartbeat']);
     expect(none.code).toBe(64);
-    expect(none.stderr).toBe('gitfleet: heartbeat needs a file: --file PATH, or GITFLEET_HEARTBEAT_FILE in the environment (gitfleet sets it in every pane)\n');
-    expect((await cli(['heartbeat', '--file', f, '--status', 'idle'])).stderr).toContain('--status "idle": allowed: ok, busy');
-    expect((await cli(['heartbeat', '--file', f, '--pid', 'self'])).stderr).toContain('--pid "self": must be a positive integer');
-    expect((await cli(['heartbeat', '--file', f, '--every', '5min'])).stderr).toContain('--every "5min": seconds, a number of at least 0.1');
+    expect(none.stderr).toBe(
+      'gitfleet: heartbeat needs a file: --file PATH, or GITFLEET_HEARTBEAT_FILE in the environment (gitfleet sets it in every pane)\n',
+    );
+    expect((await cli(['heartbeat', '--file', f, '--status', 'idle'])).stderr).toContain(
+      '--status "idle": allowed: ok, busy',
+    );
+    expect((await cli(['heartbeat', '--file', f, '--pid', 'self'])).stderr).toContain(
+      '--pid "self": must be a positive integer',
+    );
+    expect((await cli(['heartbeat', '--file', f, '--every', '5min'])).stderr).toContain(
+      '--every "5min": seconds, a number of at least 0.1',
+    );
     expect((await cli(['heartbeat', '--file', f, '--every', '0'])).code).toBe(64);
-    for (const argv of [['plan', '--file', f], ['status', '--pid', '1'], ['apply', '--status', 'ok'], ['validate', '--every', '1']]) {
+    for (const argv of [
+      ['plan', '--file', f],
+      ['status', '--pid', '1'],
+      ['apply', '--status', 'ok'],
+      ['validate', '--every', '1'],
+    ]) {
       const r = await cli(argv);
       expect(r.code).toBe(64);
       expect(r.stderr).toMatch(new RegExp(`^gitfleet: ${argv[1]} is an option of .*\\bheartbeat\\b`));
@@ -149,7 +188,11 @@ describe('gitfleet heartbeat --every (the built bin)', () => {
     });
     expect(later.ts.getTime() - first.ts.getTime()).toBeGreaterThanOrEqual(150);
     await waitFor('three writes', () => c.out().split('\n').filter(Boolean).length >= 3);
-    const lines = c.out().split('\n').filter(Boolean).map((l) => JSON.parse(l));
+    const lines = c
+      .out()
+      .split('\n')
+      .filter(Boolean)
+      .map((l) => JSON.parse(l));
     expect(lines[0]).toMatchObject({ formatVersion: 1, file, pid: process.pid, status: 'ok' });
     expect(new Set(lines.map((l) => l.ts)).size).toBe(lines.length);
 
@@ -168,7 +211,9 @@ describe('gitfleet heartbeat --every (the built bin)', () => {
     const runtime = spawn('sleep', ['30'], { stdio: 'ignore' });
     children.push(runtime);
     const c = start([BIN, 'heartbeat', '--every', '0.2', '--file', file, '--pid', String(runtime.pid)]);
-    expect(await waitFor('the first heartbeat', () => heartbeatIn(file), 5000, c.err)).toMatchObject({ pid: runtime.pid });
+    expect(await waitFor('the first heartbeat', () => heartbeatIn(file), 5000, c.err)).toMatchObject({
+      pid: runtime.pid,
+    });
     runtime.kill('SIGKILL');
     await exited(runtime);
     expect(await exited(c)).toEqual({ code: 0, signal: null });
@@ -190,7 +235,12 @@ describe('heartbeat files', () => {
         await new Promise((r) => setImmediate(r));
       }
     })();
-    for (let i = 0; i < 200; i++) await writeHeartbeat(file, { ts: new Date(Date.UTC(2025, 0, 1) + i * 1000), pid: 1000 + i, status: i % 2 ? 'busy' : 'ok' });
+    for (let i = 0; i < 200; i++)
+      await writeHeartbeat(file, {
+        ts: new Date(Date.UTC(2025, 0, 1) + i * 1000),
+        pid: 1000 + i,
+        status: i % 2 ? 'busy' : 'ok',
+      });
     writing = false;
     await reader;
     expect(reads).toBeGreaterThan(0);
@@ -215,7 +265,10 @@ describe('heartbeat files', () => {
     expect([...read.keys()]).toEqual([ok, bad, big, sub, missing, underFile]);
     expect(read.get(ok)).toEqual({ text: readFileSync(ok, 'utf8'), mtimeMs: expect.any(Number), error: null });
     expect(read.get(bad)).toMatchObject({ text: 'ts=now pid=1 status=ok\n', error: null });
-    expect(read.get(big)).toMatchObject({ text: null, error: `${big}: ${MAX_HEARTBEAT_BYTES + 1} bytes, too big for a heartbeat (at most ${MAX_HEARTBEAT_BYTES})` });
+    expect(read.get(big)).toMatchObject({
+      text: null,
+      error: `${big}: ${MAX_HEARTBEAT_BYTES + 1} bytes, too big for a heartbeat (at most ${MAX_HEARTBEAT_BYTES})`,
+    });
     expect(read.get(sub)).toMatchObject({ text: null, error: `${sub}: not a regular file` });
     expect(read.get(missing)).toEqual({ text: null, mtimeMs: null, error: null });
     expect(read.get(underFile)).toMatchObject({ text: null, mtimeMs: null, error: expect.stringContaining('ENOTDIR') });
@@ -224,10 +277,18 @@ describe('heartbeat files', () => {
     const now = new Date();
     const judge = (f: string) => {
       const r = read.get(f)!;
-      const parsed = r.error !== null ? { ok: false as const, error: r.error } : r.text === null ? null : parseHeartbeat(r.text);
+      const parsed =
+        r.error !== null ? { ok: false as const, error: r.error } : r.text === null ? null : parseHeartbeat(r.text);
       return judgeHeartbeat(parsed, now, 15).health;
     };
-    expect([ok, bad, big, sub, missing, underFile].map(judge)).toEqual(['healthy', 'invalid', 'invalid', 'invalid', 'unknown', 'invalid']);
+    expect([ok, bad, big, sub, missing, underFile].map(judge)).toEqual([
+      'healthy',
+      'invalid',
+      'invalid',
+      'invalid',
+      'unknown',
+      'invalid',
+    ]);
   });
 
   it('readHeartbeats records a file it may not read (when not root)', async () => {
@@ -235,7 +296,8 @@ describe('heartbeat files', () => {
     writeFileSync(locked, 'ts=2025-01-01T00:00:00Z pid=1 status=ok\n');
     chmodSync(locked, 0o000);
     const r = (await readHeartbeats([locked])).get(locked)!;
-    if (process.getuid?.() === 0) expect(r).toMatchObject({ text: 'ts=2025-01-01T00:00:00Z pid=1 status=ok\n', error: null }); // root reads anyway
+    if (process.getuid?.() === 0)
+      expect(r).toMatchObject({ text: 'ts=2025-01-01T00:00:00Z pid=1 status=ok\n', error: null }); // root reads anyway
     else expect(r).toMatchObject({ text: null, error: expect.stringContaining('EACCES') });
   });
 });
@@ -243,12 +305,20 @@ describe('heartbeat files', () => {
 describe('the stub runtime (examples/stub-agent.mjs)', () => {
   it('writes heartbeats at start and every interval, busy while it works, ok again when it answers', async () => {
     const file = path.join(dir, 'run', 'fleet', 'sock', 'a1.hb');
-    const stub = start([STUB, 'stub'], { GITFLEET_AGENT: 'a1', GITFLEET_HEARTBEAT_FILE: file, GITFLEET_HEARTBEAT_INTERVAL: '0.2' });
+    const stub = start([STUB, 'stub'], {
+      GITFLEET_AGENT: 'a1',
+      GITFLEET_HEARTBEAT_FILE: file,
+      GITFLEET_HEARTBEAT_INTERVAL: '0.2',
+    });
     await waitFor('ready', () => stub.out().includes('[stub] agent a1 ready\n> '), 5000, stub.err);
     const first = heartbeatIn(file)!; // written before it said ready
     expect(first).toMatchObject({ pid: stub.pid, status: 'ok' });
     const [read] = (await readHeartbeats([file])).values();
-    expect(judgeHeartbeat(parseHeartbeat(read!.text!), new Date(), 0.2)).toMatchObject({ health: 'healthy', status: 'ok', pid: stub.pid });
+    expect(judgeHeartbeat(parseHeartbeat(read!.text!), new Date(), 0.2)).toMatchObject({
+      health: 'healthy',
+      status: 'ok',
+      pid: stub.pid,
+    });
     await waitFor('a refreshed heartbeat', () => heartbeatIn(file)!.ts > first.ts);
 
     stub.stdin!.write('hello\n');

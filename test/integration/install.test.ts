@@ -63,7 +63,9 @@ function expectRun(m: UserManager, service: string, fleet: TestFleet): void {
     } catch {
       /* none */
     }
-    expect.fail(`${service} failed: ${r.err.trim()} ${JSON.stringify(m.show(service, 'Result', 'ExecMainStatus'))}\n${status}`);
+    expect.fail(
+      `${service} failed: ${r.err.trim()} ${JSON.stringify(m.show(service, 'Result', 'ExecMainStatus'))}\n${status}`,
+    );
   }
 }
 
@@ -80,9 +82,15 @@ describe('gitfleet install', () => {
 
     const service = path.join(m.unitDir, 'gitfleet-reconcile-fleet.service');
     const timer = path.join(m.unitDir, 'gitfleet-reconcile-fleet.timer');
-    expect(readdirSync(m.unitDir).filter((f) => f.startsWith('gitfleet')).sort()).toEqual(['gitfleet-reconcile-fleet.service', 'gitfleet-reconcile-fleet.timer']);
+    expect(
+      readdirSync(m.unitDir)
+        .filter((f) => f.startsWith('gitfleet'))
+        .sort(),
+    ).toEqual(['gitfleet-reconcile-fleet.service', 'gitfleet-reconcile-fleet.timer']);
     const unit = readFileSync(service, 'utf8');
-    expect(unit).toContain(`ExecStart=${process.execPath} ${CLI_PATH} apply --repo ${fleet.bare} --state-dir ${fleet.stateDir}\n`);
+    expect(unit).toContain(
+      `ExecStart=${process.execPath} ${CLI_PATH} apply --repo ${fleet.bare} --state-dir ${fleet.stateDir}\n`,
+    );
     expect(unit).toContain(`Environment="PATH=${process.env.PATH}"`);
     expect(unit).toContain(`Environment="TMUX_TMPDIR=${privateTmux.dir}"`);
     expect(readFileSync(timer, 'utf8')).toContain('OnCalendar=*-*-* *:00/2:00\n');
@@ -92,7 +100,11 @@ describe('gitfleet install', () => {
       ActiveState: 'active',
       LoadState: 'loaded',
     });
-    expect(m.show('gitfleet-reconcile-fleet.service', 'LoadState', 'Type', 'KillMode')).toEqual({ LoadState: 'loaded', Type: 'oneshot', KillMode: 'process' });
+    expect(m.show('gitfleet-reconcile-fleet.service', 'LoadState', 'Type', 'KillMode')).toEqual({
+      LoadState: 'loaded',
+      Type: 'oneshot',
+      KillMode: 'process',
+    });
     expect(m.systemctl('list-timers', '--all', '--no-legend').out).toContain('gitfleet-reconcile-fleet.timer');
     expect(existsSync(path.join(m.unitDir, 'timers.target.wants', 'gitfleet-reconcile-fleet.timer'))).toBe(true);
 
@@ -104,14 +116,22 @@ describe('gitfleet install', () => {
     expect(r).toMatchObject({ formatVersion: 1, name: 'fleet', changed: false, dryRun: false, every: '2min' });
     expect(r.files.map((f: { action: string }) => f.action)).toEqual(['unchanged', 'unchanged']);
     expect(r.systemctl).toEqual(['show gitfleet-reconcile-fleet.timer -p UnitFileState -p ActiveState']);
-    expect((await gitfleet(m.env, ...args)).stdout).toContain('Nothing to do: gitfleet-reconcile-fleet.timer is installed, enabled and active (every 2min).');
+    expect((await gitfleet(m.env, ...args)).stdout).toContain(
+      'Nothing to do: gitfleet-reconcile-fleet.timer is installed, enabled and active (every 2min).',
+    );
     expect([readFileSync(service, 'utf8'), readFileSync(timer, 'utf8')]).toEqual(before);
 
     // A new interval rewrites only the timer and restarts it.
     const third = JSON.parse((await gitfleet(m.env, ...args.slice(0, -1), '1h', '--json')).stdout);
     expect(third.files.map((f: { action: string }) => f.action)).toEqual(['unchanged', 'updated']);
-    expect(third.systemctl).toEqual(['daemon-reload', 'show gitfleet-reconcile-fleet.timer -p UnitFileState -p ActiveState', 'restart gitfleet-reconcile-fleet.timer']);
-    expect(m.show('gitfleet-reconcile-fleet.timer', 'ActiveState', 'TimersCalendar').TimersCalendar).toContain('OnCalendar=*-*-* *:00:00');
+    expect(third.systemctl).toEqual([
+      'daemon-reload',
+      'show gitfleet-reconcile-fleet.timer -p UnitFileState -p ActiveState',
+      'restart gitfleet-reconcile-fleet.timer',
+    ]);
+    expect(m.show('gitfleet-reconcile-fleet.timer', 'ActiveState', 'TimersCalendar').TimersCalendar).toContain(
+      'OnCalendar=*-*-* *:00:00',
+    );
   });
 
   it('two fleets of one user get their own units', async () => {
@@ -121,12 +141,13 @@ describe('gitfleet install', () => {
     expect((await gitfleet(m.env, 'install', '--repo', a.bare)).code).toBe(0);
     expect((await gitfleet(m.env, 'install', '--repo', b.bare)).code).toBe(0);
     expect((await gitfleet(m.env, 'install', '--repo', b.bare, '--name', 'beta-2')).code).toBe(0);
-    expect(readdirSync(m.unitDir).filter((f) => f.endsWith('.timer')).sort()).toEqual([
-      'gitfleet-reconcile-alpha.timer',
-      'gitfleet-reconcile-beta-2.timer',
-      'gitfleet-reconcile-beta.timer',
-    ]);
-    for (const n of ['alpha', 'beta', 'beta-2']) expect(m.show(`gitfleet-reconcile-${n}.timer`, 'ActiveState').ActiveState).toBe('active');
+    expect(
+      readdirSync(m.unitDir)
+        .filter((f) => f.endsWith('.timer'))
+        .sort(),
+    ).toEqual(['gitfleet-reconcile-alpha.timer', 'gitfleet-reconcile-beta-2.timer', 'gitfleet-reconcile-beta.timer']);
+    for (const n of ['alpha', 'beta', 'beta-2'])
+      expect(m.show(`gitfleet-reconcile-${n}.timer`, 'ActiveState').ActiveState).toBe('active');
   });
 
   it('--dry-run prints the files and touches nothing, not even systemd', async () => {
@@ -134,11 +155,18 @@ describe('gitfleet install', () => {
     const base = mkdtempSync(path.join(os.tmpdir(), 'gitfleet-dry-'));
     temps.push(base);
     // No manager runs for this environment: a dry run must not need one.
-    const env = { ...process.env, XDG_CONFIG_HOME: path.join(base, 'config'), XDG_RUNTIME_DIR: path.join(base, 'run'), DBUS_SESSION_BUS_ADDRESS: '' };
+    const env = {
+      ...process.env,
+      XDG_CONFIG_HOME: path.join(base, 'config'),
+      XDG_RUNTIME_DIR: path.join(base, 'run'),
+      DBUS_SESSION_BUS_ADDRESS: '',
+    };
     const r = await gitfleet(env, 'install', '--repo', fleet.bare, '--dry-run');
     expect(r.stderr).toBe('');
     expect(r.code).toBe(0);
-    expect(r.stdout).toContain(`# ${path.join(base, 'config', 'systemd', 'user', 'gitfleet-reconcile-fleet.service')}\n`);
+    expect(r.stdout).toContain(
+      `# ${path.join(base, 'config', 'systemd', 'user', 'gitfleet-reconcile-fleet.service')}\n`,
+    );
     expect(r.stdout).toContain('[Timer]');
     expect(r.stdout).toContain('would be created');
     expect(r.stdout).toMatch(/\n\*\/5 \* \* \* \* PATH=\S+ .* apply --repo \S+ --state-dir \S+ >\/dev\/null\n/);
@@ -152,7 +180,16 @@ describe('gitfleet install', () => {
   it('every generated unit passes systemd-analyze verify, with paths that need quoting', async () => {
     const m = await startManager();
     const fleet = newFleet('my fleet $HOME 100%');
-    const r = await gitfleet(m.env, 'install', '--repo', fleet.bare, '--state-dir', path.join(fleet.dir, 'state dir'), '--branch', 'main');
+    const r = await gitfleet(
+      m.env,
+      'install',
+      '--repo',
+      fleet.bare,
+      '--state-dir',
+      path.join(fleet.dir, 'state dir'),
+      '--branch',
+      'main',
+    );
     expect(r.stderr).toBe('');
     expect(r.code).toBe(0);
     const service = 'gitfleet-reconcile-my-fleet-HOME-100.service';
@@ -167,12 +204,25 @@ describe('gitfleet install', () => {
     expect(m.show(service, 'Result', 'ExecMainStatus')).toEqual({ Result: 'success', ExecMainStatus: '0' });
     expect(existsSync(path.join(fleet.dir, 'state dir'))).toBe(true);
     // The fleet's name comes from fleet.yaml or the repository's root commit, never its folder.
-    expect(fleet.panes().get('alpha')).toMatchObject({ dead: false, fleet: expect.stringMatching(/^fleet-[0-9a-f]{8}$/) });
+    expect(fleet.panes().get('alpha')).toMatchObject({
+      dead: false,
+      fleet: expect.stringMatching(/^fleet-[0-9a-f]{8}$/),
+    });
 
     // The daemon unit, for the same values, verifies too.
     const dir = mkdtempSync(path.join(os.tmpdir(), 'gitfleet-units-'));
     temps.push(dir);
-    const files = reconcilerFiles({ node: process.execPath, cli: CLI_PATH, repo: fleet.bare, every: '15min', name: 'x', path: process.env.PATH!, lang: LANG, tmuxTmpdir: privateTmux.dir, stateDir: fleet.stateDir });
+    const files = reconcilerFiles({
+      node: process.execPath,
+      cli: CLI_PATH,
+      repo: fleet.bare,
+      every: '15min',
+      name: 'x',
+      path: process.env.PATH!,
+      lang: LANG,
+      tmuxTmpdir: privateTmux.dir,
+      stateDir: fleet.stateDir,
+    });
     for (const f of files) writeFileSync(path.join(dir, f.name), f.content);
     const units = files.filter((f) => /\.(service|timer)$/.test(f.name)).map((f) => path.join(dir, f.name));
     expect(units).toHaveLength(3);
@@ -191,15 +241,28 @@ describe('gitfleet install', () => {
     const start = m.systemctl('start', service); // a oneshot: returns when the run is over
     expect(start.err).toBe('');
     expect(start.code).toBe(0);
-    expect(m.show(service, 'Result', 'ExecMainStatus', 'ActiveState')).toEqual({ Result: 'success', ExecMainStatus: '0', ActiveState: 'inactive' });
+    expect(m.show(service, 'Result', 'ExecMainStatus', 'ActiveState')).toEqual({
+      Result: 'success',
+      ExecMainStatus: '0',
+      ActiveState: 'inactive',
+    });
 
     // The session outlived the run (KillMode=process), on the test's private socket.
     expect(fleet.tmux('has-session', '-t', '=alpha').code).toBe(0);
-    expect(fleet.panes().get('alpha')).toMatchObject({ dead: false, cmd: 'cat', fleet: JSON.parse(fleet.show(`main:status/${hostname}.json`)).fleet });
+    expect(fleet.panes().get('alpha')).toMatchObject({
+      dead: false,
+      cmd: 'cat',
+      fleet: JSON.parse(fleet.show(`main:status/${hostname}.json`)).fleet,
+    });
     const newHead = fleet.headOf('main');
     expect(newHead).not.toBe(head);
-    expect(sh('git', ['--git-dir', fleet.bare, 'log', '-1', '--format=%an|%s', 'main']).trim()).toMatch(new RegExp(`^gitfleet\\|gitfleet\\(${hostname}\\): .*\\[skip ci\\]$`));
-    expect(JSON.parse(fleet.show(`main:status/${hostname}.json`))).toMatchObject({ converged: true, desiredRevision: head });
+    expect(sh('git', ['--git-dir', fleet.bare, 'log', '-1', '--format=%an|%s', 'main']).trim()).toMatch(
+      new RegExp(`^gitfleet\\|gitfleet\\(${hostname}\\): .*\\[skip ci\\]$`),
+    );
+    expect(JSON.parse(fleet.show(`main:status/${hostname}.json`))).toMatchObject({
+      converged: true,
+      desiredRevision: head,
+    });
 
     // A converged fleet: the next run succeeds and commits nothing.
     expect(m.systemctl('start', service).code).toBe(0);
@@ -215,7 +278,11 @@ describe('gitfleet install', () => {
     expect((await gitfleet(m.env, 'install', '--repo', fleet.bare, '--state-dir', fleet.stateDir)).code).toBe(0);
     const service = 'gitfleet-reconcile-fleet.service';
     expect(m.systemctl('start', service).code).not.toBe(0);
-    expect(m.show(service, 'Result', 'ExecMainStatus', 'ActiveState')).toEqual({ Result: 'exit-code', ExecMainStatus: '1', ActiveState: 'failed' });
+    expect(m.show(service, 'Result', 'ExecMainStatus', 'ActiveState')).toEqual({
+      Result: 'exit-code',
+      ExecMainStatus: '1',
+      ActiveState: 'failed',
+    });
     expect(fleet.tmux('has-session', '-t', '=alpha').code).toBe(0);
   });
 
@@ -234,12 +301,25 @@ describe('gitfleet install', () => {
     const r = await gitfleet(m.env, 'uninstall', '--repo', fleet.bare, '--json');
     expect(r.stderr).toBe('');
     expect(r.code).toBe(0);
-    expect(JSON.parse(r.stdout)).toMatchObject({ changed: true, files: [{ action: 'removed' }, { action: 'removed' }] });
+    expect(JSON.parse(r.stdout)).toMatchObject({
+      changed: true,
+      files: [{ action: 'removed' }, { action: 'removed' }],
+    });
     expect(readdirSync(m.unitDir).filter((f) => f.startsWith('gitfleet-reconcile-'))).toEqual([]);
     expect(existsSync(path.join(m.unitDir, 'timers.target.wants', 'gitfleet-reconcile-fleet.timer'))).toBe(false);
     // The agents' own units (auto found the manager: supervisor systemd) are the fleet's, not the reconciler's: they stay.
-    expect(m.show(`gitfleet-${JSON.parse(fleet.show(`main:status/${hostname}.json`)).fleet}-agent@alpha.${fleet.socket}.service`, 'ActiveState', 'UnitFileState')).toEqual({ ActiveState: 'active', UnitFileState: 'enabled' });
-    expect(m.show('gitfleet-reconcile-fleet.timer', 'LoadState', 'ActiveState', 'UnitFileState')).toEqual({ LoadState: 'not-found', ActiveState: 'inactive', UnitFileState: '' });
+    expect(
+      m.show(
+        `gitfleet-${JSON.parse(fleet.show(`main:status/${hostname}.json`)).fleet}-agent@alpha.${fleet.socket}.service`,
+        'ActiveState',
+        'UnitFileState',
+      ),
+    ).toEqual({ ActiveState: 'active', UnitFileState: 'enabled' });
+    expect(m.show('gitfleet-reconcile-fleet.timer', 'LoadState', 'ActiveState', 'UnitFileState')).toEqual({
+      LoadState: 'not-found',
+      ActiveState: 'inactive',
+      UnitFileState: '',
+    });
     expect(m.systemctl('list-timers', '--all', '--no-legend').out).not.toContain('gitfleet');
     expect(fleet.tmux('has-session', '-t', '=alpha').code).toBe(0);
 
@@ -253,13 +333,21 @@ describe('gitfleet install', () => {
     const base = mkdtempSync(path.join(os.tmpdir(), 'gitfleet-nosd-'));
     temps.push(base);
     mkdirSync(path.join(base, 'run'), { mode: 0o700 });
-    const env = { ...process.env, LANG, XDG_CONFIG_HOME: path.join(base, 'config'), XDG_RUNTIME_DIR: path.join(base, 'run'), DBUS_SESSION_BUS_ADDRESS: '' };
+    const env = {
+      ...process.env,
+      LANG,
+      XDG_CONFIG_HOME: path.join(base, 'config'),
+      XDG_RUNTIME_DIR: path.join(base, 'run'),
+      DBUS_SESSION_BUS_ADDRESS: '',
+    };
     const r = await gitfleet(env, 'install', '--repo', fleet.bare, '--every', '10min', '--state-dir', fleet.stateDir);
     expect(r.code).toBe(1);
     expect(r.stderr).toContain('cannot reach the systemd user manager');
     expect(r.stderr).toContain('loginctl enable-linger');
     const line = r.stderr.split('\n').find((l) => l.startsWith('*/10 * * * * '));
-    expect(line).toBe(`*/10 * * * * PATH=${process.env.PATH} LANG=${LANG} TMUX_TMPDIR=${privateTmux.dir} ${process.execPath} ${CLI_PATH} apply --repo ${fleet.bare} --state-dir ${fleet.stateDir} >/dev/null`);
+    expect(line).toBe(
+      `*/10 * * * * PATH=${process.env.PATH} LANG=${LANG} TMUX_TMPDIR=${privateTmux.dir} ${process.execPath} ${CLI_PATH} apply --repo ${fleet.bare} --state-dir ${fleet.stateDir} >/dev/null`,
+    );
     expect(existsSync(path.join(base, 'config'))).toBe(false);
     // The crontab line's command really reconciles (run by /bin/sh as cron would).
     const cmd = line!.replace(/^(\S+ ){5}/, '');
@@ -275,8 +363,12 @@ describe('gitfleet install', () => {
     const env = { ...process.env, XDG_RUNTIME_DIR: '/nonexistent', XDG_CONFIG_HOME: '/nonexistent' };
     const every = await gitfleet(env, 'install', '--repo', fleet.bare, '--every', '7min');
     expect(every.code).toBe(64);
-    expect(every.stderr).toContain('allowed: 1min, 2min, 3min, 4min, 5min, 6min, 10min, 12min, 15min, 20min, 30min, 1h, 2h');
-    expect((await gitfleet(env, 'install', '--repo', fleet.bare, '--every', '30s')).stderr).toContain('seconds are not supported');
+    expect(every.stderr).toContain(
+      'allowed: 1min, 2min, 3min, 4min, 5min, 6min, 10min, 12min, 15min, 20min, 30min, 1h, 2h',
+    );
+    expect((await gitfleet(env, 'install', '--repo', fleet.bare, '--every', '30s')).stderr).toContain(
+      'seconds are not supported',
+    );
     expect((await gitfleet(env, 'install', '--repo', fleet.bare, '--name', 'a b')).code).toBe(64);
     expect((await gitfleet(env, 'uninstall', '--repo', fleet.bare, '--every', '5min')).code).toBe(64);
     const plan = await gitfleet(env, 'plan', '--repo', fleet.bare, '--dry-run');
@@ -287,7 +379,9 @@ describe('gitfleet install', () => {
     expect(remote.stderr).toContain('remote repositories are not supported yet');
     expect(remote.stderr).not.toContain('token');
     expect((await gitfleet(env, 'uninstall', '--repo', 'git@forge.example:fleet.git')).code).toBe(64);
-    expect((await gitfleet(env, 'install', '--repo', path.join(fleet.dir, 'missing.git'))).stderr).toContain('no such directory');
+    expect((await gitfleet(env, 'install', '--repo', path.join(fleet.dir, 'missing.git'))).stderr).toContain(
+      'no such directory',
+    );
     for (const cmd of ['install', 'uninstall']) {
       const h = await gitfleet(env, cmd, '--help');
       expect(h.code).toBe(0);

@@ -28,7 +28,10 @@ function stubRuntime(interval: number, idle: number, extraEnv = ''): string {
 function newFleet(agents: string, runtimes: string): TestFleet {
   const f = new TestFleet('live');
   fleets.push(f);
-  f.commit({ 'fleet.yaml': 'fleet: live\nsupervisor: tmux\n', 'rosters/team.yaml': roster(f.socket, agents, runtimes) });
+  f.commit({
+    'fleet.yaml': 'fleet: live\nsupervisor: tmux\n',
+    'rosters/team.yaml': roster(f.socket, agents, runtimes),
+  });
   return f;
 }
 
@@ -39,13 +42,20 @@ async function ps(f: TestFleet): Promise<any> {
   return JSON.parse(r.stdout);
 }
 const row = (p: any, name: string) => p.agents.find((a: any) => a.name === name);
-const ready = (f: TestFleet, name: string) => f.status().agents.find((a: any) => a.name === name).conditions.find((c: any) => c.type === 'Ready');
+const ready = (f: TestFleet, name: string) =>
+  f
+    .status()
+    .agents.find((a: any) => a.name === name)
+    .conditions.find((c: any) => c.type === 'Ready');
 
 describe('heartbeats', () => {
   it('the stub keeps its agent healthy; a hung agent turns stale and not Ready while its pane lives', async () => {
     const f = newFleet('  - name: w\n    runtime: stub\n', stubRuntime(0.5, 1));
     await f.gitfleet('apply');
-    await waitFor(() => readFileSyncSafe(path.join(f.stateDir, 'run', 'live', f.socket, 'w.hb')).startsWith('ts='), 5000);
+    await waitFor(
+      () => readFileSyncSafe(path.join(f.stateDir, 'run', 'live', f.socket, 'w.hb')).startsWith('ts='),
+      5000,
+    );
     expect((await f.gitfleet('apply')).code).toBe(0);
     expect(ready(f, 'w')).toMatchObject({ status: 'True', message: expect.stringContaining('heartbeat healthy') });
     expect(row(await ps(f), 'w').heartbeat).toMatchObject({ health: 'healthy', status: 'ok' });
@@ -56,7 +66,12 @@ describe('heartbeats', () => {
     expect(f.tmux('send-keys', '-t', '=w:', 'hang', 'Enter').code).toBe(0);
     await new Promise((r) => setTimeout(r, 2000)); // > 3 × 0.5 s after the last beat
     const p = await ps(f);
-    expect(row(p, 'w')).toMatchObject({ ready: 'False', reason: 'HeartbeatStale', pane: { alive: true, pid }, heartbeat: { health: 'stale' } });
+    expect(row(p, 'w')).toMatchObject({
+      ready: 'False',
+      reason: 'HeartbeatStale',
+      pane: { alive: true, pid },
+      heartbeat: { health: 'stale' },
+    });
     expect((await f.gitfleet('apply')).code).toBe(3);
     expect(ready(f, 'w')).toMatchObject({ status: 'False', reason: 'HeartbeatStale' });
     expect(f.status().agents[0].session).toMatchObject({ alive: true, pid });
@@ -82,7 +97,10 @@ describe('update: on-idle', () => {
     const f = newFleet(agents, stubRuntime(0.5, 1));
     await f.gitfleet('apply');
     const hb = (n: string) => path.join(f.stateDir, 'run', 'live', f.socket, `${n}.hb`);
-    await waitFor(() => readFileSyncSafe(hb('calm')).includes('status=ok') && readFileSyncSafe(hb('busy')).includes('status=ok'), 5000);
+    await waitFor(
+      () => readFileSyncSafe(hb('calm')).includes('status=ok') && readFileSyncSafe(hb('busy')).includes('status=ok'),
+      5000,
+    );
     const before = f.panes();
     // busy works for 8 s (long enough for apply and ps on a loaded machine); calm has nothing to do.
     expect(f.tmux('send-keys', '-t', '=busy:', 'work 8', 'Enter').code).toBe(0);
@@ -97,7 +115,12 @@ describe('update: on-idle', () => {
     const mid = f.panes();
     expect(mid.get('calm')!.pid).not.toBe(before.get('calm')!.pid);
     expect(mid.get('busy')!.pid).toBe(before.get('busy')!.pid);
-    expect(f.status().agents.find((a: any) => a.name === 'busy').conditions.find((c: any) => c.type === 'PendingRestart')).toMatchObject({ status: 'True', reason: 'UpdateOnIdle' });
+    expect(
+      f
+        .status()
+        .agents.find((a: any) => a.name === 'busy')
+        .conditions.find((c: any) => c.type === 'PendingRestart'),
+    ).toMatchObject({ status: 'True', reason: 'UpdateOnIdle' });
     expect(row(await ps(f), 'busy').flags).toContain('PendingRestart');
     // Once the work is done and the pane has been quiet, the next apply restarts it.
     await waitFor(() => readFileSyncSafe(hb('busy')).includes('status=ok'), 12000);
@@ -110,27 +133,54 @@ describe('update: on-idle', () => {
 
 describe('gitfleet ps', () => {
   it('joins tmux, process, idle time and heartbeat per agent, lists unmanaged sessions, and --all-hosts adds other hosts from their committed status', async () => {
-    const f = newFleet('  - name: w\n    runtime: stub\n  - name: c\n    runtime: cat\n', `${stubRuntime(0.5, 1)}\n  cat:\n    command: [cat]`);
+    const f = newFleet(
+      '  - name: w\n    runtime: stub\n  - name: c\n    runtime: cat\n',
+      `${stubRuntime(0.5, 1)}\n  cat:\n    command: [cat]`,
+    );
     await f.gitfleet('apply');
-    await waitFor(() => readFileSyncSafe(path.join(f.stateDir, 'run', 'live', f.socket, 'w.hb')).startsWith('ts='), 5000);
+    await waitFor(
+      () => readFileSyncSafe(path.join(f.stateDir, 'run', 'live', f.socket, 'w.hb')).startsWith('ts='),
+      5000,
+    );
     f.tmux('new-session', '-d', '-s', 'by-hand', 'sleep', '300');
     const p = await ps(f);
     expect(p).toMatchObject({ fleet: 'live', host: 'testhost', supervisor: { mode: 'tmux' } });
-    expect(row(p, 'w')).toMatchObject({ host: 'testhost', tenant_id: expect.any(String), source: { kind: 'live' }, ready: 'True', pane: { alive: true, command: 'node' }, heartbeat: { health: 'healthy', status: 'ok' }, flags: [] });
+    expect(row(p, 'w')).toMatchObject({
+      host: 'testhost',
+      tenant_id: expect.any(String),
+      source: { kind: 'live' },
+      ready: 'True',
+      pane: { alive: true, command: 'node' },
+      heartbeat: { health: 'healthy', status: 'ok' },
+      flags: [],
+    });
     expect(row(p, 'w').idleSeconds).toEqual(expect.any(Number));
     expect(row(p, 'c')).toMatchObject({ heartbeat: null, ready: 'True', pane: { command: 'cat' } });
-    expect(p.unmanaged).toEqual([{ host: 'testhost', tenant_id: expect.any(String), socket: f.socket, session: 'by-hand', command: 'sleep', flags: ['unmanaged'] }]);
+    expect(p.unmanaged).toEqual([
+      {
+        host: 'testhost',
+        tenant_id: expect.any(String),
+        socket: f.socket,
+        session: 'by-hand',
+        command: 'sleep',
+        flags: ['unmanaged'],
+      },
+    ]);
     const text = await f.gitfleet('ps');
     expect(text.stdout).toMatch(/^AGENT +HOST +TENANT +RUNTIME +UNIT +PANE +PID +IDLE +HEARTBEAT +READY +FLAGS/);
     expect(text.stdout).toMatch(/by-hand .*unmanaged \(sleep on /);
 
     // Another host's committed status, as its own gitfleet would write it.
     const other = { ...f.status(), host: 'far', agents: f.status().agents.map((a: any) => ({ ...a, host: 'far' })) };
-    const written = f.commit({ 'status/far.json': JSON.stringify(other, null, 2) + '\n' }, 'gitfleet(far): status');
+    const written = f.commit({ 'status/far.json': `${JSON.stringify(other, null, 2)}\n` }, 'gitfleet(far): status');
     const all = JSON.parse((await f.gitfleet('ps', '--all-hosts', '--json')).stdout);
     const far = all.agents.filter((a: any) => a.host === 'far');
     expect(far.map((a: any) => a.name).sort()).toEqual(['c', 'w']);
-    expect(far[0]).toMatchObject({ source: { kind: 'status', commit: written }, idleSeconds: null, tenant_id: expect.any(String) });
+    expect(far[0]).toMatchObject({
+      source: { kind: 'status', commit: written },
+      idleSeconds: null,
+      tenant_id: expect.any(String),
+    });
     expect(all.agents.filter((a: any) => a.host === 'testhost')).toHaveLength(2);
     expect((await f.gitfleet('ps', '--all-hosts')).stdout).toContain(`far@${written.slice(0, 8)}`);
   });
@@ -138,10 +188,14 @@ describe('gitfleet ps', () => {
   /** Run the built CLI with wrappers first on PATH; count the processes it started itself. */
   function countedPs(f: TestFleet, bin: string): { processes: string[]; agents: number } {
     const log = path.join(f.dir, `spawns-${Math.random().toString(36).slice(2)}.log`);
-    const r = spawnSync(process.execPath, [CLI, 'ps', '--json', '--repo', f.bare, '--state-dir', f.stateDir, '--host', f.host], {
-      env: { ...process.env, PATH: `${bin}:${process.env.PATH}`, GITFLEET_SPAWN_LOG: log },
-      encoding: 'utf8',
-    });
+    const r = spawnSync(
+      process.execPath,
+      [CLI, 'ps', '--json', '--repo', f.bare, '--state-dir', f.stateDir, '--host', f.host],
+      {
+        env: { ...process.env, PATH: `${bin}:${process.env.PATH}`, GITFLEET_SPAWN_LOG: log },
+        encoding: 'utf8',
+      },
+    );
     expect(r.stderr).toBe('');
     expect(r.status).toBe(0);
     const lines = readFileSyncSafe(log).split('\n').filter(Boolean);
@@ -157,7 +211,10 @@ describe('gitfleet ps', () => {
       const real = spawnSync('sh', ['-c', `command -v ${name}`], { encoding: 'utf8' }).stdout.trim();
       if (!real) continue;
       const w = path.join(bin, name);
-      writeFileSync(w, `#!/bin/sh\n[ -n "$GITFLEET_SPAWN_LOG" ] && printf '%s\\t%s\\n' "$PPID" ${name} >>"$GITFLEET_SPAWN_LOG"\nexec ${real} "$@"\n`);
+      writeFileSync(
+        w,
+        `#!/bin/sh\n[ -n "$GITFLEET_SPAWN_LOG" ] && printf '%s\\t%s\\n' "$PPID" ${name} >>"$GITFLEET_SPAWN_LOG"\nexec ${real} "$@"\n`,
+      );
       chmodSync(w, 0o755);
     }
     const sizes = [5, 100].map((n) => {

@@ -23,7 +23,8 @@ afterEach(async () => {
   fleet = null;
 });
 
-const gitfleet = (f: TestFleet, env: NodeJS.ProcessEnv, ...argv: string[]): Promise<Run> => f.gitfleetWith(env, ...argv);
+const gitfleet = (f: TestFleet, env: NodeJS.ProcessEnv, ...argv: string[]): Promise<Run> =>
+  f.gitfleetWith(env, ...argv);
 
 /** Every file under a directory (path → content), recursively. */
 function contents(dir: string): Map<string, string> {

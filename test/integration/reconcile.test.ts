@@ -22,7 +22,10 @@ describe('apply', () => {
     const wd = path.join(fleet.dir, 'wd', 'alpha');
     fleet.commit({
       'fleet.yaml': 'fleet: demo\n',
-      'rosters/team.yaml': roster(fleet.socket, agent('alpha', `    working_directory: ${wd}\n    env:\n      MODEL: opus\n`) + agent('beta.two')),
+      'rosters/team.yaml': roster(
+        fleet.socket,
+        agent('alpha', `    working_directory: ${wd}\n    env:\n      MODEL: opus\n`) + agent('beta.two'),
+      ),
     });
     const head = fleet.headOf('main')!;
 
@@ -41,7 +44,13 @@ describe('apply', () => {
     expect(fleet.tmux('show-options', '-w', '-v', '-t', '=alpha:', 'remain-on-exit').out.trim()).toBe('on');
 
     const status = fleet.status();
-    expect(status).toMatchObject({ formatVersion: 1, fleet: 'demo', host: 'testhost', desiredRevision: head, converged: true });
+    expect(status).toMatchObject({
+      formatVersion: 1,
+      fleet: 'demo',
+      host: 'testhost',
+      desiredRevision: head,
+      converged: true,
+    });
     expect(status.agents.map((a: any) => a.name)).toEqual(['alpha', 'beta.two']);
     for (const a of status.agents) {
       expect(a.tenant_id).toBeTruthy();
@@ -90,7 +99,9 @@ describe('apply', () => {
 
     fleet.commit({ 'rosters/a.yaml': roster(fleet.socket, agent('alpha')) });
     const plan = JSON.parse((await fleet.gitfleet('plan', '--json')).stdout);
-    expect(plan.actions.map((a: any) => `${a.kind} ${a.target} ${a.reason}`)).toEqual([`delete_session ${fleet.socket}/beta not_in_roster`]);
+    expect(plan.actions.map((a: any) => `${a.kind} ${a.target} ${a.reason}`)).toEqual([
+      `delete_session ${fleet.socket}/beta not_in_roster`,
+    ]);
 
     const r = await fleet.gitfleet('apply');
     expect(r.code).toBe(0);
@@ -136,7 +147,10 @@ describe('apply', () => {
     const files = sh('git', ['--git-dir', fleet.bare, 'show', '--name-only', '--format=', 'main']).trim().split('\n');
     const ev = files.find((p) => p.includes('-tmux_server_lost-'));
     expect(ev).toBeDefined();
-    expect(JSON.parse(fleet.show(`main:${ev}`))).toMatchObject({ kind: 'tmux_server_lost', detail: { previousPid: pid, pid: null, unit: null } });
+    expect(JSON.parse(fleet.show(`main:${ev}`))).toMatchObject({
+      kind: 'tmux_server_lost',
+      detail: { previousPid: pid, pid: null, unit: null },
+    });
     expect(fleet.status().sockets[0].serverPid).not.toBe(pid);
     // The repaired fleet is stable: no second event.
     const head = fleet.headOf('main');
@@ -146,7 +160,9 @@ describe('apply', () => {
 
   it('backs off a pane that keeps dying (CrashLoopBackOff), with the exit status in status', async () => {
     fleet = new TestFleet();
-    fleet.commit({ 'rosters/a.yaml': roster(fleet.socket, `  - name: crash\n    runtime: stub\n    command: [sh, -c, 'exit 3']\n`) });
+    fleet.commit({
+      'rosters/a.yaml': roster(fleet.socket, `  - name: crash\n    runtime: stub\n    command: [sh, -c, 'exit 3']\n`),
+    });
     await fleet.gitfleet('apply');
     await waitFor(() => fleet.panes().get('crash')?.dead === true);
 
@@ -160,7 +176,9 @@ describe('apply', () => {
     expect(second.stdout).not.toMatch(/^ok +respawn_pane/m);
     const plan = JSON.parse((await fleet.gitfleet('plan', '--json')).stdout);
     expect(plan.actions).toEqual([]);
-    expect(plan.deferred).toMatchObject([{ kind: 'respawn_pane', reason: 'crash_loop_backoff', detail: { streak: 1 } }]);
+    expect(plan.deferred).toMatchObject([
+      { kind: 'respawn_pane', reason: 'crash_loop_backoff', detail: { streak: 1 } },
+    ]);
     const rec = fleet.status().agents[0];
     expect(rec.restarts).toBe(1);
     expect(rec.conditions[0]).toMatchObject({ type: 'Ready', status: 'False', reason: 'CrashLoopBackOff' });
@@ -188,7 +206,10 @@ describe('apply', () => {
     expect(after.get('careful')).toEqual(before.get('careful'));
     const recs = Object.fromEntries(fleet.status().agents.map((a: any) => [a.name, a]));
     expect(recs.fast.conditions.map((c: any) => c.type)).toEqual(['Ready']);
-    expect(recs.careful.conditions.find((c: any) => c.type === 'PendingRestart')).toMatchObject({ status: 'True', reason: 'UpdateOnIdle' });
+    expect(recs.careful.conditions.find((c: any) => c.type === 'PendingRestart')).toMatchObject({
+      status: 'True',
+      reason: 'UpdateOnIdle',
+    });
     expect(r.stdout).toMatch(/restart_session .*\/careful \(update_on_idle\)/);
   });
 
@@ -203,7 +224,7 @@ describe('apply', () => {
 
     // a.yaml turns invalid (unknown key "colour" at line 14, col 5); b.yaml drops gamma at the same time.
     fleet.commit({
-      'rosters/a.yaml': roster(fleet.socket, agent('alpha') + `  - name: beta\n    runtime: stub\n    colour: blue\n`),
+      'rosters/a.yaml': roster(fleet.socket, `${agent('alpha')}  - name: beta\n    runtime: stub\n    colour: blue\n`),
       'rosters/b.yaml': roster(fleet.socket, '').replace('agents:\n', 'agents: []\n'),
     });
     const v = await fleet.gitfleet('validate');
@@ -215,12 +236,20 @@ describe('apply', () => {
     expect(fleet.panes()).toEqual(before); // nothing pruned, nothing restarted
     const status = fleet.status();
     expect(status.errors[0]).toMatchObject({ file: 'rosters/a.yaml', line: 14, col: 5 });
-    expect(status.files.find((f: any) => f.path === 'rosters/a.yaml')).toMatchObject({ valid: false, usingLastKnownGood: true });
+    expect(status.files.find((f: any) => f.path === 'rosters/a.yaml')).toMatchObject({
+      valid: false,
+      usingLastKnownGood: true,
+    });
     const beta = status.agents.find((a: any) => a.name === 'beta');
-    expect(beta.conditions.find((c: any) => c.type === 'Stalled')).toMatchObject({ status: 'True', reason: 'InvalidSpec' });
+    expect(beta.conditions.find((c: any) => c.type === 'Stalled')).toMatchObject({
+      status: 'True',
+      reason: 'InvalidSpec',
+    });
     expect(beta.conditions.find((c: any) => c.type === 'Ready').status).toBe('True');
     const plan = JSON.parse((await fleet.gitfleet('plan', '--json')).stdout);
-    expect(plan.deferred).toMatchObject([{ kind: 'delete_session', reason: 'prune_blocked_by_invalid_files', detail: { session: 'gamma' } }]);
+    expect(plan.deferred).toMatchObject([
+      { kind: 'delete_session', reason: 'prune_blocked_by_invalid_files', detail: { session: 'gamma' } },
+    ]);
 
     // Fixing the file lets the held-back prune happen.
     fleet.commit({ 'rosters/a.yaml': roster(fleet.socket, agent('alpha') + agent('beta')) });
@@ -252,9 +281,15 @@ describe('apply', () => {
     fleet = new TestFleet();
     fleet.commit({ 'rosters/a.yaml': roster(fleet.socket, agent('alpha')) });
     let err = '';
-    const code = await main(['apply', '--repo', fleet.work, '--state-dir', fleet.stateDir], { stdout: () => {}, stderr: (s) => (err += s), env: process.env });
+    const code = await main(['apply', '--repo', fleet.work, '--state-dir', fleet.stateDir], {
+      stdout: () => {},
+      stderr: (s) => (err += s),
+      env: process.env,
+    });
     expect(code).toBe(1);
-    expect(err).toMatch(/refusing to commit status to branch "main": it is checked out in the work tree .*work.*bare repository.*status\.branch/s);
+    expect(err).toMatch(
+      /refusing to commit status to branch "main": it is checked out in the work tree .*work.*bare repository.*status\.branch/s,
+    );
     expect(fleet.panes().size).toBe(0);
   });
 
@@ -266,12 +301,22 @@ describe('apply', () => {
     const held = await acquireLock(fleet.stateDir, 'gitfleet apply (test)');
     const r = await fleet.gitfleet('apply');
     expect(r.code).toBe(1);
-    expect(r.stderr).toContain(`another gitfleet holds the lock of state dir ${fleet.stateDir}: pid ${process.pid} (gitfleet apply (test))`);
+    expect(r.stderr).toContain(
+      `another gitfleet holds the lock of state dir ${fleet.stateDir}: pid ${process.pid} (gitfleet apply (test))`,
+    );
     expect(fleet.panes().size).toBe(0);
     await held.release();
     // Held by a process that is then SIGKILLed: free at once, no stale file to clean.
     const lockJs = pathToFileURL(path.resolve('dist/lock.js')).href;
-    const holder = spawn(process.execPath, ['--input-type=module', '-e', `const { acquireLock } = await import(${JSON.stringify(lockJs)}); await acquireLock(${JSON.stringify(fleet.stateDir)}, 'doomed'); console.log('held'); setInterval(() => {}, 1000);`], { stdio: ['ignore', 'pipe', 'inherit'] });
+    const holder = spawn(
+      process.execPath,
+      [
+        '--input-type=module',
+        '-e',
+        `const { acquireLock } = await import(${JSON.stringify(lockJs)}); await acquireLock(${JSON.stringify(fleet.stateDir)}, 'doomed'); console.log('held'); setInterval(() => {}, 1000);`,
+      ],
+      { stdio: ['ignore', 'pipe', 'inherit'] },
+    );
     await new Promise<void>((resolve) => holder.stdout!.once('data', () => resolve()));
     expect((await fleet.gitfleet('apply')).stderr).toMatch(/holds the lock .*\(doomed\)/);
     holder.kill('SIGKILL');
@@ -290,7 +335,11 @@ describe('apply', () => {
     writeFileSync(file, 'x');
     for (const cmd of ['apply', 'plan']) {
       let err = '';
-      const code = await main([cmd, '--repo', fleet.bare, '--state-dir', file, '--host', fleet.host], { stdout: () => {}, stderr: (s) => (err += s), env: process.env });
+      const code = await main([cmd, '--repo', fleet.bare, '--state-dir', file, '--host', fleet.host], {
+        stdout: () => {},
+        stderr: (s) => (err += s),
+        env: process.env,
+      });
       expect(code).toBe(1);
       expect(err).toContain(`--state-dir ${file}: is a file, not a directory`);
       expect(err).not.toMatch(/\n\s+at /);
@@ -300,7 +349,10 @@ describe('apply', () => {
 
   it('commits status to status.branch when fleet.yaml sets one, leaving main alone', async () => {
     fleet = new TestFleet();
-    fleet.commit({ 'fleet.yaml': 'status:\n  branch: fleet-status\n', 'rosters/a.yaml': roster(fleet.socket, agent('alpha')) });
+    fleet.commit({
+      'fleet.yaml': 'status:\n  branch: fleet-status\n',
+      'rosters/a.yaml': roster(fleet.socket, agent('alpha')),
+    });
     const main = fleet.headOf('main');
     expect((await fleet.gitfleet('apply')).code).toBe(0);
     expect(fleet.headOf('main')).toBe(main);
@@ -318,7 +370,11 @@ describe('apply', () => {
     const bin = path.resolve('dist/cli.js');
     const cronEnv = { PATH: '/usr/bin:/bin', HOME: process.env.HOME ?? '/root', TMUX_TMPDIR: privateTmux.dir };
     const run = () =>
-      spawnSync(process.execPath, [bin, 'apply', '--repo', fleet.bare, '--state-dir', fleet.stateDir, '--host', fleet.host], { env: cronEnv, encoding: 'utf8' });
+      spawnSync(
+        process.execPath,
+        [bin, 'apply', '--repo', fleet.bare, '--state-dir', fleet.stateDir, '--host', fleet.host],
+        { env: cronEnv, encoding: 'utf8' },
+      );
     expect(run().status).toBe(0);
     const second = run();
     expect(second.stdout).toContain('no changes: the fleet matches the desired state');

@@ -19,7 +19,8 @@ afterEach(() => {
   fleet = null;
 });
 
-const gitfleet = (f: TestFleet, env: NodeJS.ProcessEnv, ...argv: string[]): Promise<Run> => f.gitfleetWith(env, ...argv);
+const gitfleet = (f: TestFleet, env: NodeJS.ProcessEnv, ...argv: string[]): Promise<Run> =>
+  f.gitfleetWith(env, ...argv);
 
 const URL = 'https://bot:s3cr3t-F@example.com/x';
 const M = '<redacted>';
@@ -82,8 +83,14 @@ describe('secrets', () => {
         return false;
       }
     });
-    expect(readFileSync(path.join(wd, 'args.txt'), 'utf8').trim().split('\n')).toEqual(
-      ['--token=s3cr3t-A', '--password', 's3cr3t-B', '--model', 's3cr3t-E', URL]);
+    expect(readFileSync(path.join(wd, 'args.txt'), 'utf8').trim().split('\n')).toEqual([
+      '--token=s3cr3t-A',
+      '--password',
+      's3cr3t-B',
+      '--model',
+      's3cr3t-E',
+      URL,
+    ]);
     const agentEnv = readFileSync(path.join(wd, 'env.txt'), 'utf8');
     for (const kv of ['GH_TOKEN=s3cr3t-C', 'MY_VAR=s3cr3t-D', 'MODEL=s3cr3t-G']) expect(agentEnv).toContain(kv);
 
@@ -115,7 +122,7 @@ describe('secrets', () => {
 });
 
 describe('pinned environment (tmux mode)', () => {
-  it('new sessions get the first apply\'s PATH when a later apply runs elsewhere; --repin takes the new', async () => {
+  it("new sessions get the first apply's PATH when a later apply runs elsewhere; --repin takes the new", async () => {
     const f = (fleet = new TestFleet());
     const agents = (...names: string[]) => names.map((n) => `  - name: ${n}\n    runtime: stub\n`).join('');
     f.commit({ 'rosters/team.yaml': roster(f.socket, agents('alpha')) });

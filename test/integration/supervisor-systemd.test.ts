@@ -30,7 +30,10 @@ const AGENTS = '  - name: alpha\n    runtime: stub\n  - name: beta.x\n    runtim
 function newFleet(supervisor: 'systemd' | 'tmux' | null, agents = AGENTS): TestFleet {
   const f = new TestFleet('fl');
   fleets.push(f);
-  f.commit({ 'fleet.yaml': `fleet: fl\n${supervisor ? `supervisor: ${supervisor}\n` : ''}`, 'rosters/team.yaml': roster(f.socket, agents) });
+  f.commit({
+    'fleet.yaml': `fleet: fl\n${supervisor ? `supervisor: ${supervisor}\n` : ''}`,
+    'rosters/team.yaml': roster(f.socket, agents),
+  });
   return f;
 }
 
@@ -44,7 +47,11 @@ async function startManager(): Promise<UserManager> {
 async function gitfleet(f: TestFleet, env: NodeJS.ProcessEnv, ...argv: string[]) {
   let stdout = '';
   let stderr = '';
-  const code = await main([...argv, '--repo', f.bare, '--state-dir', f.stateDir, '--host', f.host], { stdout: (s) => (stdout += s), stderr: (s) => (stderr += s), env });
+  const code = await main([...argv, '--repo', f.bare, '--state-dir', f.stateDir, '--host', f.host], {
+    stdout: (s) => (stdout += s),
+    stderr: (s) => (stderr += s),
+    env,
+  });
   return { code, stdout, stderr };
 }
 
@@ -79,7 +86,12 @@ describe('supervisor: systemd', () => {
     expect(f.tmux('display', '-p', '#{pid}').out.trim()).toBe(state(m, server(f)).MainPID);
     // The status says which supervisor and why, and carries each unit's state.
     const st = f.status();
-    expect(st.supervisor).toMatchObject({ mode: 'systemd', reason: 'fleet.yaml: supervisor: systemd', observed: true, error: null });
+    expect(st.supervisor).toMatchObject({
+      mode: 'systemd',
+      reason: 'fleet.yaml: supervisor: systemd',
+      observed: true,
+      error: null,
+    });
     expect(typeof st.supervisor.linger).toBe('boolean');
     // Lingering (read from logind's flag file) is reported with the command that turns it on.
     const shown = await gitfleet(f, m.env, 'status');
@@ -102,13 +114,17 @@ describe('supervisor: systemd', () => {
     const v = m.verify(...files);
     expect(v.err).toBe('');
     expect(v.code).toBe(0);
-    expect(readFileSync(path.join(m.unitDir, `${unit(f, 'alpha')}.d`, 'gitfleet.conf'), 'utf8')).toContain(`PartOf=${server(f)}`);
+    expect(readFileSync(path.join(m.unitDir, `${unit(f, 'alpha')}.d`, 'gitfleet.conf'), 'utf8')).toContain(
+      `PartOf=${server(f)}`,
+    );
     // ... and so does an instance with its drop-in, as systemd loads it (verify wants a file per unit).
     const inst = mkdtempSync(path.join(os.tmpdir(), 'gitfleet-verify-'));
     try {
       copyFileSync(files[0]!, path.join(inst, server(f)));
       copyFileSync(files[1]!, path.join(inst, unit(f, 'alpha')));
-      cpSync(path.join(m.unitDir, `${unit(f, 'alpha')}.d`), path.join(inst, `${unit(f, 'alpha')}.d`), { recursive: true });
+      cpSync(path.join(m.unitDir, `${unit(f, 'alpha')}.d`), path.join(inst, `${unit(f, 'alpha')}.d`), {
+        recursive: true,
+      });
       const vi = m.verify(path.join(inst, unit(f, 'alpha')), path.join(inst, server(f)));
       expect(vi.err).toBe('');
       expect(vi.code).toBe(0);
@@ -138,11 +154,23 @@ describe('supervisor: systemd', () => {
     const boot = manager;
     const up = () => {
       const p = f.panes();
-      return p.size === 2 && [...p.values()].every((x) => x.cmd === 'cat') && ['alpha', 'beta_x'].every((a) => state(boot, unit(f, a)).ActiveState === 'active');
+      return (
+        p.size === 2 &&
+        [...p.values()].every((x) => x.cmd === 'cat') &&
+        ['alpha', 'beta_x'].every((a) => state(boot, unit(f, a)).ActiveState === 'active')
+      );
     };
     await waitFor(up, 30_000).catch((e) => {
       const units = boot.systemctl('list-units', '--all', '--no-pager', '--plain', 'gitfleet-*').out;
-      const status = boot.systemctl('show', '-p', 'Id,ActiveState,Result,NRestarts,ExecMainStatus,InactiveEnterTimestampMonotonic,ActiveEnterTimestampMonotonic,InactiveExitTimestampMonotonic', server(f), unit(f, 'alpha'), unit(f, 'beta_x')).out + boot.systemctl('list-jobs', '--no-pager').out;
+      const status =
+        boot.systemctl(
+          'show',
+          '-p',
+          'Id,ActiveState,Result,NRestarts,ExecMainStatus,InactiveEnterTimestampMonotonic,ActiveEnterTimestampMonotonic,InactiveExitTimestampMonotonic',
+          server(f),
+          unit(f, 'alpha'),
+          unit(f, 'beta_x'),
+        ).out + boot.systemctl('list-jobs', '--no-pager').out;
       throw new Error(`${e.message}: sessions ${[...f.panes().keys()].join(',')}\n${units}\n${status}`);
     });
     const after = f.panes();
@@ -195,7 +223,11 @@ describe('supervisor: systemd', () => {
     const ev = files.find((p) => p.includes('-tmux_server_lost-'));
     expect(ev).toBeDefined();
     const record = JSON.parse(f.show(`main:${ev}`));
-    expect(record).toMatchObject({ kind: 'tmux_server_lost', target: f.socket, detail: { previousPid: pid, unit: server(f), unitRestarts: 1 } });
+    expect(record).toMatchObject({
+      kind: 'tmux_server_lost',
+      target: f.socket,
+      detail: { previousPid: pid, unit: server(f), unitRestarts: 1 },
+    });
     expect(record.message).toContain('systemd restarted it');
     expect(f.status().sockets[0]).toMatchObject({ serverRunning: true, unit: { restarts: 1, active: 'active' } });
   });
@@ -212,7 +244,8 @@ describe('supervisor: systemd', () => {
     expect(r.code).toBe(0);
     const after = f.panes();
     for (const s of ['alpha', 'beta_x']) expect(after.get(s)!.pid).toBe(before.get(s)!.pid);
-    for (const u of [server(f), unit(f, 'alpha'), unit(f, 'beta_x')]) expect(state(m, u)).toMatchObject({ ActiveState: 'active', UnitFileState: 'enabled' });
+    for (const u of [server(f), unit(f, 'alpha'), unit(f, 'beta_x')])
+      expect(state(m, u)).toMatchObject({ ActiveState: 'active', UnitFileState: 'enabled' });
   });
 
   it('when the user manager does not answer, nothing is stopped or removed and status says so', async () => {
@@ -239,7 +272,10 @@ describe('supervisor: systemd', () => {
   it('auto picks systemd when a user manager answers, tmux when none does, and says why', async () => {
     const f = newFleet(null, '  - name: alpha\n    runtime: stub\n');
     expect((await gitfleet(f, process.env, 'apply')).code).toBe(0);
-    expect(f.status().supervisor).toMatchObject({ mode: 'tmux', reason: expect.stringMatching(/^auto: no systemd user manager \(Failed to connect to bus/) });
+    expect(f.status().supervisor).toMatchObject({
+      mode: 'tmux',
+      reason: expect.stringMatching(/^auto: no systemd user manager \(Failed to connect to bus/),
+    });
     const m = await startManager();
     const g = newFleet(null, '  - name: alpha\n    runtime: stub\n');
     expect((await gitfleet(g, m.env, 'apply')).code).toBe(0);

@@ -18,7 +18,7 @@ afterEach(() => fleet?.cleanup());
 const NODE = process.execPath;
 /** A runtime that writes what it received (cwd, argv, env) as JSON to $OUT, then waits. */
 const PROBE =
-  "const seen = { cwd: process.cwd(), argv: process.argv.slice(1), env: process.env }; " +
+  'const seen = { cwd: process.cwd(), argv: process.argv.slice(1), env: process.env }; ' +
   "require('fs').writeFileSync(process.env.OUT, JSON.stringify(seen)); setInterval(() => {}, 1e6)";
 
 /** A roster in YAML flow style: JSON strings are valid YAML double-quoted scalars, so any value is written exactly. */
@@ -31,8 +31,14 @@ describe('values that reach tmux', () => {
   it('arrive verbatim through new-session -s/-c/-e and the argv, and run nothing', async () => {
     fleet = new TestFleet();
     const canary = (n: number) => path.join(fleet.dir, `CANARY${n}`);
-    const hostile = (n: number) =>
-      [`#(touch ${canary(n)})`, '#{session_name}', `$(touch ${canary(n + 1)})`, '`touch x`', '%Y %%', '../..'];
+    const hostile = (n: number) => [
+      `#(touch ${canary(n)})`,
+      '#{session_name}',
+      `$(touch ${canary(n + 1)})`,
+      '`touch x`',
+      '%Y %%',
+      '../..',
+    ];
     const base = path.join(fleet.dir, 'wd');
     const cwds = {
       // '../' stays in the path tmux gets; the pane's cwd is where it leads.
@@ -233,7 +239,8 @@ describe('pane logs', () => {
     fleet = new TestFleet();
     const pause = path.join(fleet.dir, 'pause');
     const talk =
-      `i=0; while :; do [ -e ${pause} ] && { sleep 0.05; continue; }; ` + 'echo "line $i"; i=$((i+1)); sleep 0.002; done';
+      `i=0; while :; do [ -e ${pause} ] && { sleep 0.05; continue; }; ` +
+      'echo "line $i"; i=$((i+1)); sleep 0.002; done';
     const agents = [{ name: 'chatty', runtime: 'probe', command: ['sh', '-c', talk] }];
     fleet.commit({ 'fleet.yaml': 'fleet: safety\n', 'rosters/a.yaml': rosterYaml(fleet.socket, agents) });
     expect((await fleet.gitfleet('apply')).code).toBe(0);
@@ -268,7 +275,11 @@ describe('pane logs', () => {
 
 /** The runtime of a pane: the child of its wrapper (a pane that exec'd its runtime has none: the pane's own pid). */
 function childOf(pid: number): number {
-  const kids = sh('sh', ['-c', `pgrep -P ${pid} || true`]).trim().split(/\s+/).filter(Boolean).map(Number);
+  const kids = sh('sh', ['-c', `pgrep -P ${pid} || true`])
+    .trim()
+    .split(/\s+/)
+    .filter(Boolean)
+    .map(Number);
   expect(kids.length).toBeLessThanOrEqual(1);
   return kids[0] ?? pid;
 }

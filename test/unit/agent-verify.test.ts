@@ -46,7 +46,7 @@ describe('send --verify: judge', () => {
 
   it('finds a draft wrapped over two rows', () => {
     const long = `[h:operator -> a] ${'x'.repeat(30)} the end`;
-    const rows = ['> ' + long.slice(0, 38), long.slice(38)];
+    const rows = [`> ${long.slice(0, 38)}`, long.slice(38)];
     const s = scr(rows, [rows[1]!.length, 1]);
     expect(lineBeforeCursor(s)).toBe(`> ${long}`);
     expect(judge(scr(['>'], [2, 0]), s, s, probeOf(long))).toBe('draft');
@@ -77,7 +77,9 @@ describe('send --verify: judge', () => {
     const now = scr([...full.slice(1), ''], [0, 5]);
     expect(judge(scr(full.slice(0, 5).concat('>'), [2, 5]), pasted, now, probe)).toBe('unchanged');
     // ... but new output after the scroll counts
-    expect(judge(scr(full.slice(0, 5).concat('>'), [2, 5]), pasted, scr([...full.slice(2), 'reply', '>'], [2, 5]), probe)).toBe('accepted');
+    expect(
+      judge(scr(full.slice(0, 5).concat('>'), [2, 5]), pasted, scr([...full.slice(2), 'reply', '>'], [2, 5]), probe),
+    ).toBe('accepted');
   });
 
   it('identifies a message by the end of its last non-blank line', () => {
@@ -88,13 +90,20 @@ describe('send --verify: judge', () => {
   });
 
   it('parses a capture: cursor line first, then the rows', () => {
-    expect(parseScreen('3 1 80 0\nready\n> x\n\n')).toEqual({ rows: ['ready', '> x', ''], cursorX: 3, cursorY: 1, width: 80, dead: false });
+    expect(parseScreen('3 1 80 0\nready\n> x\n\n')).toEqual({
+      rows: ['ready', '> x', ''],
+      cursorX: 3,
+      cursorY: 1,
+      width: 80,
+      dead: false,
+    });
   });
 });
 
 describe('logs: terminal output as lines', () => {
   it('removes escape sequences and keeps what a carriage return wrote last', () => {
-    const raw = '\x1b]0;title\x07\x1b[?2004h\x1b[1;32mgreen\x1b[0m text\r\n50%\r100%\r\n\x1b[2J\x1b[Hafter clear\x1b(B\r\n> ';
+    const raw =
+      '\x1b]0;title\x07\x1b[?2004h\x1b[1;32mgreen\x1b[0m text\r\n50%\r100%\r\n\x1b[2J\x1b[Hafter clear\x1b(B\r\n> ';
     expect(terminalLines(raw)).toEqual(['green text', '100%', 'after clear', '> ']);
   });
 });

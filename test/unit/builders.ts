@@ -11,7 +11,13 @@ import { agentsInScope } from '../../src/plan/plan.js';
 import type { SupervisorInput } from '../../src/plan/units.js';
 import type { SystemdObservation, UnitState } from '../../src/observe/systemd.js';
 import type { AgentRecord, SocketRecord, StatusDoc } from '../../src/status/types.js';
-import { agentUnit, fleetFiles, holderUnit, type FleetUnitContext, type GeneratedFile } from '../../src/systemd/fleet-units.js';
+import {
+  agentUnit,
+  fleetFiles,
+  holderUnit,
+  type FleetUnitContext,
+  type GeneratedFile,
+} from '../../src/systemd/fleet-units.js';
 
 export const FLEET = 'lab';
 export const HOST = 'box1';
@@ -34,21 +40,36 @@ export function rosterYaml(agents: AgentEntry[], opts: { socket?: string; holder
 }
 
 /** Desired state from roster files (path → text), an optional fleet.yaml and last-known-good versions. */
-export function desiredFrom(files: Record<string, string>, fleetYaml: string | null = null, fallback: SourceFile[] = []): DesiredState {
+export function desiredFrom(
+  files: Record<string, string>,
+  fleetYaml: string | null = null,
+  fallback: SourceFile[] = [],
+): DesiredState {
   const parsed = parseFleetConfig(fleetYaml, { fleet: FLEET, branch: 'main', host: HOST });
   if (!parsed.config) throw new Error(`bad fleet.yaml in test: ${JSON.stringify(parsed.problems)}`);
-  const fleetState: FileState = { path: 'fleet.yaml', blob: null, valid: true, usingLastKnownGood: false, problems: [] };
+  const fleetState: FileState = {
+    path: 'fleet.yaml',
+    blob: null,
+    valid: true,
+    usingLastKnownGood: false,
+    problems: [],
+  };
   const sources = Object.entries(files).map(([path, text]) => ({ path, blob: `blob:${path}`, text }));
   return assembleDesired(parsed.config, fleetState, sources, new Map(fallback.map((f) => [f.path, f])), { home: HOME });
 }
 
 /** Desired state from one roster file. */
-export const desired = (agents: AgentEntry[], opts: { socket?: string; holder?: string } = {}, fleetYaml: string | null = null): DesiredState =>
-  desiredFrom({ 'rosters/agents.yaml': rosterYaml(agents, opts) }, fleetYaml);
+export const desired = (
+  agents: AgentEntry[],
+  opts: { socket?: string; holder?: string } = {},
+  fleetYaml: string | null = null,
+): DesiredState => desiredFrom({ 'rosters/agents.yaml': rosterYaml(agents, opts) }, fleetYaml);
 
 /** The agent `name` (on `socket`, if given) of a desired state. */
 export function spec(d: DesiredState, name: string, socket?: string): AgentSpec {
-  const a = d.rosters.flatMap((r) => r.agents).find((x) => x.name === name && (socket === undefined || x.socket === socket));
+  const a = d.rosters
+    .flatMap((r) => r.agents)
+    .find((x) => x.name === name && (socket === undefined || x.socket === socket));
   if (!a) throw new Error(`no agent ${name} in test desired state`);
   return a;
 }
@@ -91,16 +112,37 @@ export const holder = (name = '_holder', o: Partial<PaneInfo> = {}): PaneInfo =>
 /** A socket seen by tmux (server running when it has sessions). */
 export function socket(name: string, panes: PaneInfo[]): [string, SocketObservation] {
   const running = panes.length > 0;
-  return [name, { socket: name, ok: true, serverRunning: running, serverPid: running ? 4242 : null, version: running ? '3.3a' : null, sessions: new Map(panes.map((p) => [p.session, p])) }];
+  return [
+    name,
+    {
+      socket: name,
+      ok: true,
+      serverRunning: running,
+      serverPid: running ? 4242 : null,
+      version: running ? '3.3a' : null,
+      sessions: new Map(panes.map((p) => [p.session, p])),
+    },
+  ];
 }
 
 /** A socket whose observation failed. */
-export const failedSocket = (name: string, error: string): [string, SocketObservation] => [name, { socket: name, ok: false, error }];
+export const failedSocket = (name: string, error: string): [string, SocketObservation] => [
+  name,
+  { socket: name, ok: false, error },
+];
 
 export const observed = (...sockets: [string, SocketObservation][]): Map<string, SocketObservation> => new Map(sockets);
 
 export function policy(o: Partial<Policy> = {}): Policy {
-  return { host: HOST, tenant: TENANT, now: NOW, desiredRevision: 'rev-1', backoff: DEFAULT_BACKOFF, pruneConfirmed: false, ...o };
+  return {
+    host: HOST,
+    tenant: TENANT,
+    now: NOW,
+    desiredRevision: 'rev-1',
+    backoff: DEFAULT_BACKOFF,
+    pruneConfirmed: false,
+    ...o,
+  };
 }
 
 /** `now` moved by `seconds`. */
@@ -128,20 +170,48 @@ export const UNIT_CTX: FleetUnitContext = {
 
 /** One unit as systemd shows it: loaded, active and enabled unless told otherwise. */
 export function unitState(name: string, o: Partial<UnitState> = {}): UnitState {
-  return { name, load: 'loaded', active: 'active', sub: 'running', enabled: 'enabled', restarts: 0, mainPid: null, ...o };
+  return {
+    name,
+    load: 'loaded',
+    active: 'active',
+    sub: 'running',
+    enabled: 'enabled',
+    restarts: 0,
+    mainPid: null,
+    ...o,
+  };
 }
 
 /** Generated files as they would sit on disk: path → content. */
-export const onDisk = (files: Iterable<GeneratedFile>): Map<string, string> => new Map([...files].map((f) => [f.path, f.content]));
+export const onDisk = (files: Iterable<GeneratedFile>): Map<string, string> =>
+  new Map([...files].map((f) => [f.path, f.content]));
 
 /** A successful observation of the user manager (nothing installed unless told). */
-export function systemdSeen(o: { units?: UnitState[]; files?: Map<string, string>; found?: string[]; linger?: boolean | null } = {}): SystemdObservation {
-  return { ok: true, units: new Map((o.units ?? []).map((u) => [u.name, u])), files: o.files ?? new Map(), found: o.found ?? [], linger: o.linger === undefined ? true : o.linger };
+export function systemdSeen(
+  o: { units?: UnitState[]; files?: Map<string, string>; found?: string[]; linger?: boolean | null } = {},
+): SystemdObservation {
+  return {
+    ok: true,
+    units: new Map((o.units ?? []).map((u) => [u.name, u])),
+    files: o.files ?? new Map(),
+    found: o.found ?? [],
+    linger: o.linger === undefined ? true : o.linger,
+  };
 }
 
 /** plan()'s supervisor input in systemd mode: the files gitfleet keeps for the enabled `agents`, generated with UNIT_CTX. */
 export function systemdMode(seen: SystemdObservation, agents: readonly AgentSpec[]): SupervisorInput {
-  return { mode: 'systemd', reason: 'test', observed: seen, files: fleetFiles(UNIT_CTX, agents.filter((a) => a.enabled)), unitDir: UNIT_DIR, stateDir: STATE_DIR };
+  return {
+    mode: 'systemd',
+    reason: 'test',
+    observed: seen,
+    files: fleetFiles(
+      UNIT_CTX,
+      agents.filter((a) => a.enabled),
+    ),
+    unitDir: UNIT_DIR,
+    stateDir: STATE_DIR,
+  };
 }
 
 /** A socket record of a previous status (server pid 4242 unless told). */
@@ -178,7 +248,11 @@ export function agentRecord(a: AgentSpec, o: Partial<AgentRecord> = {}): AgentRe
 }
 
 /** A previous status with the given agent records and sockets. */
-export function previousStatus(agents: AgentRecord[], sockets: SocketRecord[] = [], o: Partial<StatusDoc> = {}): StatusDoc {
+export function previousStatus(
+  agents: AgentRecord[],
+  sockets: SocketRecord[] = [],
+  o: Partial<StatusDoc> = {},
+): StatusDoc {
   return {
     formatVersion: 1,
     fleet: FLEET,
@@ -203,10 +277,16 @@ export function previousStatus(agents: AgentRecord[], sockets: SocketRecord[] = 
  * unit active and enabled (found on disk through their .wants links).
  * `units` replace or add units; `extraFound` are more units found on disk.
  */
-export function installed(d: DesiredState, o: { units?: UnitState[]; files?: Map<string, string>; extraFound?: string[]; linger?: boolean | null } = {}): SystemdObservation {
+export function installed(
+  d: DesiredState,
+  o: { units?: UnitState[]; files?: Map<string, string>; extraFound?: string[]; linger?: boolean | null } = {},
+): SystemdObservation {
   const agents = agentsInScope(d, policy()).filter((a) => a.enabled);
   const sockets = [...new Set(agents.map((a) => a.socket))];
-  const base = [...agents.map((a) => unitState(agentUnit(d.config.fleet, a), { sub: 'exited' })), ...sockets.map((s) => unitState(holderUnit(d.config.fleet, s)))];
+  const base = [
+    ...agents.map((a) => unitState(agentUnit(d.config.fleet, a), { sub: 'exited' })),
+    ...sockets.map((s) => unitState(holderUnit(d.config.fleet, s))),
+  ];
   const byName = new Map(base.map((u) => [u.name, u]));
   for (const u of o.units ?? []) byName.set(u.name, u);
   return systemdSeen({

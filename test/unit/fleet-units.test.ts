@@ -116,7 +116,11 @@ describe('unit names', () => {
     expect(classifyUnit(FLEET, agentUnit(FLEET, ab))).toEqual({ role: 'agent', session: 'a_b', socket: 'my.sock-1' });
     const odd = 'fleet one';
     expect(classifyUnit(odd, holderUnit(odd, 's'))).toEqual({ role: 'holder', socket: 's' });
-    expect(classifyUnit(odd, agentUnit(odd, { session: 'x', socket: 's.t' }))).toEqual({ role: 'agent', session: 'x', socket: 's.t' });
+    expect(classifyUnit(odd, agentUnit(odd, { session: 'x', socket: 's.t' }))).toEqual({
+      role: 'agent',
+      session: 'x',
+      socket: 's.t',
+    });
   });
 
   it('classifyUnit claims no template, other unit type, malformed instance or foreign unit', () => {
@@ -138,7 +142,7 @@ describe('unit names', () => {
     expect(classifyUnit('fleet one', 'gitfleet-fleet-one-tmux@s.service')).toBeNull();
   });
 
-  it("a fleet never claims the units of a fleet whose name it prefixes, nor the other way round", () => {
+  it('a fleet never claims the units of a fleet whose name it prefixes, nor the other way round', () => {
     // fleet a-b's agent x on socket s; fleet a's holder on socket s
     expect(classifyUnit('a', 'gitfleet-a-b-agent@x.s.service')).toBeNull();
     expect(classifyUnit('a-b', 'gitfleet-a-b-agent@x.s.service')).toEqual({ role: 'agent', session: 'x', socket: 's' });
@@ -148,14 +152,23 @@ describe('unit names', () => {
     expect(classifyUnit('a-tmux', holderUnit('a', 's'))).toBeNull();
     expect(classifyUnit('a-tmux', holderUnit('a-tmux', 's'))).toEqual({ role: 'holder', socket: 's' });
     expect(classifyUnit('a', agentUnit('a-agent', { session: 'x', socket: 's' }))).toBeNull();
-    expect(classifyUnit('a-agent', agentUnit('a-agent', { session: 'x', socket: 's' }))).toEqual({ role: 'agent', session: 'x', socket: 's' });
+    expect(classifyUnit('a-agent', agentUnit('a-agent', { session: 'x', socket: 's' }))).toEqual({
+      role: 'agent',
+      session: 'x',
+      socket: 's',
+    });
   });
 
   it('every fleet claims exactly its own units among many', () => {
     const fleets = ['a', 'a-b', 'a-b-c', 'a.b', 'b', 'a-tmux', 'a-agent', 'fleet one', 'fleet  one', 'flotte é'];
-    const units = fleets.flatMap((f) => [holderUnit(f, 's-1'), agentUnit(f, { session: 'x', socket: 's-1' })].map((u) => ({ f, u })));
+    const units = fleets.flatMap((f) =>
+      [holderUnit(f, 's-1'), agentUnit(f, { session: 'x', socket: 's-1' })].map((u) => ({ f, u })),
+    );
     for (const f of fleets) {
-      expect(units.filter(({ u }) => classifyUnit(f, u) !== null).map(({ u }) => u), f).toEqual([holderUnit(f, 's-1'), agentUnit(f, { session: 'x', socket: 's-1' })]);
+      expect(
+        units.filter(({ u }) => classifyUnit(f, u) !== null).map(({ u }) => u),
+        f,
+      ).toEqual([holderUnit(f, 's-1'), agentUnit(f, { session: 'x', socket: 's-1' })]);
     }
   });
 
@@ -164,7 +177,21 @@ describe('unit names', () => {
   });
 
   it('unitFleet turns any other name into a stable, distinct name of [A-Za-z0-9_.-]', () => {
-    const odd = ['fleet one', 'fleet  one', 'fleet/one', 'fleet\tone', 'flotte é', 'flotte è', '舰队', '艦隊', 'a b', 'a@b', 'a%b', '$HOME', ''];
+    const odd = [
+      'fleet one',
+      'fleet  one',
+      'fleet/one',
+      'fleet\tone',
+      'flotte é',
+      'flotte è',
+      '舰队',
+      '艦隊',
+      'a b',
+      'a@b',
+      'a%b',
+      '$HOME',
+      '',
+    ];
     const names = odd.map(unitFleet);
     for (const [i, n] of names.entries()) {
       expect(n, JSON.stringify(odd[i])).toMatch(/^[A-Za-z0-9_.-]+$/);
@@ -189,7 +216,12 @@ describe('holder (tmux server) template', () => {
     expect(setting(f.content, 'Restart')).toBe('always');
     expect(setting(f.content, 'WantedBy')).toBe('default.target');
     expect(setting(f.content, 'Description')).toBe('gitfleet lab: tmux server on socket %i');
-    expect(f.content.split('\n').slice(0, 2).every((l) => l.startsWith('#'))).toBe(true);
+    expect(
+      f.content
+        .split('\n')
+        .slice(0, 2)
+        .every((l) => l.startsWith('#')),
+    ).toBe(true);
   });
 
   it('runs tmux -D through /bin/sh -c, the tmux path and the socket (%i) passed as arguments, never spliced into the script', () => {
@@ -206,7 +238,9 @@ describe('holder (tmux server) template', () => {
 
   it('adopts a server already running on the socket instead of starting a second one', () => {
     const script = execWords(setting(f.content, 'ExecStart'))[2]!;
-    expect(script).toMatch(/^if "\$1" -L "\$2" list-sessions .*; then .*while "\$1" -L "\$2" list-sessions .*done; exit 75; fi; exec "\$1" -L "\$2" -D$/);
+    expect(script).toMatch(
+      /^if "\$1" -L "\$2" list-sessions .*; then .*while "\$1" -L "\$2" list-sessions .*done; exit 75; fi; exec "\$1" -L "\$2" -D$/,
+    );
   });
 
   it('ExecStartPost waits until the server answers (so agents start after it), and gives up in the end', () => {
@@ -214,13 +248,24 @@ describe('holder (tmux server) template', () => {
     const words = execWords(post);
     expect(words.slice(0, 2)).toEqual(['/bin/sh', '-c']);
     expect(words.slice(3)).toEqual(['gitfleet-tmux', '/usr/bin/tmux', '%i']);
-    expect(words[2]).toMatch(/^i=0; until "\$1" -L "\$2" list-sessions >\/dev\/null 2>&1; do i=\$\(\(i\+1\)\); \[ "\$i" -ge \d+ \] && exit 1; sleep [\d.]+; done$/);
+    expect(words[2]).toMatch(
+      /^i=0; until "\$1" -L "\$2" list-sessions >\/dev\/null 2>&1; do i=\$\(\(i\+1\)\); \[ "\$i" -ge \d+ \] && exit 1; sleep [\d.]+; done$/,
+    );
     expect(hasBareDollar(post)).toBe(false);
   });
 
   it('sets PATH, LANG and TMUX_TMPDIR, quoted, with % escaped', () => {
-    const g = holderTemplateFile({ ...UNIT_CTX, path: '/opt/my bin:/usr/bin', tmuxTmpdir: '/run/user/1000/tmux 50%', lang: 'C.UTF-8' });
-    expect(settings(g.content, 'Environment')).toEqual(['"PATH=/opt/my bin:/usr/bin"', '"LANG=C.UTF-8"', '"TMUX_TMPDIR=/run/user/1000/tmux 50%%"']);
+    const g = holderTemplateFile({
+      ...UNIT_CTX,
+      path: '/opt/my bin:/usr/bin',
+      tmuxTmpdir: '/run/user/1000/tmux 50%',
+      lang: 'C.UTF-8',
+    });
+    expect(settings(g.content, 'Environment')).toEqual([
+      '"PATH=/opt/my bin:/usr/bin"',
+      '"LANG=C.UTF-8"',
+      '"TMUX_TMPDIR=/run/user/1000/tmux 50%%"',
+    ]);
     expect(settings(f.content, 'Environment')).toEqual(['"PATH=/usr/local/bin:/usr/bin:/bin"', '"LANG=C.UTF-8"']);
   });
 
@@ -232,7 +277,9 @@ describe('holder (tmux server) template', () => {
     const start = setting(g.content, 'ExecStart');
     const words = execWords(start);
     expect(words).toEqual(['/bin/sh', '-c', words[2], 'gitfleet-tmux', '/usr/bin/tmux', '%i', 'fleet one']);
-    expect(words[2]).toMatch(/^exec "\$1" -L "\$2" new-session -d -s \S+ .*@gitfleet-fleet "\$3" .*@gitfleet-role holder$/);
+    expect(words[2]).toMatch(
+      /^exec "\$1" -L "\$2" new-session -d -s \S+ .*@gitfleet-fleet "\$3" .*@gitfleet-role holder$/,
+    );
     expect(words[2]).not.toContain('fleet one');
     expect(words[2]).not.toContain(' -D');
     expect(hasBareDollar(start)).toBe(false);
@@ -260,7 +307,15 @@ describe('agent template', () => {
   });
 
   it('runs `node cli agent-start --state-dir DIR FLEET %i`', () => {
-    expect(execWords(setting(f.content, 'ExecStart'))).toEqual(['/usr/bin/node', '/opt/gitfleet/dist/cli.js', 'agent-start', '--state-dir', STATE_DIR, FLEET, '%i']);
+    expect(execWords(setting(f.content, 'ExecStart'))).toEqual([
+      '/usr/bin/node',
+      '/opt/gitfleet/dist/cli.js',
+      'agent-start',
+      '--state-dir',
+      STATE_DIR,
+      FLEET,
+      '%i',
+    ]);
   });
 
   it('quotes a state dir, fleet and paths with spaces, quotes, backslashes, % and $ so systemd passes them unchanged', () => {
@@ -272,7 +327,15 @@ describe('agent template', () => {
       stateDir: '/home/o p/100%/$HOME/back\\slash/%i',
     };
     const start = setting(agentTemplateFile(ctx).content, 'ExecStart');
-    expect(execWords(start)).toEqual([ctx.node, ctx.cli, 'agent-start', '--state-dir', ctx.stateDir, 'fleet one', '%i']);
+    expect(execWords(start)).toEqual([
+      ctx.node,
+      ctx.cli,
+      'agent-start',
+      '--state-dir',
+      ctx.stateDir,
+      'fleet one',
+      '%i',
+    ]);
     expect(start).toContain('%%i'); // the state dir's literal "%i" is not the instance
     expect(start.endsWith(' %i')).toBe(true);
     expect(hasBareDollar(start)).toBe(false);
@@ -299,7 +362,9 @@ describe('agent drop-in', () => {
     // Values reach the script as arguments, never inside its text.
     expect(words.slice(0, 2)).toEqual(['/bin/sh', '-c']);
     expect(words.slice(3)).toEqual(['gitfleet-stop', '/usr/bin/tmux', 'my.sock-1', 'a_b', 'lab']);
-    expect(words[2]).toBe('[ "$("$1" -L "$2" show-options -qv -t "=$3:" @gitfleet-fleet 2>/dev/null)" = "$4" ] && exec "$1" -L "$2" kill-session -t "=$3"; exit 0');
+    expect(words[2]).toBe(
+      '[ "$("$1" -L "$2" show-options -qv -t "=$3:" @gitfleet-fleet 2>/dev/null)" = "$4" ] && exec "$1" -L "$2" kill-session -t "=$3"; exit 0',
+    );
   });
 
   it('has no ExecStart of its own (the template starts the agent)', () => {
@@ -360,7 +425,10 @@ describe('fleetFiles', () => {
   });
 
   it('with no agents, still the two templates', () => {
-    expect([...fleetFiles(UNIT_CTX, []).values()].map((x) => x.path)).toEqual([`${UNIT_DIR}/gitfleet-lab-tmux@.service`, `${UNIT_DIR}/gitfleet-lab-agent@.service`]);
+    expect([...fleetFiles(UNIT_CTX, []).values()].map((x) => x.path)).toEqual([
+      `${UNIT_DIR}/gitfleet-lab-tmux@.service`,
+      `${UNIT_DIR}/gitfleet-lab-agent@.service`,
+    ]);
   });
 
   it('is deterministic', () => {
@@ -378,7 +446,10 @@ describe('fleetFiles', () => {
       expect(e).toBeInstanceOf(UsageError); // refusing it, as install does for its values, is fine too
     }
     for (const file of files.filter((x) => x.kind === 'unit')) {
-      expect(file.content.split('\n').filter((l) => l.startsWith('ExecStartPre')), file.path).toEqual([]);
+      expect(
+        file.content.split('\n').filter((l) => l.startsWith('ExecStartPre')),
+        file.path,
+      ).toEqual([]);
     }
   });
 

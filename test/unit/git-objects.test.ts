@@ -243,18 +243,35 @@ describe('pending evidence', () => {
     const stateDir = path.join(dir, 'state');
     const ctx = { fleet: 'demo', host: 'h', desiredRevision: 'a'.repeat(40) };
     const taken = async () => false;
-    const action = (session: string) => ({ kind: 'create_session' as const, target: `s/${session}`, reason: 'missing' as const, detail: { socket: 's', session } });
+    const action = (session: string) => ({
+      kind: 'create_session' as const,
+      target: `s/${session}`,
+      reason: 'missing' as const,
+      detail: { socket: 's', session },
+    });
     // Run 1: two actions start; one finishes (final record kept), then the run is killed.
     const run1 = evidenceRecorder(new PendingEvidence(stateDir, 'demo'), ctx, taken);
     const [a, b] = [action('a'), action('b')];
     await run1.onStart(a, '2026-11-29T12:00:00.000Z');
     await run1.onStart(b, '2026-11-29T12:00:00.000Z');
-    await run1.onResult({ action: a, ok: true, error: null, startedAt: '2026-11-29T12:00:00.000Z', finishedAt: '2026-11-29T12:00:01.000Z', command: ['tmux'] });
+    await run1.onResult({
+      action: a,
+      ok: true,
+      error: null,
+      startedAt: '2026-11-29T12:00:00.000Z',
+      finishedAt: '2026-11-29T12:00:01.000Z',
+      command: ['tmux'],
+    });
     // Run 2 commits what run 1 left: a's final record, and b as interrupted.
     const run2 = evidenceRecorder(new PendingEvidence(stateDir, 'demo'), ctx, taken);
     const files = await run2.files();
-    const records = files.map((f) => JSON.parse(f.content) as { target: string; result: string; finishedAt: string | null });
-    expect(records.map((r) => [r.target, r.result]).sort()).toEqual([['s/a', 'ok'], ['s/b', 'interrupted']]);
+    const records = files.map(
+      (f) => JSON.parse(f.content) as { target: string; result: string; finishedAt: string | null },
+    );
+    expect(records.map((r) => [r.target, r.result]).sort()).toEqual([
+      ['s/a', 'ok'],
+      ['s/b', 'interrupted'],
+    ]);
     expect(records.find((r) => r.target === 's/b')!.finishedAt).toBeNull();
     await run2.remove(files);
     // Nothing is left to commit twice.

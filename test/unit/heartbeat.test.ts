@@ -45,13 +45,19 @@ describe('formatHeartbeat / parseHeartbeat', () => {
     expect(parsed('ts=2025-03-01T13:00:00+01:00 pid=7 status=ok').ts).toEqual(TS);
     expect(parsed('ts=2025-03-01T07:00:00-0500 pid=7 status=ok').ts).toEqual(TS);
     expect(parsed('ts=2025-03-01T12:00Z pid=7 status=ok').ts).toEqual(TS);
-    expect(parsed('ts=2025-03-01T12:00:00.123456+00:00 pid=7 status=ok').ts).toEqual(new Date('2025-03-01T12:00:00.123Z'));
+    expect(parsed('ts=2025-03-01T12:00:00.123456+00:00 pid=7 status=ok').ts).toEqual(
+      new Date('2025-03-01T12:00:00.123Z'),
+    );
     expect(parsed('ts=2025-03-01t12:00:00z pid=7 status=ok').ts).toEqual(TS);
     expect(parsed('status=busy pid=7 ts=2025-03-01T12:00:00Z')).toEqual({ ts: TS, pid: 7, status: 'busy' });
   });
 
   it('tolerates surrounding whitespace and unknown key=value fields (forward compatibility)', () => {
-    expect(parsed('  \n\tts=2025-03-01T12:00:00Z   pid=9 status=ok agent=a1 v=2 note=\r\n\n')).toEqual({ ts: TS, pid: 9, status: 'ok' });
+    expect(parsed('  \n\tts=2025-03-01T12:00:00Z   pid=9 status=ok agent=a1 v=2 note=\r\n\n')).toEqual({
+      ts: TS,
+      pid: 9,
+      status: 'ok',
+    });
   });
 
   it('rejects a missing ts, pid or status, each by name, all in one message', () => {
@@ -64,14 +70,24 @@ describe('formatHeartbeat / parseHeartbeat', () => {
   });
 
   it('rejects timestamps that are not ISO-8601 with a zone, or not real dates', () => {
-    expect(parseError('ts=yesterday pid=1 status=ok')).toBe('ts "yesterday": not an ISO-8601 date-time (e.g. 2025-01-31T12:00:00Z)');
+    expect(parseError('ts=yesterday pid=1 status=ok')).toBe(
+      'ts "yesterday": not an ISO-8601 date-time (e.g. 2025-01-31T12:00:00Z)',
+    );
     expect(parseError('ts=1740830400 pid=1 status=ok')).toMatch(/^ts "1740830400": not an ISO-8601 date-time/);
     expect(parseError('ts=2025-03-01 pid=1 status=ok')).toMatch(/not an ISO-8601 date-time/);
-    expect(parseError('ts=2025-03-01T12:00:00 pid=1 status=ok')).toBe('ts "2025-03-01T12:00:00": has no time zone (add Z or ±hh:mm)');
-    expect(parseError('ts=2025-02-30T12:00:00Z pid=1 status=ok')).toBe('ts "2025-02-30T12:00:00Z": day 30 out of range for 2025-02');
-    expect(parseError('ts=2025-13-01T12:00:00Z pid=1 status=ok')).toBe('ts "2025-13-01T12:00:00Z": month 13 out of range');
+    expect(parseError('ts=2025-03-01T12:00:00 pid=1 status=ok')).toBe(
+      'ts "2025-03-01T12:00:00": has no time zone (add Z or ±hh:mm)',
+    );
+    expect(parseError('ts=2025-02-30T12:00:00Z pid=1 status=ok')).toBe(
+      'ts "2025-02-30T12:00:00Z": day 30 out of range for 2025-02',
+    );
+    expect(parseError('ts=2025-13-01T12:00:00Z pid=1 status=ok')).toBe(
+      'ts "2025-13-01T12:00:00Z": month 13 out of range',
+    );
     expect(parseError('ts=2025-03-01T24:00:00Z pid=1 status=ok')).toBe('ts "2025-03-01T24:00:00Z": time out of range');
-    expect(parseError('ts=2025-03-01T12:00:00+25:00 pid=1 status=ok')).toBe('ts "2025-03-01T12:00:00+25:00": offset +25:00 out of range');
+    expect(parseError('ts=2025-03-01T12:00:00+25:00 pid=1 status=ok')).toBe(
+      'ts "2025-03-01T12:00:00+25:00": offset +25:00 out of range',
+    );
     expect(parsed('ts=2024-02-29T12:00:00Z pid=1 status=ok').ts).toEqual(new Date('2024-02-29T12:00:00Z'));
   });
 
@@ -79,7 +95,9 @@ describe('formatHeartbeat / parseHeartbeat', () => {
     expect(parseError('ts=2025-03-01T12:00:00Z pid=1 status=idle')).toBe('status "idle": allowed: ok, busy');
     expect(parseError('ts=2025-03-01T12:00:00Z pid=1 status=OK')).toBe('status "OK": allowed: ok, busy');
     for (const pid of ['0', '-3', '12a', '1.5', '007', '']) {
-      expect(parseError(`ts=2025-03-01T12:00:00Z pid=${pid} status=ok`)).toBe(`pid ${JSON.stringify(pid)}: must be a positive integer`);
+      expect(parseError(`ts=2025-03-01T12:00:00Z pid=${pid} status=ok`)).toBe(
+        `pid ${JSON.stringify(pid)}: must be a positive integer`,
+      );
     }
   });
 
@@ -87,7 +105,9 @@ describe('formatHeartbeat / parseHeartbeat', () => {
     expect(parseError('ts=2025-03-01T12:00:00Z pid=1 status=ok garbage')).toBe('"garbage" is not key=value');
     expect(parseError('ts=2025-03-01T12:00:00Z pid=1 status=ok =x')).toBe('"=x" is not key=value');
     expect(parseError('ts=2025-03-01T12:00:00Z pid=1 status=ok status=busy')).toBe('status given twice');
-    expect(parseError('ts=2025-03-01T12:00:00Z pid=1 status=ok\nts=2025-03-01T12:00:15Z pid=1 status=ok\n')).toBe('expected one line, found 2');
+    expect(parseError('ts=2025-03-01T12:00:00Z pid=1 status=ok\nts=2025-03-01T12:00:15Z pid=1 status=ok\n')).toBe(
+      'expected one line, found 2',
+    );
   });
 
   it('reports every problem at once', () => {
@@ -106,8 +126,20 @@ describe('formatHeartbeat / parseHeartbeat', () => {
 describe('judgeHeartbeat', () => {
   it('default interval is 15 s: healthy up to and including 45 s, stale one millisecond later', () => {
     expect(DEFAULT_HEARTBEAT_INTERVAL_SECONDS).toBe(15);
-    expect(judgeHeartbeat(hb(), at(45))).toEqual({ health: 'healthy', ageSeconds: 45, status: 'ok', pid: 4242, error: null });
-    expect(judgeHeartbeat(hb(), at(45.001))).toEqual({ health: 'stale', ageSeconds: 45.001, status: 'ok', pid: 4242, error: null });
+    expect(judgeHeartbeat(hb(), at(45))).toEqual({
+      health: 'healthy',
+      ageSeconds: 45,
+      status: 'ok',
+      pid: 4242,
+      error: null,
+    });
+    expect(judgeHeartbeat(hb(), at(45.001))).toEqual({
+      health: 'stale',
+      ageSeconds: 45.001,
+      status: 'ok',
+      pid: 4242,
+      error: null,
+    });
     expect(judgeHeartbeat(hb(), at(0)).health).toBe('healthy');
   });
 
@@ -121,8 +153,20 @@ describe('judgeHeartbeat', () => {
   });
 
   it('no file is unknown; a failed parse or read is invalid with its reason', () => {
-    expect(judgeHeartbeat(null, at(0))).toEqual({ health: 'unknown', ageSeconds: null, status: null, pid: null, error: null });
-    expect(judgeHeartbeat(parseHeartbeat('pid=1 status=ok'), at(0))).toEqual({ health: 'invalid', ageSeconds: null, status: null, pid: null, error: 'missing ts' });
+    expect(judgeHeartbeat(null, at(0))).toEqual({
+      health: 'unknown',
+      ageSeconds: null,
+      status: null,
+      pid: null,
+      error: null,
+    });
+    expect(judgeHeartbeat(parseHeartbeat('pid=1 status=ok'), at(0))).toEqual({
+      health: 'invalid',
+      ageSeconds: null,
+      status: null,
+      pid: null,
+      error: 'missing ts',
+    });
     const readError: ParsedHeartbeat = { ok: false, error: "EACCES: permission denied, open '/x.hb'" };
     expect(judgeHeartbeat(readError, at(0))).toMatchObject({ health: 'invalid', error: readError.error });
   });
@@ -134,13 +178,23 @@ describe('judgeHeartbeat', () => {
 
   it('busy or ok is reported as written, healthy or stale alike; health depends only on age', () => {
     expect(judgeHeartbeat(hb({ status: 'busy' }), at(5))).toMatchObject({ health: 'healthy', status: 'busy' });
-    expect(judgeHeartbeat(hb({ status: 'busy' }), at(46))).toMatchObject({ health: 'stale', status: 'busy', pid: 4242 });
+    expect(judgeHeartbeat(hb({ status: 'busy' }), at(46))).toMatchObject({
+      health: 'stale',
+      status: 'busy',
+      pid: 4242,
+    });
     expect(judgeHeartbeat(hb({ status: 'ok' }), at(46))).toMatchObject({ health: 'stale', status: 'ok' });
   });
 
   it(`a ts ahead of now is healthy within the ${CLOCK_SKEW_ALLOWANCE_SECONDS} s skew allowance, invalid beyond it (never healthy for ever)`, () => {
     expect(CLOCK_SKEW_ALLOWANCE_SECONDS).toBe(5);
-    expect(judgeHeartbeat(hb(), at(-5))).toEqual({ health: 'healthy', ageSeconds: -5, status: 'ok', pid: 4242, error: null });
+    expect(judgeHeartbeat(hb(), at(-5))).toEqual({
+      health: 'healthy',
+      ageSeconds: -5,
+      status: 'ok',
+      pid: 4242,
+      error: null,
+    });
     expect(judgeHeartbeat(hb(), at(-5.001))).toEqual({
       health: 'invalid',
       ageSeconds: -5.001,

@@ -21,8 +21,15 @@ const stateDir = () => {
 };
 
 const cli = new URL('../../src/cli.ts', import.meta.url).pathname;
-const at = (p: string, lang: string | null): Pinned =>
-  ({ formatVersion: 1, path: p, lang, tmuxTmpdir: null, node: process.execPath, cli, tmux: '/bin/sh' });
+const at = (p: string, lang: string | null): Pinned => ({
+  formatVersion: 1,
+  path: p,
+  lang,
+  tmuxTmpdir: null,
+  node: process.execPath,
+  cli,
+  tmux: '/bin/sh',
+});
 const timer = at('/usr/bin:/bin', 'C.UTF-8');
 const shell = at('/home/op/bin:/usr/bin:/bin', 'en_US.UTF-8');
 
@@ -62,7 +69,11 @@ describe('settingsFor', () => {
   it('replaces a file it cannot use at the next write', () => {
     const dir = stateDir();
     settingsFor(dir, timer, { write: true });
-    const broken = [{ ...timer, formatVersion: 2 }, { ...timer, path: '' }, { ...timer, lang: 7 }];
+    const broken = [
+      { ...timer, formatVersion: 2 },
+      { ...timer, path: '' },
+      { ...timer, lang: 7 },
+    ];
     const unusable = ['{ not json', ...broken.map((x) => JSON.stringify(x))];
     for (const bad of unusable) {
       writeFileSync(pinnedFile(dir), bad);

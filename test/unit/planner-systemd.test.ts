@@ -11,7 +11,14 @@ import { agentsInScope, plan } from '../../src/plan/plan.js';
 import { ACTION_KINDS, type Action, type Plan } from '../../src/plan/types.js';
 import { sha256 } from '../../src/plan/units.js';
 import type { AgentRecord, StatusDoc } from '../../src/status/types.js';
-import { agentTemplate, agentUnit, dropInPath, fleetFiles, holderTemplate, holderUnit } from '../../src/systemd/fleet-units.js';
+import {
+  agentTemplate,
+  agentUnit,
+  dropInPath,
+  fleetFiles,
+  holderTemplate,
+  holderUnit,
+} from '../../src/systemd/fleet-units.js';
 import {
   agentRecord,
   dead,
@@ -55,15 +62,25 @@ const specFile = (a: Pick<AgentSpec, 'session' | 'socket'>): string => specPath(
 const enabledIn = (d: DesiredState): AgentSpec[] => agentsInScope(d, policy()).filter((a) => a.enabled);
 
 /** plan() in systemd mode, gitfleet's files generated for the desired agents in scope. */
-function planSd(d: DesiredState, obs: Map<string, SocketObservation>, seen: SystemdObservation, previous: StatusDoc | null = null, pruneConfirmed = false): Plan {
+function planSd(
+  d: DesiredState,
+  obs: Map<string, SocketObservation>,
+  seen: SystemdObservation,
+  previous: StatusDoc | null = null,
+  pruneConfirmed = false,
+): Plan {
   return plan(d, obs, previous, policy({ pruneConfirmed }), systemdMode(seen, agentsInScope(d, policy())));
 }
 
 /** The status record a previous run wrote for `a`: its pane had exited, its unit was active. */
-const unitRecord = (a: AgentSpec): AgentRecord => agentRecord(a, { unit: { name: agentUnit(FLEET, a), active: 'active', sub: 'exited', enabled: 'enabled' } });
+const unitRecord = (a: AgentSpec): AgentRecord =>
+  agentRecord(a, { unit: { name: agentUnit(FLEET, a), active: 'active', sub: 'exited', enabled: 'enabled' } });
 
 /** Where an action's kind sits in ACTION_KINDS, the holder's start right after the enables. */
-const rank = (a: Action) => (a.kind === 'start_unit' && a.detail.role === 'holder' ? ACTION_KINDS.indexOf('enable_unit') + 0.5 : ACTION_KINDS.indexOf(a.kind) + (a.detail.role === 'holder' ? 0.5 : 0));
+const rank = (a: Action) =>
+  a.kind === 'start_unit' && a.detail.role === 'holder'
+    ? ACTION_KINDS.indexOf('enable_unit') + 0.5
+    : ACTION_KINDS.indexOf(a.kind) + (a.detail.role === 'holder' ? 0.5 : 0);
 
 const NO_SESSION_KINDS = ['create_session', 'delete_session', 'restart_session'];
 
@@ -117,7 +134,15 @@ describe('systemd plan: cold start', () => {
       const f = files.get(a.target)!;
       expect(a.detail).toEqual({ file: f.path, fileKind: f.kind, sha256: sha256(f.content) });
     }
-    expect(p.summary).toMatchObject({ install_unit: 6, reload_units: 1, enable_unit: 3, start_unit: 3, create_session: 0, delete_session: 0, deferred: 0 });
+    expect(p.summary).toMatchObject({
+      install_unit: 6,
+      reload_units: 1,
+      enable_unit: 3,
+      start_unit: 3,
+      create_session: 0,
+      delete_session: 0,
+      deferred: 0,
+    });
   });
 
   it("an agent's start_unit carries what the session will run and its unit", () => {
@@ -126,9 +151,23 @@ describe('systemd plan: cold start', () => {
       kind: 'start_unit',
       target: 'gitfleet-lab-agent@alpha.mosaic-factory.service',
       reason: 'missing',
-      detail: { socket: SOCKET, session: 'alpha', agent: 'alpha', role: 'agent', specHash: alpha.specHash, argv: ['claude', '--yolo'], cwd: '/home/op', envKeys: [], unit: unitOf(alpha) },
+      detail: {
+        socket: SOCKET,
+        session: 'alpha',
+        agent: 'alpha',
+        role: 'agent',
+        specHash: alpha.specHash,
+        argv: ['claude', '--yolo'],
+        cwd: '/home/op',
+        envKeys: [],
+        unit: unitOf(alpha),
+      },
     });
-    expect(p.actions.find((a) => a.kind === 'start_unit' && a.detail.role === 'holder')!.detail).toEqual({ socket: SOCKET, role: 'holder', unit: HOLDER });
+    expect(p.actions.find((a) => a.kind === 'start_unit' && a.detail.role === 'holder')!.detail).toEqual({
+      socket: SOCKET,
+      role: 'holder',
+      unit: HOLDER,
+    });
   });
 
   it('says which supervisor planned', () => {
@@ -136,7 +175,11 @@ describe('systemd plan: cold start', () => {
   });
 
   it('adopts sessions left running by tmux mode: units set up and started, no session touched', () => {
-    const q = planSd(d, observed(socket(SOCKET, [pane('_holder', { fleet: FLEET, role: 'holder' }), running(alpha), running(zed)])), systemdSeen());
+    const q = planSd(
+      d,
+      observed(socket(SOCKET, [pane('_holder', { fleet: FLEET, role: 'holder' }), running(alpha), running(zed)])),
+      systemdSeen(),
+    );
     expect(lines(q.actions).filter((l) => !l.startsWith('install_unit'))).toEqual([
       'reload_units systemd --user units_changed',
       'enable_unit gitfleet-lab-agent@alpha.mosaic-factory.service missing',
@@ -166,13 +209,24 @@ describe('systemd plan: converged', () => {
   });
 
   it('a dead pane is respawned by tmux, not through its unit', () => {
-    const p = planSd(d, observed(socket(SOCKET, [dead(spec(d, 'a'), 3), running(spec(d, 'b')), running(spec(d, 'c'))])), installed(d));
+    const p = planSd(
+      d,
+      observed(socket(SOCKET, [dead(spec(d, 'a'), 3), running(spec(d, 'b')), running(spec(d, 'c'))])),
+      installed(d),
+    );
     expect(lines(p.actions)).toEqual(['respawn_pane mosaic-factory/a pane_dead']);
   });
 
   it('the same input in other Map insertion orders gives the same plan', () => {
     const seen = installed(d, { units: [unitState(unitOf(spec(d, 'a')), { enabled: 'disabled' })] });
-    const reversed: SystemdObservation = seen.ok ? { ...seen, units: new Map([...seen.units].reverse()), files: new Map([...seen.files].reverse()), found: [...seen.found].reverse() } : seen;
+    const reversed: SystemdObservation = seen.ok
+      ? {
+          ...seen,
+          units: new Map([...seen.units].reverse()),
+          files: new Map([...seen.files].reverse()),
+          found: [...seen.found].reverse(),
+        }
+      : seen;
     const p1 = planSd(d, up(), seen);
     const p2 = planSd(d, up(), reversed);
     expect(JSON.stringify(p2)).toBe(JSON.stringify(p1));
@@ -192,7 +246,12 @@ describe('systemd plan: drift', () => {
   it('an agent unit disabled by hand (active, drop-in present) is enabled again, and nothing else', () => {
     const p = planSd(d, up(), installed(d, { units: [unitState(unitOf(a), { sub: 'exited', enabled: 'disabled' })] }));
     expect(p.actions).toEqual([
-      { kind: 'enable_unit', target: unitOf(a), reason: 'unit_disabled', detail: { socket: SOCKET, session: 'a', agent: 'a', role: 'agent', unit: unitOf(a) } },
+      {
+        kind: 'enable_unit',
+        target: unitOf(a),
+        reason: 'unit_disabled',
+        detail: { socket: SOCKET, session: 'a', agent: 'a', role: 'agent', unit: unitOf(a) },
+      },
     ]);
     expect(p.deferred).toEqual([]);
   });
@@ -204,7 +263,11 @@ describe('systemd plan: drift', () => {
 
   it('a unit enabled only until the next reboot (enabled-runtime) is enabled for good', () => {
     // Status calls it UnitNotEnabled ("the next apply enables it"): the plan must agree.
-    const p = planSd(d, up(), installed(d, { units: [unitState(unitOf(a), { sub: 'exited', enabled: 'enabled-runtime' })] }));
+    const p = planSd(
+      d,
+      up(),
+      installed(d, { units: [unitState(unitOf(a), { sub: 'exited', enabled: 'enabled-runtime' })] }),
+    );
     expect(lines(p.actions)).toEqual([`enable_unit ${unitOf(a)} unit_disabled`]);
   });
 
@@ -218,14 +281,20 @@ describe('systemd plan: drift', () => {
       `install_unit ${dropIn(b)} file_changed`,
       'reload_units systemd --user units_changed',
     ]);
-    expect(p.actions[0]!.detail).toMatchObject({ fileKind: 'unit', sha256: sha256(fleetFiles(UNIT_CTX, [a, b]).get(AGENT_TEMPLATE)!.content) });
+    expect(p.actions[0]!.detail).toMatchObject({
+      fileKind: 'unit',
+      sha256: sha256(fleetFiles(UNIT_CTX, [a, b]).get(AGENT_TEMPLATE)!.content),
+    });
   });
 
   it('a missing drop-in is written and reloaded, without re-enabling an enabled unit', () => {
     const onDiskNow = files();
     onDiskNow.delete(dropIn(a));
     const p = planSd(d, up(), installed(d, { files: onDiskNow }));
-    expect(lines(p.actions)).toEqual([`install_unit ${dropIn(a)} file_missing`, 'reload_units systemd --user units_changed']);
+    expect(lines(p.actions)).toEqual([
+      `install_unit ${dropIn(a)} file_missing`,
+      'reload_units systemd --user units_changed',
+    ]);
   });
 
   it('a changed spec file alone is rewritten with no daemon-reload', () => {
@@ -239,43 +308,98 @@ describe('systemd plan: drift', () => {
   it('the session is gone while its unit is active: the unit is restarted', () => {
     const p = planSd(d, observed(socket(SOCKET, [running(b)])), installed(d));
     expect(lines(p.actions)).toEqual([`restart_unit ${unitOf(a)} session_missing`]);
-    expect(p.actions[0]!.detail).toMatchObject({ socket: SOCKET, session: 'a', role: 'agent', unit: unitOf(a), specHash: a.specHash });
+    expect(p.actions[0]!.detail).toMatchObject({
+      socket: SOCKET,
+      session: 'a',
+      role: 'agent',
+      unit: unitOf(a),
+      specHash: a.specHash,
+    });
   });
 
   it('the session is gone and its unit failed: the unit is started', () => {
-    const p = planSd(d, observed(socket(SOCKET, [running(b)])), installed(d, { units: [unitState(unitOf(a), { active: 'failed', sub: 'failed' })] }));
+    const p = planSd(
+      d,
+      observed(socket(SOCKET, [running(b)])),
+      installed(d, { units: [unitState(unitOf(a), { active: 'failed', sub: 'failed' })] }),
+    );
     expect(lines(p.actions)).toEqual([`start_unit ${unitOf(a)} missing`]);
   });
 
   it('the session runs the desired spec while its unit is inactive: the unit is started (it adopts the session)', () => {
     const p = planSd(d, up(), installed(d, { units: [unitState(unitOf(a), { active: 'inactive', sub: 'dead' })] }));
     expect(p.actions).toEqual([
-      { kind: 'start_unit', target: unitOf(a), reason: 'unit_inactive', detail: { socket: SOCKET, session: 'a', agent: 'a', role: 'agent', unit: unitOf(a) } },
+      {
+        kind: 'start_unit',
+        target: unitOf(a),
+        reason: 'unit_inactive',
+        detail: { socket: SOCKET, session: 'a', agent: 'a', role: 'agent', unit: unitOf(a) },
+      },
     ]);
   });
 
   it('the server unit stopped: it is started before anything of its agents', () => {
-    const p = planSd(d, observed(socket(SOCKET, [])), installed(d, { units: [unitState(HOLDER, { active: 'failed', sub: 'failed' }), unitState(unitOf(a), { active: 'inactive', sub: 'dead' }), unitState(unitOf(b), { active: 'inactive', sub: 'dead' })] }));
-    expect(lines(p.actions)).toEqual([`start_unit ${HOLDER} missing`, `start_unit ${unitOf(a)} missing`, `start_unit ${unitOf(b)} missing`]);
+    const p = planSd(
+      d,
+      observed(socket(SOCKET, [])),
+      installed(d, {
+        units: [
+          unitState(HOLDER, { active: 'failed', sub: 'failed' }),
+          unitState(unitOf(a), { active: 'inactive', sub: 'dead' }),
+          unitState(unitOf(b), { active: 'inactive', sub: 'dead' }),
+        ],
+      }),
+    );
+    expect(lines(p.actions)).toEqual([
+      `start_unit ${HOLDER} missing`,
+      `start_unit ${unitOf(a)} missing`,
+      `start_unit ${unitOf(b)} missing`,
+    ]);
   });
 
   it('a dead pane whose unit is inactive is brought back once: not by a unit start and a respawn both', () => {
     // agent-start recreates a dead pane's session; a respawn-pane (no -k) after it fails on the live pane.
-    const p = planSd(d, observed(socket(SOCKET, [dead(a, 1), running(b)])), installed(d, { units: [unitState(unitOf(a), { active: 'inactive', sub: 'dead' })] }));
-    const revive = p.actions.filter((x) => x.detail.session === 'a' && ['start_unit', 'restart_unit', 'respawn_pane'].includes(x.kind));
-    expect(revive.map((x) => x.kind), lines(p.actions).join('\n')).toHaveLength(1);
+    const p = planSd(
+      d,
+      observed(socket(SOCKET, [dead(a, 1), running(b)])),
+      installed(d, { units: [unitState(unitOf(a), { active: 'inactive', sub: 'dead' })] }),
+    );
+    const revive = p.actions.filter(
+      (x) => x.detail.session === 'a' && ['start_unit', 'restart_unit', 'respawn_pane'].includes(x.kind),
+    );
+    expect(
+      revive.map((x) => x.kind),
+      lines(p.actions).join('\n'),
+    ).toHaveLength(1);
   });
 
   it('a dead pane in crash-loop backoff is not recreated through its inactive unit before the backoff ends', () => {
-    const prev = previousStatus([{ ...unitRecord(a), backoff: { streak: 3, lastRestart: NOW.toISOString() } }], [socketRecord(SOCKET)]);
-    const p = planSd(d, observed(socket(SOCKET, [dead(a, 1), running(b)])), installed(d, { units: [unitState(unitOf(a), { active: 'inactive', sub: 'dead' })] }), prev);
+    const prev = previousStatus(
+      [{ ...unitRecord(a), backoff: { streak: 3, lastRestart: NOW.toISOString() } }],
+      [socketRecord(SOCKET)],
+    );
+    const p = planSd(
+      d,
+      observed(socket(SOCKET, [dead(a, 1), running(b)])),
+      installed(d, { units: [unitState(unitOf(a), { active: 'inactive', sub: 'dead' })] }),
+      prev,
+    );
     expect(lines(p.deferred)).toEqual([`respawn_pane ${SOCKET}/a crash_loop_backoff`]);
-    expect(p.actions.filter((x) => x.detail.session === 'a'), lines(p.actions).join('\n')).toEqual([]);
+    expect(
+      p.actions.filter((x) => x.detail.session === 'a'),
+      lines(p.actions).join('\n'),
+    ).toEqual([]);
   });
 
   it("an agent whose name another fleet's session holds gets no unit work, but the others do", () => {
-    const p = planSd(d, observed(socket(SOCKET, [running(a), pane('b', { fleet: 'other', spec: 'x' })])), systemdSeen());
-    expect(p.actions.some((x) => x.target.includes('@b.') || x.target === dropIn(b) || x.target === specFile(b))).toBe(false);
+    const p = planSd(
+      d,
+      observed(socket(SOCKET, [running(a), pane('b', { fleet: 'other', spec: 'x' })])),
+      systemdSeen(),
+    );
+    expect(p.actions.some((x) => x.target.includes('@b.') || x.target === dropIn(b) || x.target === specFile(b))).toBe(
+      false,
+    );
     expect(lines(p.actions).filter((l) => !l.startsWith('install_unit'))).toEqual([
       'reload_units systemd --user units_changed',
       `enable_unit ${unitOf(a)} missing`,
@@ -289,8 +413,16 @@ describe('systemd plan: drift', () => {
 // ---- spec changes ----------------------------------------------------------------------
 
 describe('systemd plan: spec changes', () => {
-  const before = desired([{ name: 'r', update: 'recreate', env: { MODE: 'old' } }, { name: 'i', env: { MODE: 'old' } }, { name: 'm', update: 'manual', env: { MODE: 'old' } }]);
-  const after = desired([{ name: 'r', update: 'recreate', env: { MODE: 'new' } }, { name: 'i', env: { MODE: 'new' } }, { name: 'm', update: 'manual', env: { MODE: 'new' } }]);
+  const before = desired([
+    { name: 'r', update: 'recreate', env: { MODE: 'old' } },
+    { name: 'i', env: { MODE: 'old' } },
+    { name: 'm', update: 'manual', env: { MODE: 'old' } },
+  ]);
+  const after = desired([
+    { name: 'r', update: 'recreate', env: { MODE: 'new' } },
+    { name: 'i', env: { MODE: 'new' } },
+    { name: 'm', update: 'manual', env: { MODE: 'new' } },
+  ]);
   const old = (n: string) => spec(before, n);
   const now = (n: string) => spec(after, n);
   // The host as the last apply left it: the old specs run and are on disk.
@@ -303,23 +435,57 @@ describe('systemd plan: spec changes', () => {
 
   it('update: recreate rewrites the spec file, then restarts the unit', () => {
     const p = planSd(after, runsOld(), seen());
-    expect(lines(p.actions)).toEqual([`install_unit ${specFile(now('r'))} file_changed`, `restart_unit ${unitOf(now('r'))} spec_changed`]);
+    expect(lines(p.actions)).toEqual([
+      `install_unit ${specFile(now('r'))} file_changed`,
+      `restart_unit ${unitOf(now('r'))} spec_changed`,
+    ]);
     const [install, restart] = p.actions;
-    expect(install!.detail).toEqual({ file: specFile(now('r')), fileKind: 'spec', sha256: sha256(fleetFiles(UNIT_CTX, [now('r')]).get(specFile(now('r')))!.content) });
-    expect(restart!.detail).toMatchObject({ socket: SOCKET, session: 'r', agent: 'r', role: 'agent', unit: unitOf(now('r')), specHash: now('r').specHash, runningSpec: old('r').specHash });
+    expect(install!.detail).toEqual({
+      file: specFile(now('r')),
+      fileKind: 'spec',
+      sha256: sha256(fleetFiles(UNIT_CTX, [now('r')]).get(specFile(now('r')))!.content),
+    });
+    expect(restart!.detail).toMatchObject({
+      socket: SOCKET,
+      session: 'r',
+      agent: 'r',
+      role: 'agent',
+      unit: unitOf(now('r')),
+      specHash: now('r').specHash,
+      runningSpec: old('r').specHash,
+    });
   });
 
   it('update: on-idle and manual defer the restart and leave the spec file on disk alone (a reboot brings back what runs)', () => {
     const p = planSd(after, runsOld(), seen());
     expect(p.actions.some((a) => a.target === specFile(now('i')) || a.target === specFile(now('m')))).toBe(false);
-    expect(lines(p.deferred)).toEqual([`restart_unit ${unitOf(now('i'))} update_on_idle`, `restart_unit ${unitOf(now('m'))} update_manual`]);
-    expect(p.deferred[0]!.detail).toMatchObject({ socket: SOCKET, session: 'i', unit: unitOf(now('i')), specHash: now('i').specHash, runningSpec: old('i').specHash });
+    expect(lines(p.deferred)).toEqual([
+      `restart_unit ${unitOf(now('i'))} update_on_idle`,
+      `restart_unit ${unitOf(now('m'))} update_manual`,
+    ]);
+    expect(p.deferred[0]!.detail).toMatchObject({
+      socket: SOCKET,
+      session: 'i',
+      unit: unitOf(now('i')),
+      specHash: now('i').specHash,
+      runningSpec: old('i').specHash,
+    });
     expect(p.summary.deferred).toBe(2);
   });
 
   it('update: on-idle restarts through the unit (spec file first) once the agent is idle', () => {
     const quiet = Math.floor(NOW.getTime() / 1000) - 3600; // no pane output for an hour
-    const p = planSd(after, observed(socket(SOCKET, [running(old('r')), running(old('i'), { activity: quiet }), running(old('m'), { activity: quiet })])), seen());
+    const p = planSd(
+      after,
+      observed(
+        socket(SOCKET, [
+          running(old('r')),
+          running(old('i'), { activity: quiet }),
+          running(old('m'), { activity: quiet }),
+        ]),
+      ),
+      seen(),
+    );
     expect(lines(p.actions)).toEqual([
       `install_unit ${specFile(now('i'))} file_changed`,
       `install_unit ${specFile(now('r'))} file_changed`,
@@ -348,13 +514,27 @@ describe('systemd plan: prune', () => {
   const a = spec(d, 'a');
   const OLD = agentUnit(FLEET, { session: 'old', socket: SOCKET });
   const oldSession = () => pane('old', { fleet: FLEET, role: 'agent', agent: 'old', spec: 'deadbeef' });
-  const withOld = (dd: DesiredState) => installed(dd, { units: [unitState(OLD, { sub: 'exited' })], extraFound: [OLD] });
+  const withOld = (dd: DesiredState) =>
+    installed(dd, { units: [unitState(OLD, { sub: 'exited' })], extraFound: [OLD] });
   const removeFiles = [dropIn({ session: 'old', socket: SOCKET }), specFile({ session: 'old', socket: SOCKET })];
 
   it('an agent gone from the roster: its unit is stopped, disabled and its files removed, then one reload', () => {
     const p = planSd(d, observed(socket(SOCKET, [running(a), oldSession()])), withOld(d));
     expect(p.actions).toEqual([
-      { kind: 'stop_unit', target: OLD, reason: 'not_in_roster', detail: { socket: SOCKET, session: 'old', role: 'agent', agent: 'old', killSession: true, unit: OLD, removeFiles } },
+      {
+        kind: 'stop_unit',
+        target: OLD,
+        reason: 'not_in_roster',
+        detail: {
+          socket: SOCKET,
+          session: 'old',
+          role: 'agent',
+          agent: 'old',
+          killSession: true,
+          unit: OLD,
+          removeFiles,
+        },
+      },
       { kind: 'reload_units', target: 'systemd --user', reason: 'units_changed', detail: {} },
     ]);
     expect(removeFiles).toEqual([
@@ -367,11 +547,22 @@ describe('systemd plan: prune', () => {
     const p = planSd(d, observed(socket(SOCKET, [running(a)])), installed(d, { extraFound: [OLD] }));
     expect(lines(p.actions)).toEqual([`stop_unit ${OLD} not_in_roster`, 'reload_units systemd --user units_changed']);
     // No session of ours under that name: the stop kills none.
-    expect(p.actions[0]!.detail).toEqual({ socket: SOCKET, session: 'old', role: 'agent', killSession: false, unit: OLD, removeFiles });
+    expect(p.actions[0]!.detail).toEqual({
+      socket: SOCKET,
+      session: 'old',
+      role: 'agent',
+      killSession: false,
+      unit: OLD,
+      removeFiles,
+    });
   });
 
-  it('a session someone else started under the removed agent\'s name is never killed by the unit\'s stop', () => {
-    const p = planSd(d, observed(socket(SOCKET, [running(a), pane('old', { currentCommand: 'vim' })])), installed(d, { extraFound: [OLD] }));
+  it("a session someone else started under the removed agent's name is never killed by the unit's stop", () => {
+    const p = planSd(
+      d,
+      observed(socket(SOCKET, [running(a), pane('old', { currentCommand: 'vim' })])),
+      installed(d, { extraFound: [OLD] }),
+    );
     expect(lines(p.actions)).toEqual([`stop_unit ${OLD} not_in_roster`, 'reload_units systemd --user units_changed']);
     expect(p.actions[0]!.detail.killSession).toBe(false);
   });
@@ -401,7 +592,10 @@ describe('systemd plan: prune', () => {
   });
 
   it('enabled: false stops the unit with reason disabled, even while pruning is blocked', () => {
-    const dd = desiredFrom({ 'rosters/agents.yaml': rosterYaml(['a', { name: 'off', enabled: false }]), 'rosters/broken.yaml': BAD_ROSTER });
+    const dd = desiredFrom({
+      'rosters/agents.yaml': rosterYaml(['a', { name: 'off', enabled: false }]),
+      'rosters/broken.yaml': BAD_ROSTER,
+    });
     const off = spec(dd, 'off');
     const OFF = unitOf(off);
     const seen = installed(dd, { units: [unitState(OFF, { sub: 'exited' })], extraFound: [OFF] });
@@ -409,25 +603,53 @@ describe('systemd plan: prune', () => {
     // its session still runs
     const p = planSd(dd, observed(socket(SOCKET, [running(spec(dd, 'a')), running(off)])), seen);
     expect(p.actions).toEqual([
-      { kind: 'stop_unit', target: OFF, reason: 'disabled', detail: { socket: SOCKET, session: 'off', role: 'agent', agent: 'off', killSession: true, unit: OFF, removeFiles: offRemoves } },
+      {
+        kind: 'stop_unit',
+        target: OFF,
+        reason: 'disabled',
+        detail: {
+          socket: SOCKET,
+          session: 'off',
+          role: 'agent',
+          agent: 'off',
+          killSession: true,
+          unit: OFF,
+          removeFiles: offRemoves,
+        },
+      },
       { kind: 'reload_units', target: 'systemd --user', reason: 'units_changed', detail: {} },
     ]);
     expect(p.deferred).toEqual([]);
     // its session is gone, the unit is still enabled
     const q = planSd(dd, observed(socket(SOCKET, [running(spec(dd, 'a'))])), seen);
-    expect(q.actions).toEqual([{ ...p.actions[0]!, detail: { ...p.actions[0]!.detail, killSession: false } }, p.actions[1]]);
+    expect(q.actions).toEqual([
+      { ...p.actions[0]!, detail: { ...p.actions[0]!.detail, killSession: false } },
+      p.actions[1],
+    ]);
     expect(q.deferred).toEqual([]);
   });
 
   it('a unit neither active, enabled nor found on disk is left alone', () => {
-    const p = planSd(d, observed(socket(SOCKET, [running(a)])), installed(d, { units: [unitState(OLD, { load: 'not-found', active: 'inactive', sub: 'dead', enabled: '' })] }));
+    const p = planSd(
+      d,
+      observed(socket(SOCKET, [running(a)])),
+      installed(d, { units: [unitState(OLD, { load: 'not-found', active: 'inactive', sub: 'dead', enabled: '' })] }),
+    );
     expect(p.actions).toEqual([]);
     expect(p.deferred).toEqual([]);
   });
 
   it("another fleet's units are never stopped", () => {
-    const theirs = ['gitfleet-lab-b-agent@x.mosaic-factory.service', 'gitfleet-other-agent@old.mosaic-factory.service', 'gitfleet-other-tmux@mosaic-factory.service'];
-    const p = planSd(d, observed(socket(SOCKET, [running(a)])), installed(d, { units: theirs.map((u) => unitState(u)), extraFound: theirs }));
+    const theirs = [
+      'gitfleet-lab-b-agent@x.mosaic-factory.service',
+      'gitfleet-other-agent@old.mosaic-factory.service',
+      'gitfleet-other-tmux@mosaic-factory.service',
+    ];
+    const p = planSd(
+      d,
+      observed(socket(SOCKET, [running(a)])),
+      installed(d, { units: theirs.map((u) => unitState(u)), extraFound: theirs }),
+    );
     expect(p.actions).toEqual([]);
     expect(p.deferred).toEqual([]);
   });
@@ -440,55 +662,99 @@ describe('systemd plan: a socket with no agents left', () => {
   const S2 = holderUnit(FLEET, 's2');
   const Z = agentUnit(FLEET, { session: 'z', socket: 's2' });
   const prev = previousStatus([], [socketRecord('s1'), socketRecord('s2')]);
-  const seen = (o: { found?: string[] } = {}) => installed(d, { units: [unitState(S2), unitState(Z, { sub: 'exited' })], extraFound: [S2, ...(o.found ?? [])] });
+  const seen = (o: { found?: string[] } = {}) =>
+    installed(d, { units: [unitState(S2), unitState(Z, { sub: 'exited' })], extraFound: [S2, ...(o.found ?? [])] });
 
   it('stops its server unit, after the agent units on it (once confirmed: it is every agent of s2)', () => {
-    const obs = observed(socket('s1', [running(a)]), socket('s2', [pane('z', { fleet: FLEET, role: 'agent', agent: 'z' })]));
+    const obs = observed(
+      socket('s1', [running(a)]),
+      socket('s2', [pane('z', { fleet: FLEET, role: 'agent', agent: 'z' })]),
+    );
     const held = planSd(d, obs, seen({ found: [Z] }), prev);
     expect(lines(held.deferred)).toEqual([`stop_unit ${Z} prune_held`, `stop_unit ${S2} prune_held`]);
     expect(held.pruneHeld.map((h) => h.socket)).toEqual(['s2']);
     const p = planSd(d, obs, seen({ found: [Z] }), prev, true);
-    expect(lines(p.actions)).toEqual([`stop_unit ${Z} not_in_roster`, `stop_unit ${S2} not_in_roster`, 'reload_units systemd --user units_changed']);
+    expect(lines(p.actions)).toEqual([
+      `stop_unit ${Z} not_in_roster`,
+      `stop_unit ${S2} not_in_roster`,
+      'reload_units systemd --user units_changed',
+    ]);
     expect(p.actions[1]!.detail).toEqual({ socket: 's2', role: 'holder', unit: S2 });
   });
 
   it('stops the server unit of an empty socket (no reload: no unit file changed)', () => {
-    const p = planSd(d, observed(socket('s1', [running(a)]), socket('s2', [])), installed(d, { units: [unitState(S2)], extraFound: [S2] }), prev);
+    const p = planSd(
+      d,
+      observed(socket('s1', [running(a)]), socket('s2', [])),
+      installed(d, { units: [unitState(S2)], extraFound: [S2] }),
+      prev,
+    );
     expect(lines(p.actions)).toEqual([`stop_unit ${S2} not_in_roster`]);
   });
 
   it('defers the stop with unmanaged_sessions while a session this fleet does not own runs on the socket', () => {
     for (const other of [pane('by-hand'), pane('theirs', { fleet: 'other', role: 'agent' })]) {
-      const p = planSd(d, observed(socket('s1', [running(a)]), socket('s2', [other])), installed(d, { units: [unitState(S2)], extraFound: [S2] }), prev);
+      const p = planSd(
+        d,
+        observed(socket('s1', [running(a)]), socket('s2', [other])),
+        installed(d, { units: [unitState(S2)], extraFound: [S2] }),
+        prev,
+      );
       expect(p.actions).toEqual([]);
       expect(lines(p.deferred)).toEqual([`stop_unit ${S2} unmanaged_sessions`]);
     }
   });
 
   it('an invalid desired file keeps the server unit too', () => {
-    const dd = desiredFrom({ 'rosters/a.yaml': rosterYaml(['a'], { socket: 's1' }), 'rosters/broken.yaml': BAD_ROSTER });
-    const p = planSd(dd, observed(socket('s1', [running(spec(dd, 'a'))]), socket('s2', [])), installed(dd, { units: [unitState(S2)], extraFound: [S2] }), prev);
+    const dd = desiredFrom({
+      'rosters/a.yaml': rosterYaml(['a'], { socket: 's1' }),
+      'rosters/broken.yaml': BAD_ROSTER,
+    });
+    const p = planSd(
+      dd,
+      observed(socket('s1', [running(spec(dd, 'a'))]), socket('s2', [])),
+      installed(dd, { units: [unitState(S2)], extraFound: [S2] }),
+      prev,
+    );
     expect(p.actions).toEqual([]);
     expect(lines(p.deferred)).toEqual([`stop_unit ${S2} prune_blocked_by_invalid_files`]);
   });
 
   it('a server unit already stopped and disabled needs nothing', () => {
-    const p = planSd(d, observed(socket('s1', [running(a)]), socket('s2', [])), installed(d, { units: [unitState(S2, { active: 'inactive', sub: 'dead', enabled: 'disabled' })] }), prev);
+    const p = planSd(
+      d,
+      observed(socket('s1', [running(a)]), socket('s2', [])),
+      installed(d, { units: [unitState(S2, { active: 'inactive', sub: 'dead', enabled: 'disabled' })] }),
+      prev,
+    );
     expect(p.actions).toEqual([]);
     expect(p.deferred).toEqual([]);
   });
 
   it('a holder session left by tmux mode is deleted when no agent and no server unit is left on the socket', () => {
-    const p = planSd(d, observed(socket('s1', [running(a)]), socket('s2', [pane('_holder', { fleet: FLEET, role: 'holder' })])), installed(d), prev);
+    const p = planSd(
+      d,
+      observed(socket('s1', [running(a)]), socket('s2', [pane('_holder', { fleet: FLEET, role: 'holder' })])),
+      installed(d),
+      prev,
+    );
     expect(lines(p.actions)).toEqual(['delete_session s2/_holder not_in_roster']);
   });
 
   it('every agent of the only socket disabled: agent and server units are stopped, templates stay', () => {
     const dd = desired([{ name: 'a', enabled: false }]);
     const A = unitOf(spec(dd, 'a'));
-    const seenNow = systemdSeen({ units: [unitState(A, { sub: 'exited' }), unitState(HOLDER)], found: [A, HOLDER], files: onDisk(fleetFiles(UNIT_CTX, [spec(d, 'a')]).values()) });
+    const seenNow = systemdSeen({
+      units: [unitState(A, { sub: 'exited' }), unitState(HOLDER)],
+      found: [A, HOLDER],
+      files: onDisk(fleetFiles(UNIT_CTX, [spec(d, 'a')]).values()),
+    });
     const p = planSd(dd, observed(socket(SOCKET, [running(spec(dd, 'a'))])), seenNow);
-    expect(lines(p.actions)).toEqual([`stop_unit ${A} disabled`, `stop_unit ${HOLDER} not_in_roster`, 'reload_units systemd --user units_changed']);
+    expect(lines(p.actions)).toEqual([
+      `stop_unit ${A} disabled`,
+      `stop_unit ${HOLDER} not_in_roster`,
+      'reload_units systemd --user units_changed',
+    ]);
   });
 });
 
@@ -499,11 +765,18 @@ describe('systemd plan: the user manager could not be observed', () => {
   const a = spec(d, 'a');
   const c = spec(d, 'c');
   const down: SystemdObservation = { ok: false, error: 'Failed to connect to bus: No medium found', unreachable: true };
-  const p = planSd(d, observed(socket(SOCKET, [running(a), dead(c, 1), pane('old', { fleet: FLEET, role: 'agent', agent: 'old' })])), down);
+  const p = planSd(
+    d,
+    observed(socket(SOCKET, [running(a), dead(c, 1), pane('old', { fleet: FLEET, role: 'agent', agent: 'old' })])),
+    down,
+  );
 
   it('plans no unit work and starts or stops no session: those wait, with reason supervisor_unobserved', () => {
     expect(p.actions.filter((x) => x.kind !== 'respawn_pane')).toEqual([]);
-    expect(lines(p.deferred)).toEqual([`delete_session ${SOCKET}/old supervisor_unobserved`, `create_session ${SOCKET}/b supervisor_unobserved`]);
+    expect(lines(p.deferred)).toEqual([
+      `delete_session ${SOCKET}/old supervisor_unobserved`,
+      `create_session ${SOCKET}/b supervisor_unobserved`,
+    ]);
     expect(p.deferred.some((x) => x.detail.role === 'holder')).toBe(false);
   });
 
@@ -512,7 +785,12 @@ describe('systemd plan: the user manager could not be observed', () => {
   });
 
   it('says the supervisor was not observed, and why', () => {
-    expect(p.supervisor).toEqual({ mode: 'systemd', reason: 'test', observed: false, error: 'Failed to connect to bus: No medium found' });
+    expect(p.supervisor).toEqual({
+      mode: 'systemd',
+      reason: 'test',
+      observed: false,
+      error: 'Failed to connect to bus: No medium found',
+    });
   });
 
   it('a recreate spec change waits too', () => {
@@ -525,7 +803,10 @@ describe('systemd plan: the user manager could not be observed', () => {
 });
 
 describe('systemd plan: an unobserved tmux socket', () => {
-  const d = desiredFrom({ 'rosters/a.yaml': rosterYaml(['a'], { socket: 's1' }), 'rosters/b.yaml': rosterYaml(['b'], { socket: 's2' }) });
+  const d = desiredFrom({
+    'rosters/a.yaml': rosterYaml(['a'], { socket: 's1' }),
+    'rosters/b.yaml': rosterYaml(['b'], { socket: 's2' }),
+  });
   const a = spec(d, 'a');
   const b = spec(d, 'b');
 
@@ -541,12 +822,22 @@ describe('systemd plan: an unobserved tmux socket', () => {
       `start_unit ${holderUnit(FLEET, 's2')} missing`,
       `start_unit ${unitOf(b)} missing`,
     ]);
-    expect(p.actions.filter((x) => x.kind === 'install_unit').map((x) => x.target).sort()).toEqual([AGENT_TEMPLATE, HOLDER_TEMPLATE, dropIn(b), specFile(b)].sort());
+    expect(
+      p.actions
+        .filter((x) => x.kind === 'install_unit')
+        .map((x) => x.target)
+        .sort(),
+    ).toEqual([AGENT_TEMPLATE, HOLDER_TEMPLATE, dropIn(b), specFile(b)].sort());
   });
 
   it('never stops a unit on it, even one no roster wants any more', () => {
     const GONE = agentUnit(FLEET, { session: 'gone', socket: 's1' });
-    const p = planSd(d, observed(failedSocket('s1', 'tmux: permission denied'), socket('s2', [running(b)])), installed(d, { units: [unitState(GONE, { sub: 'exited' })], extraFound: [GONE] }), previousStatus([], [socketRecord('s1'), socketRecord('s2')]));
+    const p = planSd(
+      d,
+      observed(failedSocket('s1', 'tmux: permission denied'), socket('s2', [running(b)])),
+      installed(d, { units: [unitState(GONE, { sub: 'exited' })], extraFound: [GONE] }),
+      previousStatus([], [socketRecord('s1'), socketRecord('s2')]),
+    );
     expect(p.actions).toEqual([]);
     expect(p.deferred).toEqual([]);
   });

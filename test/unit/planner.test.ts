@@ -33,17 +33,27 @@ import {
 // ---- helpers ------------------------------------------------------------------
 
 /** tmux mode never plans unit work. */
-const NO_UNIT_ACTIONS = { stop_unit: 0, install_unit: 0, reload_units: 0, enable_unit: 0, restart_unit: 0, start_unit: 0 };
+const NO_UNIT_ACTIONS = {
+  stop_unit: 0,
+  install_unit: 0,
+  reload_units: 0,
+  enable_unit: 0,
+  restart_unit: 0,
+  start_unit: 0,
+};
 
 /** Actions as `kind target reason`, the way a person reads a plan. */
 const lines = (xs: Action[]): string[] => xs.map((a) => `${a.kind} ${a.target} ${a.reason}`);
 
 /** A previous status (tmux mode) holding the given agent records and sockets. */
 const previous = (agents: AgentRecord[], sockets: SocketRecord[] = []): StatusDoc =>
-  previousStatus(agents, sockets, { supervisor: { mode: 'tmux', reason: 'test', observed: true, error: null, linger: null, lingerFix: null } });
+  previousStatus(agents, sockets, {
+    supervisor: { mode: 'tmux', reason: 'test', observed: true, error: null, linger: null, lingerFix: null },
+  });
 
 /** The status record a previous run wrote for `a`, with its crash streak. */
-const record = (a: AgentSpec, backoff: AgentRecord['backoff'] = null, restarts = 0): AgentRecord => agentRecord(a, { backoff, restarts });
+const record = (a: AgentSpec, backoff: AgentRecord['backoff'] = null, restarts = 0): AgentRecord =>
+  agentRecord(a, { backoff, restarts });
 
 /** The roster-level settings every test can read at a glance. */
 const BAD_ROSTER = 'version: 2\nagents: []\n';
@@ -63,7 +73,14 @@ describe('plan: converge from empty', () => {
     ]);
     expect(p.deferred).toEqual([]);
     expect(p.unobserved).toEqual([]);
-    expect(p.summary).toEqual({ ...NO_UNIT_ACTIONS, delete_session: 0, restart_session: 0, create_session: 4, respawn_pane: 0, deferred: 0 });
+    expect(p.summary).toEqual({
+      ...NO_UNIT_ACTIONS,
+      delete_session: 0,
+      restart_session: 0,
+      create_session: 4,
+      respawn_pane: 0,
+      deferred: 0,
+    });
   });
 
   it('says what each create will run, and never the env values', () => {
@@ -103,11 +120,17 @@ describe('plan: converge from empty', () => {
 
   it('creates only the missing agents and leaves the holder alone when it runs', () => {
     const p = plan(d, observed(socket(SOCKET, [holder(), running(spec(d, 'alpha'))])), null, policy());
-    expect(lines(p.actions)).toEqual(['create_session mosaic-factory/mid missing', 'create_session mosaic-factory/zed missing']);
+    expect(lines(p.actions)).toEqual([
+      'create_session mosaic-factory/mid missing',
+      'create_session mosaic-factory/zed missing',
+    ]);
   });
 
   it('plans each socket of a multi-socket fleet', () => {
-    const d2 = desiredFrom({ 'rosters/a.yaml': rosterYaml(['a'], { socket: 's1' }), 'rosters/b.yaml': rosterYaml(['b'], { socket: 's2', holder: 'keep' }) });
+    const d2 = desiredFrom({
+      'rosters/a.yaml': rosterYaml(['a'], { socket: 's1' }),
+      'rosters/b.yaml': rosterYaml(['b'], { socket: 's2', holder: 'keep' }),
+    });
     const p = plan(d2, observed(socket('s1', []), socket('s2', [])), null, policy());
     expect(lines(p.actions)).toEqual([
       'create_session s1/_holder holder_missing',
@@ -121,12 +144,21 @@ describe('plan: converge from empty', () => {
 describe('plan: no-op', () => {
   it('plans nothing when every agent runs its spec and the holder is up', () => {
     const d = desired(['a', 'b', { name: 'c', update: 'manual' }]);
-    const obs = observed(socket(SOCKET, [holder(), running(spec(d, 'a')), running(spec(d, 'b')), running(spec(d, 'c'))]));
+    const obs = observed(
+      socket(SOCKET, [holder(), running(spec(d, 'a')), running(spec(d, 'b')), running(spec(d, 'c'))]),
+    );
     const p = plan(d, obs, null, policy());
     expect(p.actions).toEqual([]);
     expect(p.deferred).toEqual([]);
     expect(p.unobserved).toEqual([]);
-    expect(p.summary).toEqual({ ...NO_UNIT_ACTIONS, delete_session: 0, restart_session: 0, create_session: 0, respawn_pane: 0, deferred: 0 });
+    expect(p.summary).toEqual({
+      ...NO_UNIT_ACTIONS,
+      delete_session: 0,
+      restart_session: 0,
+      create_session: 0,
+      respawn_pane: 0,
+      deferred: 0,
+    });
   });
 
   it('does not create a holder for a socket whose agents are all disabled', () => {
@@ -151,7 +183,12 @@ describe('plan: prune', () => {
     );
     const p = plan(d, obs, null, policy());
     expect(p.actions).toEqual([
-      { kind: 'delete_session', target: 'mosaic-factory/old', reason: 'not_in_roster', detail: { socket: SOCKET, session: 'old', role: 'agent', agent: 'old' } },
+      {
+        kind: 'delete_session',
+        target: 'mosaic-factory/old',
+        reason: 'not_in_roster',
+        detail: { socket: SOCKET, session: 'old', role: 'agent', agent: 'old' },
+      },
     ]);
     expect(p.deferred).toEqual([]);
   });
@@ -166,7 +203,9 @@ describe('plan: prune', () => {
   it('any desired problem defers every prune with prune_blocked_by_invalid_files, but still creates', () => {
     const d = desiredFrom({ 'rosters/a.yaml': rosterYaml(['a', 'new']), 'rosters/broken.yaml': BAD_ROSTER });
     expect(d.problems.length).toBeGreaterThan(0);
-    const obs = observed(socket(SOCKET, [holder(), running(spec(d, 'a')), pane('gone', { fleet: FLEET, role: 'agent' })]));
+    const obs = observed(
+      socket(SOCKET, [holder(), running(spec(d, 'a')), pane('gone', { fleet: FLEET, role: 'agent' })]),
+    );
     const p = plan(d, obs, null, policy());
     expect(lines(p.actions)).toEqual(['create_session mosaic-factory/new missing']);
     expect(lines(p.deferred)).toEqual(['delete_session mosaic-factory/gone prune_blocked_by_invalid_files']);
@@ -187,7 +226,10 @@ describe('plan: prune', () => {
   });
 
   it('a disabled agent is still stopped while another file is invalid (declared, not pruned)', () => {
-    const d = desiredFrom({ 'rosters/a.yaml': rosterYaml([{ name: 'off', enabled: false }, 'on']), 'rosters/broken.yaml': BAD_ROSTER });
+    const d = desiredFrom({
+      'rosters/a.yaml': rosterYaml([{ name: 'off', enabled: false }, 'on']),
+      'rosters/broken.yaml': BAD_ROSTER,
+    });
     const obs = observed(socket(SOCKET, [holder(), running(spec(d, 'on')), running(spec(d, 'off'))]));
     const p = plan(d, obs, null, policy());
     expect(lines(p.actions)).toEqual(['delete_session mosaic-factory/off disabled']);
@@ -195,7 +237,9 @@ describe('plan: prune', () => {
 
   it('reconcile.prune: false defers prunes with prune_disabled', () => {
     const d = desired(['a'], {}, 'reconcile: {prune: false}\n');
-    const obs = observed(socket(SOCKET, [holder(), running(spec(d, 'a')), pane('gone', { fleet: FLEET, role: 'agent' })]));
+    const obs = observed(
+      socket(SOCKET, [holder(), running(spec(d, 'a')), pane('gone', { fleet: FLEET, role: 'agent' })]),
+    );
     const p = plan(d, obs, null, policy());
     expect(p.actions).toEqual([]);
     expect(lines(p.deferred)).toEqual(['delete_session mosaic-factory/gone prune_disabled']);
@@ -206,7 +250,11 @@ describe('plan: prune', () => {
     const d = desiredFrom({ 'rosters/a.yaml': rosterYaml(['a'], { socket: 's1' }) });
     const obs = observed(
       socket('s1', [holder(), running(spec(d, 'a')), pane('s1-old', { fleet: FLEET, role: 'agent' })]),
-      socket('s2', [holder('_holder'), pane('b', { fleet: FLEET, role: 'agent', agent: 'b' }), pane('c', { fleet: FLEET, role: 'agent' })]),
+      socket('s2', [
+        holder('_holder'),
+        pane('b', { fleet: FLEET, role: 'agent', agent: 'b' }),
+        pane('c', { fleet: FLEET, role: 'agent' }),
+      ]),
     );
     const p = plan(d, obs, previous([], [socketRecord('s1'), socketRecord('s2')]), policy({ pruneConfirmed: true }));
     expect(lines(p.actions)).toEqual([
@@ -222,7 +270,10 @@ describe('plan: prune', () => {
     const d = desired([{ name: 'a', enabled: false }]);
     const obs = observed(socket(SOCKET, [holder(), running(spec(d, 'a'))]));
     const p = plan(d, obs, null, policy());
-    expect(lines(p.actions)).toEqual(['delete_session mosaic-factory/a disabled', 'delete_session mosaic-factory/_holder not_in_roster']);
+    expect(lines(p.actions)).toEqual([
+      'delete_session mosaic-factory/a disabled',
+      'delete_session mosaic-factory/_holder not_in_roster',
+    ]);
   });
 
   it('keeps the holder while any agent is wanted, even with a holder tag on an old name', () => {
@@ -232,7 +283,9 @@ describe('plan: prune', () => {
   });
 
   it('holder deletes come after agent deletes but before restarts and creates', () => {
-    const d = desiredFrom({ 'rosters/a.yaml': rosterYaml(['a', 'fresh', { name: 'r', update: 'recreate' }], { socket: 's1' }) });
+    const d = desiredFrom({
+      'rosters/a.yaml': rosterYaml(['a', 'fresh', { name: 'r', update: 'recreate' }], { socket: 's1' }),
+    });
     const obs = observed(
       socket('s1', [holder(), running(spec(d, 'a')), running(spec(d, 'r'), { spec: 'old-spec' })]),
       socket('s2', [holder(), pane('z', { fleet: FLEET, role: 'agent' })]),
@@ -256,7 +309,10 @@ describe('plan: spec changes', () => {
     { name: 'man', update: 'manual' },
   ]);
   const stale = (name: string, o = {}) => running(spec(d, name), { spec: 'old0000000000000', ...o });
-  const p0 = () => plan(d, observed(socket(SOCKET, [holder()])), null, policy()).actions.find((a) => a.target === 'mosaic-factory/rec')!;
+  const p0 = () =>
+    plan(d, observed(socket(SOCKET, [holder()])), null, policy()).actions.find(
+      (a) => a.target === 'mosaic-factory/rec',
+    )!;
 
   it('recreate restarts at once; on-idle and manual are deferred with their reasons', () => {
     const p = plan(d, observed(socket(SOCKET, [holder(), stale('rec'), stale('idle'), stale('man')])), null, policy());
@@ -283,13 +339,26 @@ describe('plan: spec changes', () => {
         kind: 'restart_session',
         target: 'mosaic-factory/idle',
         reason: 'update_on_idle',
-        detail: { socket: SOCKET, session: 'idle', agent: 'idle', specHash: spec(d, 'idle').specHash, runningSpec: 'old0000000000000', waiting: 'no pane activity time from tmux' },
+        detail: {
+          socket: SOCKET,
+          session: 'idle',
+          agent: 'idle',
+          specHash: spec(d, 'idle').specHash,
+          runningSpec: 'old0000000000000',
+          waiting: 'no pane activity time from tmux',
+        },
       },
       {
         kind: 'restart_session',
         target: 'mosaic-factory/man',
         reason: 'update_manual',
-        detail: { socket: SOCKET, session: 'man', agent: 'man', specHash: spec(d, 'man').specHash, runningSpec: 'old0000000000000' },
+        detail: {
+          socket: SOCKET,
+          session: 'man',
+          agent: 'man',
+          specHash: spec(d, 'man').specHash,
+          runningSpec: 'old0000000000000',
+        },
       },
     ]);
     expect(p.summary).toMatchObject({ restart_session: 1, deferred: 2 });
@@ -298,12 +367,24 @@ describe('plan: spec changes', () => {
   it('on-idle restarts once the pane has been quiet for idle_after, never while output is recent', () => {
     const now = Math.floor(NOW.getTime() / 1000);
     const others = [running(spec(d, 'rec')), running(spec(d, 'man'))];
-    const quiet = plan(d, observed(socket(SOCKET, [holder(), ...others, stale('idle', { activity: now - 120 })])), null, policy());
+    const quiet = plan(
+      d,
+      observed(socket(SOCKET, [holder(), ...others, stale('idle', { activity: now - 120 })])),
+      null,
+      policy(),
+    );
     expect(lines(quiet.actions)).toEqual(['restart_session mosaic-factory/idle spec_changed']);
     expect(quiet.actions[0]!.detail.idle).toBe('idle: no pane output for 120 s');
-    const busy = plan(d, observed(socket(SOCKET, [holder(), ...others, stale('idle', { activity: now - 119 })])), null, policy());
+    const busy = plan(
+      d,
+      observed(socket(SOCKET, [holder(), ...others, stale('idle', { activity: now - 119 })])),
+      null,
+      policy(),
+    );
     expect(busy.actions).toEqual([]);
-    expect(busy.deferred.map((a) => [a.reason, a.detail.waiting])).toEqual([['update_on_idle', 'pane output 119 s ago (idle after 120 s)']]);
+    expect(busy.deferred.map((a) => [a.reason, a.detail.waiting])).toEqual([
+      ['update_on_idle', 'pane output 119 s ago (idle after 120 s)'],
+    ]);
   });
 
   describe('with heartbeats, on-idle also needs a healthy heartbeat that says ok', () => {
@@ -318,8 +399,11 @@ describe('plan: spec changes', () => {
       ].join('\n'),
     });
     const now = Math.floor(NOW.getTime() / 1000);
-    const panes = observed(socket(SOCKET, [holder(), running(spec(hd, 'w'), { spec: 'old0000000000000', activity: now - 600 })]));
-    const beat = (health: 'healthy' | 'stale' | 'unknown', status: 'ok' | 'busy' | null) => new Map([[`${SOCKET}/w`, { health, status, ageSeconds: 1, pid: 1, error: null }]]);
+    const panes = observed(
+      socket(SOCKET, [holder(), running(spec(hd, 'w'), { spec: 'old0000000000000', activity: now - 600 })]),
+    );
+    const beat = (health: 'healthy' | 'stale' | 'unknown', status: 'ok' | 'busy' | null) =>
+      new Map([[`${SOCKET}/w`, { health, status, ageSeconds: 1, pid: 1, error: null }]]);
     it.each([
       ['busy', beat('healthy', 'busy'), 'busy (heartbeat)'],
       ['stale', beat('stale', 'ok'), 'heartbeat stale: cannot tell whether it is working'],
@@ -327,20 +411,31 @@ describe('plan: spec changes', () => {
     ] as const)('%s: waits', (_what, beats, why) => {
       const p = plan(hd, panes, null, policy(), undefined, beats);
       expect(p.actions).toEqual([]);
-      expect(p.deferred.map((a) => [a.kind, a.reason, a.detail.waiting])).toEqual([['restart_session', 'update_on_idle', why]]);
+      expect(p.deferred.map((a) => [a.kind, a.reason, a.detail.waiting])).toEqual([
+        ['restart_session', 'update_on_idle', why],
+      ]);
     });
     it('healthy and ok, quiet pane: restarts now', () => {
       const p = plan(hd, panes, null, policy(), undefined, beat('healthy', 'ok'));
-      expect(p.actions.map((a) => [a.kind, a.reason, a.detail.idle])).toEqual([['restart_session', 'spec_changed', 'idle: no pane output for 600 s, heartbeat ok']]);
+      expect(p.actions.map((a) => [a.kind, a.reason, a.detail.idle])).toEqual([
+        ['restart_session', 'spec_changed', 'idle: no pane output for 600 s, heartbeat ok'],
+      ]);
     });
   });
 
   it('a restart or delete also ends the watch views of that session (they share its windows)', () => {
     const view = pane('_watch-rec-1', { watchOf: 'rec', currentCommand: 'claude' });
-    const p = plan(d, observed(socket(SOCKET, [holder(), stale('rec'), running(spec(d, 'idle')), running(spec(d, 'man')), view])), null, policy());
+    const p = plan(
+      d,
+      observed(socket(SOCKET, [holder(), stale('rec'), running(spec(d, 'idle')), running(spec(d, 'man')), view])),
+      null,
+      policy(),
+    );
     const restart = p.actions.find((a) => a.target === 'mosaic-factory/rec')!;
     expect(restart.detail.watchers).toEqual(['_watch-rec-1']);
-    expect(commandsFor(restart, spec(d, 'rec'), { fleet: FLEET, path: '/bin', stateDir: '/state' }).slice(0, 2)).toEqual([
+    expect(
+      commandsFor(restart, spec(d, 'rec'), { fleet: FLEET, path: '/bin', stateDir: '/state' }).slice(0, 2),
+    ).toEqual([
       ['kill-session', '-t', '=_watch-rec-1'],
       ['kill-session', '-t', '=rec'],
     ]);
@@ -351,11 +446,22 @@ describe('plan: spec changes', () => {
   it('the pane log command survives tmux expanding formats and strftime: # and % are doubled', () => {
     const cmds = commandsFor(p0(), spec(d, 'rec'), { fleet: FLEET, path: '/bin', stateDir: "/st/100%/#{x}/it's" });
     const pipe = cmds.find((c) => c[0] === 'pipe-pane')!;
-    expect(pipe).toEqual(['pipe-pane', '-o', '-t', '=rec:', "exec cat >> '/st/100%%/##{x}/it'\\''s/logs/lab/mosaic-factory/rec.log'"]);
+    expect(pipe).toEqual([
+      'pipe-pane',
+      '-o',
+      '-t',
+      '=rec:',
+      "exec cat >> '/st/100%%/##{x}/it'\\''s/logs/lab/mosaic-factory/rec.log'",
+    ]);
   });
 
   it('a dead pane with a changed spec is restarted whatever the update policy', () => {
-    const panes = [holder(), stale('rec', { dead: true, deadStatus: 1 }), stale('idle', { dead: true, deadStatus: 1 }), stale('man', { dead: true, deadStatus: 127 })];
+    const panes = [
+      holder(),
+      stale('rec', { dead: true, deadStatus: 1 }),
+      stale('idle', { dead: true, deadStatus: 1 }),
+      stale('man', { dead: true, deadStatus: 127 }),
+    ];
     const p = plan(d, observed(socket(SOCKET, panes)), null, policy());
     expect(lines(p.actions)).toEqual([
       'restart_session mosaic-factory/idle spec_changed',
@@ -368,7 +474,14 @@ describe('plan: spec changes', () => {
   it('a dead pane with a changed spec is restarted even inside a crash-loop backoff', () => {
     const idle = spec(d, 'idle');
     const prev = previous([record(idle, { streak: 5, lastRestart: at(-1).toISOString() })]);
-    const p = plan(d, observed(socket(SOCKET, [holder(), running(spec(d, 'rec')), running(spec(d, 'man')), stale('idle', { dead: true })])), prev, policy());
+    const p = plan(
+      d,
+      observed(
+        socket(SOCKET, [holder(), running(spec(d, 'rec')), running(spec(d, 'man')), stale('idle', { dead: true })]),
+      ),
+      prev,
+      policy(),
+    );
     expect(lines(p.actions)).toEqual(['restart_session mosaic-factory/idle spec_changed']);
   });
 });
@@ -381,7 +494,12 @@ describe('plan: dead panes and crash-loop backoff', () => {
   it('respawns a dead pane', () => {
     const p = plan(d, deadObs(), null, policy());
     expect(p.actions).toEqual([
-      { kind: 'respawn_pane', target: 'mosaic-factory/a', reason: 'pane_dead', detail: { socket: SOCKET, session: 'a', agent: 'a', exitStatus: 3, streak: 0 } },
+      {
+        kind: 'respawn_pane',
+        target: 'mosaic-factory/a',
+        reason: 'pane_dead',
+        detail: { socket: SOCKET, session: 'a', agent: 'a', exitStatus: 3, streak: 0 },
+      },
     ]);
   });
 
@@ -395,7 +513,14 @@ describe('plan: dead panes and crash-loop backoff', () => {
         kind: 'respawn_pane',
         target: 'mosaic-factory/a',
         reason: 'crash_loop_backoff',
-        detail: { socket: SOCKET, session: 'a', agent: 'a', exitStatus: 3, streak: 3, notBefore: at(40, last).toISOString() },
+        detail: {
+          socket: SOCKET,
+          session: 'a',
+          agent: 'a',
+          exitStatus: 3,
+          streak: 3,
+          notBefore: at(40, last).toISOString(),
+        },
       },
     ]);
     expect(p.deferred[0]!.detail.notBefore).toBe('2026-03-01T12:00:30.000Z');
@@ -413,11 +538,15 @@ describe('plan: dead panes and crash-loop backoff', () => {
 
   it('ignores the backoff of another session or socket', () => {
     const other = { ...record(a, { streak: 9, lastRestart: NOW.toISOString() }), socket: 'elsewhere' };
-    expect(lines(plan(d, deadObs(), previous([other]), policy()).actions)).toEqual(['respawn_pane mosaic-factory/a pane_dead']);
+    expect(lines(plan(d, deadObs(), previous([other]), policy()).actions)).toEqual([
+      'respawn_pane mosaic-factory/a pane_dead',
+    ]);
   });
 
   it('backoff doubles from the base and is capped', () => {
-    expect([0, 1, 2, 3, 4, 5, 6, 20].map((s) => backoffDelaySeconds(s, DEFAULT_BACKOFF))).toEqual([0, 10, 20, 40, 80, 160, 300, 300]);
+    expect([0, 1, 2, 3, 4, 5, 6, 20].map((s) => backoffDelaySeconds(s, DEFAULT_BACKOFF))).toEqual([
+      0, 10, 20, 40, 80, 160, 300, 300,
+    ]);
     expect(backoffDelaySeconds(3, { baseSeconds: 1, maxSeconds: 3 })).toBe(3);
   });
 
@@ -431,7 +560,10 @@ describe('plan: dead panes and crash-loop backoff', () => {
 
 describe('plan: failed observation', () => {
   it('plans nothing on a socket whose observation failed and lists it as unobserved', () => {
-    const d = desiredFrom({ 'rosters/a.yaml': rosterYaml(['a'], { socket: 's1' }), 'rosters/b.yaml': rosterYaml(['b'], { socket: 's2' }) });
+    const d = desiredFrom({
+      'rosters/a.yaml': rosterYaml(['a'], { socket: 's1' }),
+      'rosters/b.yaml': rosterYaml(['b'], { socket: 's2' }),
+    });
     const p = plan(d, observed(failedSocket('s1', 'tmux: permission denied'), socket('s2', [])), null, policy());
     expect(p.unobserved).toEqual([{ socket: 's1', error: 'tmux: permission denied' }]);
     expect(p.actions.every((x) => x.detail.socket === 's2')).toBe(true);
@@ -454,16 +586,39 @@ describe('plan: failed observation', () => {
 
 describe('plan: hosts and ownership', () => {
   it('does not create agents of another host, and deletes their tagged sessions here', () => {
-    const d = desired([{ name: 'there', host: 'box2' }, { name: 'mine', host: HOST }], {}, 'hosts: [box1, box2]\n');
+    const d = desired(
+      [
+        { name: 'there', host: 'box2' },
+        { name: 'mine', host: HOST },
+      ],
+      {},
+      'hosts: [box1, box2]\n',
+    );
     expect(d.problems).toEqual([]);
-    const p = plan(d, observed(socket(SOCKET, [holder(), running(spec(d, 'there'))])), null, policy({ pruneConfirmed: true }));
-    expect(lines(p.actions)).toEqual(['delete_session mosaic-factory/there not_on_this_host', 'create_session mosaic-factory/mine missing']);
+    const p = plan(
+      d,
+      observed(socket(SOCKET, [holder(), running(spec(d, 'there'))])),
+      null,
+      policy({ pruneConfirmed: true }),
+    );
+    expect(lines(p.actions)).toEqual([
+      'delete_session mosaic-factory/there not_on_this_host',
+      'create_session mosaic-factory/mine missing',
+    ]);
   });
 
   it('with every agent on another host, deletes the holder here too', () => {
     const d = desired([{ name: 'there', host: 'box2' }]);
-    const p = plan(d, observed(socket(SOCKET, [holder(), running(spec(d, 'there'))])), null, policy({ pruneConfirmed: true }));
-    expect(lines(p.actions)).toEqual(['delete_session mosaic-factory/there not_on_this_host', 'delete_session mosaic-factory/_holder not_in_roster']);
+    const p = plan(
+      d,
+      observed(socket(SOCKET, [holder(), running(spec(d, 'there'))])),
+      null,
+      policy({ pruneConfirmed: true }),
+    );
+    expect(lines(p.actions)).toEqual([
+      'delete_session mosaic-factory/there not_on_this_host',
+      'delete_session mosaic-factory/_holder not_in_roster',
+    ]);
   });
 
   it("leaves another tenant's agents alone on create", () => {
@@ -486,7 +641,12 @@ describe('plan: hosts and ownership', () => {
 
   it("an agent name taken by another fleet's session gets no action, even when dead", () => {
     const d = desired(['a']);
-    const p = plan(d, observed(socket(SOCKET, [holder(), pane('a', { fleet: 'other', dead: true, spec: 'zzz' })])), null, policy());
+    const p = plan(
+      d,
+      observed(socket(SOCKET, [holder(), pane('a', { fleet: 'other', dead: true, spec: 'zzz' })])),
+      null,
+      policy(),
+    );
     expect(p.actions).toEqual([]);
     expect(p.deferred).toEqual([]);
   });
@@ -505,7 +665,10 @@ describe('scope helpers', () => {
   });
 
   it('socketsToObserve: declared sockets and those managed at the last run, sorted, once each', () => {
-    const d = desiredFrom({ 'rosters/a.yaml': rosterYaml(['a'], { socket: 'zz' }), 'rosters/b.yaml': rosterYaml(['b'], { socket: 'aa' }) });
+    const d = desiredFrom({
+      'rosters/a.yaml': rosterYaml(['a'], { socket: 'zz' }),
+      'rosters/b.yaml': rosterYaml(['b'], { socket: 'aa' }),
+    });
     expect(socketsToObserve(d, previous([], [socketRecord('mm'), socketRecord('zz')]))).toEqual(['aa', 'mm', 'zz']);
     expect(socketsToObserve(d, null)).toEqual(['aa', 'zz']);
   });
@@ -516,7 +679,10 @@ describe('scope helpers', () => {
 describe('plan: deterministic output', () => {
   it('the same input in different Map insertion orders gives deep-equal plans', () => {
     const d = desiredFrom({
-      'rosters/a.yaml': rosterYaml(['a1', 'a2', { name: 'a3', update: 'recreate' }, { name: 'a4', enabled: false }, 'a5'], { socket: 's1' }),
+      'rosters/a.yaml': rosterYaml(
+        ['a1', 'a2', { name: 'a3', update: 'recreate' }, { name: 'a4', enabled: false }, 'a5'],
+        { socket: 's1' },
+      ),
       'rosters/b.yaml': rosterYaml(['b1', 'b2', { name: 'b3', update: 'manual' }], { socket: 's2' }),
     });
     const s1 = [
@@ -528,12 +694,23 @@ describe('plan: deterministic output', () => {
       pane('x-old', { fleet: FLEET, role: 'agent' }),
       pane('hand'),
     ];
-    const s2 = [running(spec(d, 'b2')), running(spec(d, 'b3'), { spec: 'old' }), pane('y-old', { fleet: FLEET, role: 'agent' })];
+    const s2 = [
+      running(spec(d, 'b2')),
+      running(spec(d, 'b3'), { spec: 'old' }),
+      pane('y-old', { fleet: FLEET, role: 'agent' }),
+    ];
     const s3 = [holder(), pane('z-old', { fleet: FLEET, role: 'agent' })];
     const prev = previous([], [socketRecord('s3')]);
     const forward = new Map([socket('s1', s1), socket('s2', s2), socket('s3', s3)]);
-    const backward = new Map([socket('s3', [...s3].reverse()), socket('s2', [...s2].reverse()), socket('s1', [...s1].reverse())]);
-    const reversedRosters = { ...d, rosters: [...d.rosters].reverse().map((r) => ({ ...r, agents: [...r.agents].reverse() })) };
+    const backward = new Map([
+      socket('s3', [...s3].reverse()),
+      socket('s2', [...s2].reverse()),
+      socket('s1', [...s1].reverse()),
+    ]);
+    const reversedRosters = {
+      ...d,
+      rosters: [...d.rosters].reverse().map((r) => ({ ...r, agents: [...r.agents].reverse() })),
+    };
 
     const p1 = plan(d, forward, prev, policy({ pruneConfirmed: true }));
     const p2 = plan(d, backward, prev, policy({ pruneConfirmed: true }));

@@ -9,7 +9,19 @@ import { pruneLimit } from '../../src/plan/prune-guard.js';
 import type { Action } from '../../src/plan/types.js';
 import { buildStatus } from '../../src/status/build.js';
 import { renderStatusMarkdown } from '../../src/report/status-md.js';
-import { desired, desiredFrom, FLEET, holder, observed, pane, policy, running, SOCKET, socket, spec } from './builders.js';
+import {
+  desired,
+  desiredFrom,
+  FLEET,
+  holder,
+  observed,
+  pane,
+  policy,
+  running,
+  SOCKET,
+  socket,
+  spec,
+} from './builders.js';
 
 const lines = (xs: Action[]) => xs.map((a) => `${a.kind} ${a.target} ${a.reason}`);
 const tagged = (name: string) => pane(name, { fleet: FLEET, role: 'agent', agent: name, spec: 'x' });
@@ -31,26 +43,40 @@ describe('PruneHeld', () => {
         deletes: 2,
         running: 2,
         agents: ['a', 'b'],
-        message: expect.stringMatching(/^2 of 2 agents on socket mosaic-factory would be deleted \(all of them\); held until revision rev-1 is confirmed: gitfleet apply --confirm-prune rev-1/),
+        message: expect.stringMatching(
+          /^2 of 2 agents on socket mosaic-factory would be deleted \(all of them\); held until revision rev-1 is confirmed: gitfleet apply --confirm-prune rev-1/,
+        ),
       },
     ]);
   });
 
   it('holds more than half by default, lets half through', () => {
     const d = desired(['a', 'b']);
-    const four = observed(socket(SOCKET, [holder(), running(spec(d, 'a')), running(spec(d, 'b')), tagged('c'), tagged('d')]));
-    expect(lines(plan(d, four, null, policy()).actions)).toEqual(['delete_session mosaic-factory/c not_in_roster', 'delete_session mosaic-factory/d not_in_roster']);
+    const four = observed(
+      socket(SOCKET, [holder(), running(spec(d, 'a')), running(spec(d, 'b')), tagged('c'), tagged('d')]),
+    );
+    expect(lines(plan(d, four, null, policy()).actions)).toEqual([
+      'delete_session mosaic-factory/c not_in_roster',
+      'delete_session mosaic-factory/d not_in_roster',
+    ]);
     const d1 = desired(['a']);
     const p = plan(d1, four, null, policy());
     expect(p.actions).toEqual([]);
-    expect(p.pruneHeld[0]).toMatchObject({ deletes: 3, running: 4, message: expect.stringContaining('more than reconcile.max_prune allows: 2') });
+    expect(p.pruneHeld[0]).toMatchObject({
+      deletes: 3,
+      running: 4,
+      message: expect.stringContaining('more than reconcile.max_prune allows: 2'),
+    });
   });
 
   it('a confirmed revision releases them', () => {
     const d = desired(['a']);
     const obs = observed(socket(SOCKET, [holder(), running(spec(d, 'a')), tagged('b'), tagged('c')]));
     const p = plan(d, obs, null, policy({ pruneConfirmed: true }));
-    expect(lines(p.actions)).toEqual(['delete_session mosaic-factory/b not_in_roster', 'delete_session mosaic-factory/c not_in_roster']);
+    expect(lines(p.actions)).toEqual([
+      'delete_session mosaic-factory/b not_in_roster',
+      'delete_session mosaic-factory/c not_in_roster',
+    ]);
     expect(p.pruneHeld).toEqual([]);
   });
 
@@ -68,7 +94,10 @@ describe('PruneHeld', () => {
   it('enabled: false is a decision about an agent, never held', () => {
     const d = desired([{ name: 'a', enabled: false }]);
     const p = plan(d, observed(socket(SOCKET, [holder(), running(spec(d, 'a'))])), null, policy());
-    expect(lines(p.actions)).toEqual(['delete_session mosaic-factory/a disabled', 'delete_session mosaic-factory/_holder not_in_roster']);
+    expect(lines(p.actions)).toEqual([
+      'delete_session mosaic-factory/a disabled',
+      'delete_session mosaic-factory/_holder not_in_roster',
+    ]);
   });
 
   it('status says what is held and how to confirm, and is not converged', () => {
@@ -76,7 +105,16 @@ describe('PruneHeld', () => {
     const obs = observed(socket(SOCKET, [holder(), tagged('a')]));
     const prev = { formatVersion: 1, sockets: [{ name: SOCKET }], agents: [] } as never;
     const p = plan(d, obs, prev, policy());
-    const s = buildStatus({ desired: d, plan: p, observed: obs, results: [], previous: null, policy: policy(), supervisor: { mode: 'tmux', reason: 'test' }, heartbeats: new Map() });
+    const s = buildStatus({
+      desired: d,
+      plan: p,
+      observed: obs,
+      results: [],
+      previous: null,
+      policy: policy(),
+      supervisor: { mode: 'tmux', reason: 'test' },
+      heartbeats: new Map(),
+    });
     expect(s.converged).toBe(false);
     expect(s.pruneHeld).toHaveLength(1);
     expect(renderStatusMarkdown(s)).toContain('## Deletes held (PruneHeld)');
@@ -87,23 +125,44 @@ describe('PruneHeld', () => {
 describe('one fleet per socket', () => {
   it('a socket where another fleet has sessions gets no action at all, and says why', () => {
     const d = desired(['a', 'b']);
-    const obs = observed(socket(SOCKET, [pane('_holder', { fleet: 'other', role: 'holder' }), pane('x', { fleet: 'other', role: 'agent' })]));
+    const obs = observed(
+      socket(SOCKET, [
+        pane('_holder', { fleet: 'other', role: 'holder' }),
+        pane('x', { fleet: 'other', role: 'agent' }),
+      ]),
+    );
     const p = plan(d, obs, null, policy());
     expect(p.actions).toEqual([]);
     expect(p.deferred).toEqual([]);
-    expect(p.unobserved).toEqual([{ socket: SOCKET, error: expect.stringMatching(/^socket mosaic-factory is used by another fleet: other \(session "_holder"\); a socket belongs to one fleet/) }]);
+    expect(p.unobserved).toEqual([
+      {
+        socket: SOCKET,
+        error: expect.stringMatching(
+          /^socket mosaic-factory is used by another fleet: other \(session "_holder"\); a socket belongs to one fleet/,
+        ),
+      },
+    ]);
   });
 
   it('a fleet of the same name but another id is another fleet: its sessions are never ours', () => {
     const d = desired(['a']);
     const config = { ...d.config, id: 'aaaaaaaaaaaa' };
-    const [, obs] = socket(SOCKET, [holder('_holder', { fleetId: 'bbbbbbbbbbbb' }), running(spec(d, 'a'), { fleetId: 'bbbbbbbbbbbb' })]);
+    const [, obs] = socket(SOCKET, [
+      holder('_holder', { fleetId: 'bbbbbbbbbbbb' }),
+      running(spec(d, 'a'), { fleetId: 'bbbbbbbbbbbb' }),
+    ]);
     const marked = markForeign(obs, config);
     const p = plan({ ...d, config }, new Map([[SOCKET, marked]]), null, policy());
     expect(p.actions).toEqual([]);
     expect(p.unobserved[0]!.error).toContain(`another fleet: ${FLEET}@bbbbbbbbbbbb`);
     // Our own id, or no id at all (sessions from before fleet ids), stays ours.
-    const same = markForeign(socket(SOCKET, [holder('_holder', { fleetId: 'aaaaaaaaaaaa' }), running(spec(d, 'a'))])[1], config);
-    expect(plan({ ...d, config }, new Map([[SOCKET, same]]), null, policy())).toMatchObject({ actions: [], unobserved: [] });
+    const same = markForeign(
+      socket(SOCKET, [holder('_holder', { fleetId: 'aaaaaaaaaaaa' }), running(spec(d, 'a'))])[1],
+      config,
+    );
+    expect(plan({ ...d, config }, new Map([[SOCKET, same]]), null, policy())).toMatchObject({
+      actions: [],
+      unobserved: [],
+    });
   });
 });

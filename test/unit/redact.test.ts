@@ -46,11 +46,18 @@ describe('maskArgv', () => {
     expect(maskArgv(argv)).toEqual(['x', '--no-auth', '--verbose', '--api-key', M]);
   });
 
-  it('masks NAME=value elements with a secret NAME, also inside another flag\'s value', () => {
+  it("masks NAME=value elements with a secret NAME, also inside another flag's value", () => {
     const argv = ['env', 'GH_TOKEN=s', 'MODE=x', 'run', '--env=API_KEY=s', '-e', 'DB_PASSWORD=s', '--set=MODE=y'];
-    expect(maskArgv(argv)).toEqual(
-      ['env', `GH_TOKEN=${M}`, 'MODE=x', 'run', `--env=API_KEY=${M}`, '-e', `DB_PASSWORD=${M}`, '--set=MODE=y'],
-    );
+    expect(maskArgv(argv)).toEqual([
+      'env',
+      `GH_TOKEN=${M}`,
+      'MODE=x',
+      'run',
+      `--env=API_KEY=${M}`,
+      '-e',
+      `DB_PASSWORD=${M}`,
+      '--set=MODE=y',
+    ]);
   });
 
   it('masks the password of a URL, a lone http(s) user, and secret query parameters', () => {

@@ -62,14 +62,17 @@ const readField = (name: string): string => readFileSync(new URL(name, FIELD), '
 
 /** camelCase every structural snake_case key the field writes. */
 const camelise = (text: string): string =>
-  text.replace(/\b(socket_name|holder_session|working_directory|reset_command|reset_between_tasks|persistent_persona|model_hint|kickstart_template)\b/g, (k) =>
-    k.replace(/_([a-z])/g, (_, c: string) => c.toUpperCase()),
+  text.replace(
+    /\b(socket_name|holder_session|working_directory|reset_command|reset_between_tasks|persistent_persona|model_hint|kickstart_template)\b/g,
+    (k) => k.replace(/_([a-z])/g, (_, c: string) => c.toUpperCase()),
   );
 
 // ---- field fixtures ---------------------------------------------------------
 
 describe('field rosters', () => {
-  const files = readdirSync(FIELD).filter((f) => /\.ya?ml$/.test(f)).sort();
+  const files = readdirSync(FIELD)
+    .filter((f) => /\.ya?ml$/.test(f))
+    .sort();
 
   it('finds the field fixtures on disk', () => {
     expect(files).toEqual(expect.arrayContaining(['local-canary.yaml', 'minimal.yaml']));
@@ -103,9 +106,36 @@ describe('field rosters', () => {
     const common = { socket: 'mosaic-factory', cwd: '/home/op/src', enabled: true, update: 'on-idle', host: null };
     // Sorted by name, whatever the file's order.
     expect(view).toEqual([
-      { ...common, name: 'coder0', session: 'coder0', runtime: 'codex', argv: ['codex'], class: 'implementer', resetCommand: '/clear', resetBetweenTasks: true },
-      { ...common, name: 'lead', session: 'lead', runtime: 'claude', argv: ['claude'], class: 'orchestrator', resetCommand: '/clear', resetBetweenTasks: false },
-      { ...common, name: 'reviewer0', session: 'reviewer0', runtime: 'pi', argv: ['pi'], class: 'reviewer', resetCommand: '/new', resetBetweenTasks: true },
+      {
+        ...common,
+        name: 'coder0',
+        session: 'coder0',
+        runtime: 'codex',
+        argv: ['codex'],
+        class: 'implementer',
+        resetCommand: '/clear',
+        resetBetweenTasks: true,
+      },
+      {
+        ...common,
+        name: 'lead',
+        session: 'lead',
+        runtime: 'claude',
+        argv: ['claude'],
+        class: 'orchestrator',
+        resetCommand: '/clear',
+        resetBetweenTasks: false,
+      },
+      {
+        ...common,
+        name: 'reviewer0',
+        session: 'reviewer0',
+        runtime: 'pi',
+        argv: ['pi'],
+        class: 'reviewer',
+        resetCommand: '/new',
+        resetBetweenTasks: true,
+      },
     ]);
     // Each agent points back at its entry in the file.
     expect(roster.agents.map((a) => `${a.source.file}:${a.source.line}:${a.source.col}`)).toEqual([
@@ -143,7 +173,12 @@ describe('field rosters', () => {
     const sources = files.map((f) => source(`rosters/${f}`, readField(f)));
     const desired = assembleDesired(config(), fleetState(), sources, new Map(), { home: HOME });
     expect(desired.problems).toEqual([]);
-    expect(desired.rosters.flatMap((r) => r.agents.map((a) => a.name)).sort()).toEqual(['canary-pi', 'coder0', 'lead', 'reviewer0']);
+    expect(desired.rosters.flatMap((r) => r.agents.map((a) => a.name)).sort()).toEqual([
+      'canary-pi',
+      'coder0',
+      'lead',
+      'reviewer0',
+    ]);
   });
 });
 
@@ -203,15 +238,49 @@ describe('camelCase keys', () => {
   });
 
   it('a runtime named "env" still has its keys normalised', () => {
-    const a = agent(doc('version: 1', 'runtimes:', '  env:', '    resetCommand: /clear', 'agents:', '  - {name: a, runtime: env}'));
+    const a = agent(
+      doc('version: 1', 'runtimes:', '  env:', '    resetCommand: /clear', 'agents:', '  - {name: a, runtime: env}'),
+    );
     expect(a.resetCommand).toBe('/clear');
   });
 
   it.each([
-    ['tmux', doc('version: 1', 'tmux:', '  socket_name: a', '  socketName: b', 'agents: []'), 4, 3, /"socketName" repeats "socket_name".*keep one/],
-    ['defaults', doc('version: 1', 'defaults:', '  workingDirectory: ~/a', '  working_directory: ~/b', 'agents: []'), 4, 3, /"working_directory" repeats "workingDirectory".*keep one/],
-    ['agent', doc('version: 1', 'runtimes: {x: }', 'agents:', '  - name: a', '    runtime: x', '    reset_between_tasks: true', '    resetBetweenTasks: false'), 7, 5, /"resetBetweenTasks" repeats "reset_between_tasks"/],
-    ['runtime', doc('version: 1', 'runtimes:', '  x:', '    resetCommand: /a', '    reset_command: /b', 'agents: []'), 5, 5, /"reset_command" repeats "resetCommand"/],
+    [
+      'tmux',
+      doc('version: 1', 'tmux:', '  socket_name: a', '  socketName: b', 'agents: []'),
+      4,
+      3,
+      /"socketName" repeats "socket_name".*keep one/,
+    ],
+    [
+      'defaults',
+      doc('version: 1', 'defaults:', '  workingDirectory: ~/a', '  working_directory: ~/b', 'agents: []'),
+      4,
+      3,
+      /"working_directory" repeats "workingDirectory".*keep one/,
+    ],
+    [
+      'agent',
+      doc(
+        'version: 1',
+        'runtimes: {x: }',
+        'agents:',
+        '  - name: a',
+        '    runtime: x',
+        '    reset_between_tasks: true',
+        '    resetBetweenTasks: false',
+      ),
+      7,
+      5,
+      /"resetBetweenTasks" repeats "reset_between_tasks"/,
+    ],
+    [
+      'runtime',
+      doc('version: 1', 'runtimes:', '  x:', '    resetCommand: /a', '    reset_command: /b', 'agents: []'),
+      5,
+      5,
+      /"reset_command" repeats "resetCommand"/,
+    ],
   ])('both spellings of one key in %s is an error at the second one', (_where, text, line, col, message) => {
     expectProblems(invalid(text), [[line, col, message]]);
   });
@@ -228,13 +297,18 @@ describe('camelCase keys', () => {
 describe('bad rosters: position, what is wrong, what is allowed', () => {
   describe('broken YAML', () => {
     it('unclosed double quote: points at the opening quote', () => {
-      expectProblems(invalid(doc('version: 1', 'agents:', '  - name: "lead', '    runtime: claude', '  - name: b', '    runtime: claude')), [
-        [3, 11, /^invalid YAML: Missing closing "quote.*never closed/],
-      ]);
+      expectProblems(
+        invalid(
+          doc('version: 1', 'agents:', '  - name: "lead', '    runtime: claude', '  - name: b', '    runtime: claude'),
+        ),
+        [[3, 11, /^invalid YAML: Missing closing "quote.*never closed/]],
+      );
     });
 
-    it("unclosed single quote: points at the opening quote", () => {
-      expectProblems(invalid(doc('version: 1', "transport: 'tmux", 'agents: []')), [[2, 12, /^invalid YAML: Missing closing 'quote/]]);
+    it('unclosed single quote: points at the opening quote', () => {
+      expectProblems(invalid(doc('version: 1', "transport: 'tmux", 'agents: []')), [
+        [2, 12, /^invalid YAML: Missing closing 'quote/],
+      ]);
     });
 
     it('unclosed bracket: points at the [ that opens the list, naming the missing ]', () => {
@@ -280,27 +354,41 @@ describe('bad rosters: position, what is wrong, what is allowed', () => {
     });
 
     it('in an agent', () => {
-      expectProblems(invalid(doc('version: 1', 'runtimes: {x: }', 'agents:', '  - name: a', '    runtime: x', '    colour: red')), [
-        [6, 5, /^agents\[0\]: unknown key "colour"; allowed: name, runtime, class, working_directory, .*enabled, update$/],
-      ]);
+      expectProblems(
+        invalid(doc('version: 1', 'runtimes: {x: }', 'agents:', '  - name: a', '    runtime: x', '    colour: red')),
+        [
+          [
+            6,
+            5,
+            /^agents\[0\]: unknown key "colour"; allowed: name, runtime, class, working_directory, .*enabled, update$/,
+          ],
+        ],
+      );
     });
 
     it('in a runtime', () => {
       expectProblems(invalid(doc('version: 1', 'runtimes:', '  x:', '    cmd: x', 'agents: []')), [
-        [4, 5, /^runtimes\.x: unknown key "cmd"; allowed: reset_command, command, env, heartbeat, process_names, idle_after, redact$/],
+        [
+          4,
+          5,
+          /^runtimes\.x: unknown key "cmd"; allowed: reset_command, command, env, heartbeat, process_names, idle_after, redact$/,
+        ],
       ]);
     });
   });
 
   describe('wrong types and values', () => {
     it('agents not a list', () => {
-      expectProblems(invalid(doc('version: 1', 'agents:', '  name: a')), [[3, 3, /^agents: must be array, not a mapping$/]]);
+      expectProblems(invalid(doc('version: 1', 'agents:', '  name: a')), [
+        [3, 3, /^agents: must be array, not a mapping$/],
+      ]);
     });
 
     it('enabled: "yes"', () => {
-      expectProblems(invalid(doc('version: 1', 'runtimes: {x: }', 'agents:', '  - name: a', '    runtime: x', '    enabled: "yes"')), [
-        [6, 14, /^agents\[0\]\.enabled: must be boolean, not string "yes"$/],
-      ]);
+      expectProblems(
+        invalid(doc('version: 1', 'runtimes: {x: }', 'agents:', '  - name: a', '    runtime: x', '    enabled: "yes"')),
+        [[6, 14, /^agents\[0\]\.enabled: must be boolean, not string "yes"$/]],
+      );
     });
 
     it('version: 2', () => {
@@ -315,7 +403,9 @@ describe('bad rosters: position, what is wrong, what is allowed', () => {
     });
 
     it('bad transport', () => {
-      expectProblems(invalid(doc('version: 1', 'transport: matrix', 'agents: []')), [[2, 12, /^transport: "matrix" is not allowed; allowed: "tmux"$/]]);
+      expectProblems(invalid(doc('version: 1', 'transport: matrix', 'agents: []')), [
+        [2, 12, /^transport: "matrix" is not allowed; allowed: "tmux"$/],
+      ]);
     });
 
     it('missing required name and runtime', () => {
@@ -326,53 +416,113 @@ describe('bad rosters: position, what is wrong, what is allowed', () => {
     });
 
     it('bad update value', () => {
-      expectProblems(invalid(doc('version: 1', 'runtimes: {x: }', 'agents:', '  - name: a', '    runtime: x', '    update: always')), [
-        [6, 13, /^agents\[0\]\.update: "always" is not allowed; allowed: "on-idle", "recreate", "manual"$/],
-      ]);
+      expectProblems(
+        invalid(doc('version: 1', 'runtimes: {x: }', 'agents:', '  - name: a', '    runtime: x', '    update: always')),
+        [[6, 13, /^agents\[0\]\.update: "always" is not allowed; allowed: "on-idle", "recreate", "manual"$/]],
+      );
     });
 
     it('bad persistent_persona value', () => {
-      expectProblems(invalid(doc('version: 1', 'runtimes: {x: }', 'agents:', '  - {name: a, runtime: x, persistent_persona: maybe}')), [
-        [4, 47, /persistent_persona: "maybe" is not allowed; allowed: true, false, "semi"$/],
-      ]);
+      expectProblems(
+        invalid(
+          doc('version: 1', 'runtimes: {x: }', 'agents:', '  - {name: a, runtime: x, persistent_persona: maybe}'),
+        ),
+        [[4, 47, /persistent_persona: "maybe" is not allowed; allowed: true, false, "semi"$/]],
+      );
     });
 
     it('an env variable name that is not one: at the key, saying what names are allowed', () => {
-      expectProblems(invalid(doc('version: 1', 'runtimes: {x: }', 'agents:', '  - name: a', '    runtime: x', '    env:', '      OK: 1', '      1BAD: x')), [
-        [8, 7, /^agents\[0\]\.env: key "1BAD" is not allowed; allowed: environment variable names/],
-      ]);
+      expectProblems(
+        invalid(
+          doc(
+            'version: 1',
+            'runtimes: {x: }',
+            'agents:',
+            '  - name: a',
+            '    runtime: x',
+            '    env:',
+            '      OK: 1',
+            '      1BAD: x',
+          ),
+        ),
+        [[8, 7, /^agents\[0\]\.env: key "1BAD" is not allowed; allowed: environment variable names/]],
+      );
     });
 
     it('an env value that is a mapping', () => {
-      expectProblems(invalid(doc('version: 1', 'runtimes: {x: }', 'agents:', '  - name: a', '    runtime: x', '    env: {A: {b: 1}}')), [
-        [6, 14, /^agents\[0\]\.env\.A: must be string or number,boolean|^agents\[0\]\.env\.A: must be string or number or boolean/],
-      ]);
+      expectProblems(
+        invalid(
+          doc('version: 1', 'runtimes: {x: }', 'agents:', '  - name: a', '    runtime: x', '    env: {A: {b: 1}}'),
+        ),
+        [
+          [
+            6,
+            14,
+            /^agents\[0\]\.env\.A: must be string or number,boolean|^agents\[0\]\.env\.A: must be string or number or boolean/,
+          ],
+        ],
+      );
     });
   });
 
   describe('names', () => {
     it('duplicate agent names', () => {
-      expectProblems(invalid(doc('version: 1', 'runtimes: {x: }', 'agents:', '  - name: a', '    runtime: x', '  - name: a', '    runtime: x')), [
-        [6, 11, /^agents\[1\]\.name: "a" is declared twice.*unique per socket$/],
-      ]);
+      expectProblems(
+        invalid(
+          doc(
+            'version: 1',
+            'runtimes: {x: }',
+            'agents:',
+            '  - name: a',
+            '    runtime: x',
+            '  - name: a',
+            '    runtime: x',
+          ),
+        ),
+        [[6, 11, /^agents\[1\]\.name: "a" is declared twice.*unique per socket$/]],
+      );
     });
 
     it('two names that map to one tmux session (a.b and a_b)', () => {
-      expectProblems(invalid(doc('version: 1', 'runtimes: {x: }', 'agents:', '  - name: a.b', '    runtime: x', '  - name: a_b', '    runtime: x')), [
-        [6, 11, /^agents\[1\]\.name: "a_b" is declared twice in this roster \(as tmux session "a_b", same as "a\.b"\)/],
-      ]);
+      expectProblems(
+        invalid(
+          doc(
+            'version: 1',
+            'runtimes: {x: }',
+            'agents:',
+            '  - name: a.b',
+            '    runtime: x',
+            '  - name: a_b',
+            '    runtime: x',
+          ),
+        ),
+        [
+          [
+            6,
+            11,
+            /^agents\[1\]\.name: "a_b" is declared twice in this roster \(as tmux session "a_b", same as "a\.b"\)/,
+          ],
+        ],
+      );
     });
 
     it('an agent named like the holder', () => {
       expectProblems(invalid(doc('version: 1', 'runtimes: {x: }', 'agents:', '  - name: _holder', '    runtime: x')), [
-        [4, 11, /^agents\[0\]\.name: "_holder" is the holder session's name; choose another name or tmux\.holder_session$/],
+        [
+          4,
+          11,
+          /^agents\[0\]\.name: "_holder" is the holder session's name; choose another name or tmux\.holder_session$/,
+        ],
       ]);
     });
 
     it('an agent whose tmux session is the custom holder (h.x vs holder h_x)', () => {
-      expectProblems(invalid(doc('version: 1', 'tmux: {holder_session: h_x}', 'runtimes: {x: }', 'agents:', '  - {name: h.x, runtime: x}')), [
-        [5, 12, /is the holder session's name/],
-      ]);
+      expectProblems(
+        invalid(
+          doc('version: 1', 'tmux: {holder_session: h_x}', 'runtimes: {x: }', 'agents:', '  - {name: h.x, runtime: x}'),
+        ),
+        [[5, 12, /is the holder session's name/]],
+      );
     });
 
     it.each([
@@ -386,37 +536,61 @@ describe('bad rosters: position, what is wrong, what is allowed', () => {
       ['-flag'],
       ['x'.repeat(65)],
     ])('rejects the agent name %j and says which names are allowed', (name) => {
-      const text = doc('version: 1', 'runtimes: {x: }', 'agents:', `  - name: ${JSON.stringify(name)}`, '    runtime: x');
+      const text = doc(
+        'version: 1',
+        'runtimes: {x: }',
+        'agents:',
+        `  - name: ${JSON.stringify(name)}`,
+        '    runtime: x',
+      );
       const problems = invalid(text);
       expectProblems(problems, [[4, 11, /^agents\[0\]\.name: /]]);
       if (name.length <= 64) {
-        expect(problems[0]!.message).toBe(`agents[0].name: ${JSON.stringify(name)} is not allowed; allowed: letters, digits, '_', '.', '-' (not first), at most 64 characters`);
+        expect(problems[0]!.message).toBe(
+          `agents[0].name: ${JSON.stringify(name)} is not allowed; allowed: letters, digits, '_', '.', '-' (not first), at most 64 characters`,
+        );
       } else {
         expect(problems[0]!.message).toMatch(/64/);
       }
     });
 
     it('rejects bad socket and holder names', () => {
-      expectProblems(invalid(doc('version: 1', 'tmux:', '  socket_name: ../default', '  holder_session: "a b"', 'agents: []')), [
-        [3, 16, /^tmux\.socket_name: "\.\.\/default" is not allowed; allowed: letters/],
-        [4, 19, /^tmux\.holder_session: "a b" is not allowed; allowed: letters/],
-      ]);
+      expectProblems(
+        invalid(doc('version: 1', 'tmux:', '  socket_name: ../default', '  holder_session: "a b"', 'agents: []')),
+        [
+          [3, 16, /^tmux\.socket_name: "\.\.\/default" is not allowed; allowed: letters/],
+          [4, 19, /^tmux\.holder_session: "a b" is not allowed; allowed: letters/],
+        ],
+      );
     });
 
     it('rejects a runtime name with shell metacharacters, at its key', () => {
-      expectProblems(invalid(doc('version: 1', 'runtimes:', '  "x;y": {}', 'agents: []')), [[3, 3, /^runtimes: key "x;y" is not allowed; allowed: letters/]]);
+      expectProblems(invalid(doc('version: 1', 'runtimes:', '  "x;y": {}', 'agents: []')), [
+        [3, 3, /^runtimes: key "x;y" is not allowed; allowed: letters/],
+      ]);
     });
   });
 
   describe('runtimes', () => {
     it('runtime not declared and no command, listing the declared runtimes', () => {
-      expectProblems(invalid(doc('version: 1', 'runtimes:', '  claude: {}', '  pi: {}', 'agents:', '  - name: a', '    runtime: codex')), [
-        [7, 14, /^agents\[0\]\.runtime: "codex" is not declared under runtimes and the agent gives no command; declared: claude, pi$/],
-      ]);
+      expectProblems(
+        invalid(
+          doc('version: 1', 'runtimes:', '  claude: {}', '  pi: {}', 'agents:', '  - name: a', '    runtime: codex'),
+        ),
+        [
+          [
+            7,
+            14,
+            /^agents\[0\]\.runtime: "codex" is not declared under runtimes and the agent gives no command; declared: claude, pi$/,
+          ],
+        ],
+      );
     });
 
     it('runtime not declared and no runtimes at all', () => {
-      expectProblems(invalid(doc('version: 1', 'agents:', '  - name: a', '    runtime: codex')), [[4, 14, /declared: \(none\)$/]]);
+      expectProblems(invalid(doc('version: 1', 'agents:', '  - name: a', '    runtime: codex')), [
+        [4, 14, /declared: \(none\)$/],
+      ]);
     });
 
     it('an undeclared runtime is fine when the agent gives its command', () => {
@@ -432,7 +606,9 @@ describe('bad rosters: position, what is wrong, what is allowed', () => {
       const started = performance.now();
       const problems = invalid(text);
       expect(performance.now() - started).toBeLessThan(500);
-      expect(problems.map(formatProblem)).toEqual([`${FILE}:1:1: file is ${Buffer.byteLength(text)} bytes; the limit is 1048576 bytes`]);
+      expect(problems.map(formatProblem)).toEqual([
+        `${FILE}:1:1: file is ${Buffer.byteLength(text)} bytes; the limit is 1048576 bytes`,
+      ]);
     });
 
     it('accepts a file just under the limit', () => {
@@ -458,7 +634,13 @@ describe('bad rosters: position, what is wrong, what is allowed', () => {
 
     it('still accepts a few ordinary aliases', () => {
       const roster = valid(
-        doc('version: 1', 'runtimes: {x: }', 'agents:', '  - &base {name: a, runtime: x, class: implementer}', '  - {name: b, runtime: x}'),
+        doc(
+          'version: 1',
+          'runtimes: {x: }',
+          'agents:',
+          '  - &base {name: a, runtime: x, class: implementer}',
+          '  - {name: b, runtime: x}',
+        ),
       );
       expect(roster.agents.map((a) => a.name)).toEqual(['a', 'b']);
     });
@@ -560,7 +742,9 @@ describe('splitCommandLine', () => {
   });
 
   it('says what to do instead of shell syntax', () => {
-    expect(splitCommandLine('a | b', HOME)).toEqual({ error: '"|" needs a shell; quote it, or write the command as an argv list (e.g. [sh, -c, "..."])' });
+    expect(splitCommandLine('a | b', HOME)).toEqual({
+      error: '"|" needs a shell; quote it, or write the command as an argv list (e.g. [sh, -c, "..."])',
+    });
   });
 });
 
@@ -570,7 +754,11 @@ describe('roster commands', () => {
   });
 
   it('splits a runtime command line into argv, expanding ~/', () => {
-    const text = stringify({ version: 1, runtimes: { claude: { command: `~/.npm-global/bin/claude --model 'opus 4'` } }, agents: [{ name: 'a', runtime: 'claude' }] });
+    const text = stringify({
+      version: 1,
+      runtimes: { claude: { command: `~/.npm-global/bin/claude --model 'opus 4'` } },
+      agents: [{ name: 'a', runtime: 'claude' }],
+    });
     expect(agent(text).argv).toEqual(['/home/op/.npm-global/bin/claude', '--model', 'opus 4']);
   });
 
@@ -583,32 +771,59 @@ describe('roster commands', () => {
     const text = stringify({
       version: 1,
       runtimes: { claude: { command: 'claude --yolo' } },
-      agents: [{ name: 'a', runtime: 'claude', command: 'claude --safe' }, { name: 'b', runtime: 'claude' }],
+      agents: [
+        { name: 'a', runtime: 'claude', command: 'claude --safe' },
+        { name: 'b', runtime: 'claude' },
+      ],
     });
-    expect(valid(text).agents.map((x) => x.argv)).toEqual([['claude', '--safe'], ['claude', '--yolo']]);
+    expect(valid(text).agents.map((x) => x.argv)).toEqual([
+      ['claude', '--safe'],
+      ['claude', '--yolo'],
+    ]);
   });
 
   it('refuses shell syntax in an agent command, at the command', () => {
-    expectProblems(invalid(doc('version: 1', 'runtimes: {x: }', 'agents:', '  - name: a', '    runtime: x', '    command: claude > log')), [
-      [6, 14, /^command "claude > log": ">" needs a shell; quote it, or write the command as an argv list/],
-    ]);
+    expectProblems(
+      invalid(
+        doc('version: 1', 'runtimes: {x: }', 'agents:', '  - name: a', '    runtime: x', '    command: claude > log'),
+      ),
+      [[6, 14, /^command "claude > log": ">" needs a shell; quote it, or write the command as an argv list/]],
+    );
   });
 
   it('refuses shell syntax in a runtime command, at the command', () => {
-    expectProblems(invalid(doc('version: 1', 'runtimes:', '  x:', '    command: "claude; echo hi"', 'agents:', '  - {name: a, runtime: x}')), [
-      [4, 14, /^command "claude; echo hi": ";" needs a shell/],
-    ]);
+    expectProblems(
+      invalid(
+        doc(
+          'version: 1',
+          'runtimes:',
+          '  x:',
+          '    command: "claude; echo hi"',
+          'agents:',
+          '  - {name: a, runtime: x}',
+        ),
+      ),
+      [[4, 14, /^command "claude; echo hi": ";" needs a shell/]],
+    );
   });
 
   it('refuses empty commands by schema', () => {
-    expectProblems(invalid(doc('version: 1', 'runtimes: {x: }', 'agents:', '  - {name: a, runtime: x, command: []}')), [[4, 36, /command: must NOT have fewer than 1 items/]]);
+    expectProblems(invalid(doc('version: 1', 'runtimes: {x: }', 'agents:', '  - {name: a, runtime: x, command: []}')), [
+      [4, 36, /command: must NOT have fewer than 1 items/],
+    ]);
   });
 });
 
 // ---- spec hash --------------------------------------------------------------------
 
 describe('spec hash', () => {
-  const base = { name: 'a', runtime: 'claude', command: 'claude --yolo', working_directory: '~/w', env: { A: '1', B: '2' } };
+  const base = {
+    name: 'a',
+    runtime: 'claude',
+    command: 'claude --yolo',
+    working_directory: '~/w',
+    env: { A: '1', B: '2' },
+  };
   const hashOf = (entry: object, extra: object = {}) => {
     const text = stringify({ version: 1, runtimes: { claude: {}, codex: {} }, agents: [entry], ...extra });
     return agent(text).specHash;
@@ -628,7 +843,9 @@ describe('spec hash', () => {
 
   it('changes when the default cwd it inherits changes', () => {
     const { working_directory: _, ...noCwd } = base;
-    expect(hashOf(noCwd, { defaults: { working_directory: '~/a' } })).not.toBe(hashOf(noCwd, { defaults: { working_directory: '~/b' } }));
+    expect(hashOf(noCwd, { defaults: { working_directory: '~/a' } })).not.toBe(
+      hashOf(noCwd, { defaults: { working_directory: '~/b' } }),
+    );
   });
 
   it.each([
@@ -691,7 +908,12 @@ describe('parseFleetConfig', () => {
         fleet: 'lab',
         branch: 'trunk',
         statusBranch: 'gitfleet-status',
-        paths: { rosters: 'documentation/rosters', boards: 'documentation/short-term/coordination', huts: 'huts', vault: 'vault' },
+        paths: {
+          rosters: 'documentation/rosters',
+          boards: 'documentation/short-term/coordination',
+          huts: 'huts',
+          vault: 'vault',
+        },
         author: { name: 'Bot', email: 'bot@example.com' },
         hosts: ['a', 'b'],
         prune: false,
@@ -731,7 +953,11 @@ describe('parseFleetConfig', () => {
         [5, 8, /^hosts: must NOT have duplicate items/],
         [6, 20, /^reconcile\.prune: must be boolean, not string "no"$/],
         [6, 26, /^reconcile: unknown key "when"; allowed: prune, max_prune, confirm_prune$/],
-        [7, 1, /^\(top level\): unknown key "colour"; allowed: fleet, branch, paths, status, git, hosts, ignore, supervisor, reconcile$/],
+        [
+          7,
+          1,
+          /^\(top level\): unknown key "colour"; allowed: fleet, branch, paths, status, git, hosts, ignore, supervisor, reconcile$/,
+        ],
         [8, 13, /^supervisor: "docker" is not allowed; allowed: "auto", "systemd", "tmux"$/],
       ],
       'fleet.yaml',
@@ -788,7 +1014,10 @@ const agentNames = (rosters: Roster[]) => rosters.flatMap((r) => r.agents.map((a
 
 describe('assembleDesired: rules across files', () => {
   it('valid files: every roster, every file state valid with its blob', () => {
-    const desired = assemble([source('rosters/a.yaml', roster(['a1', 'a2'])), source('rosters/b.yaml', roster(['b1']))]);
+    const desired = assemble([
+      source('rosters/a.yaml', roster(['a1', 'a2'])),
+      source('rosters/b.yaml', roster(['b1'])),
+    ]);
     expect(desired.problems).toEqual([]);
     expect(agentNames(desired.rosters)).toEqual(['mosaic-factory/a1', 'mosaic-factory/a2', 'mosaic-factory/b1']);
     expect(desired.files.map((f) => [f.path, f.valid, f.blob, f.usingLastKnownGood])).toEqual([
@@ -799,30 +1028,57 @@ describe('assembleDesired: rules across files', () => {
   });
 
   it('the same agent name in two roster files on one socket is an error in both; neither new declaration applies', () => {
-    const desired = assemble([source('rosters/a.yaml', roster(['x', 'a1'])), source('rosters/b.yaml', roster(['b1', 'x']))]);
-    const rule = 'on socket "mosaic-factory"; an agent has one owner file: remove one declaration (until then neither applies, and the last valid spec stays in force)';
+    const desired = assemble([
+      source('rosters/a.yaml', roster(['x', 'a1'])),
+      source('rosters/b.yaml', roster(['b1', 'x'])),
+    ]);
+    const rule =
+      'on socket "mosaic-factory"; an agent has one owner file: remove one declaration (until then neither applies, and the last valid spec stays in force)';
     expect(desired.problems.map(formatProblem)).toEqual([
       `rosters/a.yaml:7:5: agent "x" is also declared in rosters/b.yaml ${rule}`,
       `rosters/b.yaml:9:5: agent "x" is also declared in rosters/a.yaml ${rule}`,
     ]);
     // Neither file has a last-known-good version: neither contributes agents (and nothing is pruned: files are invalid).
     expect(agentNames(desired.rosters)).toEqual([]);
-    expect(desired.files.find((f) => f.path === 'rosters/b.yaml')).toMatchObject({ valid: false, blob: null, usingLastKnownGood: false });
+    expect(desired.files.find((f) => f.path === 'rosters/b.yaml')).toMatchObject({
+      valid: false,
+      blob: null,
+      usingLastKnownGood: false,
+    });
   });
 
   it('a new file redeclaring an agent does not take it over: the owner keeps its last valid spec, whatever the file order', () => {
     // team.yaml owned a0 at the last status (unchanged since); aa.yaml is new and sorts first.
     const team = source('rosters/team.yaml', roster(['a0', 't1']), 'team-blob');
-    const takeover = source('rosters/aa.yaml', roster(['a0']).replace('runtime: claude', 'runtime: claude\n    update: recreate\n    command: evil'), 'aa-blob');
+    const takeover = source(
+      'rosters/aa.yaml',
+      roster(['a0']).replace('runtime: claude', 'runtime: claude\n    update: recreate\n    command: evil'),
+      'aa-blob',
+    );
     const owners = new Map([['mosaic-factory/a0', 'rosters/team.yaml']]);
-    const d = assembleDesired(config(null), fleetState(), [takeover, team], new Map([[team.path, team]]), { home: HOME }, owners);
+    const d = assembleDesired(
+      config(null),
+      fleetState(),
+      [takeover, team],
+      new Map([[team.path, team]]),
+      { home: HOME },
+      owners,
+    );
     expect(d.problems.map((p) => p.file)).toEqual(['rosters/aa.yaml', 'rosters/team.yaml']);
     const a0 = d.rosters.flatMap((r) => r.agents).filter((a) => a.name === 'a0');
     expect(a0).toHaveLength(1);
     expect(a0[0]!.source.file).toBe('rosters/team.yaml');
     expect(a0[0]!.argv).toEqual(['claude']);
-    expect(d.files.find((f) => f.path === 'rosters/team.yaml')).toMatchObject({ valid: false, blob: 'team-blob', usingLastKnownGood: true });
-    expect(d.files.find((f) => f.path === 'rosters/aa.yaml')).toMatchObject({ valid: false, blob: null, usingLastKnownGood: false });
+    expect(d.files.find((f) => f.path === 'rosters/team.yaml')).toMatchObject({
+      valid: false,
+      blob: 'team-blob',
+      usingLastKnownGood: true,
+    });
+    expect(d.files.find((f) => f.path === 'rosters/aa.yaml')).toMatchObject({
+      valid: false,
+      blob: null,
+      usingLastKnownGood: false,
+    });
   });
 
   it('names that become one tmux session across files clash too (a.b and a_b)', () => {
@@ -834,31 +1090,53 @@ describe('assembleDesired: rules across files', () => {
   it.each([
     ['after', 'rosters/a.yaml', 'rosters/b.yaml'],
     ['before', 'rosters/b.yaml', 'rosters/a.yaml'],
-  ])("an agent named like another file's holder on the same socket is an error (agent file sorted %s)", (_order, holderFile, agentFile) => {
-    const withHolder = source(holderFile, roster(['x'])); // holder _holder (the default)
-    const withAgent = source(agentFile, stringify({ version: 1, tmux: { holder_session: 'keeper' }, runtimes: { claude: {} }, agents: [{ name: '_holder', runtime: 'claude' }] }));
-    const sources = [withHolder, withAgent].sort((p, q) => (p.path < q.path ? -1 : 1));
-    const desired = assemble(sources);
-    // Two problems: the agent takes the other file's holder name, and the two
-    // rosters on one socket name different holders (reported in the later file).
-    const holderClash =
-      agentFile > holderFile
-        ? `${agentFile}:3:3: tmux.holder_session "keeper" differs from "_holder" in ${holderFile}, which shares socket "mosaic-factory"; rosters on one socket name the same holder (set tmux.holder_session)`
-        : `${holderFile}:1:1: the default holder session "_holder" differs from "keeper" in ${agentFile}, which shares socket "mosaic-factory"; rosters on one socket name the same holder (set tmux.holder_session)`;
-    expect(desired.problems.map(formatProblem).sort()).toEqual(
-      [`${agentFile}:7:5: agent "_holder" is the holder session of ${holderFile} on socket "mosaic-factory"; choose another name`, holderClash].sort(),
-    );
-    // Only a file without problems is in force: the holder file, when it sorts first.
-    expect(agentNames(desired.rosters)).toEqual(agentFile > holderFile ? ['mosaic-factory/x'] : []);
-  });
+  ])(
+    "an agent named like another file's holder on the same socket is an error (agent file sorted %s)",
+    (_order, holderFile, agentFile) => {
+      const withHolder = source(holderFile, roster(['x'])); // holder _holder (the default)
+      const withAgent = source(
+        agentFile,
+        stringify({
+          version: 1,
+          tmux: { holder_session: 'keeper' },
+          runtimes: { claude: {} },
+          agents: [{ name: '_holder', runtime: 'claude' }],
+        }),
+      );
+      const sources = [withHolder, withAgent].sort((p, q) => (p.path < q.path ? -1 : 1));
+      const desired = assemble(sources);
+      // Two problems: the agent takes the other file's holder name, and the two
+      // rosters on one socket name different holders (reported in the later file).
+      const holderClash =
+        agentFile > holderFile
+          ? `${agentFile}:3:3: tmux.holder_session "keeper" differs from "_holder" in ${holderFile}, which shares socket "mosaic-factory"; rosters on one socket name the same holder (set tmux.holder_session)`
+          : `${holderFile}:1:1: the default holder session "_holder" differs from "keeper" in ${agentFile}, which shares socket "mosaic-factory"; rosters on one socket name the same holder (set tmux.holder_session)`;
+      expect(desired.problems.map(formatProblem).sort()).toEqual(
+        [
+          `${agentFile}:7:5: agent "_holder" is the holder session of ${holderFile} on socket "mosaic-factory"; choose another name`,
+          holderClash,
+        ].sort(),
+      );
+      // Only a file without problems is in force: the holder file, when it sorts first.
+      expect(agentNames(desired.rosters)).toEqual(agentFile > holderFile ? ['mosaic-factory/x'] : []);
+    },
+  );
 
   it('an agent named like the holder of a roster on another socket is fine', () => {
-    const other = stringify({ version: 1, tmux: { socket_name: 's2', holder_session: 'keeper' }, runtimes: { claude: {} }, agents: [{ name: '_holder', runtime: 'claude' }] });
+    const other = stringify({
+      version: 1,
+      tmux: { socket_name: 's2', holder_session: 'keeper' },
+      runtimes: { claude: {} },
+      agents: [{ name: '_holder', runtime: 'claude' }],
+    });
     expect(assemble([source('rosters/a.yaml', roster(['x'])), source('rosters/b.yaml', other)]).problems).toEqual([]);
   });
 
   it('the same agent name on two sockets is fine', () => {
-    const desired = assemble([source('rosters/a.yaml', roster(['x'], 's1')), source('rosters/b.yaml', roster(['x'], 's2'))]);
+    const desired = assemble([
+      source('rosters/a.yaml', roster(['x'], 's1')),
+      source('rosters/b.yaml', roster(['x'], 's2')),
+    ]);
     expect(desired.problems).toEqual([]);
     expect(agentNames(desired.rosters)).toEqual(['s1/x', 's2/x']);
   });
@@ -872,11 +1150,15 @@ describe('assembleDesired: rules across files', () => {
 
   it('with hosts [a, b], a host not in the list is an error listing the allowed ones', () => {
     const desired = assemble([source('rosters/r.yaml', roster(['one@a', 'two@c']))], { fleet: 'hosts: [a, b]\n' });
-    expect(desired.problems.map(formatProblem)).toEqual(['rosters/r.yaml:10:5: agent "two": host "c" is not in fleet.yaml hosts; allowed: a, b']);
+    expect(desired.problems.map(formatProblem)).toEqual([
+      'rosters/r.yaml:10:5: agent "two": host "c" is not in fleet.yaml hosts; allowed: a, b',
+    ]);
   });
 
   it('with one host declared, agents need not name it, but may not name another', () => {
-    expect(assemble([source('rosters/r.yaml', roster(['one', 'two@a']))], { fleet: 'hosts: [a]\n' }).problems).toEqual([]);
+    expect(assemble([source('rosters/r.yaml', roster(['one', 'two@a']))], { fleet: 'hosts: [a]\n' }).problems).toEqual(
+      [],
+    );
     expect(assemble([source('rosters/r.yaml', roster(['one@b']))], { fleet: 'hosts: [a]\n' }).problems).toHaveLength(1);
   });
 
@@ -886,7 +1168,11 @@ describe('assembleDesired: rules across files', () => {
 
   it('an invalid file with a last-known-good version keeps its agents and is marked usingLastKnownGood', () => {
     const good = source('rosters/b.yaml', roster(['b1', 'b2']), 'good-blob');
-    const bad = source('rosters/b.yaml', doc('version: 1', 'agents:', '  - name: b1', '    runtime: claude', '    colour: red'), 'bad-blob');
+    const bad = source(
+      'rosters/b.yaml',
+      doc('version: 1', 'agents:', '  - name: b1', '    runtime: claude', '    colour: red'),
+      'bad-blob',
+    );
     const desired = assemble([source('rosters/a.yaml', roster(['a1'])), bad], { fallback: [good] });
     expect(agentNames(desired.rosters)).toEqual(['mosaic-factory/a1', 'mosaic-factory/b1', 'mosaic-factory/b2']);
     expect(desired.files.find((f) => f.path === 'rosters/b.yaml')).toEqual({
@@ -894,24 +1180,44 @@ describe('assembleDesired: rules across files', () => {
       blob: 'good-blob',
       valid: false,
       usingLastKnownGood: true,
-      problems: [{ file: 'rosters/b.yaml', line: 5, col: 5, message: expect.stringMatching(/unknown key "colour"/) as unknown as string }],
+      problems: [
+        {
+          file: 'rosters/b.yaml',
+          line: 5,
+          col: 5,
+          message: expect.stringMatching(/unknown key "colour"/) as unknown as string,
+        },
+      ],
     });
     // The problem stays visible (it blocks prune and shows in status).
     expect(desired.problems.map((p) => `${p.file}:${p.line}:${p.col}`)).toEqual(['rosters/b.yaml:5:5']);
   });
 
   it('an invalid file with no last-known-good version contributes no agents', () => {
-    const desired = assemble([source('rosters/a.yaml', roster(['a1'])), source('rosters/b.yaml', 'version: 1\nagents: {}\n')]);
+    const desired = assemble([
+      source('rosters/a.yaml', roster(['a1'])),
+      source('rosters/b.yaml', 'version: 1\nagents: {}\n'),
+    ]);
     expect(agentNames(desired.rosters)).toEqual(['mosaic-factory/a1']);
-    expect(desired.files.find((f) => f.path === 'rosters/b.yaml')).toMatchObject({ valid: false, usingLastKnownGood: false, blob: null });
+    expect(desired.files.find((f) => f.path === 'rosters/b.yaml')).toMatchObject({
+      valid: false,
+      usingLastKnownGood: false,
+      blob: null,
+    });
   });
 
   it('a last-known-good version that now clashes with another file is not used', () => {
     const good = source('rosters/b.yaml', roster(['a1']), 'good-blob');
-    const desired = assemble([source('rosters/a.yaml', roster(['a1'])), source('rosters/b.yaml', 'version: 3\nagents: []\n')], { fallback: [good] });
+    const desired = assemble(
+      [source('rosters/a.yaml', roster(['a1'])), source('rosters/b.yaml', 'version: 3\nagents: []\n')],
+      { fallback: [good] },
+    );
     expect(agentNames(desired.rosters)).toEqual(['mosaic-factory/a1']);
     expect(desired.rosters.map((r) => r.file)).toEqual(['rosters/a.yaml']);
-    expect(desired.files.find((f) => f.path === 'rosters/b.yaml')).toMatchObject({ valid: false, usingLastKnownGood: false });
+    expect(desired.files.find((f) => f.path === 'rosters/b.yaml')).toMatchObject({
+      valid: false,
+      usingLastKnownGood: false,
+    });
   });
 
   it('sorts every problem of every file by file and position', () => {
@@ -928,8 +1234,20 @@ describe('assembleDesired: rules across files', () => {
   });
 
   it('keeps the fleet.yaml state first', () => {
-    const bad: FileState = { path: 'fleet.yaml', blob: null, valid: false, usingLastKnownGood: false, problems: [{ file: 'fleet.yaml', line: 1, col: 1, message: 'x' }] };
-    const desired = assembleDesired(defaultConfig({ fleet: 'f', branch: 'main', host: 'h' }), bad, [source('rosters/a.yaml', roster(['a1']))], new Map(), { home: HOME });
+    const bad: FileState = {
+      path: 'fleet.yaml',
+      blob: null,
+      valid: false,
+      usingLastKnownGood: false,
+      problems: [{ file: 'fleet.yaml', line: 1, col: 1, message: 'x' }],
+    };
+    const desired = assembleDesired(
+      defaultConfig({ fleet: 'f', branch: 'main', host: 'h' }),
+      bad,
+      [source('rosters/a.yaml', roster(['a1']))],
+      new Map(),
+      { home: HOME },
+    );
     expect(desired.files[0]).toBe(bad);
     expect(desired.problems.map((p) => p.file)).toEqual(['fleet.yaml']);
     // fleet.yaml problems do not stop valid rosters from loading.
@@ -942,15 +1260,28 @@ describe('rosters sharing a socket', () => {
     const { assembleDesired } = await import('../../src/desired/load.js');
     const { defaultConfig } = await import('../../src/desired/fleet-config.js');
     const a = 'version: 1\ntmux:\n  socket_name: s\nruntimes:\n  r: {}\nagents:\n  - name: x\n    runtime: r\n';
-    const b = 'version: 1\ntmux:\n  socket_name: s\n  holder_session: keeper\nruntimes:\n  r: {}\nagents:\n  - name: y\n    runtime: r\n';
+    const b =
+      'version: 1\ntmux:\n  socket_name: s\n  holder_session: keeper\nruntimes:\n  r: {}\nagents:\n  - name: y\n    runtime: r\n';
     const cfg = defaultConfig({ fleet: 'f', branch: 'main', host: 'h' });
     const fleetState = { path: 'fleet.yaml', blob: null, valid: true, usingLastKnownGood: false, problems: [] };
-    const d = assembleDesired(cfg, fleetState, [
-      { path: 'rosters/a.yaml', blob: 'a', text: a },
-      { path: 'rosters/b.yaml', blob: 'b', text: b },
-    ], new Map(), { home: '/home/op' });
+    const d = assembleDesired(
+      cfg,
+      fleetState,
+      [
+        { path: 'rosters/a.yaml', blob: 'a', text: a },
+        { path: 'rosters/b.yaml', blob: 'b', text: b },
+      ],
+      new Map(),
+      { home: '/home/op' },
+    );
     expect(d.problems).toEqual([
-      { file: 'rosters/b.yaml', line: 4, col: 3, message: 'tmux.holder_session "keeper" differs from "_holder" in rosters/a.yaml, which shares socket "s"; rosters on one socket name the same holder (set tmux.holder_session)' },
+      {
+        file: 'rosters/b.yaml',
+        line: 4,
+        col: 3,
+        message:
+          'tmux.holder_session "keeper" differs from "_holder" in rosters/a.yaml, which shares socket "s"; rosters on one socket name the same holder (set tmux.holder_session)',
+      },
     ]);
   });
 });

@@ -63,12 +63,34 @@ function run(r: Run): { plan: Plan; status: StatusDoc; sup: SupervisorInput } {
   const p = plan(r.desired, r.before, r.previous ?? null, pol, sup);
   const results = r.apply?.(p.actions) ?? [];
   const supAfter: SupervisorInput = r.seenAfter && sup.mode === 'systemd' ? { ...sup, observed: r.seenAfter } : sup;
-  const status = buildStatus({ desired: r.desired, plan: p, observed: r.after ?? r.before, results, previous: r.previous ?? null, policy: pol, supervisor: supAfter });
+  const status = buildStatus({
+    desired: r.desired,
+    plan: p,
+    observed: r.after ?? r.before,
+    results,
+    previous: r.previous ?? null,
+    policy: pol,
+    supervisor: supAfter,
+  });
   return { plan: p, status, sup: supAfter };
 }
 
-const succeeded = (action: Action): ActionResult => ({ action, ok: true, error: null, startedAt: NOW.toISOString(), finishedAt: NOW.toISOString(), command: [] });
-const failed = (action: Action, error: string): ActionResult => ({ action, ok: false, error, startedAt: NOW.toISOString(), finishedAt: NOW.toISOString(), command: [] });
+const succeeded = (action: Action): ActionResult => ({
+  action,
+  ok: true,
+  error: null,
+  startedAt: NOW.toISOString(),
+  finishedAt: NOW.toISOString(),
+  command: [],
+});
+const failed = (action: Action, error: string): ActionResult => ({
+  action,
+  ok: false,
+  error,
+  startedAt: NOW.toISOString(),
+  finishedAt: NOW.toISOString(),
+  command: [],
+});
 const applyAll = (actions: Action[]) => actions.map(succeeded);
 
 function agentOf(s: StatusDoc, name: string): AgentRecord {
@@ -77,7 +99,8 @@ function agentOf(s: StatusDoc, name: string): AgentRecord {
   return r!;
 }
 
-const cond = (s: StatusDoc, name: string, type: Condition['type']): Condition | undefined => agentOf(s, name).conditions.find((c) => c.type === type);
+const cond = (s: StatusDoc, name: string, type: Condition['type']): Condition | undefined =>
+  agentOf(s, name).conditions.find((c) => c.type === type);
 
 /** The status record a previous run wrote for `a`: alive, its unit active. */
 const record = (a: AgentSpec, restarts = 0): AgentRecord =>
@@ -88,7 +111,10 @@ const record = (a: AgentSpec, restarts = 0): AgentRecord =>
   });
 
 /** A socket observation with another server pid (or none). */
-function withServer(entry: [string, SocketObservation], o: { serverPid: number | null; serverRunning?: boolean }): [string, SocketObservation] {
+function withServer(
+  entry: [string, SocketObservation],
+  o: { serverPid: number | null; serverRunning?: boolean },
+): [string, SocketObservation] {
   const [name, obs] = entry;
   if (!obs.ok) throw new Error('test socket must be observed');
   return [name, { ...obs, serverPid: o.serverPid, serverRunning: o.serverRunning ?? obs.serverRunning }];
@@ -105,14 +131,34 @@ describe('status (systemd): unit records', () => {
     const { plan: p, status } = run({ desired: d, before: up(), seen: installed(d) });
     expect(p.actions).toEqual([]);
     expect(agentOf(status, 'a').unit).toEqual({ name: unitOf(a), active: 'active', sub: 'exited', enabled: 'enabled' });
-    expect(agentOf(status, 'a').conditions).toEqual([{ type: 'Ready', status: 'True', reason: 'Running', message: expect.stringMatching(/^pid 777 runs claude\b/), lastTransitionTime: NOW.toISOString() }]);
+    expect(agentOf(status, 'a').conditions).toEqual([
+      {
+        type: 'Ready',
+        status: 'True',
+        reason: 'Running',
+        message: expect.stringMatching(/^pid 777 runs claude\b/),
+        lastTransitionTime: NOW.toISOString(),
+      },
+    ]);
     expect(status.converged).toBe(true);
   });
 
   it("a socket carries its server unit with the unit's automatic restarts", () => {
-    const { status } = run({ desired: d, before: up(), seen: installed(d, { units: [unitState(HOLDER, { restarts: 3 })] }) });
+    const { status } = run({
+      desired: d,
+      before: up(),
+      seen: installed(d, { units: [unitState(HOLDER, { restarts: 3 })] }),
+    });
     expect(status.sockets).toEqual([
-      { name: SOCKET, observed: true, error: null, serverRunning: true, serverPid: 4242, holder: '_holder', unit: { name: HOLDER, active: 'active', sub: 'running', enabled: 'enabled', restarts: 3 } },
+      {
+        name: SOCKET,
+        observed: true,
+        error: null,
+        serverRunning: true,
+        serverPid: 4242,
+        holder: '_holder',
+        unit: { name: HOLDER, active: 'active', sub: 'running', enabled: 'enabled', restarts: 3 },
+      },
     ]);
   });
 
@@ -123,7 +169,12 @@ describe('status (systemd): unit records', () => {
 
   it('a unit systemd does not know is not-found; its state unknown', () => {
     const { status } = run({ desired: d, before: observed(socket(SOCKET, [])), seen: systemdSeen() });
-    expect(agentOf(status, 'a').unit).toEqual({ name: unitOf(a), active: 'unknown', sub: 'unknown', enabled: 'not-found' });
+    expect(agentOf(status, 'a').unit).toEqual({
+      name: unitOf(a),
+      active: 'unknown',
+      sub: 'unknown',
+      enabled: 'not-found',
+    });
     expect(cond(status, 'a', 'Ready')).toMatchObject({ status: 'False', reason: 'SessionMissing' });
     expect(cond(status, 'a', 'Degraded')).toBeUndefined(); // no session runs: nothing to supervise yet
   });
@@ -137,7 +188,11 @@ describe('status (systemd): unit records', () => {
       after: up(),
       seenAfter: installed(d),
     });
-    expect(agentOf(status, 'a')).toMatchObject({ unit: { name: unitOf(a), active: 'active', enabled: 'enabled' }, restarts: 0, session: { alive: true } });
+    expect(agentOf(status, 'a')).toMatchObject({
+      unit: { name: unitOf(a), active: 'active', enabled: 'enabled' },
+      restarts: 0,
+      session: { alive: true },
+    });
     expect(status.converged).toBe(true);
   });
 });
@@ -150,11 +205,20 @@ describe('status (systemd): Degraded', () => {
   const up = () => observed(socket(SOCKET, [running(a)]));
 
   it('UnitNotEnabled when the unit is active but disabled; Ready still True from the pane', () => {
-    const { plan: p, status } = run({ desired: d, before: up(), seen: installed(d, { units: [unitState(unitOf(a), { sub: 'exited', enabled: 'disabled' })] }) });
+    const { plan: p, status } = run({
+      desired: d,
+      before: up(),
+      seen: installed(d, { units: [unitState(unitOf(a), { sub: 'exited', enabled: 'disabled' })] }),
+    });
     expect(p.actions.map((x) => x.kind)).toEqual(['enable_unit']); // what would fix it
     expect(cond(status, 'a', 'Ready')).toMatchObject({ status: 'True', reason: 'Running' });
     const deg = cond(status, 'a', 'Degraded')!;
-    expect(deg).toMatchObject({ type: 'Degraded', status: 'True', reason: 'UnitNotEnabled', lastTransitionTime: NOW.toISOString() });
+    expect(deg).toMatchObject({
+      type: 'Degraded',
+      status: 'True',
+      reason: 'UnitNotEnabled',
+      lastTransitionTime: NOW.toISOString(),
+    });
     expect(deg.message).toContain(unitOf(a));
     expect(deg.message).toContain('disabled');
     expect(status.converged).toBe(false);
@@ -162,7 +226,11 @@ describe('status (systemd): Degraded', () => {
   });
 
   it('UnitInactive when the session runs but its unit is not active', () => {
-    const { status } = run({ desired: d, before: up(), seen: installed(d, { units: [unitState(unitOf(a), { active: 'inactive', sub: 'dead' })] }) });
+    const { status } = run({
+      desired: d,
+      before: up(),
+      seen: installed(d, { units: [unitState(unitOf(a), { active: 'inactive', sub: 'dead' })] }),
+    });
     expect(cond(status, 'a', 'Ready')).toMatchObject({ status: 'True' });
     expect(cond(status, 'a', 'Degraded')).toMatchObject({ status: 'True', reason: 'UnitInactive' });
     expect(cond(status, 'a', 'Degraded')!.message).toContain('inactive (dead)');
@@ -175,13 +243,28 @@ describe('status (systemd): Degraded', () => {
     expect(cond(status, 'a', 'Ready')).toMatchObject({ status: 'True', reason: 'Running' });
     expect(cond(status, 'a', 'Degraded')).toMatchObject({ status: 'True', reason: 'SupervisorUnobserved' });
     expect(cond(status, 'a', 'Degraded')!.message).toContain('Failed to connect to bus: No medium found');
-    expect(agentOf(status, 'a').unit).toEqual({ name: unitOf(a), active: 'unknown', sub: 'unknown', enabled: 'unknown' });
-    expect(status.sockets[0]!.unit).toEqual({ name: HOLDER, active: 'unknown', sub: 'unknown', enabled: 'unknown', restarts: null });
+    expect(agentOf(status, 'a').unit).toEqual({
+      name: unitOf(a),
+      active: 'unknown',
+      sub: 'unknown',
+      enabled: 'unknown',
+    });
+    expect(status.sockets[0]!.unit).toEqual({
+      name: HOLDER,
+      active: 'unknown',
+      sub: 'unknown',
+      enabled: 'unknown',
+      restarts: null,
+    });
     expect(status.converged).toBe(false);
   });
 
   it('Degraded clears, and converged returns, once the unit is enabled again', () => {
-    const first = run({ desired: d, before: up(), seen: installed(d, { units: [unitState(unitOf(a), { sub: 'exited', enabled: 'disabled' })] }) }).status;
+    const first = run({
+      desired: d,
+      before: up(),
+      seen: installed(d, { units: [unitState(unitOf(a), { sub: 'exited', enabled: 'disabled' })] }),
+    }).status;
     const second = run({ desired: d, before: up(), seen: installed(d), previous: first }).status;
     expect(cond(second, 'a', 'Degraded')).toBeUndefined();
     expect(second.converged).toBe(true);
@@ -196,12 +279,25 @@ describe('status (systemd): the supervisor block', () => {
 
   it('linger off: says how to turn it on for the tenant', () => {
     const { status } = run({ desired: d, before: up(), seen: installed(d, { linger: false }) });
-    expect(status.supervisor).toEqual({ mode: 'systemd', reason: 'test', observed: true, error: null, linger: false, lingerFix: `loginctl enable-linger ${TENANT}` });
+    expect(status.supervisor).toEqual({
+      mode: 'systemd',
+      reason: 'test',
+      observed: true,
+      error: null,
+      linger: false,
+      lingerFix: `loginctl enable-linger ${TENANT}`,
+    });
   });
 
   it('linger on, or unknown: no fix to show', () => {
-    expect(run({ desired: d, before: up(), seen: installed(d, { linger: true }) }).status.supervisor).toMatchObject({ linger: true, lingerFix: null });
-    expect(run({ desired: d, before: up(), seen: installed(d, { linger: null }) }).status.supervisor).toMatchObject({ linger: null, lingerFix: null });
+    expect(run({ desired: d, before: up(), seen: installed(d, { linger: true }) }).status.supervisor).toMatchObject({
+      linger: true,
+      lingerFix: null,
+    });
+    expect(run({ desired: d, before: up(), seen: installed(d, { linger: null }) }).status.supervisor).toMatchObject({
+      linger: null,
+      lingerFix: null,
+    });
   });
 
   it('unobserved: the error, and nothing known about linger', () => {
@@ -219,12 +315,25 @@ describe('status (systemd): the supervisor block', () => {
 // ---- pending spec changes, restarts, failures -------------------------------------------------
 
 describe('status (systemd): spec changes and restarts', () => {
-  const before = desired([{ name: 'i', env: { V: '1' } }, { name: 'm', update: 'manual', env: { V: '1' } }]);
-  const after = desired([{ name: 'i', env: { V: '2' } }, { name: 'm', update: 'manual', env: { V: '2' } }]);
+  const before = desired([
+    { name: 'i', env: { V: '1' } },
+    { name: 'm', update: 'manual', env: { V: '1' } },
+  ]);
+  const after = desired([
+    { name: 'i', env: { V: '2' } },
+    { name: 'm', update: 'manual', env: { V: '2' } },
+  ]);
 
   it('an on-idle or manual spec change waiting is PendingRestart, and not converged (as in tmux mode)', () => {
-    const { plan: p, status } = run({ desired: after, before: observed(socket(SOCKET, [running(spec(before, 'i')), running(spec(before, 'm'))])), seen: installed(after) });
-    expect(p.deferred.map((x) => `${x.kind} ${x.reason}`)).toEqual(['restart_unit update_on_idle', 'restart_unit update_manual']);
+    const { plan: p, status } = run({
+      desired: after,
+      before: observed(socket(SOCKET, [running(spec(before, 'i')), running(spec(before, 'm'))])),
+      seen: installed(after),
+    });
+    expect(p.deferred.map((x) => `${x.kind} ${x.reason}`)).toEqual([
+      'restart_unit update_on_idle',
+      'restart_unit update_manual',
+    ]);
     expect(cond(status, 'i', 'PendingRestart')).toMatchObject({ status: 'True', reason: 'UpdateOnIdle' });
     expect(cond(status, 'm', 'PendingRestart')).toMatchObject({ status: 'True', reason: 'UpdateManual' });
     expect(status.converged).toBe(false);
@@ -257,7 +366,10 @@ describe('status (systemd): spec changes and restarts', () => {
       apply: applyAll,
       after: observed(socket(SOCKET, [running(r)])),
     });
-    expect(p.actions.map((x) => `${x.kind} ${x.reason}`)).toEqual(['install_unit file_changed', 'restart_unit spec_changed']);
+    expect(p.actions.map((x) => `${x.kind} ${x.reason}`)).toEqual([
+      'install_unit file_changed',
+      'restart_unit spec_changed',
+    ]);
     expect(agentOf(status, 'r').restarts).toBe(0);
   });
 
@@ -285,7 +397,11 @@ describe('status (systemd): spec changes and restarts', () => {
       seen: installed(d, { units: [unitState(unitOf(spec(d, 'a')), { active: 'failed', sub: 'failed' })] }),
       apply: (actions) => actions.map((x) => (x.kind === 'start_unit' ? failed(x, 'Job failed') : succeeded(x))),
     });
-    expect(cond(status, 'a', 'Ready')).toMatchObject({ status: 'False', reason: 'ApplyFailed', message: 'start_unit failed: Job failed' });
+    expect(cond(status, 'a', 'Ready')).toMatchObject({
+      status: 'False',
+      reason: 'ApplyFailed',
+      message: 'start_unit failed: Job failed',
+    });
     expect(status.converged).toBe(false);
   });
 });
@@ -299,11 +415,20 @@ describe('status (systemd): sockets', () => {
     const S2 = holderUnit(FLEET, 's2');
     const before = observed(socket('s1', [running(a)]), socket('s2', [pane('by-hand')]));
     const seen = installed(d, { units: [unitState(S2)], extraFound: [S2] });
-    const first = run({ desired: d, before, seen, previous: previousStatus([], [socketRecord('s1'), socketRecord('s2')]) });
-    expect(first.plan.deferred.map((x) => `${x.kind} ${x.target} ${x.reason}`)).toEqual([`stop_unit ${S2} unmanaged_sessions`]);
+    const first = run({
+      desired: d,
+      before,
+      seen,
+      previous: previousStatus([], [socketRecord('s1'), socketRecord('s2')]),
+    });
+    expect(first.plan.deferred.map((x) => `${x.kind} ${x.target} ${x.reason}`)).toEqual([
+      `stop_unit ${S2} unmanaged_sessions`,
+    ]);
     expect(first.status.sockets.map((s) => s.name)).toContain('s2');
     const second = run({ desired: d, before, seen, previous: first.status });
-    expect(second.plan.deferred.map((x) => `${x.kind} ${x.target} ${x.reason}`)).toEqual([`stop_unit ${S2} unmanaged_sessions`]);
+    expect(second.plan.deferred.map((x) => `${x.kind} ${x.target} ${x.reason}`)).toEqual([
+      `stop_unit ${S2} unmanaged_sessions`,
+    ]);
   });
 });
 
@@ -313,8 +438,10 @@ describe('serverLossEvents', () => {
   const d = desired(['a']);
   const a = spec(d, 'a');
   const prev = (serverPid: number | null) => previousStatus([], [socketRecord(SOCKET, { serverPid })]);
-  const now = (serverPid: number | null, serverRunning = true) => observed(withServer(socket(SOCKET, [running(a)]), { serverPid, serverRunning }));
-  const sd = (restarts: number | null): SupervisorInput => systemdMode(installed(d, { units: [unitState(HOLDER, { restarts })] }), [a]);
+  const now = (serverPid: number | null, serverRunning = true) =>
+    observed(withServer(socket(SOCKET, [running(a)]), { serverPid, serverRunning }));
+  const sd = (restarts: number | null): SupervisorInput =>
+    systemdMode(installed(d, { units: [unitState(HOLDER, { restarts })] }), [a]);
 
   it('a new server pid with the server unit restarted: one tmux_server_lost event that names systemd and the unit', () => {
     const events = serverLossEvents(prev(100), now(200), sd(1), NOW);
@@ -340,7 +467,9 @@ describe('serverLossEvents', () => {
 
   it('the server not running now: the event says so', () => {
     const [e] = serverLossEvents(prev(100), now(null, false), sd(1), NOW);
-    expect(e!.message).toBe(`the tmux server of socket ${SOCKET} (pid 100) is gone; no server runs now; this reconcile starts the fleet again`);
+    expect(e!.message).toBe(
+      `the tmux server of socket ${SOCKET} (pid 100) is gone; no server runs now; this reconcile starts the fleet again`,
+    );
     expect(e!.detail).toMatchObject({ previousPid: 100, pid: null });
   });
 

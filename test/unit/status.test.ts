@@ -49,12 +49,36 @@ function run(r: Run): StatusDoc {
   const pol = policy({ now: r.now ?? NOW });
   const p = plan(r.desired, r.before, r.previous ?? null, pol);
   const results = r.apply?.(p.actions) ?? [];
-  return buildStatus({ desired: r.desired, plan: p, observed: r.after ?? r.before, results, previous: r.previous ?? null, policy: pol });
+  return buildStatus({
+    desired: r.desired,
+    plan: p,
+    observed: r.after ?? r.before,
+    results,
+    previous: r.previous ?? null,
+    policy: pol,
+  });
 }
 
-const succeeded = (action: Action, when = NOW): ActionResult => ({ action, ok: true, error: null, startedAt: when.toISOString(), finishedAt: when.toISOString(), command: [] });
-const failed = (action: Action, error: string): ActionResult => ({ action, ok: false, error, startedAt: NOW.toISOString(), finishedAt: NOW.toISOString(), command: [] });
-const applyAll = (when = NOW) => (actions: Action[]) => actions.map((a) => succeeded(a, when));
+const succeeded = (action: Action, when = NOW): ActionResult => ({
+  action,
+  ok: true,
+  error: null,
+  startedAt: when.toISOString(),
+  finishedAt: when.toISOString(),
+  command: [],
+});
+const failed = (action: Action, error: string): ActionResult => ({
+  action,
+  ok: false,
+  error,
+  startedAt: NOW.toISOString(),
+  finishedAt: NOW.toISOString(),
+  command: [],
+});
+const applyAll =
+  (when = NOW) =>
+  (actions: Action[]) =>
+    actions.map((a) => succeeded(a, when));
 
 function agentOf(s: StatusDoc, name: string): AgentRecord {
   const r = s.agents.find((a) => a.name === name);
@@ -92,11 +116,33 @@ describe('status: Ready', () => {
       unit: null,
       restarts: 0,
       backoff: null,
-      conditions: [{ type: 'Ready', status: 'True', reason: 'Running', message: 'pid 777 runs claude; no heartbeat declared: judged by pane and process alone', lastTransitionTime: NOW.toISOString() }],
+      conditions: [
+        {
+          type: 'Ready',
+          status: 'True',
+          reason: 'Running',
+          message: 'pid 777 runs claude; no heartbeat declared: judged by pane and process alone',
+          lastTransitionTime: NOW.toISOString(),
+        },
+      ],
     });
-    expect(s).toMatchObject({ formatVersion: 1, fleet: FLEET, host: HOST, tenant_id: TENANT, desiredRevision: 'rev-1', converged: true });
+    expect(s).toMatchObject({
+      formatVersion: 1,
+      fleet: FLEET,
+      host: HOST,
+      tenant_id: TENANT,
+      desiredRevision: 'rev-1',
+      converged: true,
+    });
     expect(s.summary).toEqual({ agents: 1, ready: 1, notReady: 0, disabled: 0, unmanaged: 0, errors: 0 });
-    expect(s.supervisor).toEqual({ mode: 'tmux', reason: 'default', observed: true, error: null, linger: null, lingerFix: null });
+    expect(s.supervisor).toEqual({
+      mode: 'tmux',
+      reason: 'default',
+      observed: true,
+      error: null,
+      linger: null,
+      lingerFix: null,
+    });
   });
 
   it('keeps lastTransitionTime while the status holds: a later build is byte-identical', () => {
@@ -112,7 +158,13 @@ describe('status: Ready', () => {
     const t0 = run({ desired: d, before: up(), now: NOW });
     // The runtime died; this run's respawn is not applied (plan only).
     const t1 = run({ desired: d, before: observed(socket(SOCKET, [holder(), dead(a, 2)])), previous: t0, now: at(60) });
-    expect(cond(t1, 'a', 'Ready')).toEqual({ type: 'Ready', status: 'False', reason: 'PaneDead', message: 'exited with status 2', lastTransitionTime: at(60).toISOString() });
+    expect(cond(t1, 'a', 'Ready')).toEqual({
+      type: 'Ready',
+      status: 'False',
+      reason: 'PaneDead',
+      message: 'exited with status 2',
+      lastTransitionTime: at(60).toISOString(),
+    });
     expect(agentOf(t1, 'a').session).toMatchObject({ alive: false, pid: null, exitStatus: 2 });
     expect(t1.converged).toBe(false);
     const t2 = run({ desired: d, before: up(), previous: t1, now: at(120) });
@@ -123,22 +175,50 @@ describe('status: Ready', () => {
     const t0 = run({ desired: d, before: observed(socket(SOCKET, [holder()])), now: NOW });
     expect(cond(t0, 'a', 'Ready')).toMatchObject({ status: 'False', reason: 'SessionMissing' });
     const t1 = run({ desired: d, before: observed(socket(SOCKET, [holder(), dead(a)])), previous: t0, now: at(60) });
-    expect(cond(t1, 'a', 'Ready')).toMatchObject({ status: 'False', reason: 'PaneDead', lastTransitionTime: NOW.toISOString() });
+    expect(cond(t1, 'a', 'Ready')).toMatchObject({
+      status: 'False',
+      reason: 'PaneDead',
+      lastTransitionTime: NOW.toISOString(),
+    });
   });
 
   it('Ready is Unknown when the socket could not be observed', () => {
     const s = run({ desired: d, before: observed(failedSocket(SOCKET, 'tmux: server exited unexpectedly')) });
-    expect(cond(s, 'a', 'Ready')).toMatchObject({ status: 'Unknown', reason: 'ObservationFailed', message: 'tmux: server exited unexpectedly' });
-    expect(s.sockets).toEqual([{ name: SOCKET, observed: false, error: 'tmux: server exited unexpectedly', serverRunning: false, serverPid: null, holder: '_holder', unit: null }]);
+    expect(cond(s, 'a', 'Ready')).toMatchObject({
+      status: 'Unknown',
+      reason: 'ObservationFailed',
+      message: 'tmux: server exited unexpectedly',
+    });
+    expect(s.sockets).toEqual([
+      {
+        name: SOCKET,
+        observed: false,
+        error: 'tmux: server exited unexpectedly',
+        serverRunning: false,
+        serverPid: null,
+        holder: '_holder',
+        unit: null,
+      },
+    ]);
     expect(s.converged).toBe(false);
   });
 
   it('reports a name taken by a session this fleet did not start', () => {
-    const s = run({ desired: d, before: observed(socket(SOCKET, [holder(), pane('a', { currentCommand: 'vim', pid: 9 })])) });
+    const s = run({
+      desired: d,
+      before: observed(socket(SOCKET, [holder(), pane('a', { currentCommand: 'vim', pid: 9 })])),
+    });
     expect(cond(s, 'a', 'Ready')).toMatchObject({ status: 'False', reason: 'NameConflict' });
     expect(cond(s, 'a', 'Ready')!.message).toContain('@gitfleet-fleet is unset');
     // Nothing of that session is reported as ours.
-    expect(agentOf(s, 'a').session).toEqual({ name: 'a', alive: false, pid: null, command: null, exitStatus: null, spec: null });
+    expect(agentOf(s, 'a').session).toEqual({
+      name: 'a',
+      alive: false,
+      pid: null,
+      command: null,
+      exitStatus: null,
+      spec: null,
+    });
     expect(s.unmanaged).toEqual([{ socket: SOCKET, session: 'a', command: 'vim', fleet: null }]);
   });
 
@@ -151,8 +231,16 @@ describe('status: Ready', () => {
   });
 
   it('a failed action is Ready False/ApplyFailed with the error', () => {
-    const s = run({ desired: d, before: observed(socket(SOCKET, [holder()])), apply: (xs) => xs.map((x) => failed(x, 'duplicate session: a')) });
-    expect(cond(s, 'a', 'Ready')).toMatchObject({ status: 'False', reason: 'ApplyFailed', message: 'create_session failed: duplicate session: a' });
+    const s = run({
+      desired: d,
+      before: observed(socket(SOCKET, [holder()])),
+      apply: (xs) => xs.map((x) => failed(x, 'duplicate session: a')),
+    });
+    expect(cond(s, 'a', 'Ready')).toMatchObject({
+      status: 'False',
+      reason: 'ApplyFailed',
+      message: 'create_session failed: duplicate session: a',
+    });
     expect(s.converged).toBe(false);
   });
 });
@@ -205,7 +293,12 @@ describe('status: restarts and crash-loop backoff', () => {
   it('a restart for a new spec clears the count and the streak', () => {
     const d2 = desired([{ name: 'a', update: 'recreate' }]);
     const a2 = spec(d2, 'a');
-    const prev = run({ desired: d2, before: observed(socket(SOCKET, [holder(), dead(a2)])), after: observed(socket(SOCKET, [holder(), dead(a2)])), apply: applyAll() });
+    const prev = run({
+      desired: d2,
+      before: observed(socket(SOCKET, [holder(), dead(a2)])),
+      after: observed(socket(SOCKET, [holder(), dead(a2)])),
+      apply: applyAll(),
+    });
     expect(agentOf(prev, 'a').restarts).toBe(1);
     const s = run({
       desired: d2,
@@ -221,7 +314,14 @@ describe('status: restarts and crash-loop backoff', () => {
   it('re-creating a lost session counts as a restart; the first create does not', () => {
     const first = run({ desired: d, before: observed(socket(SOCKET, [])), after: upNow(), apply: applyAll() });
     expect(agentOf(first, 'a').restarts).toBe(0);
-    const again = run({ desired: d, before: observed(socket(SOCKET, [holder()])), after: upNow(), apply: applyAll(at(60)), previous: first, now: at(60) });
+    const again = run({
+      desired: d,
+      before: observed(socket(SOCKET, [holder()])),
+      after: upNow(),
+      apply: applyAll(at(60)),
+      previous: first,
+      now: at(60),
+    });
     expect(agentOf(again, 'a').restarts).toBe(1);
   });
 
@@ -257,17 +357,35 @@ describe('status: unmanaged sessions and sockets', () => {
     // Another fleet's session means the socket is refused (nothing done there): not converged.
     expect(s.converged).toBe(false);
     // Sessions started by hand are reported, not a reason to be unconverged.
-    const byHand = observed(socket(SOCKET, [...(obs.get(SOCKET) as { sessions: Map<string, PaneInfo> }).sessions.values()].filter((p) => p.session !== 'other')));
+    const byHand = observed(
+      socket(
+        SOCKET,
+        [...(obs.get(SOCKET) as { sessions: Map<string, PaneInfo> }).sessions.values()].filter(
+          (p) => p.session !== 'other',
+        ),
+      ),
+    );
     expect(run({ desired: d, before: byHand }).converged).toBe(true);
   });
 
   it('forgets a socket once nothing of ours is left on it, keeps it while something is', () => {
     const d = desiredFrom({ 'rosters/a.yaml': rosterYaml(['a'], { socket: 's1' }) });
     const prev = { ...run({ desired: d, before: observed(socket('s1', [holder(), running(spec(d, 'a'))])) }) };
-    prev.sockets = [...prev.sockets, { name: 's2', observed: true, error: null, serverRunning: true, serverPid: 4343, holder: '_holder', unit: null }];
-    const stillOurs = run({ desired: d, before: observed(socket('s1', [holder(), running(spec(d, 'a'))]), socket('s2', [holder()])), previous: prev });
+    prev.sockets = [
+      ...prev.sockets,
+      { name: 's2', observed: true, error: null, serverRunning: true, serverPid: 4343, holder: '_holder', unit: null },
+    ];
+    const stillOurs = run({
+      desired: d,
+      before: observed(socket('s1', [holder(), running(spec(d, 'a'))]), socket('s2', [holder()])),
+      previous: prev,
+    });
     expect(stillOurs.sockets.map((x) => x.name)).toEqual(['s1', 's2']);
-    const gone = run({ desired: d, before: observed(socket('s1', [holder(), running(spec(d, 'a'))]), socket('s2', [pane('hand')])), previous: prev });
+    const gone = run({
+      desired: d,
+      before: observed(socket('s1', [holder(), running(spec(d, 'a'))]), socket('s2', [pane('hand')])),
+      previous: prev,
+    });
     expect(gone.sockets.map((x) => x.name)).toEqual(['s1']);
   });
 });
@@ -281,27 +399,49 @@ describe('status: converged', () => {
     expect(s.converged).toBe(false);
     expect(s.summary.errors).toBe(1);
     expect(s.errors).toEqual([{ file: 'rosters/broken.yaml', line: 1, col: 10, message: 'version: must be 1, not 2' }]);
-    expect(s.files.find((f) => f.path === 'rosters/broken.yaml')).toMatchObject({ valid: false, blob: null, usingLastKnownGood: false });
+    expect(s.files.find((f) => f.path === 'rosters/broken.yaml')).toMatchObject({
+      valid: false,
+      blob: null,
+      usingLastKnownGood: false,
+    });
     // The agents of valid files are still Ready.
     expect(cond(s, 'a', 'Ready')!.status).toBe('True');
   });
 
   it('marks agents of a file on its last-known-good version Stalled', () => {
     const good = { path: 'rosters/a.yaml', blob: 'good0123456789abcdef', text: rosterYaml(['a']) };
-    const d = desiredFrom({ 'rosters/a.yaml': 'version: 1\nagents:\n  - {name: a, runtime: claude, colour: red}\n' }, null, [good]);
+    const d = desiredFrom(
+      { 'rosters/a.yaml': 'version: 1\nagents:\n  - {name: a, runtime: claude, colour: red}\n' },
+      null,
+      [good],
+    );
     const s = run({ desired: d, before: observed(socket(SOCKET, [holder(), running(spec(d, 'a'))])) });
     expect(cond(s, 'a', 'Stalled')).toMatchObject({ status: 'True', reason: 'InvalidSpec' });
-    expect(cond(s, 'a', 'Stalled')!.message).toMatch(/^rosters\/a\.yaml:3:32: agents\[0\]: unknown key "colour".*blob good01234567, stays in force/);
-    expect(s.files.find((f) => f.path === 'rosters/a.yaml')).toMatchObject({ valid: false, blob: 'good0123456789abcdef', usingLastKnownGood: true });
+    expect(cond(s, 'a', 'Stalled')!.message).toMatch(
+      /^rosters\/a\.yaml:3:32: agents\[0\]: unknown key "colour".*blob good01234567, stays in force/,
+    );
+    expect(s.files.find((f) => f.path === 'rosters/a.yaml')).toMatchObject({
+      valid: false,
+      blob: 'good0123456789abcdef',
+      usingLastKnownGood: true,
+    });
     expect(s.converged).toBe(false);
   });
 
   it('is false while a restart is pending, with the reason in a PendingRestart condition', () => {
     const d = desired(['idle', { name: 'man', update: 'manual' }]);
-    const obs = observed(socket(SOCKET, [holder(), running(spec(d, 'idle'), { spec: 'old-idle' }), running(spec(d, 'man'), { spec: 'old-man' })]));
+    const obs = observed(
+      socket(SOCKET, [
+        holder(),
+        running(spec(d, 'idle'), { spec: 'old-idle' }),
+        running(spec(d, 'man'), { spec: 'old-man' }),
+      ]),
+    );
     const s = run({ desired: d, before: obs });
     expect(cond(s, 'idle', 'PendingRestart')).toMatchObject({ status: 'True', reason: 'UpdateOnIdle' });
-    expect(cond(s, 'idle', 'PendingRestart')!.message).toBe(`spec old-idle runs, ${spec(d, 'idle').specHash} is desired; update: on-idle: restarts once the agent is idle`);
+    expect(cond(s, 'idle', 'PendingRestart')!.message).toBe(
+      `spec old-idle runs, ${spec(d, 'idle').specHash} is desired; update: on-idle: restarts once the agent is idle`,
+    );
     expect(cond(s, 'man', 'PendingRestart')).toMatchObject({ status: 'True', reason: 'UpdateManual' });
     // Still running the old spec: Ready, but not converged.
     expect(cond(s, 'idle', 'Ready')!.status).toBe('True');
@@ -311,13 +451,23 @@ describe('status: converged', () => {
 
   it('is true when a leftover session is kept by reconcile.prune: false (the operator chose it)', () => {
     const d = desiredFrom({ 'rosters/a.yaml': rosterYaml(['a']) }, 'reconcile: {prune: false}\n');
-    const s = run({ desired: d, before: observed(socket(SOCKET, [holder(), running(spec(d, 'a')), pane('gone', { fleet: FLEET, role: 'agent' })])) });
+    const s = run({
+      desired: d,
+      before: observed(
+        socket(SOCKET, [holder(), running(spec(d, 'a')), pane('gone', { fleet: FLEET, role: 'agent' })]),
+      ),
+    });
     expect(s.converged).toBe(true);
   });
 
   it('is false when a prune is blocked by an invalid file', () => {
     const d = desiredFrom({ 'rosters/a.yaml': rosterYaml(['a']), 'rosters/b.yaml': 'version: 1\nagents: 7\n' });
-    const s = run({ desired: d, before: observed(socket(SOCKET, [holder(), running(spec(d, 'a')), pane('gone', { fleet: FLEET, role: 'agent' })])) });
+    const s = run({
+      desired: d,
+      before: observed(
+        socket(SOCKET, [holder(), running(spec(d, 'a')), pane('gone', { fleet: FLEET, role: 'agent' })]),
+      ),
+    });
     expect(s.converged).toBe(false);
   });
 
@@ -336,7 +486,12 @@ describe('status: converged', () => {
   });
 
   it('records only agents for this host and tenant, each with host and tenant_id', () => {
-    const d = desired([{ name: 'here' }, { name: 'there', host: 'box2' }, { name: 'alice', tenant: 'alice' }, { name: 'me', tenant: TENANT }]);
+    const d = desired([
+      { name: 'here' },
+      { name: 'there', host: 'box2' },
+      { name: 'alice', tenant: 'alice' },
+      { name: 'me', tenant: TENANT },
+    ]);
     const s = run({ desired: d, before: observed(socket(SOCKET, [])) });
     expect(s.agents.map((r) => [r.name, r.host, r.tenant_id])).toEqual([
       ['here', HOST, TENANT],
@@ -349,21 +504,60 @@ describe('status: converged', () => {
 
 describe('status: heartbeats and drift', () => {
   const hd = desiredFrom({
-    'rosters/agents.yaml': ['version: 1', `tmux: {socket_name: ${SOCKET}}`, 'runtimes:', '  stub: {command: [node, stub.mjs], heartbeat: 5}', '  plain: {command: claude}', 'agents:', '  - {name: w, runtime: stub}', '  - {name: p, runtime: plain}'].join('\n'),
+    'rosters/agents.yaml': [
+      'version: 1',
+      `tmux: {socket_name: ${SOCKET}}`,
+      'runtimes:',
+      '  stub: {command: [node, stub.mjs], heartbeat: 5}',
+      '  plain: {command: claude}',
+      'agents:',
+      '  - {name: w, runtime: stub}',
+      '  - {name: p, runtime: plain}',
+    ].join('\n'),
   });
-  const panes = (cmd = 'node') => observed(socket(SOCKET, [holder(), running(spec(hd, 'w'), { currentCommand: cmd, pid: 10 }), running(spec(hd, 'p'), { currentCommand: 'claude', pid: 11 })]));
-  const beat = (health: 'healthy' | 'stale' | 'unknown' | 'invalid') => new Map([[`${SOCKET}/w`, { health, status: 'ok' as const, ageSeconds: 1, pid: 10, error: health === 'invalid' ? 'status "idle": allowed: ok, busy' : null }]]);
+  const panes = (cmd = 'node') =>
+    observed(
+      socket(SOCKET, [
+        holder(),
+        running(spec(hd, 'w'), { currentCommand: cmd, pid: 10 }),
+        running(spec(hd, 'p'), { currentCommand: 'claude', pid: 11 }),
+      ]),
+    );
+  const beat = (health: 'healthy' | 'stale' | 'unknown' | 'invalid') =>
+    new Map([
+      [
+        `${SOCKET}/w`,
+        {
+          health,
+          status: 'ok' as const,
+          ageSeconds: 1,
+          pid: 10,
+          error: health === 'invalid' ? 'status "idle": allowed: ok, busy' : null,
+        },
+      ],
+    ]);
   const build = (beats: Map<string, any>, cmd = 'node', previous: StatusDoc | null = null, now = NOW) => {
     const pol = policy({ now });
     const obs = panes(cmd);
-    return buildStatus({ desired: hd, plan: plan(hd, obs, previous, pol, undefined, beats), observed: obs, results: [], previous, policy: pol, heartbeats: beats });
+    return buildStatus({
+      desired: hd,
+      plan: plan(hd, obs, previous, pol, undefined, beats),
+      observed: obs,
+      results: [],
+      previous,
+      policy: pol,
+      heartbeats: beats,
+    });
   };
 
   it('Ready needs a healthy heartbeat where the runtime declares one; the others are judged by pane alone, and say so', () => {
     const s = build(beat('healthy'));
     expect(cond(s, 'w', 'Ready')).toMatchObject({ status: 'True', message: 'pid 10 runs node; heartbeat healthy' });
     expect(agentOf(s, 'w').heartbeat).toEqual({ intervalSeconds: 5, health: 'healthy' });
-    expect(cond(s, 'p', 'Ready')).toMatchObject({ status: 'True', message: 'pid 11 runs claude; no heartbeat declared: judged by pane and process alone' });
+    expect(cond(s, 'p', 'Ready')).toMatchObject({
+      status: 'True',
+      message: 'pid 11 runs claude; no heartbeat declared: judged by pane and process alone',
+    });
     expect(agentOf(s, 'p').heartbeat).toBeNull();
     expect(s.converged).toBe(true);
   });
@@ -371,7 +565,11 @@ describe('status: heartbeats and drift', () => {
   it.each([
     ['stale', 'HeartbeatStale', /older than 3 × 5 s: it does not answer/],
     ['unknown', 'HeartbeatMissing', /none was written to \$GITFLEET_HEARTBEAT_FILE/],
-    ['invalid', 'HeartbeatInvalid', /^the heartbeat file is not protocol v1 \(ts=<ISO-8601> pid=<pid> status=<ok\|busy>\), or its time is ahead/],
+    [
+      'invalid',
+      'HeartbeatInvalid',
+      /^the heartbeat file is not protocol v1 \(ts=<ISO-8601> pid=<pid> status=<ok\|busy>\), or its time is ahead/,
+    ],
   ] as const)('a %s heartbeat makes Ready false while the pane lives', (health, reason, message) => {
     const s = build(beat(health));
     expect(cond(s, 'w', 'Ready')).toMatchObject({ status: 'False', reason, message: expect.stringMatching(message) });
@@ -389,7 +587,11 @@ describe('status: heartbeats and drift', () => {
 
   it('flags drift when the pane runs something else than the runtime, not when it runs one of its process names', () => {
     const s = build(beat('healthy'), 'bash');
-    expect(cond(s, 'w', 'Drifted')).toMatchObject({ status: 'True', reason: 'RuntimeMismatch', message: expect.stringContaining('the pane runs bash, not runtime stub (node)') });
+    expect(cond(s, 'w', 'Drifted')).toMatchObject({
+      status: 'True',
+      reason: 'RuntimeMismatch',
+      message: expect.stringContaining('the pane runs bash, not runtime stub (node)'),
+    });
     expect(cond(s, 'p', 'Drifted')).toBeUndefined();
     expect(cond(build(beat('healthy')), 'w', 'Drifted')).toBeUndefined();
   });

@@ -61,9 +61,20 @@ describe('list-panes output', () => {
   /** One line as tmux prints it; `o` overrides fields by name. */
   function line(session: string, o: Record<string, string> = {}): string {
     const v: Record<string, string> = {
-      session_name: session, window_index: '0', pane_index: '0', pane_id: '%1', pane_pid: '100', pane_dead: '0',
-      pane_dead_status: '', pane_dead_time: '', pane_current_command: 'cat', window_activity: '1700000000',
-      pane_width: '80', pane_height: '24', pid: '42', version: '3.3a',
+      session_name: session,
+      window_index: '0',
+      pane_index: '0',
+      pane_id: '%1',
+      pane_pid: '100',
+      pane_dead: '0',
+      pane_dead_status: '',
+      pane_dead_time: '',
+      pane_current_command: 'cat',
+      window_activity: '1700000000',
+      pane_width: '80',
+      pane_height: '24',
+      pid: '42',
+      version: '3.3a',
       ...o,
     };
     return fields.map((f) => (typeof f === 'string' ? (v[f] ?? '') : f.literal)).join(SEP);
@@ -89,7 +100,11 @@ describe('list-panes output', () => {
     ['a dead flag not 0 or 1', `${line('a', { pane_dead: 'yes' })}\n`, /pane_dead is not 0 or 1/],
     ['a non-numeric exit status', `${line('a', { pane_dead_status: '-' })}\n`, /pane_dead_status is not a number/],
     ['an empty line in the middle', `${line('a')}\n\n${line('b')}\n`, /line 2: 1 fields/],
-    ['every line cut by its last 12 characters', `${line('a').slice(0, -12)}\n`, /line 1: .*(fields|does not end as it should)/],
+    [
+      'every line cut by its last 12 characters',
+      `${line('a').slice(0, -12)}\n`,
+      /line 1: .*(fields|does not end as it should)/,
+    ],
   ])('refuses %s (never "no sessions")', (_what, out, error) => {
     expect(() => parseListPanes(out)).toThrow(error);
     expect(() => parsePanes(out)).toThrow(error);
@@ -121,7 +136,7 @@ describe('pane logs', () => {
     expect(statSync(`${log}.1`).mode & 0o777).toBe(0o600);
   });
 
-  it('rotateLogs goes through the fleet\'s agents and reports each rotated log', async () => {
+  it("rotateLogs goes through the fleet's agents and reports each rotated log", async () => {
     const ref = (session: string) => ({ fleet: 'f', socket: 's', session });
     const big = agentLogPath(dir, ref('big'));
     const small = agentLogPath(dir, ref('small'));

@@ -37,7 +37,8 @@ const units = (o: Partial<UnitOptions> = {}) => {
 };
 
 /** `Key=value` lines of a unit, comments and section headers dropped. */
-const settings = (content: string): string[] => content.split('\n').filter((l) => l !== '' && !l.startsWith('#') && !l.startsWith('['));
+const settings = (content: string): string[] =>
+  content.split('\n').filter((l) => l !== '' && !l.startsWith('#') && !l.startsWith('['));
 
 function usageError(f: () => unknown): string {
   try {
@@ -79,15 +80,22 @@ describe('generateUnits', () => {
     expect(timer.content).toMatch(/^\[Install\]$/m);
   });
 
-  it("documents the exit status: non-zero when the fleet did not converge", () => {
+  it('documents the exit status: non-zero when the fleet did not converge', () => {
     const { service } = units();
-    expect(service.content).toContain('# The exit status is the fleet\'s: 0 converged; 3 applied but not converged');
+    expect(service.content).toContain("# The exit status is the fleet's: 0 converged; 3 applied but not converged");
     expect(service.content).toContain('1 could not run. Any non-zero status marks this\n# unit failed');
   });
 
   it('branch, state dir, LANG and TMUX_TMPDIR only when given', () => {
-    const { service } = units({ branch: 'prod', stateDir: '/var/lib/gitfleet', lang: 'en_US.UTF-8', tmuxTmpdir: '/run/user/1000/tmux' });
-    expect(settings(service.content)).toContain('ExecStart=/opt/node/bin/node /opt/gitfleet/dist/cli.js apply --repo /srv/fleets/prod.git --branch prod --state-dir /var/lib/gitfleet');
+    const { service } = units({
+      branch: 'prod',
+      stateDir: '/var/lib/gitfleet',
+      lang: 'en_US.UTF-8',
+      tmuxTmpdir: '/run/user/1000/tmux',
+    });
+    expect(settings(service.content)).toContain(
+      'ExecStart=/opt/node/bin/node /opt/gitfleet/dist/cli.js apply --repo /srv/fleets/prod.git --branch prod --state-dir /var/lib/gitfleet',
+    );
     expect(settings(service.content).filter((l) => l.startsWith('Environment='))).toEqual([
       'Environment="PATH=/home/op/.local/bin:/usr/bin:/bin"',
       'Environment="LANG=en_US.UTF-8"',
@@ -110,7 +118,7 @@ describe('generateUnits', () => {
     const { service } = units({
       node: '/opt/my node/node',
       repo: '/srv/team "a"/100% $HOME\\x.git',
-      stateDir: '/var/lib/it\'s',
+      stateDir: "/var/lib/it's",
       path: '/opt/my bin:/usr/bin:/%h',
       tmuxTmpdir: '/tmp/a b',
     });
@@ -124,9 +132,13 @@ describe('generateUnits', () => {
   });
 
   it('refuses what cannot go into a unit file, saying why', () => {
-    expect(usageError(() => generateUnits({ ...BASE, repo: 'fleet.git' }))).toBe('--repo "fleet.git": must be an absolute path');
+    expect(usageError(() => generateUnits({ ...BASE, repo: 'fleet.git' }))).toBe(
+      '--repo "fleet.git": must be an absolute path',
+    );
     expect(usageError(() => generateUnits({ ...BASE, repo: '/srv/a\nb' }))).toContain('control characters');
-    expect(usageError(() => generateUnits({ ...BASE, name: 'a/b' }))).toContain("allowed: 1 to 200 letters, digits, '_', '.', '-'");
+    expect(usageError(() => generateUnits({ ...BASE, name: 'a/b' }))).toContain(
+      "allowed: 1 to 200 letters, digits, '_', '.', '-'",
+    );
     expect(usageError(() => generateUnits({ ...BASE, every: '7min' }))).toContain('not be evenly spaced');
   });
 });
@@ -149,12 +161,34 @@ describe('parseInterval (--every)', () => {
 
   it('every allowed interval parses as itself', () => {
     for (const i of ALLOWED_INTERVALS) expect(parseInterval(i).text).toBe(i);
-    expect(ALLOWED_INTERVALS).toEqual(['1min', '2min', '3min', '4min', '5min', '6min', '10min', '12min', '15min', '20min', '30min', '1h', '2h', '3h', '4h', '6h', '8h', '12h', '24h']);
+    expect(ALLOWED_INTERVALS).toEqual([
+      '1min',
+      '2min',
+      '3min',
+      '4min',
+      '5min',
+      '6min',
+      '10min',
+      '12min',
+      '15min',
+      '20min',
+      '30min',
+      '1h',
+      '2h',
+      '3h',
+      '4h',
+      '6h',
+      '8h',
+      '12h',
+      '24h',
+    ]);
   });
 
   it.each(['7min', '45min', '90min', '5h', '48h', '0min'])('%s is refused: not evenly spaced on the clock', (input) => {
     const msg = usageError(() => parseInterval(input));
-    expect(msg).toBe(`--every "${input}": runs would not be evenly spaced on the clock; allowed: ${ALLOWED_INTERVALS.join(', ')}`);
+    expect(msg).toBe(
+      `--every "${input}": runs would not be evenly spaced on the clock; allowed: ${ALLOWED_INTERVALS.join(', ')}`,
+    );
   });
 
   it.each(['', '5', 'min', 'five minutes', '5d', '1.5h', '-5min', '*:00/5'])('%j is not an interval', (input) => {
@@ -162,11 +196,14 @@ describe('parseInterval (--every)', () => {
   });
 
   it('seconds are refused with the reason', () => {
-    expect(usageError(() => parseInterval('30s'))).toContain('(seconds are not supported; the shortest interval is 1min)');
+    expect(usageError(() => parseInterval('30s'))).toContain(
+      '(seconds are not supported; the shortest interval is 1min)',
+    );
   });
 
   it('RandomizedDelaySec is a fifth of the interval, at most 5 minutes', () => {
-    const delay = (every: string) => settings(units({ every }).timer.content).find((l) => l.startsWith('RandomizedDelaySec='));
+    const delay = (every: string) =>
+      settings(units({ every }).timer.content).find((l) => l.startsWith('RandomizedDelaySec='));
     expect(delay('1min')).toBe('RandomizedDelaySec=12');
     expect(delay('10min')).toBe('RandomizedDelaySec=120');
     expect(delay('30min')).toBe('RandomizedDelaySec=300');
@@ -179,7 +216,7 @@ describe('quoting', () => {
     expect(execArg('/usr/bin/node')).toBe('/usr/bin/node');
     expect(execArg('--state-dir')).toBe('--state-dir');
     expect(execArg('a b')).toBe('"a b"');
-    expect(execArg('it\'s')).toBe('"it\'s"');
+    expect(execArg("it's")).toBe('"it\'s"');
     expect(execArg('say "hi"')).toBe('"say \\"hi\\""');
     expect(execArg('back\\slash')).toBe('"back\\\\slash"');
     expect(execArg('100%')).toBe('100%%');
@@ -223,12 +260,17 @@ describe('names', () => {
     const a = unitNames(defaultName('/srv/alpha.git'));
     const b = unitNames(defaultName('/srv/beta.git'));
     expect(new Set([...Object.values(a), ...Object.values(b)]).size).toBe(6);
-    expect(unitNames('beta')).toEqual({ service: 'gitfleet-reconcile-beta.service', timer: 'gitfleet-reconcile-beta.timer', daemon: 'gitfleet-run-beta.service' });
+    expect(unitNames('beta')).toEqual({
+      service: 'gitfleet-reconcile-beta.service',
+      timer: 'gitfleet-reconcile-beta.timer',
+      daemon: 'gitfleet-run-beta.service',
+    });
   });
 
   it('--name is used as given, so it must be valid', () => {
     expect(checkName('prod-2.eu_west')).toBe('prod-2.eu_west');
-    for (const bad of ['', 'a b', 'a/b', 'ü', 'x'.repeat(201)]) expect(usageError(() => checkName(bad))).toContain('allowed:');
+    for (const bad of ['', 'a b', 'a/b', 'ü', 'x'.repeat(201)])
+      expect(usageError(() => checkName(bad))).toContain('allowed:');
   });
 });
 
@@ -264,12 +306,20 @@ describe('reconciler/ (shipped)', () => {
 
   it('holds exactly the generated files and a README', () => {
     expect(readdirSync(dir).sort()).toEqual([...reconcilerFiles().map((f) => f.name), 'README.md'].sort());
-    expect(reconcilerFiles().map((f) => f.name)).toEqual(['gitfleet-reconcile-fleet.service', 'gitfleet-reconcile-fleet.timer', 'gitfleet-run-fleet.service', 'crontab.example']);
+    expect(reconcilerFiles().map((f) => f.name)).toEqual([
+      'gitfleet-reconcile-fleet.service',
+      'gitfleet-reconcile-fleet.timer',
+      'gitfleet-run-fleet.service',
+      'crontab.example',
+    ]);
     expect(PLACEHOLDERS).toMatchObject({ repo: '/srv/fleet.git', name: 'fleet', every: '5min' });
   });
 
   // A failure here means the generator changed: regenerate with -u (see the top of this file).
-  it.each(reconcilerFiles().map((f) => [f.name, f.content]))('%s is the generator output for PLACEHOLDERS', async (name, content) => {
-    await expect(content).toMatchFileSnapshot(new URL(name, dir).pathname);
-  });
+  it.each(reconcilerFiles().map((f) => [f.name, f.content]))(
+    '%s is the generator output for PLACEHOLDERS',
+    async (name, content) => {
+      await expect(content).toMatchFileSnapshot(new URL(name, dir).pathname);
+    },
+  );
 });
