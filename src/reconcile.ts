@@ -18,6 +18,7 @@ import { observeSystemd } from './observe/systemd.js';
 import { observeSocket, type SocketObservation } from './observe/tmux.js';
 import { agentsInScope, DEFAULT_BACKOFF, plan as makePlan, socketsToObserve, type Policy } from './plan/plan.js';
 import type { Plan } from './plan/types.js';
+import { actionKind } from './plan/action-kinds.js';
 import type { Pinned } from './pinned.js';
 import { renderStatusMarkdown } from './report/status-md.js';
 import { buildStatus } from './status/build.js';
@@ -218,7 +219,7 @@ async function settle(
   results: readonly ActionResult[],
 ): Promise<Observation> {
   const started = results
-    .filter((r) => r.ok && r.action.detail.role === 'agent' && STARTS.includes(r.action.kind))
+    .filter((r) => r.ok && r.action.detail.role === 'agent' && actionKind(r.action.kind).starts)
     .map((r) => r.action.detail);
   const end = Date.now() + SETTLE_MS;
   for (;;) {
@@ -232,8 +233,6 @@ async function settle(
     await new Promise((r) => setTimeout(r, 100));
   }
 }
-
-const STARTS: readonly string[] = ['create_session', 'restart_session', 'respawn_pane', 'start_unit', 'restart_unit'];
 
 export interface Observation {
   /** Sockets looked at, and agents this host and tenant run. */

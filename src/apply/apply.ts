@@ -4,7 +4,8 @@
 // action is a result, never an exception: the others still run.
 import type { AgentSpec, DesiredState } from '../desired/types.js';
 import { errorMessage } from '../errors.js';
-import type { Action, ActionKind } from '../plan/types.js';
+import { actionKind } from '../plan/action-kinds.js';
+import type { Action } from '../plan/types.js';
 import { applyUnitAction, type UnitContext } from './systemd.js';
 import { applyTmuxAction, type PaneContext } from './tmux.js';
 import type { ActionResult } from './types.js';
@@ -22,8 +23,6 @@ export interface ApplyContext extends PaneContext {
   /** Called before an action starts (write-ahead evidence); if it throws, the action does not run. */
   onStart?: (action: Action, startedAt: string) => Promise<void>;
 }
-
-const TMUX_KINDS: readonly ActionKind[] = ['create_session', 'delete_session', 'restart_session', 'respawn_pane'];
 
 export async function applyActions(
   actions: readonly Action[],
@@ -72,7 +71,7 @@ async function applyOne(
       throw new Error(`not started: writing ${failedWrites.join(', ')} failed earlier in this run`);
     }
     let out;
-    if (TMUX_KINDS.includes(action.kind)) out = await applyTmuxAction(action, agent, ctx);
+    if (actionKind(action.kind).applier === 'tmux') out = await applyTmuxAction(action, agent, ctx);
     else if (ctx.units) out = await applyUnitAction(action, ctx.units);
     else throw new Error(`${action.kind}: no systemd user manager in this run`);
     return {

@@ -2,25 +2,26 @@
 // status and a policy (host, tenant, clock). No I/O, no clock reads.
 import type { AgentSpec, DesiredState } from '../desired/types.js';
 import type { PaneInfo, SocketObservation } from '../observe/tmux.js';
-import type { AgentRecord, StatusDoc } from '../status/types.js';
+import type { StatusDoc } from '../status/types.js';
 import { ACTION_KINDS, pruneReason, type Action, type ActionKind, type Plan } from './types.js';
 import { supervisorInfo, TMUX_MODE, unitPlan, type SupervisorInput } from './units.js';
 import type { HeartbeatJudgement } from '../heartbeat/protocol.js';
 import { foreignFleet } from '../fleet-identity.js';
 import { holdMassPrune } from './prune-guard.js';
 import { maskArgv } from '../redact.js';
+import { respawnDecision, type BackoffPolicy } from './crash-loop.js';
 
 export interface Policy {
   host: string;
   tenant: string;
   now: Date;
   desiredRevision: string;
-  backoff: { baseSeconds: number; maxSeconds: number };
+  backoff: BackoffPolicy;
   /** A person confirmed the deletions of this revision's rosters (--confirm-prune, reconcile.confirm_prune). */
   pruneConfirmed: boolean;
 }
 
-export const DEFAULT_BACKOFF = { baseSeconds: 10, maxSeconds: 300 };
+export { backoffDelaySeconds, DEFAULT_BACKOFF } from './crash-loop.js';
 
 /** Agents this host and tenant are responsible for. */
 export function agentsInScope(desired: DesiredState, policy: Pick<Policy, 'host' | 'tenant'>): AgentSpec[] {
@@ -34,11 +35,6 @@ export function socketsToObserve(desired: DesiredState, previous: StatusDoc | nu
   const s = new Set<string>(desired.rosters.map((r) => r.socket));
   for (const x of previous?.sockets ?? []) s.add(x.name);
   return [...s].sort();
-}
-
-export function backoffDelaySeconds(streak: number, b: Policy['backoff']): number {
-  if (streak <= 0) return 0;
-  return Math.min(b.baseSeconds * 2 ** (streak - 1), b.maxSeconds);
 }
 
 export function plan(
@@ -115,7 +111,7 @@ export function plan(
       }
       if (pane.dead) {
         const prev = prevAgents.get(`${socket}/${a.session}`);
-        const respawn = respawnDecision(prev, policy);
+        const respawn = respawnDecision(prev?.backoff, policy.now, policy.backoff);
         const detail = { agent: a.name, exitStatus: pane.deadStatus, streak: respawn.streak };
         if (respawn.notBefore)
           deferred.push(
@@ -226,19 +222,6 @@ function createAction(
     cwd: a.cwd,
     envKeys: Object.keys(a.env),
   });
-}
-
-/**
- * CrashLoopBackOff: the n-th consecutive respawn waits base·2^(n-1) seconds
- * (capped) after the previous one, so a runtime that dies at once is not
- * restarted in a hot loop.
- */
-export function respawnDecision(prev: AgentRecord | undefined, policy: Policy): { streak: number; notBefore?: string } {
-  const streak = prev?.backoff?.streak ?? 0;
-  const last = prev?.backoff?.lastRestart ? Date.parse(prev.backoff.lastRestart) : NaN;
-  if (streak === 0 || Number.isNaN(last)) return { streak };
-  const due = last + backoffDelaySeconds(streak, policy.backoff) * 1000;
-  return policy.now.getTime() >= due ? { streak } : { streak, notBefore: new Date(due).toISOString() };
 }
 
 /**

@@ -3,25 +3,9 @@
 import type { AgentSpec } from '../desired/types.js';
 import type { Problem } from '../errors.js';
 
-/**
- * The closed set of things apply can do, in the order it does them. The
- * session kinds are tmux mode's; with `supervisor: systemd` sessions are
- * started and stopped through units instead (respawn_pane stays: a dead pane
- * in a live session is tmux's business).
- */
-export const ACTION_KINDS = [
-  'delete_session',
-  'stop_unit',
-  'install_unit',
-  'reload_units',
-  'enable_unit',
-  'restart_session',
-  'restart_unit',
-  'create_session',
-  'start_unit',
-  'respawn_pane',
-] as const;
-export type ActionKind = (typeof ACTION_KINDS)[number];
+// The kinds and what each means to apply, status and the supervisor: plan/action-kinds.ts.
+export { ACTION_KINDS, type ActionKind } from './action-kinds.js';
+import type { ActionKind } from './action-kinds.js';
 
 /** Why an action is (or is not yet) taken: snake_case constants. */
 export const REASONS = [

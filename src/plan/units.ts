@@ -21,6 +21,7 @@ import {
   type GeneratedFile,
 } from '../systemd/fleet-units.js';
 import { specPath } from '../paths.js';
+import { actionKind } from './action-kinds.js';
 import { pruneReason, type Action, type ActionDetail, type Reason, type SupervisorInfo } from './types.js';
 
 export type SupervisorInput =
@@ -64,8 +65,8 @@ export function unitPlan(
 ): { actions: Action[]; deferred: Action[] } {
   const { desired, agents, observed, sup } = input;
   const fleet = desired.config.fleet;
-  const isSession = (a: Action) =>
-    a.kind === 'create_session' || a.kind === 'delete_session' || a.kind === 'restart_session';
+  // Session lifecycles the supervisor takes over: through units here.
+  const isSession = (a: Action) => actionKind(a.kind).supervised;
 
   if (!sup.observed.ok) {
     // Without the manager nothing may be started or stopped: show what waits.

@@ -2,11 +2,13 @@
 // the clock and the previous status are inputs. A condition's
 // lastTransitionTime moves only when its status changes.
 import type { ActionResult } from '../apply/types.js';
+import { actionKind } from '../plan/action-kinds.js';
+import { nextBackoff } from '../plan/crash-loop.js';
 import type { AgentSpec, DesiredState } from '../desired/types.js';
 import { formatProblem } from '../errors.js';
 import type { SocketObservation } from '../observe/tmux.js';
 import { agentsInScope, socketsToObserve, type Policy } from '../plan/plan.js';
-import type { Action, Plan } from '../plan/types.js';
+import type { Plan } from '../plan/types.js';
 import { STALE_AFTER_INTERVALS, type HeartbeatJudgement } from '../heartbeat/protocol.js';
 import { supervisorInfo, TMUX_MODE, UP, type SupervisorInput } from '../plan/units.js';
 import { agentUnit, holderUnit } from '../systemd/fleet-units.js';
@@ -22,19 +24,7 @@ import type {
   UnmanagedSession,
 } from './types.js';
 
-/** Actions that start an agent's session (again). */
-const LIFECYCLE: readonly Action['kind'][] = [
-  'create_session',
-  'restart_session',
-  'respawn_pane',
-  'start_unit',
-  'restart_unit',
-  'delete_session',
-  'stop_unit',
-];
-
-/** A pane alive this long after its last respawn ends the crash streak. */
-export const STABLE_AFTER_MS = 10 * 60 * 1000;
+export { STABLE_AFTER_MS } from '../plan/crash-loop.js';
 
 export interface StatusInput {
   desired: DesiredState;
@@ -100,29 +90,10 @@ export function buildStatus(input: StatusInput): StatusDoc {
     const live = ours && pane && !pane.dead ? pane : undefined; // a running pane this fleet owns
     const hb = a.heartbeatInterval !== null && a.enabled ? (input.heartbeats?.get(key) ?? UNKNOWN_BEAT) : undefined;
     const mine = resultsFor.get(key) ?? [];
-    const result = mine.find((r) => !r.ok) ?? mine.find((r) => LIFECYCLE.includes(r.action.kind));
+    const result = mine.find((r) => !r.ok) ?? mine.find((r) => actionKind(r.action.kind).lifecycle);
     const done = result?.ok ? result.action : undefined;
 
-    let restarts = prev?.restarts ?? 0;
-    let backoff = prev?.backoff ?? null;
-    if (done?.kind === 'respawn_pane') {
-      restarts++;
-      backoff = { streak: (backoff?.streak ?? 0) + 1, lastRestart: now };
-    } else if (done?.kind === 'restart_session' || (done?.kind === 'restart_unit' && done.reason === 'spec_changed')) {
-      restarts = 0; // a new spec starts a new count
-      backoff = null;
-    } else if (
-      done &&
-      done.kind !== 'stop_unit' &&
-      done.kind !== 'delete_session' &&
-      done.reason !== 'unit_inactive' &&
-      prev
-    ) {
-      // (a unit started over a running session adopts it: no restart)
-      restarts++; // re-created after the session was lost
-    }
-    if (backoff && pane && !pane.dead && policy.now.getTime() - Date.parse(backoff.lastRestart) >= STABLE_AFTER_MS)
-      backoff = null;
+    const { restarts, backoff } = nextBackoff(prev, done, !!pane && !pane.dead, policy.now);
 
     const conds: [ConditionType, ConditionStatus, ConditionReason, string][] = [];
     const deferred = deferredFor.get(key);
