@@ -13,18 +13,20 @@ import { branchNameProblem } from './git/refname.js';
 import { Repo } from './git/repo.js';
 import { acquireLock, ensureStateDir } from './lock.js';
 import { observeHeartbeats } from './observe/heartbeat.js';
-import { observeSupervisor, type SupervisorSetup } from './observe/supervisor.js';
-import { observeSystemd } from './observe/systemd.js';
+import { observeSupervisor, type SupervisorObservation } from './observe/supervisor.js';
+import { observeSystemd, type SystemdQuery } from './observe/systemd.js';
 import { observeSocket, type SocketObservation } from './observe/tmux.js';
 import { agentsInScope, DEFAULT_BACKOFF, plan as makePlan, socketsToObserve, type Policy } from './plan/plan.js';
 import type { Plan } from './plan/types.js';
 import { actionKind } from './plan/action-kinds.js';
+import type { SupervisorInput } from './plan/units.js';
 import type { Pinned } from './pinned.js';
 import { renderStatusMarkdown } from './report/status-md.js';
 import { buildStatus } from './status/build.js';
 import { eventEvidence, serverLossEvents, type ObservedEvent } from './status/evidence.js';
 import { evidenceRecorder, PendingEvidence } from './status/pending.js';
 import { Systemctl } from './systemd/client.js';
+import { desiredUnitFiles } from './systemd/desired-files.js';
 import { readStatus, statusPaths } from './status/read.js';
 import type { StatusDoc } from './status/types.js';
 
@@ -262,13 +264,36 @@ export async function observe(src: Source, opts: ReconcileOptions, again?: Obser
       s.input.mode === 'systemd' && s.query
         ? { ...s, input: { ...s.input, observed: await observeSystemd(s.query) } }
         : s;
-  } else supervisor = await observeSupervisor(src.desired, agents, sockets, tmux, src.previous, opts);
+  } else {
+    const seen = await observeSupervisor(src.desired, agents, sockets, tmux, src.previous, opts);
+    supervisor = supervisorSetup(seen, agents, config.fleet, opts);
+  }
   const heartbeats = await observeHeartbeats(
     agents,
     { fleet: src.desired.config.fleet, stateDir: opts.stateDir },
     opts.clock,
   );
   return { sockets, agents, tmux, supervisor, heartbeats };
+}
+
+export interface SupervisorSetup {
+  input: SupervisorInput;
+  /** systemd mode: the query that observes the units again after apply. */
+  query?: SystemdQuery;
+}
+
+/** What the planner gets: the supervisor observed and, in systemd mode, the files the desired state makes. */
+function supervisorSetup(
+  seen: SupervisorObservation,
+  agents: readonly AgentSpec[],
+  fleet: string,
+  opts: ReconcileOptions,
+): SupervisorSetup {
+  if (seen.mode === 'tmux') return { input: seen };
+  const { reason, observed, unitDir, query, tmuxVersion } = seen;
+  const ctx = { fleet, stateDir: opts.stateDir, unitDir, pinned: opts.pinned, tmuxVersion };
+  const files = desiredUnitFiles(agents, ctx);
+  return { input: { mode: 'systemd', reason, observed, files, unitDir, stateDir: opts.stateDir }, query };
 }
 
 /**

@@ -2,7 +2,8 @@
 // gitfleet generates in systemd mode (not by people). Output goes to the journal.
 import { agentStart } from '../apply/agent-start.js';
 import { UsageError } from '../errors.js';
-import { EXIT, type Io } from './main.js';
+import { EXIT } from './exit-codes.js';
+import type { Io } from './io.js';
 import type { GlobalOptions } from './options.js';
 
 export async function agentStartCommand(opts: GlobalOptions, positionals: string[], io: Io): Promise<number> {

@@ -11,7 +11,9 @@ import { TerminalError, UsageError, errorMessage } from '../errors.js';
 import { runInteractive } from '../exec.js';
 import { agentLogPath } from '../paths.js';
 import { readSource } from '../reconcile.js';
-import { EXIT, pinnedSettings, type Io } from './main.js';
+import { EXIT } from './exit-codes.js';
+import type { Io } from './io.js';
+import { pinnedSettings } from './settings.js';
 import type { GlobalOptions } from './options.js';
 
 export const VERBS = ['watch', 'attach', 'send', 'reset', 'logs'] as const;

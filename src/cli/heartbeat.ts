@@ -18,7 +18,8 @@ import {
   type HeartbeatStatus,
 } from '../heartbeat/protocol.js';
 import { writeHeartbeat } from '../heartbeat/write.js';
-import { EXIT, type Io } from './main.js';
+import { EXIT } from './exit-codes.js';
+import type { Io } from './io.js';
 import type { GlobalOptions } from './options.js';
 import { processExists } from '../files.js';
 

@@ -1,6 +1,5 @@
 // `gitfleet install` and `gitfleet uninstall`: options in, one result out,
 // rendered for people or as JSON. The work is in src/install/.
-import { fileURLToPath } from 'node:url';
 import {
   install as installUnits,
   renderFiles,
@@ -8,15 +7,10 @@ import {
   type InstallOptions,
 } from '../install/install.js';
 import { DEFAULT_EVERY } from '../install/units.js';
-import { EXIT, type Io } from './main.js';
+import { CLI_PATH } from './cli-path.js';
+import { EXIT } from './exit-codes.js';
+import type { Io } from './io.js';
 import type { GlobalOptions } from './options.js';
-
-/**
- * gitfleet's built CLI, which the units run. `../../dist/cli.js` from both
- * dist/cli/install.js and src/cli/install.ts (tests run the sources; the
- * units must still run the build).
- */
-export const CLI_PATH = fileURLToPath(new URL('../../dist/cli.js', import.meta.url));
 
 function installOptions(opts: GlobalOptions, io: Io): InstallOptions {
   return {

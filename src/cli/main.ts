@@ -2,7 +2,7 @@
 import { readFileSync } from 'node:fs';
 import { fileURLToPath } from 'node:url';
 import { formatProblem, GitfleetError, UsageError } from '../errors.js';
-import { readSource, reconcile, type ReconcileOptions } from '../reconcile.js';
+import { readSource, reconcile } from '../reconcile.js';
 import { renderPlan } from '../report/plan-text.js';
 import { renderStatusText } from '../report/status-text.js';
 import { readStatus } from '../status/read.js';
@@ -11,19 +11,12 @@ import { heartbeat } from './heartbeat.js';
 import { agentStartCommand } from './agent-start.js';
 import { ps } from './ps.js';
 import { agent } from './agent.js';
-import { CLI_PATH, install, uninstall } from './install.js';
-import { panePath, parseCommandLine, type GlobalOptions } from './options.js';
-import { currentSettings, settingsFor, type Pinned } from '../pinned.js';
+import { install, uninstall } from './install.js';
+import { parseCommandLine, type GlobalOptions } from './options.js';
+import { EXIT } from './exit-codes.js';
+import type { Io } from './io.js';
+import { reconcileOptions } from './settings.js';
 import { ensureStateDir } from '../lock.js';
-
-/** notAccepted: agent send --verify / agent reset saw the agent not take the message. */
-export const EXIT = { ok: 0, error: 1, changes: 2, notConverged: 3, notAccepted: 4, usage: 64 } as const;
-
-export interface Io {
-  stdout: (s: string) => void;
-  stderr: (s: string) => void;
-  env: NodeJS.ProcessEnv;
-}
 
 type Handler = (opts: GlobalOptions, positionals: string[], io: Io) => Promise<number>;
 
@@ -84,18 +77,6 @@ function fail(e: unknown, io: Io): number {
   }
   io.stderr(`gitfleet: internal error: ${e instanceof Error ? (e.stack ?? e.message) : String(e)}\n`);
   return EXIT.error;
-}
-
-/** apply (`pin`) pins what the environment gives now at its first run; every run then uses the pinned values. */
-export function reconcileOptions(opts: GlobalOptions, io: Io, pin = false): ReconcileOptions {
-  return { ...opts, clock: () => new Date(), env: io.env, pinned: pinnedSettings(opts, io, pin) };
-}
-
-/** PATH, LANG, TMUX_TMPDIR and programs for panes and units: pinned in the state dir (src/pinned.ts). */
-export function pinnedSettings(opts: GlobalOptions, io: Io, write = false): Pinned {
-  const here = { panePath: panePath(io.env, opts.home), node: process.execPath, cli: CLI_PATH };
-  const current = currentSettings(io.env, here);
-  return settingsFor(opts.stateDir, current, { write, repin: opts.repin });
 }
 
 async function validate(opts: GlobalOptions, _p: string[], io: Io): Promise<number> {

@@ -5,7 +5,9 @@ import { liveRows, statusRows, type PsResult, type PsRow } from '../ps.js';
 import { observe, readSource } from '../reconcile.js';
 import { renderPs } from '../report/ps-text.js';
 import { readStatus } from '../status/read.js';
-import { EXIT, reconcileOptions, type Io } from './main.js';
+import { EXIT } from './exit-codes.js';
+import type { Io } from './io.js';
+import { reconcileOptions } from './settings.js';
 import type { GlobalOptions } from './options.js';
 
 export async function ps(opts: GlobalOptions, _p: string[], io: Io): Promise<number> {

@@ -10,6 +10,7 @@ import { run, type RunResult } from '../exec.js';
 import { readText, writeAtomic } from '../files.js';
 import { Repo } from '../git/repo.js';
 import { Systemctl } from '../systemd/client.js';
+import { userUnitDir } from '../systemd/paths.js';
 import {
   checkName,
   crontabLine,
@@ -66,13 +67,6 @@ export interface UninstallResult {
   files: { name: string; path: string; action: FileAction }[];
   systemctl: string[];
   changed: boolean;
-}
-
-/** `$XDG_CONFIG_HOME/systemd/user`, default `~/.config/systemd/user`. */
-export function userUnitDir(env: NodeJS.ProcessEnv, home: string): string {
-  const config =
-    env.XDG_CONFIG_HOME && path.isAbsolute(env.XDG_CONFIG_HOME) ? env.XDG_CONFIG_HOME : path.join(home, '.config');
-  return path.join(config, 'systemd', 'user');
 }
 
 /** The unit values for these options (pure once the repository was checked). */

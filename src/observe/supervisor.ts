@@ -1,42 +1,37 @@
 // Which supervisor keeps the agents running on this host, and what it runs:
 // fleet.yaml's `supervisor`, or for `auto` whether a systemd user manager
 // answers. The one `systemctl --user show` call is both the check and the
-// observation of the fleet's units.
+// observation of the fleet's units. Facts only: the files the desired state
+// makes are rendered on the desired side (systemd/desired-files.ts).
 import path from 'node:path';
 import type { AgentSpec, DesiredState } from '../desired/types.js';
-import { tmuxVersion } from '../tmux/client.js';
-import { userUnitDir } from '../install/install.js';
 import { specPath } from '../paths.js';
-import type { Pinned } from '../pinned.js';
-import type { SupervisorInput } from '../plan/units.js';
 import type { StatusDoc } from '../status/types.js';
-import {
-  agentTemplate,
-  agentUnit,
-  dropInPath,
-  fleetFiles,
-  holderTemplate,
-  holderUnit,
-  tmuxHasForeground,
-  type FleetUnitContext,
-} from '../systemd/fleet-units.js';
-import { observeSystemd, type SystemdQuery } from './systemd.js';
+import { agentTemplate, agentUnit, dropInPath, holderTemplate, holderUnit } from '../systemd/fleet-units.js';
+import { userUnitDir } from '../systemd/paths.js';
+import { tmuxVersion } from '../tmux/client.js';
+import { observeSystemd, type SystemdObservation, type SystemdQuery } from './systemd.js';
 import type { SocketObservation } from './tmux.js';
 
 export interface SupervisorOptions {
   stateDir: string;
   home: string;
   tenant: string;
-  /** What the generated files embed (PATH, LANG, TMUX_TMPDIR, programs): pinned in the state dir, not the caller's. */
-  pinned: Pinned;
   env: NodeJS.ProcessEnv;
 }
 
-export interface SupervisorSetup {
-  input: SupervisorInput;
-  /** systemd mode: the query that observes the units again after apply. */
-  query?: SystemdQuery;
-}
+export type SupervisorObservation =
+  | { mode: 'tmux'; reason: string }
+  | {
+      mode: 'systemd';
+      reason: string;
+      observed: SystemdObservation;
+      unitDir: string;
+      /** The query that observes the units again after apply. */
+      query: SystemdQuery;
+      /** The version a running tmux server reported, else `tmux -V`. */
+      tmuxVersion: string;
+    };
 
 export async function observeSupervisor(
   desired: DesiredState,
@@ -45,9 +40,9 @@ export async function observeSupervisor(
   tmuxObserved: ReadonlyMap<string, SocketObservation>,
   previous: StatusDoc | null,
   o: SupervisorOptions,
-): Promise<SupervisorSetup> {
+): Promise<SupervisorObservation> {
   const setting = desired.config.supervisor;
-  if (setting === 'tmux') return { input: { mode: 'tmux', reason: 'fleet.yaml: supervisor: tmux' } };
+  if (setting === 'tmux') return { mode: 'tmux', reason: 'fleet.yaml: supervisor: tmux' };
   const fleet = desired.config.fleet;
   const unitDir = userUnitDir(o.env, o.home);
   const enabled = agents.filter((a) => a.enabled);
@@ -77,25 +72,9 @@ export async function observeSupervisor(
   else if (previous?.supervisor?.mode === 'systemd')
     reason = 'auto: systemd at the last run, and its user manager does not answer now';
   else if (observed.unreachable)
-    return { input: { mode: 'tmux', reason: `auto: no systemd user manager (${firstLine(observed.error)})` } };
+    return { mode: 'tmux', reason: `auto: no systemd user manager (${firstLine(observed.error)})` };
   else reason = 'auto: the systemd user manager answers, but observing the units failed';
-
-  const ctx: FleetUnitContext = {
-    fleet,
-    node: o.pinned.node,
-    cli: o.pinned.cli,
-    tmux: o.pinned.tmux,
-    stateDir: o.stateDir,
-    unitDir,
-    path: o.pinned.path,
-    ...(o.pinned.lang ? { lang: o.pinned.lang } : {}),
-    ...(o.pinned.tmuxTmpdir ? { tmuxTmpdir: o.pinned.tmuxTmpdir } : {}),
-    tmuxForeground: tmuxHasForeground(await serverVersion(tmuxObserved)),
-  };
-  return {
-    input: { mode: 'systemd', reason, observed, files: fleetFiles(ctx, enabled), unitDir, stateDir: o.stateDir },
-    query,
-  };
+  return { mode: 'systemd', reason, observed, unitDir, query, tmuxVersion: await serverVersion(tmuxObserved) };
 }
 
 /** The version a running server reported, else `tmux -V` (one process, only when no server runs). */

@@ -8,7 +8,7 @@ import os from 'node:os';
 import path from 'node:path';
 import { afterEach, describe, expect, it } from 'vitest';
 import { main } from '../../src/cli/main.js';
-import { CLI_PATH } from '../../src/cli/install.js';
+import { CLI_PATH } from '../../src/cli/cli-path.js';
 import { reconcilerFiles } from '../../src/install/units.js';
 import { roster, sh, TestFleet, usePrivateTmux } from '../helpers/fleet.js';
 import { UserManager } from '../helpers/systemd.js';

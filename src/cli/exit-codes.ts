@@ -1,0 +1,15 @@
+// gitfleet's exit codes, in one leaf module: main.ts maps errors to them and
+// each command returns them, so no command needs to import main.ts.
+
+export const EXIT = {
+  ok: 0,
+  /** An error, or (plan, apply, validate) an invalid desired-state file. */
+  error: 1,
+  /** plan: actions or deferred actions, something differs. */
+  changes: 2,
+  /** apply, status: the fleet did not converge. */
+  notConverged: 3,
+  /** agent send --verify / agent reset: the agent did not take the message. */
+  notAccepted: 4,
+  usage: 64,
+} as const;
