@@ -13,3 +13,18 @@ export const EXIT = {
   notAccepted: 4,
   usage: 64,
 } as const;
+
+/** What each code means, for `--help`: said here once, next to the codes. */
+const MEANING: Record<keyof typeof EXIT, string> = {
+  ok: 'ok',
+  error: 'error, or an invalid desired-state file',
+  changes: 'plan has actions or deferred actions',
+  notConverged: 'applied but not converged',
+  notAccepted: 'message not accepted (agent send --verify, agent reset)',
+  usage: 'usage',
+};
+
+/** The exit-code legend of `gitfleet --help`. */
+export const EXIT_HELP = `Exit codes:\n${Object.entries(EXIT)
+  .map(([k, code]) => `  ${String(code).padEnd(3)} ${MEANING[k as keyof typeof EXIT]}`)
+  .join('\n')}`;

@@ -1,4 +1,5 @@
 import { agentHelp } from './agent-help.js';
+import { EXIT_HELP } from './exit-codes.js';
 
 export const GLOBAL_HELP = `Global options (before or after the command):
   --repo PATH        fleet repository: bare, a .git folder, or a work tree (default: $GITFLEET_REPO or .)
@@ -28,8 +29,7 @@ Commands:
 
 ${GLOBAL_HELP}
 
-Exit codes: 0 ok, 1 error, 2 plan has changes, 3 applied but not converged,
-4 message not accepted (agent send --verify, agent reset), 64 usage.`,
+${EXIT_HELP}`,
   validate: `Usage: gitfleet validate [--repo PATH] [--branch NAME] [--json]
 
 Reads fleet.yaml and rosters/*.yaml at the head of the branch (committed state,
