@@ -12,9 +12,10 @@ import type { SystemdObservation } from '../../src/observe/systemd.js';
 import type { SocketObservation } from '../../src/observe/tmux.js';
 import { agentsInScope, plan } from '../../src/plan/plan.js';
 import type { Action } from '../../src/plan/types.js';
-import type { SupervisorInput } from '../../src/plan/units.js';
+import { TMUX_MODE, type SupervisorInput } from '../../src/plan/units.js';
 import { buildStatus } from '../../src/status/build.js';
-import { CONDITION_REASONS, type StatusDoc } from '../../src/status/types.js';
+import { CONDITION_REASONS, type ConditionReason } from '../../src/status/condition-kinds.js';
+import type { StatusDoc } from '../../src/status/types.js';
 import { agentUnit, holderUnit } from '../../src/systemd/fleet-units.js';
 import {
   agentRecord,
@@ -70,16 +71,17 @@ function run(r: Run): StatusDoc {
   const pol = policy({ now: r.now ?? NOW });
   const previous = r.previous ?? null;
   const p = plan(r.desired, r.before, previous, pol, r.supervisor, r.heartbeats);
-  return buildStatus({
-    desired: r.desired,
-    plan: p,
-    observed: r.after ?? r.before,
-    results: r.apply?.(p.actions) ?? [],
-    previous,
-    policy: pol,
-    ...(r.supervisor ? { supervisor: r.supervisor } : {}),
-    ...(r.heartbeats ? { heartbeats: r.heartbeats } : {}),
-  });
+  const tmux = r.after ?? r.before;
+  return buildStatus(
+    {
+      desired: r.desired,
+      plan: p,
+      observed: { tmux, supervisor: r.supervisor ?? TMUX_MODE, heartbeats: r.heartbeats ?? new Map() },
+      results: r.apply?.(p.actions) ?? [],
+      previous,
+    },
+    pol,
+  );
 }
 
 const beat = (health: HeartbeatJudgement['health']): HeartbeatJudgement => ({
@@ -162,7 +164,7 @@ function tmuxRuns(): { first: StatusDoc; second: StatusDoc } {
   const before = observed(socket('main', mainPanes('dead')), ...rest);
   const after = observed(socket('main', mainPanes('up')), ...rest);
   const earlier = at(-3600).toISOString();
-  const ready = (status: 'True' | 'False', reason: string) => ({
+  const ready = (status: 'True' | 'False', reason: ConditionReason) => ({
     type: 'Ready' as const,
     status,
     reason,
