@@ -55,16 +55,16 @@ export function liveRows(src: Source, seen: Observation, opts: { host: string; t
     pruneConfirmed: false,
   };
   const plan = makePlan(src.desired, seen.tmux, src.previous, policy, seen.supervisor.input, seen.heartbeats);
-  const status = buildStatus({
-    desired: src.desired,
-    plan,
-    observed: seen.tmux,
-    results: [],
-    previous: src.previous,
+  const status = buildStatus(
+    {
+      desired: src.desired,
+      plan,
+      observed: { tmux: seen.tmux, supervisor: seen.supervisor.input, heartbeats: seen.heartbeats },
+      results: [],
+      previous: src.previous,
+    },
     policy,
-    supervisor: seen.supervisor.input,
-    heartbeats: seen.heartbeats,
-  });
+  );
   const specs = new Map(agentsInScope(src.desired, opts).map((a) => [`${a.socket}/${a.session}`, a]));
   const agents = status.agents.map((r) => {
     const key = `${r.socket}/${r.session.name}`;

@@ -106,16 +106,16 @@ export async function reconcile(opts: ReconcileOptions, mode: 'plan' | 'apply'):
     await rotateLogs(opts.stateDir, plan.fleet, seen.agents);
     const after = results.length > 0 ? await settle(src, opts, seen, results) : seen;
     // report: status + evidence, committed only when something changed
-    const status = buildStatus({
-      desired: src.desired,
-      plan,
-      observed: after.tmux,
-      results,
-      previous: src.previous,
-      policy: { ...policy, now: opts.clock() },
-      supervisor: after.supervisor.input,
-      heartbeats: after.heartbeats,
-    });
+    const status = buildStatus(
+      {
+        desired: src.desired,
+        plan,
+        observed: { tmux: after.tmux, supervisor: after.supervisor.input, heartbeats: after.heartbeats },
+        results,
+        previous: src.previous,
+      },
+      { ...policy, now: opts.clock() },
+    );
     const events = serverLossEvents(src.previous, seen.tmux, after.supervisor.input, opts.clock());
     const commit = await commitStatus(src, status, results, events, evidence, opts);
     return { desired: src.desired, plan, results, status, commit };

@@ -3,42 +3,10 @@
 // transition, so a converged fleet's status never changes.
 import type { Problem } from '../errors.js';
 import type { HeldPrune } from '../plan/types.js';
+import type { Condition } from './condition-kinds.js';
 
-export type ConditionStatus = 'True' | 'False' | 'Unknown';
-
-export interface Condition {
-  type: ConditionType;
-  status: ConditionStatus;
-  reason: string;
-  message: string;
-  lastTransitionTime: string;
-}
-
-export const CONDITION_TYPES = ['Ready', 'Stalled', 'PendingRestart', 'Degraded', 'Drifted'] as const;
-export type ConditionType = (typeof CONDITION_TYPES)[number];
-
-/** Condition reasons: CamelCase constants, one list (Kubernetes style). */
-export const CONDITION_REASONS = {
-  Running: 'the pane runs the agent',
-  SessionMissing: 'no tmux session for this agent',
-  PaneDead: 'the runtime exited',
-  CrashLoopBackOff: 'the runtime keeps exiting; respawns are spaced out',
-  NameConflict: 'a session with this name exists but was not started by this fleet',
-  Disabled: 'enabled: false',
-  ObservationFailed: 'tmux could not be observed',
-  ApplyFailed: 'the last action on this agent failed',
-  InvalidSpec: 'the file declaring this agent is invalid; its last valid version is in force',
-  UpdateOnIdle: 'spec changed; update: on-idle restarts it when idle',
-  UpdateManual: 'spec changed; update: manual waits for an operator',
-  UnitNotEnabled: 'the unit runs but is not enabled: a reboot would lose the agent',
-  UnitInactive: 'the session runs but its unit is not active',
-  SupervisorUnobserved: 'the systemd user manager could not be observed',
-  HeartbeatStale: 'the pane is alive but the runtime stopped writing heartbeats',
-  HeartbeatMissing: 'the runtime declares heartbeats but wrote none',
-  HeartbeatInvalid: 'the heartbeat file is not protocol v1',
-  RuntimeMismatch: 'the pane runs something other than the roster runtime (drift)',
-} as const;
-export type ConditionReason = keyof typeof CONDITION_REASONS;
+// Conditions, their types and reasons are declared in condition-kinds.ts.
+export type { Condition } from './condition-kinds.js';
 
 export interface AgentRecord {
   name: string;

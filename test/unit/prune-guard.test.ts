@@ -105,16 +105,16 @@ describe('PruneHeld', () => {
     const obs = observed(socket(SOCKET, [holder(), tagged('a')]));
     const prev = { formatVersion: 1, sockets: [{ name: SOCKET }], agents: [] } as never;
     const p = plan(d, obs, prev, policy());
-    const s = buildStatus({
-      desired: d,
-      plan: p,
-      observed: obs,
-      results: [],
-      previous: null,
-      policy: policy(),
-      supervisor: { mode: 'tmux', reason: 'test' },
-      heartbeats: new Map(),
-    });
+    const s = buildStatus(
+      {
+        desired: d,
+        plan: p,
+        observed: { tmux: obs, supervisor: { mode: 'tmux', reason: 'test' }, heartbeats: new Map() },
+        results: [],
+        previous: null,
+      },
+      policy(),
+    );
     expect(s.converged).toBe(false);
     expect(s.pruneHeld).toHaveLength(1);
     expect(renderStatusMarkdown(s)).toContain('## Deletes held (PruneHeld)');

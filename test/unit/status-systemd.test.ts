@@ -63,15 +63,16 @@ function run(r: Run): { plan: Plan; status: StatusDoc; sup: SupervisorInput } {
   const p = plan(r.desired, r.before, r.previous ?? null, pol, sup);
   const results = r.apply?.(p.actions) ?? [];
   const supAfter: SupervisorInput = r.seenAfter && sup.mode === 'systemd' ? { ...sup, observed: r.seenAfter } : sup;
-  const status = buildStatus({
-    desired: r.desired,
-    plan: p,
-    observed: r.after ?? r.before,
-    results,
-    previous: r.previous ?? null,
-    policy: pol,
-    supervisor: supAfter,
-  });
+  const status = buildStatus(
+    {
+      desired: r.desired,
+      plan: p,
+      observed: { tmux: r.after ?? r.before, supervisor: supAfter, heartbeats: new Map() },
+      results,
+      previous: r.previous ?? null,
+    },
+    pol,
+  );
   return { plan: p, status, sup: supAfter };
 }
 

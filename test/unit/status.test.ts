@@ -7,6 +7,7 @@ import type { DesiredState } from '../../src/desired/types.js';
 import type { PaneInfo, SocketObservation } from '../../src/observe/tmux.js';
 import { plan } from '../../src/plan/plan.js';
 import type { Action } from '../../src/plan/types.js';
+import { TMUX_MODE } from '../../src/plan/units.js';
 import { buildStatus, STABLE_AFTER_MS } from '../../src/status/build.js';
 import type { AgentRecord, Condition, StatusDoc } from '../../src/status/types.js';
 import {
@@ -49,14 +50,16 @@ function run(r: Run): StatusDoc {
   const pol = policy({ now: r.now ?? NOW });
   const p = plan(r.desired, r.before, r.previous ?? null, pol);
   const results = r.apply?.(p.actions) ?? [];
-  return buildStatus({
-    desired: r.desired,
-    plan: p,
-    observed: r.after ?? r.before,
-    results,
-    previous: r.previous ?? null,
-    policy: pol,
-  });
+  return buildStatus(
+    {
+      desired: r.desired,
+      plan: p,
+      observed: { tmux: r.after ?? r.before, supervisor: TMUX_MODE, heartbeats: new Map() },
+      results,
+      previous: r.previous ?? null,
+    },
+    pol,
+  );
 }
 
 const succeeded = (action: Action, when = NOW): ActionResult => ({
@@ -539,15 +542,16 @@ describe('status: heartbeats and drift', () => {
   const build = (beats: Map<string, any>, cmd = 'node', previous: StatusDoc | null = null, now = NOW) => {
     const pol = policy({ now });
     const obs = panes(cmd);
-    return buildStatus({
-      desired: hd,
-      plan: plan(hd, obs, previous, pol, undefined, beats),
-      observed: obs,
-      results: [],
-      previous,
-      policy: pol,
-      heartbeats: beats,
-    });
+    return buildStatus(
+      {
+        desired: hd,
+        plan: plan(hd, obs, previous, pol, undefined, beats),
+        observed: { tmux: obs, supervisor: TMUX_MODE, heartbeats: beats },
+        results: [],
+        previous,
+      },
+      pol,
+    );
   };
 
   it('Ready needs a healthy heartbeat where the runtime declares one; the others are judged by pane alone, and say so', () => {
