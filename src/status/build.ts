@@ -7,7 +7,8 @@ import { nextBackoff } from '../plan/crash-loop.js';
 import type { AgentSpec, DesiredState } from '../desired/types.js';
 import { formatProblem } from '../errors.js';
 import type { SocketObservation } from '../observe/tmux.js';
-import { agentsInScope, socketsToObserve, type Policy } from '../plan/plan.js';
+import type { PlanContext } from '../plan/input.js';
+import { agentsInScope, socketsToObserve } from '../plan/plan.js';
 import type { Plan } from '../plan/types.js';
 import { STALE_AFTER_INTERVALS, type HeartbeatJudgement } from '../heartbeat/protocol.js';
 import { supervisorInfo, TMUX_MODE, UP, type SupervisorInput } from '../plan/units.js';
@@ -32,7 +33,7 @@ export interface StatusInput {
   observed: ReadonlyMap<string, SocketObservation>;
   results: readonly ActionResult[];
   previous: StatusDoc | null;
-  policy: Policy;
+  policy: PlanContext;
   /** How agents are supervised, as observed after apply (default: tmux). */
   supervisor?: SupervisorInput;
   /** Judged heartbeats of agents whose runtime writes one, by `<socket>/<session>`. */
@@ -70,11 +71,11 @@ export function buildStatus(input: StatusInput): StatusDoc {
   };
   const prevByKey = new Map((previous?.agents ?? []).map((r) => [`${r.socket}/${r.session.name}`, r]));
   // Per agent (socket/session): in systemd mode one agent may have several actions (enable, start).
-  const agentKey = (a: { detail: { socket?: string; session?: string } }) => `${a.detail.socket}/${a.detail.session}`;
+  const agentKey = (a: { apply: { socket?: string; session?: string } }) => `${a.apply.socket}/${a.apply.session}`;
   const resultsFor = new Map<string, ActionResult[]>();
   for (const r of results)
-    if (r.action.detail.session) resultsFor.set(agentKey(r.action), [...(resultsFor.get(agentKey(r.action)) ?? []), r]);
-  const deferredFor = new Map(plan.deferred.filter((d) => d.detail.session).map((d) => [agentKey(d), d]));
+    if (r.action.apply.session) resultsFor.set(agentKey(r.action), [...(resultsFor.get(agentKey(r.action)) ?? []), r]);
+  const deferredFor = new Map(plan.deferred.filter((d) => d.apply.session).map((d) => [agentKey(d), d]));
   const invalidSource = new Map(desired.files.filter((f) => f.usingLastKnownGood).map((f) => [f.path, f]));
 
   const agents = agentsInScope(desired, policy)
