@@ -2,6 +2,7 @@
 // systemd, the process, idle time and heartbeat age, with flags. Live
 // values (ages, idle time) are read now and never committed: they would
 // change every run. Other hosts' rows come from their committed status.
+import type { PlanContext } from './plan/input.js';
 import { agentsInScope, DEFAULT_BACKOFF, plan as makePlan } from './plan/plan.js';
 import type { Observation, Source } from './reconcile.js';
 import { buildStatus } from './status/build.js';
@@ -46,7 +47,7 @@ export interface PsResult {
 
 /** This host's rows: the status a reconcile would write now, plus live values. Pure. */
 export function liveRows(src: Source, seen: Observation, opts: { host: string; tenant: string }, now: Date): PsResult {
-  const policy = {
+  const policy: PlanContext = {
     host: opts.host,
     tenant: opts.tenant,
     now,
@@ -54,15 +55,10 @@ export function liveRows(src: Source, seen: Observation, opts: { host: string; t
     backoff: DEFAULT_BACKOFF,
     pruneConfirmed: false,
   };
-  const plan = makePlan(src.desired, seen.tmux, src.previous, policy, seen.supervisor.input, seen.heartbeats);
+  const observed = { tmux: seen.tmux, supervisor: seen.supervisor.input, heartbeats: seen.heartbeats };
+  const plan = makePlan({ desired: src.desired, observed, previous: src.previous }, policy);
   const status = buildStatus(
-    {
-      desired: src.desired,
-      plan,
-      observed: { tmux: seen.tmux, supervisor: seen.supervisor.input, heartbeats: seen.heartbeats },
-      results: [],
-      previous: src.previous,
-    },
+    { desired: src.desired, plan, observed, results: [], previous: src.previous },
     policy,
   );
   const specs = new Map(agentsInScope(src.desired, opts).map((a) => [`${a.socket}/${a.session}`, a]));

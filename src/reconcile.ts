@@ -16,7 +16,8 @@ import { observeHeartbeats } from './observe/heartbeat.js';
 import { observeSupervisor, type SupervisorObservation } from './observe/supervisor.js';
 import { observeSystemd, type SystemdQuery } from './observe/systemd.js';
 import { observeSocket, type SocketObservation } from './observe/tmux.js';
-import { agentsInScope, DEFAULT_BACKOFF, plan as makePlan, socketsToObserve, type Policy } from './plan/plan.js';
+import type { PlanContext } from './plan/input.js';
+import { agentsInScope, DEFAULT_BACKOFF, plan as makePlan, socketsToObserve } from './plan/plan.js';
 import type { Plan } from './plan/types.js';
 import { actionKind } from './plan/action-kinds.js';
 import type { SupervisorInput } from './plan/units.js';
@@ -78,7 +79,7 @@ export async function reconcile(opts: ReconcileOptions, mode: 'plan' | 'apply'):
     const seen = await observe(src, opts);
     // plan: pure
     const pruneConfirmed = await confirmedPrune(src, opts.confirmPrune ?? null, opts.host);
-    const policy: Policy = {
+    const policy: PlanContext = {
       host: opts.host,
       tenant: opts.tenant,
       now: opts.clock(),
@@ -86,7 +87,8 @@ export async function reconcile(opts: ReconcileOptions, mode: 'plan' | 'apply'):
       backoff: DEFAULT_BACKOFF,
       pruneConfirmed,
     };
-    const plan = makePlan(src.desired, seen.tmux, src.previous, policy, seen.supervisor.input, seen.heartbeats);
+    const observed = { tmux: seen.tmux, supervisor: seen.supervisor.input, heartbeats: seen.heartbeats };
+    const plan = makePlan({ desired: src.desired, observed, previous: src.previous }, policy);
     if (mode === 'plan') return { desired: src.desired, plan, results: [], status: null, commit: null };
     // apply, then look again at what now runs
     const sup = seen.supervisor.input;
@@ -221,8 +223,8 @@ async function settle(
   results: readonly ActionResult[],
 ): Promise<Observation> {
   const started = results
-    .filter((r) => r.ok && r.action.detail.role === 'agent' && actionKind(r.action.kind).starts)
-    .map((r) => r.action.detail);
+    .filter((r) => r.ok && r.action.apply.role === 'agent' && actionKind(r.action.kind).starts)
+    .map((r) => r.action.apply);
   const end = Date.now() + SETTLE_MS;
   for (;;) {
     const after = await observe(src, opts, seen);

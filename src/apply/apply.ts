@@ -34,7 +34,7 @@ export async function applyActions(
   const phases: Action[][] = [];
   for (const a of actions) {
     const last = phases[phases.length - 1];
-    if (last && last[0]!.kind === a.kind && last[0]!.detail.role === a.detail.role) last.push(a);
+    if (last && last[0]!.kind === a.kind && last[0]!.apply.role === a.apply.role) last.push(a);
     else phases.push([a]);
   }
   for (const phase of phases) {
@@ -42,10 +42,10 @@ export async function applyActions(
     // once a file write failed, no agent unit starts in this run (the next run retries the write).
     const failedWrites = results
       .filter((r) => !r.ok && r.action.kind === 'install_unit')
-      .map((r) => r.action.detail.file!);
+      .map((r) => r.action.apply.file!);
     results.push(
       ...(await pool(phase, ctx.concurrency ?? 4, async (a) => {
-        const result = await applyOne(a, agents.get(`${a.detail.socket}/${a.detail.session}`), ctx, failedWrites);
+        const result = await applyOne(a, agents.get(`${a.apply.socket}/${a.apply.session}`), ctx, failedWrites);
         await ctx.onResult?.(result);
         return result;
       })),
@@ -65,7 +65,7 @@ async function applyOne(
     await ctx.onStart?.(action, startedAt);
     if (
       failedWrites.length > 0 &&
-      action.detail.role === 'agent' &&
+      action.apply.role === 'agent' &&
       (action.kind === 'start_unit' || action.kind === 'restart_unit')
     ) {
       throw new Error(`not started: writing ${failedWrites.join(', ')} failed earlier in this run`);

@@ -3,8 +3,8 @@
 import { rm, rmdir } from 'node:fs/promises';
 import path from 'node:path';
 import { writeAtomic } from '../files.js';
+import { sha256 } from '../hash.js';
 import type { Action } from '../plan/types.js';
-import { sha256 } from '../plan/units.js';
 import { failureMessage, type Systemctl } from '../systemd/client.js';
 import type { GeneratedFile } from '../systemd/fleet-units.js';
 import { isNoServer, sessionTarget, tmux, tmuxArgv } from '../tmux/client.js';
@@ -22,16 +22,16 @@ const GONE = /not loaded|does not exist|not found/i;
 /** Watch views share the session's windows: end them first (a view already gone is fine). */
 async function endWatchers(action: Action, command: string[]): Promise<void> {
   const cmds = killWatchers(action);
-  if (cmds.length === 0 || !action.detail.socket) return;
-  command.push(tmuxArgv(action.detail.socket, cmds).join(' '));
-  await tmux(action.detail.socket, cmds);
+  if (cmds.length === 0 || !action.apply.socket) return;
+  command.push(tmuxArgv(action.apply.socket, cmds).join(' '));
+  await tmux(action.apply.socket, cmds);
 }
 
 export async function applyUnitAction(
   action: Action,
   ctx: UnitContext,
 ): Promise<{ command: string[]; error: string | null }> {
-  const d = action.detail;
+  const d = action.apply;
   if (action.kind !== 'install_unit' && action.kind !== 'reload_units' && !d.unit)
     throw new Error(`${action.kind} ${action.target}: no unit named`);
   const sd = ctx.systemctl;

@@ -123,13 +123,13 @@ export function createHolderCommands(session: string, fleet: string, id?: string
 }
 
 export function commandsFor(action: Action, agent: AgentSpec | undefined, ctx: PaneContext): TmuxCommand[] {
-  const session = action.detail.session!;
+  const session = action.apply.session!;
   switch (action.kind) {
     case 'create_session':
-      if (action.detail.role === 'holder') return createHolderCommands(session, ctx.fleet, ctx.id);
+      if (action.apply.role === 'holder') return createHolderCommands(session, ctx.fleet, ctx.id);
       return createAgentCommands(need(agent, action), ctx);
     case 'restart_session':
-      return recreateCommands(need(agent, action), ctx, action.detail.watchers);
+      return recreateCommands(need(agent, action), ctx, action.apply.watchers);
     case 'delete_session':
       return [...killWatchers(action), ['kill-session', '-t', sessionTarget(session)]];
     case 'respawn_pane':
@@ -142,7 +142,7 @@ export function commandsFor(action: Action, agent: AgentSpec | undefined, ctx: P
 
 /** Watch views share the session's windows: end them first, or the old runtime lives on in them. */
 export function killWatchers(action: Action): TmuxCommand[] {
-  return (action.detail.watchers ?? []).map((w) => ['kill-session', '-t', sessionTarget(w)]);
+  return (action.apply.watchers ?? []).map((w) => ['kill-session', '-t', sessionTarget(w)]);
 }
 
 /**
@@ -196,7 +196,7 @@ export async function applyTmuxAction(
   agent: AgentSpec | undefined,
   ctx: PaneContext,
 ): Promise<{ command: string[]; error: string | null }> {
-  const socket = action.detail.socket!;
+  const socket = action.apply.socket!;
   const cmds = commandsFor(action, agent, ctx);
   const command = tmuxArgv(socket, redactedCommands(action, agent, ctx));
   if (agent && (action.kind === 'create_session' || action.kind === 'restart_session')) {

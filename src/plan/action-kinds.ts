@@ -12,7 +12,10 @@ export interface ActionKindInfo {
   lifecycle: boolean;
   /** A tmux session's lifecycle that, with `supervisor: systemd`, is carried out through its unit instead. */
   supervised: boolean;
-  /** The one form of this kind's `target`. */
+  /**
+   * The one form of this kind's `target`: `<socket>`, `<session>`, `<unit name>` and `<file path>` are the
+   * action's `apply.socket`, `apply.session`, `apply.unit` and `apply.file` (test/unit/action-targets.test.ts).
+   */
   target: string;
 }
 

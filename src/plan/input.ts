@@ -6,7 +6,7 @@ import type { HeartbeatJudgement } from '../heartbeat/protocol.js';
 import type { SocketObservation } from '../observe/tmux.js';
 import type { StatusDoc } from '../status/types.js';
 import type { BackoffPolicy } from './crash-loop.js';
-import type { SupervisorInput } from './units.js';
+import type { SupervisorInput } from './supervisor.js';
 
 /** Everything gitfleet saw on this host (later also devices, locks and journals). */
 export interface Observed {

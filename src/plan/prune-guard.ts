@@ -27,7 +27,7 @@ export function holdMassPrune(
   const sockets = new Set(
     plan.actions
       .filter(isDelete)
-      .map((a) => a.detail.socket)
+      .map((a) => a.apply.socket)
       .filter((s): s is string => !!s),
   );
   for (const socket of [...sockets].sort()) {
@@ -40,9 +40,9 @@ export function holdMassPrune(
       .map((p) => p.session);
     // An explicit `enabled: false` is a person's decision about that agent, not a misread desired state.
     const deletes = plan.actions.filter(
-      (a) => isDelete(a) && a.detail.socket === socket && a.detail.role !== 'holder' && a.reason !== 'disabled',
+      (a) => isDelete(a) && a.apply.socket === socket && a.apply.role !== 'holder' && a.reason !== 'disabled',
     );
-    const running = new Set([...ours, ...deletes.map((a) => a.detail.session ?? a.target)]).size;
+    const running = new Set([...ours, ...deletes.map((a) => a.apply.session ?? a.target)]).size;
     const limit = pruneLimit(running, config.maxPrune);
     if (deletes.length === 0 || (deletes.length < running && deletes.length <= limit)) continue;
     holdOn.add(socket);
@@ -51,14 +51,14 @@ export function holdMassPrune(
       socket,
       deletes: deletes.length,
       running,
-      agents: deletes.map((a) => a.detail.agent ?? a.detail.session ?? a.target).sort(),
+      agents: deletes.map((a) => a.detail.agent ?? a.apply.session ?? a.target).sort(),
       message:
         `${deletes.length} of ${running} agents on socket ${socket} would be deleted (${deletes.length >= running ? 'all of them' : `more than reconcile.max_prune allows: ${limit}`}); ` +
         `held until revision ${short} is confirmed: gitfleet apply --confirm-prune ${short}, or reconcile.confirm_prune: ${short} in fleet.yaml`,
     });
   }
   if (holdOn.size === 0) return { ...plan, held };
-  const hold = (a: Action) => isDelete(a) && holdOn.has(a.detail.socket ?? '') && a.reason !== 'disabled';
+  const hold = (a: Action) => isDelete(a) && holdOn.has(a.apply.socket ?? '') && a.reason !== 'disabled';
   return {
     actions: plan.actions.filter((a) => !hold(a)),
     deferred: [...plan.deferred, ...plan.actions.filter(hold).map((a) => ({ ...a, reason: 'prune_held' as const }))],

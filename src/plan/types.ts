@@ -41,13 +41,30 @@ export function pruneReason(
   return agent && !agent.enabled ? 'disabled' : declaredAnywhere ? 'not_on_this_host' : 'not_in_roster';
 }
 
-export interface ActionDetail {
+/** What apply reads to carry an action out (apply/tmux.ts, apply/systemd.ts): nothing else of a plan is executed. */
+export interface ApplyDetail {
   /** Absent for unit-file actions that belong to no one session (templates, reload). */
   socket?: string;
   session?: string;
-  /** The roster agent, absent for the holder and for orphans. */
-  agent?: string;
+  /** Absent for deferred restarts and respawns, which apply never runs as planned. */
   role?: 'agent' | 'holder';
+  /** systemd mode: the unit acted on. */
+  unit?: string;
+  /** install_unit: the file written, and the sha256 of its content (apply checks it). */
+  file?: string;
+  sha256?: string;
+  /** stop_unit: the session under this name is the fleet's own, so it may be killed. */
+  killSession?: boolean;
+  /** Watch views of this session (gitfleet agent watch), ended with it. */
+  watchers?: string[];
+  /** stop_unit: the files removed once the unit is stopped and disabled. */
+  removeFiles?: string[];
+}
+
+/** What people see of an action (plan output, evidence): apply never reads it. */
+export interface DisplayDetail {
+  /** The roster agent, absent for the holder, orphans and unit files. */
+  agent?: string;
   specHash?: string;
   /** What the pane will exec (create / restart), secret values masked (src/redact.ts): shown, never executed. */
   argv?: string[];
@@ -66,26 +83,17 @@ export interface ActionDetail {
   idle?: string;
   /** ... or what the restart waits for. */
   waiting?: string;
-  /** systemd mode: the unit acted on. */
-  unit?: string;
-  /** install_unit: the file written, what it is, and the sha256 of its content (apply checks it). */
-  file?: string;
+  /** install_unit: what the file is (apply takes it from the file it writes). */
   fileKind?: 'unit' | 'spec';
-  sha256?: string;
-  /** stop_unit: the session under this name is the fleet's own, so it may be killed. */
-  killSession?: boolean;
-  /** Watch views of this session (gitfleet agent watch), ended with it. */
-  watchers?: string[];
-  /** stop_unit: the files removed once the unit is stopped and disabled. */
-  removeFiles?: string[];
 }
 
 export interface Action {
   kind: ActionKind;
-  /** `<socket>/<session>`: stable, sortable, unique per action. */
+  /** Stable, sortable, unique per action; one form per kind (plan/action-kinds.ts `target`). */
   target: string;
   reason: Reason;
-  detail: ActionDetail;
+  apply: ApplyDetail;
+  detail: DisplayDetail;
 }
 
 export interface Plan {

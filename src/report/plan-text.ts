@@ -58,10 +58,11 @@ export function summaryLine(plan: Plan): string {
 }
 
 function describe(a: Action): string {
+  const { role, unit } = a.apply;
   const d = a.detail;
   const parts: string[] = [];
-  if (d.role === 'holder') parts.push(d.unit ? 'tmux server' : 'holder');
-  if (d.unit && d.unit !== a.target) parts.push(d.unit);
+  if (role === 'holder') parts.push(unit ? 'tmux server' : 'holder');
+  if (unit && unit !== a.target) parts.push(unit);
   // Masked by the planner already; masking again is idempotent and keeps this view safe on its own.
   if (d.argv) parts.push(`exec ${maskArgv(d.argv).map(shellish).join(' ')}`);
   if (d.cwd) parts.push(`in ${d.cwd}`);

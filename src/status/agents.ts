@@ -29,16 +29,16 @@ interface AgentIndex {
   invalidFiles: Map<string, FileState>;
 }
 
-const agentKey = (a: { detail: { socket?: string; session?: string } }) => `${a.detail.socket}/${a.detail.session}`;
+const agentKey = (a: { apply: { socket?: string; session?: string } }) => `${a.apply.socket}/${a.apply.session}`;
 
 function indexRun(input: StatusInput): AgentIndex {
   const results = new Map<string, ActionResult[]>();
   for (const r of input.results)
-    if (r.action.detail.session) results.set(agentKey(r.action), [...(results.get(agentKey(r.action)) ?? []), r]);
+    if (r.action.apply.session) results.set(agentKey(r.action), [...(results.get(agentKey(r.action)) ?? []), r]);
   return {
     previous: new Map((input.previous?.agents ?? []).map((r) => [`${r.socket}/${r.session.name}`, r])),
     results,
-    deferred: new Map(input.plan.deferred.filter((d) => d.detail.session).map((d) => [agentKey(d), d])),
+    deferred: new Map(input.plan.deferred.filter((d) => d.apply.session).map((d) => [agentKey(d), d])),
     invalidFiles: new Map(input.desired.files.filter((f) => f.usingLastKnownGood).map((f) => [f.path, f])),
   };
 }

@@ -114,7 +114,7 @@ export function actionEvidence(
   attempt?: string,
   overrides: Record<string, unknown> = {},
 ): { path: string; content: string } {
-  const d = r.action.detail;
+  const d = r.action.apply;
   const id = d.session ?? d.unit ?? (d.file ? path.basename(d.file) : (d.socket ?? 'fleet'));
   const p = evidencePath(ctx.host, r.startedAt, r.action.kind, id);
   const record = {
@@ -126,7 +126,8 @@ export function actionEvidence(
     kind: r.action.kind,
     target: r.action.target,
     reason: r.action.reason,
-    detail: r.action.detail,
+    // One record of what was planned, as evidence has always shown it: what apply read and what is shown.
+    detail: { ...r.action.apply, ...r.action.detail },
     startedAt: r.startedAt,
     finishedAt: r.finishedAt,
     result: r.ok ? 'ok' : 'failed',

@@ -24,7 +24,8 @@ describe('tmux applier', () => {
       kind: 'delete_session',
       target: `${socket}/alpha`,
       reason: 'not_in_roster',
-      detail: { socket, session: 'alpha' },
+      apply: { socket, session: 'alpha' },
+      detail: {},
     };
     const [res] = await applyActions([del], noDesired, ctx);
     expect(res!.ok).toBe(false);

@@ -1,14 +1,15 @@
 // Small in-memory builders for the planner and status tests: desired state
 // from inline roster YAML, tmux observations from PaneInfo objects, and a
-// policy with a fixed clock. Nothing here touches tmux, git or the disk.
+// planner input and context with a fixed clock. Nothing here touches tmux, git or the disk.
 import { stringify } from 'yaml';
 import { parseFleetConfig } from '../../src/desired/fleet-config.js';
 import { assembleDesired } from '../../src/desired/load.js';
 import type { AgentSpec, DesiredState, FileState, SourceFile } from '../../src/desired/types.js';
 import type { PaneInfo, SocketObservation } from '../../src/observe/tmux.js';
-import { DEFAULT_BACKOFF, type Policy } from '../../src/plan/plan.js';
+import type { Observed, PlanContext, PlanInput } from '../../src/plan/input.js';
+import { DEFAULT_BACKOFF } from '../../src/plan/plan.js';
 import { agentsInScope } from '../../src/plan/plan.js';
-import type { SupervisorInput } from '../../src/plan/units.js';
+import { TMUX_MODE, type SupervisorInput } from '../../src/plan/units.js';
 import type { SystemdObservation, UnitState } from '../../src/observe/systemd.js';
 import type { AgentRecord, SocketRecord, StatusDoc } from '../../src/status/types.js';
 import {
@@ -133,7 +134,21 @@ export const failedSocket = (name: string, error: string): [string, SocketObserv
 
 export const observed = (...sockets: [string, SocketObservation][]): Map<string, SocketObservation> => new Map(sockets);
 
-export function policy(o: Partial<Policy> = {}): Policy {
+/** The planner's input: supervisor tmux and no heartbeats, unless `o` gives them. */
+export function planInput(
+  d: DesiredState,
+  tmux: Observed['tmux'],
+  previous: StatusDoc | null = null,
+  o: Partial<Pick<Observed, 'supervisor' | 'heartbeats'>> = {},
+): PlanInput {
+  return {
+    desired: d,
+    observed: { tmux, supervisor: o.supervisor ?? TMUX_MODE, heartbeats: o.heartbeats ?? new Map() },
+    previous,
+  };
+}
+
+export function context(o: Partial<PlanContext> = {}): PlanContext {
   return {
     host: HOST,
     tenant: TENANT,
@@ -281,7 +296,7 @@ export function installed(
   d: DesiredState,
   o: { units?: UnitState[]; files?: Map<string, string>; extraFound?: string[]; linger?: boolean | null } = {},
 ): SystemdObservation {
-  const agents = agentsInScope(d, policy()).filter((a) => a.enabled);
+  const agents = agentsInScope(d, context()).filter((a) => a.enabled);
   const sockets = [...new Set(agents.map((a) => a.socket))];
   const base = [
     ...agents.map((a) => unitState(agentUnit(d.config.fleet, a), { sub: 'exited' })),

@@ -247,7 +247,8 @@ describe('pending evidence', () => {
       kind: 'create_session' as const,
       target: `s/${session}`,
       reason: 'missing' as const,
-      detail: { socket: 's', session },
+      apply: { socket: 's', session },
+      detail: {},
     });
     // Run 1: two actions start; one finishes (final record kept), then the run is killed.
     const run1 = evidenceRecorder(new PendingEvidence(stateDir, 'demo'), ctx, taken);

@@ -9,7 +9,7 @@ import type { SocketObservation } from '../../src/observe/tmux.js';
 import { specPath } from '../../src/paths.js';
 import { agentsInScope, plan } from '../../src/plan/plan.js';
 import { ACTION_KINDS, type Action, type Plan } from '../../src/plan/types.js';
-import { sha256 } from '../../src/plan/units.js';
+import { sha256 } from '../../src/hash.js';
 import type { AgentRecord, StatusDoc } from '../../src/status/types.js';
 import {
   agentTemplate,
@@ -31,7 +31,8 @@ import {
   observed,
   onDisk,
   pane,
-  policy,
+  context,
+  planInput,
   previousStatus,
   rosterYaml,
   running,
@@ -59,7 +60,7 @@ const AGENT_TEMPLATE = `${UNIT_DIR}/${agentTemplate(FLEET)}`;
 const unitOf = (a: Pick<AgentSpec, 'session' | 'socket'>): string => agentUnit(FLEET, a);
 const dropIn = (a: Pick<AgentSpec, 'session' | 'socket'>): string => dropInPath(UNIT_CTX, a);
 const specFile = (a: Pick<AgentSpec, 'session' | 'socket'>): string => specPath(STATE_DIR, { fleet: FLEET, ...a });
-const enabledIn = (d: DesiredState): AgentSpec[] => agentsInScope(d, policy()).filter((a) => a.enabled);
+const enabledIn = (d: DesiredState): AgentSpec[] => agentsInScope(d, context()).filter((a) => a.enabled);
 
 /** plan() in systemd mode, gitfleet's files generated for the desired agents in scope. */
 function planSd(
@@ -69,7 +70,10 @@ function planSd(
   previous: StatusDoc | null = null,
   pruneConfirmed = false,
 ): Plan {
-  return plan(d, obs, previous, policy({ pruneConfirmed }), systemdMode(seen, agentsInScope(d, policy())));
+  return plan(
+    planInput(d, obs, previous, { supervisor: systemdMode(seen, agentsInScope(d, context())) }),
+    context({ pruneConfirmed }),
+  );
 }
 
 /** The status record a previous run wrote for `a`: its pane had exited, its unit was active. */
@@ -78,9 +82,9 @@ const unitRecord = (a: AgentSpec): AgentRecord =>
 
 /** Where an action's kind sits in ACTION_KINDS, the holder's start right after the enables. */
 const rank = (a: Action) =>
-  a.kind === 'start_unit' && a.detail.role === 'holder'
+  a.kind === 'start_unit' && a.apply.role === 'holder'
     ? ACTION_KINDS.indexOf('enable_unit') + 0.5
-    : ACTION_KINDS.indexOf(a.kind) + (a.detail.role === 'holder' ? 0.5 : 0);
+    : ACTION_KINDS.indexOf(a.kind) + (a.apply.role === 'holder' ? 0.5 : 0);
 
 const NO_SESSION_KINDS = ['create_session', 'delete_session', 'restart_session'];
 
@@ -114,15 +118,15 @@ describe('systemd plan: cold start', () => {
 
   it('plans no tmux session work at all: no holder session, no create_session', () => {
     expect(p.actions.filter((a) => NO_SESSION_KINDS.includes(a.kind))).toEqual([]);
-    expect(p.actions.some((a) => a.detail.session === '_holder')).toBe(false);
+    expect(p.actions.some((a) => a.apply.session === '_holder')).toBe(false);
   });
 
   it('orders actions as ACTION_KINDS, the server unit started before any agent unit', () => {
     const ranks = p.actions.map(rank);
     expect(ranks).toEqual([...ranks].sort((x, y) => x - y));
-    const startHolder = p.actions.findIndex((a) => a.kind === 'start_unit' && a.detail.role === 'holder');
-    const firstAgentStart = p.actions.findIndex((a) => a.kind === 'start_unit' && a.detail.role === 'agent');
-    const enableHolder = p.actions.findIndex((a) => a.kind === 'enable_unit' && a.detail.role === 'holder');
+    const startHolder = p.actions.findIndex((a) => a.kind === 'start_unit' && a.apply.role === 'holder');
+    const firstAgentStart = p.actions.findIndex((a) => a.kind === 'start_unit' && a.apply.role === 'agent');
+    const enableHolder = p.actions.findIndex((a) => a.kind === 'enable_unit' && a.apply.role === 'holder');
     expect(startHolder).toBeGreaterThan(enableHolder);
     expect(startHolder).toBeLessThan(firstAgentStart);
     expect(p.actions.findIndex((a) => a.kind === 'reload_units')).toBeLessThan(enableHolder);
@@ -132,7 +136,8 @@ describe('systemd plan: cold start', () => {
     const files = fleetFiles(UNIT_CTX, [alpha, zed]);
     for (const a of p.actions.filter((x) => x.kind === 'install_unit')) {
       const f = files.get(a.target)!;
-      expect(a.detail).toEqual({ file: f.path, fileKind: f.kind, sha256: sha256(f.content) });
+      expect(a.apply).toEqual({ file: f.path, sha256: sha256(f.content) });
+      expect(a.detail).toEqual({ fileKind: f.kind });
     }
     expect(p.summary).toMatchObject({
       install_unit: 6,
@@ -151,23 +156,12 @@ describe('systemd plan: cold start', () => {
       kind: 'start_unit',
       target: 'gitfleet-lab-agent@alpha.mosaic-factory.service',
       reason: 'missing',
-      detail: {
-        socket: SOCKET,
-        session: 'alpha',
-        agent: 'alpha',
-        role: 'agent',
-        specHash: alpha.specHash,
-        argv: ['claude', '--yolo'],
-        cwd: '/home/op',
-        envKeys: [],
-        unit: unitOf(alpha),
-      },
+      apply: { socket: SOCKET, session: 'alpha', role: 'agent', unit: unitOf(alpha) },
+      detail: { agent: 'alpha', specHash: alpha.specHash, argv: ['claude', '--yolo'], cwd: '/home/op', envKeys: [] },
     });
-    expect(p.actions.find((a) => a.kind === 'start_unit' && a.detail.role === 'holder')!.detail).toEqual({
-      socket: SOCKET,
-      role: 'holder',
-      unit: HOLDER,
-    });
+    const holderStart = p.actions.find((a) => a.kind === 'start_unit' && a.apply.role === 'holder')!;
+    expect(holderStart.apply).toEqual({ socket: SOCKET, role: 'holder', unit: HOLDER });
+    expect(holderStart.detail).toEqual({});
   });
 
   it('says which supervisor planned', () => {
@@ -250,7 +244,8 @@ describe('systemd plan: drift', () => {
         kind: 'enable_unit',
         target: unitOf(a),
         reason: 'unit_disabled',
-        detail: { socket: SOCKET, session: 'a', agent: 'a', role: 'agent', unit: unitOf(a) },
+        apply: { socket: SOCKET, session: 'a', role: 'agent', unit: unitOf(a) },
+        detail: { agent: 'a' },
       },
     ]);
     expect(p.deferred).toEqual([]);
@@ -281,9 +276,9 @@ describe('systemd plan: drift', () => {
       `install_unit ${dropIn(b)} file_changed`,
       'reload_units systemd --user units_changed',
     ]);
-    expect(p.actions[0]!.detail).toMatchObject({
-      fileKind: 'unit',
-      sha256: sha256(fleetFiles(UNIT_CTX, [a, b]).get(AGENT_TEMPLATE)!.content),
+    expect(p.actions[0]!).toMatchObject({
+      apply: { sha256: sha256(fleetFiles(UNIT_CTX, [a, b]).get(AGENT_TEMPLATE)!.content) },
+      detail: { fileKind: 'unit' },
     });
   });
 
@@ -308,12 +303,9 @@ describe('systemd plan: drift', () => {
   it('the session is gone while its unit is active: the unit is restarted', () => {
     const p = planSd(d, observed(socket(SOCKET, [running(b)])), installed(d));
     expect(lines(p.actions)).toEqual([`restart_unit ${unitOf(a)} session_missing`]);
-    expect(p.actions[0]!.detail).toMatchObject({
-      socket: SOCKET,
-      session: 'a',
-      role: 'agent',
-      unit: unitOf(a),
-      specHash: a.specHash,
+    expect(p.actions[0]!).toMatchObject({
+      apply: { socket: SOCKET, session: 'a', role: 'agent', unit: unitOf(a) },
+      detail: { specHash: a.specHash },
     });
   });
 
@@ -333,7 +325,8 @@ describe('systemd plan: drift', () => {
         kind: 'start_unit',
         target: unitOf(a),
         reason: 'unit_inactive',
-        detail: { socket: SOCKET, session: 'a', agent: 'a', role: 'agent', unit: unitOf(a) },
+        apply: { socket: SOCKET, session: 'a', role: 'agent', unit: unitOf(a) },
+        detail: { agent: 'a' },
       },
     ]);
   });
@@ -365,7 +358,7 @@ describe('systemd plan: drift', () => {
       installed(d, { units: [unitState(unitOf(a), { active: 'inactive', sub: 'dead' })] }),
     );
     const revive = p.actions.filter(
-      (x) => x.detail.session === 'a' && ['start_unit', 'restart_unit', 'respawn_pane'].includes(x.kind),
+      (x) => x.apply.session === 'a' && ['start_unit', 'restart_unit', 'respawn_pane'].includes(x.kind),
     );
     expect(
       revive.map((x) => x.kind),
@@ -386,7 +379,7 @@ describe('systemd plan: drift', () => {
     );
     expect(lines(p.deferred)).toEqual([`respawn_pane ${SOCKET}/a crash_loop_backoff`]);
     expect(
-      p.actions.filter((x) => x.detail.session === 'a'),
+      p.actions.filter((x) => x.apply.session === 'a'),
       lines(p.actions).join('\n'),
     ).toEqual([]);
   });
@@ -440,19 +433,14 @@ describe('systemd plan: spec changes', () => {
       `restart_unit ${unitOf(now('r'))} spec_changed`,
     ]);
     const [install, restart] = p.actions;
-    expect(install!.detail).toEqual({
+    expect(install!.apply).toEqual({
       file: specFile(now('r')),
-      fileKind: 'spec',
       sha256: sha256(fleetFiles(UNIT_CTX, [now('r')]).get(specFile(now('r')))!.content),
     });
-    expect(restart!.detail).toMatchObject({
-      socket: SOCKET,
-      session: 'r',
-      agent: 'r',
-      role: 'agent',
-      unit: unitOf(now('r')),
-      specHash: now('r').specHash,
-      runningSpec: old('r').specHash,
+    expect(install!.detail).toEqual({ fileKind: 'spec' });
+    expect(restart!).toMatchObject({
+      apply: { socket: SOCKET, session: 'r', role: 'agent', unit: unitOf(now('r')) },
+      detail: { agent: 'r', specHash: now('r').specHash, runningSpec: old('r').specHash },
     });
   });
 
@@ -463,12 +451,9 @@ describe('systemd plan: spec changes', () => {
       `restart_unit ${unitOf(now('i'))} update_on_idle`,
       `restart_unit ${unitOf(now('m'))} update_manual`,
     ]);
-    expect(p.deferred[0]!.detail).toMatchObject({
-      socket: SOCKET,
-      session: 'i',
-      unit: unitOf(now('i')),
-      specHash: now('i').specHash,
-      runningSpec: old('i').specHash,
+    expect(p.deferred[0]!).toMatchObject({
+      apply: { socket: SOCKET, session: 'i', unit: unitOf(now('i')) },
+      detail: { specHash: now('i').specHash, runningSpec: old('i').specHash },
     });
     expect(p.summary.deferred).toBe(2);
   });
@@ -525,17 +510,10 @@ describe('systemd plan: prune', () => {
         kind: 'stop_unit',
         target: OLD,
         reason: 'not_in_roster',
-        detail: {
-          socket: SOCKET,
-          session: 'old',
-          role: 'agent',
-          agent: 'old',
-          killSession: true,
-          unit: OLD,
-          removeFiles,
-        },
+        apply: { socket: SOCKET, session: 'old', role: 'agent', killSession: true, unit: OLD, removeFiles },
+        detail: { agent: 'old' },
       },
-      { kind: 'reload_units', target: 'systemd --user', reason: 'units_changed', detail: {} },
+      { kind: 'reload_units', target: 'systemd --user', reason: 'units_changed', apply: {}, detail: {} },
     ]);
     expect(removeFiles).toEqual([
       `${UNIT_DIR}/gitfleet-lab-agent@old.mosaic-factory.service.d/gitfleet.conf`,
@@ -547,7 +525,7 @@ describe('systemd plan: prune', () => {
     const p = planSd(d, observed(socket(SOCKET, [running(a)])), installed(d, { extraFound: [OLD] }));
     expect(lines(p.actions)).toEqual([`stop_unit ${OLD} not_in_roster`, 'reload_units systemd --user units_changed']);
     // No session of ours under that name: the stop kills none.
-    expect(p.actions[0]!.detail).toEqual({
+    expect(p.actions[0]!.apply).toEqual({
       socket: SOCKET,
       session: 'old',
       role: 'agent',
@@ -555,6 +533,7 @@ describe('systemd plan: prune', () => {
       unit: OLD,
       removeFiles,
     });
+    expect(p.actions[0]!.detail).toEqual({});
   });
 
   it("a session someone else started under the removed agent's name is never killed by the unit's stop", () => {
@@ -564,7 +543,7 @@ describe('systemd plan: prune', () => {
       installed(d, { extraFound: [OLD] }),
     );
     expect(lines(p.actions)).toEqual([`stop_unit ${OLD} not_in_roster`, 'reload_units systemd --user units_changed']);
-    expect(p.actions[0]!.detail.killSession).toBe(false);
+    expect(p.actions[0]!.apply.killSession).toBe(false);
   });
 
   it('a tagged session with no unit left is deleted as a session', () => {
@@ -578,7 +557,7 @@ describe('systemd plan: prune', () => {
     const withSession = planSd(dd, observed(socket(SOCKET, [running(spec(dd, 'a')), oldSession()])), withOld(dd));
     expect(withSession.actions).toEqual([]);
     expect(lines(withSession.deferred)).toEqual([`stop_unit ${OLD} prune_blocked_by_invalid_files`]);
-    expect(withSession.deferred[0]!.detail.removeFiles).toEqual(removeFiles);
+    expect(withSession.deferred[0]!.apply.removeFiles).toEqual(removeFiles);
     const unitOnly = planSd(dd, observed(socket(SOCKET, [running(spec(dd, 'a'))])), withOld(dd));
     expect(unitOnly.actions).toEqual([]);
     expect(lines(unitOnly.deferred)).toEqual([`stop_unit ${OLD} prune_blocked_by_invalid_files`]);
@@ -607,23 +586,16 @@ describe('systemd plan: prune', () => {
         kind: 'stop_unit',
         target: OFF,
         reason: 'disabled',
-        detail: {
-          socket: SOCKET,
-          session: 'off',
-          role: 'agent',
-          agent: 'off',
-          killSession: true,
-          unit: OFF,
-          removeFiles: offRemoves,
-        },
+        apply: { socket: SOCKET, session: 'off', role: 'agent', killSession: true, unit: OFF, removeFiles: offRemoves },
+        detail: { agent: 'off' },
       },
-      { kind: 'reload_units', target: 'systemd --user', reason: 'units_changed', detail: {} },
+      { kind: 'reload_units', target: 'systemd --user', reason: 'units_changed', apply: {}, detail: {} },
     ]);
     expect(p.deferred).toEqual([]);
     // its session is gone, the unit is still enabled
     const q = planSd(dd, observed(socket(SOCKET, [running(spec(dd, 'a'))])), seen);
     expect(q.actions).toEqual([
-      { ...p.actions[0]!, detail: { ...p.actions[0]!.detail, killSession: false } },
+      { ...p.actions[0]!, apply: { ...p.actions[0]!.apply, killSession: false } },
       p.actions[1],
     ]);
     expect(q.deferred).toEqual([]);
@@ -679,7 +651,8 @@ describe('systemd plan: a socket with no agents left', () => {
       `stop_unit ${S2} not_in_roster`,
       'reload_units systemd --user units_changed',
     ]);
-    expect(p.actions[1]!.detail).toEqual({ socket: 's2', role: 'holder', unit: S2 });
+    expect(p.actions[1]!.apply).toEqual({ socket: 's2', role: 'holder', unit: S2 });
+    expect(p.actions[1]!.detail).toEqual({});
   });
 
   it('stops the server unit of an empty socket (no reload: no unit file changed)', () => {
@@ -777,7 +750,7 @@ describe('systemd plan: the user manager could not be observed', () => {
       `delete_session ${SOCKET}/old supervisor_unobserved`,
       `create_session ${SOCKET}/b supervisor_unobserved`,
     ]);
-    expect(p.deferred.some((x) => x.detail.role === 'holder')).toBe(false);
+    expect(p.deferred.some((x) => x.apply.role === 'holder')).toBe(false);
   });
 
   it('a dead pane is still respawned (tmux keeps the session; no unit involved)', () => {
@@ -814,7 +787,7 @@ describe('systemd plan: an unobserved tmux socket', () => {
     const p = planSd(d, observed(failedSocket('s1', 'tmux: permission denied'), socket('s2', [])), systemdSeen());
     expect(p.unobserved).toEqual([{ socket: 's1', error: 'tmux: permission denied' }]);
     const s1Targets = [unitOf(a), holderUnit(FLEET, 's1'), dropIn(a), specFile(a)];
-    expect(p.actions.filter((x) => s1Targets.includes(x.target) || x.detail.socket === 's1')).toEqual([]);
+    expect(p.actions.filter((x) => s1Targets.includes(x.target) || x.apply.socket === 's1')).toEqual([]);
     expect(lines(p.actions).filter((l) => !l.startsWith('install_unit'))).toEqual([
       'reload_units systemd --user units_changed',
       `enable_unit ${unitOf(b)} missing`,

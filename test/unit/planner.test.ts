@@ -1,5 +1,5 @@
 // The planner: a pure function of desired state, observed tmux state, the
-// last status and a policy. Tested with in-memory builders only.
+// last status and a context. Tested with in-memory builders only.
 import { describe, expect, it } from 'vitest';
 import type { AgentSpec } from '../../src/desired/types.js';
 import { commandsFor } from '../../src/apply/tmux.js';
@@ -19,7 +19,8 @@ import {
   NOW,
   observed,
   pane,
-  policy,
+  context,
+  planInput,
   previousStatus,
   rosterYaml,
   running,
@@ -64,7 +65,7 @@ describe('plan: converge from empty', () => {
   const d = desired(['zed', 'alpha', 'mid']);
 
   it('creates the holder first, then every agent, sorted by target', () => {
-    const p = plan(d, observed(socket(SOCKET, [])), null, policy());
+    const p = plan(planInput(d, observed(socket(SOCKET, [])), null), context());
     expect(lines(p.actions)).toEqual([
       'create_session mosaic-factory/_holder holder_missing',
       'create_session mosaic-factory/alpha missing',
@@ -86,17 +87,15 @@ describe('plan: converge from empty', () => {
   it('says what each create will run, and never the env values', () => {
     const d2 = desired([{ name: 'a', working_directory: '~/w', env: { TOKEN: 'secret', MODE: 'x' } }]);
     const a = spec(d2, 'a');
-    const p = plan(d2, observed(socket(SOCKET, [holder()])), null, policy());
+    const p = plan(planInput(d2, observed(socket(SOCKET, [holder()])), null), context());
     expect(p.actions).toEqual([
       {
         kind: 'create_session',
         target: 'mosaic-factory/a',
         reason: 'missing',
+        apply: { socket: SOCKET, session: 'a', role: 'agent' },
         detail: {
-          socket: SOCKET,
-          session: 'a',
           agent: 'a',
-          role: 'agent',
           specHash: a.specHash,
           argv: ['claude', '--yolo'],
           cwd: '/home/op/w',
@@ -108,18 +107,18 @@ describe('plan: converge from empty', () => {
   });
 
   it('carries the fleet, host, revision and errors', () => {
-    const p = plan(d, observed(socket(SOCKET, [])), null, policy({ desiredRevision: 'abc123' }));
+    const p = plan(planInput(d, observed(socket(SOCKET, [])), null), context({ desiredRevision: 'abc123' }));
     expect(p).toMatchObject({ formatVersion: 1, fleet: FLEET, host: HOST, desiredRevision: 'abc123', errors: [] });
   });
 
   it('uses the tmux session name for agents with a dot (a.b runs as a_b)', () => {
     const d2 = desired(['a.b']);
-    const p = plan(d2, observed(socket(SOCKET, [holder()])), null, policy());
+    const p = plan(planInput(d2, observed(socket(SOCKET, [holder()])), null), context());
     expect(p.actions.map((a) => [a.target, a.detail.agent])).toEqual([['mosaic-factory/a_b', 'a.b']]);
   });
 
   it('creates only the missing agents and leaves the holder alone when it runs', () => {
-    const p = plan(d, observed(socket(SOCKET, [holder(), running(spec(d, 'alpha'))])), null, policy());
+    const p = plan(planInput(d, observed(socket(SOCKET, [holder(), running(spec(d, 'alpha'))])), null), context());
     expect(lines(p.actions)).toEqual([
       'create_session mosaic-factory/mid missing',
       'create_session mosaic-factory/zed missing',
@@ -131,7 +130,7 @@ describe('plan: converge from empty', () => {
       'rosters/a.yaml': rosterYaml(['a'], { socket: 's1' }),
       'rosters/b.yaml': rosterYaml(['b'], { socket: 's2', holder: 'keep' }),
     });
-    const p = plan(d2, observed(socket('s1', []), socket('s2', [])), null, policy());
+    const p = plan(planInput(d2, observed(socket('s1', []), socket('s2', [])), null), context());
     expect(lines(p.actions)).toEqual([
       'create_session s1/_holder holder_missing',
       'create_session s2/keep holder_missing',
@@ -147,7 +146,7 @@ describe('plan: no-op', () => {
     const obs = observed(
       socket(SOCKET, [holder(), running(spec(d, 'a')), running(spec(d, 'b')), running(spec(d, 'c'))]),
     );
-    const p = plan(d, obs, null, policy());
+    const p = plan(planInput(d, obs, null), context());
     expect(p.actions).toEqual([]);
     expect(p.deferred).toEqual([]);
     expect(p.unobserved).toEqual([]);
@@ -163,7 +162,7 @@ describe('plan: no-op', () => {
 
   it('does not create a holder for a socket whose agents are all disabled', () => {
     const d = desired([{ name: 'a', enabled: false }]);
-    const p = plan(d, observed(socket(SOCKET, [])), null, policy());
+    const p = plan(planInput(d, observed(socket(SOCKET, [])), null), context());
     expect(p.actions).toEqual([]);
   });
 });
@@ -181,13 +180,14 @@ describe('plan: prune', () => {
         pane('mine'), // started by hand: no tag
       ]),
     );
-    const p = plan(d, obs, null, policy());
+    const p = plan(planInput(d, obs, null), context());
     expect(p.actions).toEqual([
       {
         kind: 'delete_session',
         target: 'mosaic-factory/old',
         reason: 'not_in_roster',
-        detail: { socket: SOCKET, session: 'old', role: 'agent', agent: 'old' },
+        apply: { socket: SOCKET, session: 'old', role: 'agent' },
+        detail: { agent: 'old' },
       },
     ]);
     expect(p.deferred).toEqual([]);
@@ -196,7 +196,7 @@ describe('plan: prune', () => {
   it('enabled: false deletes the running session and creates nothing', () => {
     const d = desired(['a', { name: 'b', enabled: false }, { name: 'c', enabled: false }]);
     const obs = observed(socket(SOCKET, [holder(), running(spec(d, 'a')), running(spec(d, 'b'))]));
-    const p = plan(d, obs, null, policy());
+    const p = plan(planInput(d, obs, null), context());
     expect(lines(p.actions)).toEqual(['delete_session mosaic-factory/b disabled']);
   });
 
@@ -206,7 +206,7 @@ describe('plan: prune', () => {
     const obs = observed(
       socket(SOCKET, [holder(), running(spec(d, 'a')), pane('gone', { fleet: FLEET, role: 'agent' })]),
     );
-    const p = plan(d, obs, null, policy());
+    const p = plan(planInput(d, obs, null), context());
     expect(lines(p.actions)).toEqual(['create_session mosaic-factory/new missing']);
     expect(lines(p.deferred)).toEqual(['delete_session mosaic-factory/gone prune_blocked_by_invalid_files']);
     expect(p.summary.deferred).toBe(1);
@@ -217,7 +217,7 @@ describe('plan: prune', () => {
   it('an invalid file also keeps a socket that lost every agent (holder and agents stay)', () => {
     const d = desiredFrom({ 'rosters/broken.yaml': BAD_ROSTER });
     const obs = observed(socket(SOCKET, [holder(), pane('x', { fleet: FLEET, role: 'agent' })]));
-    const p = plan(d, obs, previous([], [socketRecord(SOCKET)]), policy());
+    const p = plan(planInput(d, obs, previous([], [socketRecord(SOCKET)])), context());
     expect(p.actions).toEqual([]);
     expect(lines(p.deferred)).toEqual([
       'delete_session mosaic-factory/x prune_blocked_by_invalid_files',
@@ -231,7 +231,7 @@ describe('plan: prune', () => {
       'rosters/broken.yaml': BAD_ROSTER,
     });
     const obs = observed(socket(SOCKET, [holder(), running(spec(d, 'on')), running(spec(d, 'off'))]));
-    const p = plan(d, obs, null, policy());
+    const p = plan(planInput(d, obs, null), context());
     expect(lines(p.actions)).toEqual(['delete_session mosaic-factory/off disabled']);
   });
 
@@ -240,7 +240,7 @@ describe('plan: prune', () => {
     const obs = observed(
       socket(SOCKET, [holder(), running(spec(d, 'a')), pane('gone', { fleet: FLEET, role: 'agent' })]),
     );
-    const p = plan(d, obs, null, policy());
+    const p = plan(planInput(d, obs, null), context());
     expect(p.actions).toEqual([]);
     expect(lines(p.deferred)).toEqual(['delete_session mosaic-factory/gone prune_disabled']);
   });
@@ -256,20 +256,23 @@ describe('plan: prune', () => {
         pane('c', { fleet: FLEET, role: 'agent' }),
       ]),
     );
-    const p = plan(d, obs, previous([], [socketRecord('s1'), socketRecord('s2')]), policy({ pruneConfirmed: true }));
+    const p = plan(
+      planInput(d, obs, previous([], [socketRecord('s1'), socketRecord('s2')])),
+      context({ pruneConfirmed: true }),
+    );
     expect(lines(p.actions)).toEqual([
       'delete_session s1/s1-old not_in_roster',
       'delete_session s2/b not_in_roster',
       'delete_session s2/c not_in_roster',
       'delete_session s2/_holder not_in_roster',
     ]);
-    expect(p.actions.at(-1)!.detail.role).toBe('holder');
+    expect(p.actions.at(-1)!.apply.role).toBe('holder');
   });
 
   it('deletes the holder when every agent of the socket is disabled', () => {
     const d = desired([{ name: 'a', enabled: false }]);
     const obs = observed(socket(SOCKET, [holder(), running(spec(d, 'a'))]));
-    const p = plan(d, obs, null, policy());
+    const p = plan(planInput(d, obs, null), context());
     expect(lines(p.actions)).toEqual([
       'delete_session mosaic-factory/a disabled',
       'delete_session mosaic-factory/_holder not_in_roster',
@@ -279,7 +282,7 @@ describe('plan: prune', () => {
   it('keeps the holder while any agent is wanted, even with a holder tag on an old name', () => {
     const d = desired(['a'], { holder: 'new-holder' });
     const obs = observed(socket(SOCKET, [holder('new-holder'), holder('_holder'), running(spec(d, 'a'))]));
-    expect(plan(d, obs, null, policy()).actions).toEqual([]);
+    expect(plan(planInput(d, obs, null), context()).actions).toEqual([]);
   });
 
   it('holder deletes come after agent deletes but before restarts and creates', () => {
@@ -290,7 +293,7 @@ describe('plan: prune', () => {
       socket('s1', [holder(), running(spec(d, 'a')), running(spec(d, 'r'), { spec: 'old-spec' })]),
       socket('s2', [holder(), pane('z', { fleet: FLEET, role: 'agent' })]),
     );
-    const p = plan(d, obs, previous([], [socketRecord('s2')]), policy({ pruneConfirmed: true }));
+    const p = plan(planInput(d, obs, previous([], [socketRecord('s2')])), context({ pruneConfirmed: true }));
     expect(lines(p.actions)).toEqual([
       'delete_session s2/z not_in_roster',
       'delete_session s2/_holder not_in_roster',
@@ -310,23 +313,24 @@ describe('plan: spec changes', () => {
   ]);
   const stale = (name: string, o = {}) => running(spec(d, name), { spec: 'old0000000000000', ...o });
   const p0 = () =>
-    plan(d, observed(socket(SOCKET, [holder()])), null, policy()).actions.find(
+    plan(planInput(d, observed(socket(SOCKET, [holder()])), null), context()).actions.find(
       (a) => a.target === 'mosaic-factory/rec',
     )!;
 
   it('recreate restarts at once; on-idle and manual are deferred with their reasons', () => {
-    const p = plan(d, observed(socket(SOCKET, [holder(), stale('rec'), stale('idle'), stale('man')])), null, policy());
+    const p = plan(
+      planInput(d, observed(socket(SOCKET, [holder(), stale('rec'), stale('idle'), stale('man')])), null),
+      context(),
+    );
     expect(p.actions).toEqual([
       {
         kind: 'restart_session',
         target: 'mosaic-factory/rec',
         reason: 'spec_changed',
+        apply: { socket: SOCKET, session: 'rec', role: 'agent' },
         detail: {
-          socket: SOCKET,
-          session: 'rec',
           runningSpec: 'old0000000000000',
           agent: 'rec',
-          role: 'agent',
           specHash: spec(d, 'rec').specHash,
           argv: ['claude', '--yolo'],
           cwd: '/home/op',
@@ -339,9 +343,8 @@ describe('plan: spec changes', () => {
         kind: 'restart_session',
         target: 'mosaic-factory/idle',
         reason: 'update_on_idle',
+        apply: { socket: SOCKET, session: 'idle' },
         detail: {
-          socket: SOCKET,
-          session: 'idle',
           agent: 'idle',
           specHash: spec(d, 'idle').specHash,
           runningSpec: 'old0000000000000',
@@ -352,13 +355,8 @@ describe('plan: spec changes', () => {
         kind: 'restart_session',
         target: 'mosaic-factory/man',
         reason: 'update_manual',
-        detail: {
-          socket: SOCKET,
-          session: 'man',
-          agent: 'man',
-          specHash: spec(d, 'man').specHash,
-          runningSpec: 'old0000000000000',
-        },
+        apply: { socket: SOCKET, session: 'man' },
+        detail: { agent: 'man', specHash: spec(d, 'man').specHash, runningSpec: 'old0000000000000' },
       },
     ]);
     expect(p.summary).toMatchObject({ restart_session: 1, deferred: 2 });
@@ -368,18 +366,14 @@ describe('plan: spec changes', () => {
     const now = Math.floor(NOW.getTime() / 1000);
     const others = [running(spec(d, 'rec')), running(spec(d, 'man'))];
     const quiet = plan(
-      d,
-      observed(socket(SOCKET, [holder(), ...others, stale('idle', { activity: now - 120 })])),
-      null,
-      policy(),
+      planInput(d, observed(socket(SOCKET, [holder(), ...others, stale('idle', { activity: now - 120 })])), null),
+      context(),
     );
     expect(lines(quiet.actions)).toEqual(['restart_session mosaic-factory/idle spec_changed']);
     expect(quiet.actions[0]!.detail.idle).toBe('idle: no pane output for 120 s');
     const busy = plan(
-      d,
-      observed(socket(SOCKET, [holder(), ...others, stale('idle', { activity: now - 119 })])),
-      null,
-      policy(),
+      planInput(d, observed(socket(SOCKET, [holder(), ...others, stale('idle', { activity: now - 119 })])), null),
+      context(),
     );
     expect(busy.actions).toEqual([]);
     expect(busy.deferred.map((a) => [a.reason, a.detail.waiting])).toEqual([
@@ -409,14 +403,14 @@ describe('plan: spec changes', () => {
       ['stale', beat('stale', 'ok'), 'heartbeat stale: cannot tell whether it is working'],
       ['absent', new Map(), 'heartbeat unknown: cannot tell whether it is working'],
     ] as const)('%s: waits', (_what, beats, why) => {
-      const p = plan(hd, panes, null, policy(), undefined, beats);
+      const p = plan(planInput(hd, panes, null, { heartbeats: beats }), context());
       expect(p.actions).toEqual([]);
       expect(p.deferred.map((a) => [a.kind, a.reason, a.detail.waiting])).toEqual([
         ['restart_session', 'update_on_idle', why],
       ]);
     });
     it('healthy and ok, quiet pane: restarts now', () => {
-      const p = plan(hd, panes, null, policy(), undefined, beat('healthy', 'ok'));
+      const p = plan(planInput(hd, panes, null, { heartbeats: beat('healthy', 'ok') }), context());
       expect(p.actions.map((a) => [a.kind, a.reason, a.detail.idle])).toEqual([
         ['restart_session', 'spec_changed', 'idle: no pane output for 600 s, heartbeat ok'],
       ]);
@@ -426,13 +420,15 @@ describe('plan: spec changes', () => {
   it('a restart or delete also ends the watch views of that session (they share its windows)', () => {
     const view = pane('_watch-rec-1', { watchOf: 'rec', currentCommand: 'claude' });
     const p = plan(
-      d,
-      observed(socket(SOCKET, [holder(), stale('rec'), running(spec(d, 'idle')), running(spec(d, 'man')), view])),
-      null,
-      policy(),
+      planInput(
+        d,
+        observed(socket(SOCKET, [holder(), stale('rec'), running(spec(d, 'idle')), running(spec(d, 'man')), view])),
+        null,
+      ),
+      context(),
     );
     const restart = p.actions.find((a) => a.target === 'mosaic-factory/rec')!;
-    expect(restart.detail.watchers).toEqual(['_watch-rec-1']);
+    expect(restart.apply.watchers).toEqual(['_watch-rec-1']);
     expect(
       commandsFor(restart, spec(d, 'rec'), { fleet: FLEET, path: '/bin', stateDir: '/state' }).slice(0, 2),
     ).toEqual([
@@ -462,7 +458,7 @@ describe('plan: spec changes', () => {
       stale('idle', { dead: true, deadStatus: 1 }),
       stale('man', { dead: true, deadStatus: 127 }),
     ];
-    const p = plan(d, observed(socket(SOCKET, panes)), null, policy());
+    const p = plan(planInput(d, observed(socket(SOCKET, panes)), null), context());
     expect(lines(p.actions)).toEqual([
       'restart_session mosaic-factory/idle spec_changed',
       'restart_session mosaic-factory/man spec_changed',
@@ -475,12 +471,14 @@ describe('plan: spec changes', () => {
     const idle = spec(d, 'idle');
     const prev = previous([record(idle, { streak: 5, lastRestart: at(-1).toISOString() })]);
     const p = plan(
-      d,
-      observed(
-        socket(SOCKET, [holder(), running(spec(d, 'rec')), running(spec(d, 'man')), stale('idle', { dead: true })]),
+      planInput(
+        d,
+        observed(
+          socket(SOCKET, [holder(), running(spec(d, 'rec')), running(spec(d, 'man')), stale('idle', { dead: true })]),
+        ),
+        prev,
       ),
-      prev,
-      policy(),
+      context(),
     );
     expect(lines(p.actions)).toEqual(['restart_session mosaic-factory/idle spec_changed']);
   });
@@ -492,13 +490,14 @@ describe('plan: dead panes and crash-loop backoff', () => {
   const deadObs = () => observed(socket(SOCKET, [holder(), dead(a, 3)]));
 
   it('respawns a dead pane', () => {
-    const p = plan(d, deadObs(), null, policy());
+    const p = plan(planInput(d, deadObs(), null), context());
     expect(p.actions).toEqual([
       {
         kind: 'respawn_pane',
         target: 'mosaic-factory/a',
         reason: 'pane_dead',
-        detail: { socket: SOCKET, session: 'a', agent: 'a', exitStatus: 3, streak: 0 },
+        apply: { socket: SOCKET, session: 'a' },
+        detail: { agent: 'a', exitStatus: 3, streak: 0 },
       },
     ]);
   });
@@ -506,21 +505,15 @@ describe('plan: dead panes and crash-loop backoff', () => {
   it('with streak 3 and the last restart 10 s ago, waits until lastRestart + 40 s', () => {
     const last = at(-10);
     const prev = previous([record(a, { streak: 3, lastRestart: last.toISOString() })]);
-    const p = plan(d, deadObs(), prev, policy());
+    const p = plan(planInput(d, deadObs(), prev), context());
     expect(p.actions).toEqual([]);
     expect(p.deferred).toEqual([
       {
         kind: 'respawn_pane',
         target: 'mosaic-factory/a',
         reason: 'crash_loop_backoff',
-        detail: {
-          socket: SOCKET,
-          session: 'a',
-          agent: 'a',
-          exitStatus: 3,
-          streak: 3,
-          notBefore: at(40, last).toISOString(),
-        },
+        apply: { socket: SOCKET, session: 'a' },
+        detail: { agent: 'a', exitStatus: 3, streak: 3, notBefore: at(40, last).toISOString() },
       },
     ]);
     expect(p.deferred[0]!.detail.notBefore).toBe('2026-03-01T12:00:30.000Z');
@@ -529,8 +522,8 @@ describe('plan: dead panes and crash-loop backoff', () => {
   it('respawns once the backoff has passed', () => {
     const last = at(-10);
     const prev = previous([record(a, { streak: 3, lastRestart: last.toISOString() })]);
-    expect(plan(d, deadObs(), prev, policy({ now: at(39_999 / 1000, last) })).actions).toEqual([]);
-    const p = plan(d, deadObs(), prev, policy({ now: at(40, last) }));
+    expect(plan(planInput(d, deadObs(), prev), context({ now: at(39_999 / 1000, last) })).actions).toEqual([]);
+    const p = plan(planInput(d, deadObs(), prev), context({ now: at(40, last) }));
     expect(lines(p.actions)).toEqual(['respawn_pane mosaic-factory/a pane_dead']);
     expect(p.actions[0]!.detail.streak).toBe(3);
     expect(p.deferred).toEqual([]);
@@ -538,7 +531,7 @@ describe('plan: dead panes and crash-loop backoff', () => {
 
   it('ignores the backoff of another session or socket', () => {
     const other = { ...record(a, { streak: 9, lastRestart: NOW.toISOString() }), socket: 'elsewhere' };
-    expect(lines(plan(d, deadObs(), previous([other]), policy()).actions)).toEqual([
+    expect(lines(plan(planInput(d, deadObs(), previous([other])), context()).actions)).toEqual([
       'respawn_pane mosaic-factory/a pane_dead',
     ]);
   });
@@ -552,7 +545,7 @@ describe('plan: dead panes and crash-loop backoff', () => {
 
   it('a long streak waits at most maxSeconds', () => {
     const prev = previous([record(a, { streak: 30, lastRestart: NOW.toISOString() })]);
-    expect(plan(d, deadObs(), prev, policy()).deferred[0]!.detail.notBefore).toBe(at(300).toISOString());
+    expect(plan(planInput(d, deadObs(), prev), context()).deferred[0]!.detail.notBefore).toBe(at(300).toISOString());
   });
 });
 
@@ -564,15 +557,18 @@ describe('plan: failed observation', () => {
       'rosters/a.yaml': rosterYaml(['a'], { socket: 's1' }),
       'rosters/b.yaml': rosterYaml(['b'], { socket: 's2' }),
     });
-    const p = plan(d, observed(failedSocket('s1', 'tmux: permission denied'), socket('s2', [])), null, policy());
+    const p = plan(
+      planInput(d, observed(failedSocket('s1', 'tmux: permission denied'), socket('s2', [])), null),
+      context(),
+    );
     expect(p.unobserved).toEqual([{ socket: 's1', error: 'tmux: permission denied' }]);
-    expect(p.actions.every((x) => x.detail.socket === 's2')).toBe(true);
+    expect(p.actions.every((x) => x.apply.socket === 's2')).toBe(true);
     expect(lines(p.actions)).toEqual(['create_session s2/_holder holder_missing', 'create_session s2/b missing']);
   });
 
   it('a socket missing from the observations is unobserved, never read as empty', () => {
     const d = desired(['a']);
-    const p = plan(d, observed(), previous([], [socketRecord('old-socket')]), policy());
+    const p = plan(planInput(d, observed(), previous([], [socketRecord('old-socket')])), context());
     expect(p.actions).toEqual([]);
     expect(p.deferred).toEqual([]);
     expect(p.unobserved).toEqual([
@@ -596,10 +592,8 @@ describe('plan: hosts and ownership', () => {
     );
     expect(d.problems).toEqual([]);
     const p = plan(
-      d,
-      observed(socket(SOCKET, [holder(), running(spec(d, 'there'))])),
-      null,
-      policy({ pruneConfirmed: true }),
+      planInput(d, observed(socket(SOCKET, [holder(), running(spec(d, 'there'))])), null),
+      context({ pruneConfirmed: true }),
     );
     expect(lines(p.actions)).toEqual([
       'delete_session mosaic-factory/there not_on_this_host',
@@ -610,10 +604,8 @@ describe('plan: hosts and ownership', () => {
   it('with every agent on another host, deletes the holder here too', () => {
     const d = desired([{ name: 'there', host: 'box2' }]);
     const p = plan(
-      d,
-      observed(socket(SOCKET, [holder(), running(spec(d, 'there'))])),
-      null,
-      policy({ pruneConfirmed: true }),
+      planInput(d, observed(socket(SOCKET, [holder(), running(spec(d, 'there'))])), null),
+      context({ pruneConfirmed: true }),
     );
     expect(lines(p.actions)).toEqual([
       'delete_session mosaic-factory/there not_on_this_host',
@@ -623,7 +615,7 @@ describe('plan: hosts and ownership', () => {
 
   it("leaves another tenant's agents alone on create", () => {
     const d = desired([{ name: 'alice', tenant: 'alice' }, { name: 'me', tenant: TENANT }, 'anyone']);
-    const p = plan(d, observed(socket(SOCKET, [])), null, policy());
+    const p = plan(planInput(d, observed(socket(SOCKET, [])), null), context());
     expect(lines(p.actions)).toEqual([
       'create_session mosaic-factory/_holder holder_missing',
       'create_session mosaic-factory/anyone missing',
@@ -634,7 +626,7 @@ describe('plan: hosts and ownership', () => {
   it('an agent name taken by an unmanaged session gets no action at all', () => {
     const d = desired(['a', 'b']);
     const obs = observed(socket(SOCKET, [holder(), running(spec(d, 'a')), pane('b', { currentCommand: 'vim' })]));
-    const p = plan(d, obs, null, policy());
+    const p = plan(planInput(d, obs, null), context());
     expect(p.actions).toEqual([]);
     expect(p.deferred).toEqual([]);
   });
@@ -642,10 +634,8 @@ describe('plan: hosts and ownership', () => {
   it("an agent name taken by another fleet's session gets no action, even when dead", () => {
     const d = desired(['a']);
     const p = plan(
-      d,
-      observed(socket(SOCKET, [holder(), pane('a', { fleet: 'other', dead: true, spec: 'zzz' })])),
-      null,
-      policy(),
+      planInput(d, observed(socket(SOCKET, [holder(), pane('a', { fleet: 'other', dead: true, spec: 'zzz' })])), null),
+      context(),
     );
     expect(p.actions).toEqual([]);
     expect(p.deferred).toEqual([]);
@@ -712,9 +702,9 @@ describe('plan: deterministic output', () => {
       rosters: [...d.rosters].reverse().map((r) => ({ ...r, agents: [...r.agents].reverse() })),
     };
 
-    const p1 = plan(d, forward, prev, policy({ pruneConfirmed: true }));
-    const p2 = plan(d, backward, prev, policy({ pruneConfirmed: true }));
-    const p3 = plan(reversedRosters, backward, prev, policy({ pruneConfirmed: true }));
+    const p1 = plan(planInput(d, forward, prev), context({ pruneConfirmed: true }));
+    const p2 = plan(planInput(d, backward, prev), context({ pruneConfirmed: true }));
+    const p3 = plan(planInput(reversedRosters, backward, prev), context({ pruneConfirmed: true }));
     expect(p2).toEqual(p1);
     expect(p3).toEqual(p1);
     expect(JSON.stringify(p2)).toBe(JSON.stringify(p1));
@@ -737,7 +727,7 @@ describe('plan: deterministic output', () => {
 
   it('is serialisable data: a JSON round trip changes nothing', () => {
     const d = desired(['a', 'b']);
-    const p: Plan = plan(d, observed(socket(SOCKET, [dead(spec(d, 'a'))])), null, policy());
+    const p: Plan = plan(planInput(d, observed(socket(SOCKET, [dead(spec(d, 'a'))])), null), context());
     expect(JSON.parse(JSON.stringify(p))).toEqual(p);
   });
 });

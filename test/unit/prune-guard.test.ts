@@ -16,7 +16,8 @@ import {
   holder,
   observed,
   pane,
-  policy,
+  context,
+  planInput,
   running,
   SOCKET,
   socket,
@@ -30,7 +31,7 @@ describe('PruneHeld', () => {
   it('holds the deletes of every agent of a socket (an empty or unreadable desired state), holder included', () => {
     const d = desiredFrom({}); // no roster at all: what a moved rosters folder looks like
     const obs = observed(socket(SOCKET, [holder(), tagged('a'), tagged('b')]));
-    const p = plan(d, obs, { formatVersion: 1, sockets: [{ name: SOCKET }] } as never, policy());
+    const p = plan(planInput(d, obs, { formatVersion: 1, sockets: [{ name: SOCKET }] } as never), context());
     expect(p.actions).toEqual([]);
     expect(lines(p.deferred)).toEqual([
       'delete_session mosaic-factory/a prune_held',
@@ -55,12 +56,12 @@ describe('PruneHeld', () => {
     const four = observed(
       socket(SOCKET, [holder(), running(spec(d, 'a')), running(spec(d, 'b')), tagged('c'), tagged('d')]),
     );
-    expect(lines(plan(d, four, null, policy()).actions)).toEqual([
+    expect(lines(plan(planInput(d, four, null), context()).actions)).toEqual([
       'delete_session mosaic-factory/c not_in_roster',
       'delete_session mosaic-factory/d not_in_roster',
     ]);
     const d1 = desired(['a']);
-    const p = plan(d1, four, null, policy());
+    const p = plan(planInput(d1, four, null), context());
     expect(p.actions).toEqual([]);
     expect(p.pruneHeld[0]).toMatchObject({
       deletes: 3,
@@ -72,7 +73,7 @@ describe('PruneHeld', () => {
   it('a confirmed revision releases them', () => {
     const d = desired(['a']);
     const obs = observed(socket(SOCKET, [holder(), running(spec(d, 'a')), tagged('b'), tagged('c')]));
-    const p = plan(d, obs, null, policy({ pruneConfirmed: true }));
+    const p = plan(planInput(d, obs, null), context({ pruneConfirmed: true }));
     expect(lines(p.actions)).toEqual([
       'delete_session mosaic-factory/b not_in_roster',
       'delete_session mosaic-factory/c not_in_roster',
@@ -86,14 +87,14 @@ describe('PruneHeld', () => {
     expect(pruneLimit(10, { count: 3 })).toBe(3);
     const d = desired(['a'], {}, 'reconcile:\n  max_prune: 3\n');
     const obs = observed(socket(SOCKET, [holder(), running(spec(d, 'a')), tagged('b'), tagged('c'), tagged('d')]));
-    expect(plan(d, obs, null, policy()).actions).toHaveLength(3);
+    expect(plan(planInput(d, obs, null), context()).actions).toHaveLength(3);
     const d2 = desired(['a'], {}, 'reconcile:\n  max_prune: "10%"\n');
-    expect(plan(d2, obs, null, policy()).pruneHeld).toHaveLength(1);
+    expect(plan(planInput(d2, obs, null), context()).pruneHeld).toHaveLength(1);
   });
 
   it('enabled: false is a decision about an agent, never held', () => {
     const d = desired([{ name: 'a', enabled: false }]);
-    const p = plan(d, observed(socket(SOCKET, [holder(), running(spec(d, 'a'))])), null, policy());
+    const p = plan(planInput(d, observed(socket(SOCKET, [holder(), running(spec(d, 'a'))])), null), context());
     expect(lines(p.actions)).toEqual([
       'delete_session mosaic-factory/a disabled',
       'delete_session mosaic-factory/_holder not_in_roster',
@@ -104,7 +105,7 @@ describe('PruneHeld', () => {
     const d = desiredFrom({});
     const obs = observed(socket(SOCKET, [holder(), tagged('a')]));
     const prev = { formatVersion: 1, sockets: [{ name: SOCKET }], agents: [] } as never;
-    const p = plan(d, obs, prev, policy());
+    const p = plan(planInput(d, obs, prev), context());
     const s = buildStatus(
       {
         desired: d,
@@ -113,7 +114,7 @@ describe('PruneHeld', () => {
         results: [],
         previous: null,
       },
-      policy(),
+      context(),
     );
     expect(s.converged).toBe(false);
     expect(s.pruneHeld).toHaveLength(1);
@@ -131,7 +132,7 @@ describe('one fleet per socket', () => {
         pane('x', { fleet: 'other', role: 'agent' }),
       ]),
     );
-    const p = plan(d, obs, null, policy());
+    const p = plan(planInput(d, obs, null), context());
     expect(p.actions).toEqual([]);
     expect(p.deferred).toEqual([]);
     expect(p.unobserved).toEqual([
@@ -152,7 +153,7 @@ describe('one fleet per socket', () => {
       running(spec(d, 'a'), { fleetId: 'bbbbbbbbbbbb' }),
     ]);
     const marked = markForeign(obs, config);
-    const p = plan({ ...d, config }, new Map([[SOCKET, marked]]), null, policy());
+    const p = plan(planInput({ ...d, config }, new Map([[SOCKET, marked]]), null), context());
     expect(p.actions).toEqual([]);
     expect(p.unobserved[0]!.error).toContain(`another fleet: ${FLEET}@bbbbbbbbbbbb`);
     // Our own id, or no id at all (sessions from before fleet ids), stays ours.
@@ -160,7 +161,7 @@ describe('one fleet per socket', () => {
       socket(SOCKET, [holder('_holder', { fleetId: 'aaaaaaaaaaaa' }), running(spec(d, 'a'))])[1],
       config,
     );
-    expect(plan({ ...d, config }, new Map([[SOCKET, same]]), null, policy())).toMatchObject({
+    expect(plan(planInput({ ...d, config }, new Map([[SOCKET, same]]), null), context())).toMatchObject({
       actions: [],
       unobserved: [],
     });

@@ -10,7 +10,7 @@ import { plan } from '../../src/plan/plan.js';
 import { isSecretName, MASK, maskArgv, maskCommandLine, maskEnv, maskUrls } from '../../src/redact.js';
 import { renderPlan } from '../../src/report/plan-text.js';
 import { tmuxArgv } from '../../src/tmux/client.js';
-import { desired, observed, policy, socket, SOCKET } from './builders.js';
+import { context, desired, observed, planInput, socket, SOCKET } from './builders.js';
 
 const M = MASK;
 
@@ -163,7 +163,7 @@ describe('plan output and apply evidence', () => {
   const a = d.rosters[0]!.agents[0]!;
   a.redact = ['--model', 'MY_VAR']; // as a runtime's redact: would set it
   const create = () => {
-    const p = plan(d, observed(socket(SOCKET, [])), null, policy());
+    const p = plan(planInput(d, observed(socket(SOCKET, [])), null), context());
     return { p, action: p.actions.find((x) => x.kind === 'create_session' && x.detail.agent === 'a')! };
   };
 

@@ -94,12 +94,7 @@ describe('import graph of src/', () => {
   });
 
   it("apply does not import planner internals: only plan/types.ts's types and plan/action-kinds.ts", () => {
-    const allowed = (i: Import) =>
-      (i.to === 'src/plan/types.ts' && i.typeOnly) ||
-      i.to === 'src/plan/action-kinds.ts' ||
-      // TODO(#9): sha256 is a planner internal apply uses; allowed until it moves to a neutral module
-      // (e.g. src/hash.ts), then remove this exception.
-      (i.from === 'src/apply/systemd.ts' && i.to === 'src/plan/units.ts' && i.names.join() === 'sha256');
+    const allowed = (i: Import) => (i.to === 'src/plan/types.ts' && i.typeOnly) || i.to === 'src/plan/action-kinds.ts';
     expect(offending(inDir('apply'), inDir('plan'), allowed), 'apply/ importing from plan/').toEqual([]);
   });
 

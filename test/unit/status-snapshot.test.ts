@@ -30,7 +30,8 @@ import {
   NOW,
   observed,
   pane,
-  policy,
+  context,
+  planInput,
   previousStatus,
   rosterYaml,
   running,
@@ -68,9 +69,15 @@ interface Run {
 
 /** One reconcile the way reconcile() does it: plan on `before`, status on `after`. */
 function run(r: Run): StatusDoc {
-  const pol = policy({ now: r.now ?? NOW });
+  const pol = context({ now: r.now ?? NOW });
   const previous = r.previous ?? null;
-  const p = plan(r.desired, r.before, previous, pol, r.supervisor, r.heartbeats);
+  const p = plan(
+    planInput(r.desired, r.before, previous, {
+      ...(r.supervisor ? { supervisor: r.supervisor } : {}),
+      ...(r.heartbeats ? { heartbeats: r.heartbeats } : {}),
+    }),
+    pol,
+  );
   const tmux = r.after ?? r.before;
   return buildStatus(
     {
@@ -189,8 +196,8 @@ function tmuxRuns(): { first: StatusDoc; second: StatusDoc } {
   );
   const apply = (xs: Action[]) =>
     xs
-      .filter((x) => x.detail.session === 'fail' || x.detail.session === 'resp')
-      .map((x) => result(x, x.detail.session === 'fail' ? 'duplicate session: fail' : null));
+      .filter((x) => x.apply.session === 'fail' || x.apply.session === 'resp')
+      .map((x) => result(x, x.apply.session === 'fail' ? 'duplicate session: fail' : null));
   const first = run({ desired: d, before, after, previous, heartbeats, apply });
   const second = run({ desired: d, before: after, previous: first, heartbeats, now: at(60) });
   return { first, second };
@@ -213,7 +220,7 @@ function systemdRun(seen: 'up' | 'down'): StatusDoc {
           ],
         })
       : { ok: false, error: 'Failed to connect to bus: No medium found', unreachable: true };
-  const pol = policy();
+  const pol = context();
   const sup = systemdMode(obs, agentsInScope(d, pol));
   const before = observed(
     socket('mosaic-factory', [

@@ -23,7 +23,8 @@ import {
   observed,
   onDisk,
   pane,
-  policy,
+  context,
+  planInput,
   previousStatus,
   rosterYaml,
   running,
@@ -58,9 +59,9 @@ interface Run {
 
 /** One reconcile the way reconcile() does it: plan on `before`/`seen`, status on `after`/`seenAfter`. */
 function run(r: Run): { plan: Plan; status: StatusDoc; sup: SupervisorInput } {
-  const pol = policy();
+  const pol = context();
   const sup = systemdMode(r.seen, agentsInScope(r.desired, pol));
-  const p = plan(r.desired, r.before, r.previous ?? null, pol, sup);
+  const p = plan(planInput(r.desired, r.before, r.previous ?? null, { supervisor: sup }), pol);
   const results = r.apply?.(p.actions) ?? [];
   const supAfter: SupervisorInput = r.seenAfter && sup.mode === 'systemd' ? { ...sup, observed: r.seenAfter } : sup;
   const status = buildStatus(

@@ -22,7 +22,8 @@ import {
   NOW,
   observed,
   pane,
-  policy,
+  context,
+  planInput,
   rosterYaml,
   running,
   SOCKET,
@@ -47,8 +48,8 @@ interface Run {
 
 /** One reconcile's status, the way reconcile() builds it: plan on `before`, status on `after`. */
 function run(r: Run): StatusDoc {
-  const pol = policy({ now: r.now ?? NOW });
-  const p = plan(r.desired, r.before, r.previous ?? null, pol);
+  const pol = context({ now: r.now ?? NOW });
+  const p = plan(planInput(r.desired, r.before, r.previous ?? null), pol);
   const results = r.apply?.(p.actions) ?? [];
   return buildStatus(
     {
@@ -540,12 +541,12 @@ describe('status: heartbeats and drift', () => {
       ],
     ]);
   const build = (beats: Map<string, any>, cmd = 'node', previous: StatusDoc | null = null, now = NOW) => {
-    const pol = policy({ now });
+    const pol = context({ now });
     const obs = panes(cmd);
     return buildStatus(
       {
         desired: hd,
-        plan: plan(hd, obs, previous, pol, undefined, beats),
+        plan: plan(planInput(hd, obs, previous, { heartbeats: beats }), pol),
         observed: { tmux: obs, supervisor: TMUX_MODE, heartbeats: beats },
         results: [],
         previous,
