@@ -19,6 +19,7 @@ import { observeSocket, type SocketObservation } from './observe/tmux.js';
 import { agentsInScope, DEFAULT_BACKOFF, plan as makePlan, socketsToObserve, type Policy } from './plan/plan.js';
 import type { Plan } from './plan/types.js';
 import type { Pinned } from './pinned.js';
+import { statusFileText } from './report/status-json.js';
 import { renderStatusMarkdown } from './report/status-md.js';
 import { buildStatus } from './status/build.js';
 import { eventEvidence, serverLossEvents, type ObservedEvent } from './status/evidence.js';
@@ -297,7 +298,7 @@ async function commitStatus(
   // Every pending evidence file, also those an earlier killed or failed run left.
   const kept = await evidence.files();
   const changes = [
-    { path: json, content: `${JSON.stringify(status, null, 2)}\n` },
+    { path: json, content: statusFileText(status) },
     { path: md, content: renderStatusMarkdown(status) },
     ...eventEvidence(events, { fleet: status.fleet, host: opts.host, desiredRevision: status.desiredRevision }),
     ...kept,
