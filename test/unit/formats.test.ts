@@ -708,7 +708,7 @@ describe('ps --json', () => {
   });
 });
 
-it("no output spells a boolean as a string; condition statuses (and ps ready, the Ready condition's) stay strings", () => {
+it('no output spells a boolean as a string; condition statuses (ps ready is one) stay strings', () => {
   const conditionStatus = /(\.conditions\[\d+\]\.status|\.agents\[\d+\]\.ready)$/;
   const outputs = [renderPlanJson(PLAN), renderApplyJson(APPLIED), renderStatusJson(STATUS), renderPsJson(PS)];
   for (const out of outputs) expect(stringBooleans(out, conditionStatus)).toEqual([]);
