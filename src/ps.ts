@@ -57,10 +57,7 @@ export function liveRows(src: Source, seen: Observation, opts: { host: string; t
   };
   const observed = { tmux: seen.tmux, supervisor: seen.supervisor.input, heartbeats: seen.heartbeats };
   const plan = makePlan({ desired: src.desired, observed, previous: src.previous }, policy);
-  const status = buildStatus(
-    { desired: src.desired, plan, observed, results: [], previous: src.previous },
-    policy,
-  );
+  const status = buildStatus({ desired: src.desired, plan, observed, results: [], previous: src.previous }, policy);
   const specs = new Map(agentsInScope(src.desired, opts).map((a) => [`${a.socket}/${a.session}`, a]));
   const agents = status.agents.map((r) => {
     const key = `${r.socket}/${r.session.name}`;

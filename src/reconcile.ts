@@ -22,6 +22,7 @@ import type { Plan } from './plan/types.js';
 import { actionKind } from './plan/action-kinds.js';
 import type { SupervisorInput } from './plan/units.js';
 import type { Pinned } from './pinned.js';
+import { statusFileText } from './report/status-json.js';
 import { renderStatusMarkdown } from './report/status-md.js';
 import { buildStatus } from './status/build.js';
 import { eventEvidence, serverLossEvents, type ObservedEvent } from './status/evidence.js';
@@ -323,7 +324,7 @@ async function commitStatus(
   // Every pending evidence file, also those an earlier killed or failed run left.
   const kept = await evidence.files();
   const changes = [
-    { path: json, content: `${JSON.stringify(status, null, 2)}\n` },
+    { path: json, content: statusFileText(status) },
     { path: md, content: renderStatusMarkdown(status) },
     ...eventEvidence(events, { fleet: status.fleet, host: opts.host, desiredRevision: status.desiredRevision }),
     ...kept,

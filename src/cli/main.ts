@@ -3,7 +3,10 @@ import { readFileSync } from 'node:fs';
 import { fileURLToPath } from 'node:url';
 import { formatProblem, GitfleetError, UsageError } from '../errors.js';
 import { readSource, reconcile } from '../reconcile.js';
+import { renderApplyJson } from '../report/apply-json.js';
+import { renderPlanJson } from '../report/plan-json.js';
 import { renderPlan } from '../report/plan-text.js';
+import { statusFileText } from '../report/status-json.js';
 import { renderStatusText } from '../report/status-text.js';
 import { readStatus } from '../status/read.js';
 import { HELP } from './help.js';
@@ -111,7 +114,7 @@ async function validate(opts: GlobalOptions, _p: string[], io: Io): Promise<numb
 
 async function plan(opts: GlobalOptions, _p: string[], io: Io): Promise<number> {
   const { plan } = await reconcile(reconcileOptions(opts, io), 'plan');
-  io.stdout(opts.json ? `${JSON.stringify(plan, null, 2)}\n` : renderPlan(plan));
+  io.stdout(opts.json ? `${JSON.stringify(renderPlanJson(plan), null, 2)}\n` : renderPlan(plan));
   // A PR check runs plan: a broken file must fail it, even though apply would still run on last-known-good specs.
   if (plan.errors.length > 0 || plan.unobserved.length > 0 || !plan.supervisor.observed) return EXIT.error;
   // Deferred work (a restart waiting for idle, a held prune) is a difference too: 0 means nothing differs.
@@ -124,23 +127,7 @@ async function apply(opts: GlobalOptions, _p: string[], io: Io): Promise<number>
   const r = await reconcile(reconcileOptions(opts, io, true), 'apply');
   const status = r.status!;
   if (opts.json) {
-    io.stdout(
-      `${JSON.stringify(
-        {
-          plan: r.plan,
-          results: r.results.map(({ action, ...rest }) => ({
-            kind: action.kind,
-            target: action.target,
-            reason: action.reason,
-            ...rest,
-          })),
-          status,
-          commit: r.commit,
-        },
-        null,
-        2,
-      )}\n`,
-    );
+    io.stdout(`${JSON.stringify(renderApplyJson({ ...r, status }), null, 2)}\n`);
   } else {
     io.stdout(renderPlan(r.plan));
     for (const res of r.results)
@@ -170,7 +157,7 @@ async function status(opts: GlobalOptions, _p: string[], io: Io): Promise<number
     );
     return EXIT.error;
   }
-  io.stdout(opts.json ? `${JSON.stringify(doc, null, 2)}\n` : renderStatusText(doc));
+  io.stdout(opts.json ? statusFileText(doc) : renderStatusText(doc));
   return doc.converged ? EXIT.ok : EXIT.notConverged;
 }
 

@@ -3,6 +3,7 @@
 // one tmux call per socket, one systemctl call in systemd mode, file reads.
 import { liveRows, statusRows, type PsResult, type PsRow } from '../ps.js';
 import { observe, readSource } from '../reconcile.js';
+import { renderPsJson } from '../report/ps-json.js';
 import { renderPs } from '../report/ps-text.js';
 import { readStatus } from '../status/read.js';
 import { EXIT } from './exit-codes.js';
@@ -35,6 +36,6 @@ export async function ps(opts: GlobalOptions, _p: string[], io: Io): Promise<num
       result.agents.push(...statusRows(doc, commit));
     }
   }
-  io.stdout(opts.json ? `${JSON.stringify(result, null, 2)}\n` : renderPs(result));
+  io.stdout(opts.json ? `${JSON.stringify(renderPsJson(result), null, 2)}\n` : renderPs(result));
   return EXIT.ok;
 }

@@ -24,13 +24,7 @@ import { specPath } from '../paths.js';
 import { actionKind } from './action-kinds.js';
 import type { PlanInput } from './input.js';
 import type { Scope } from './scope.js';
-import {
-  pruneReason,
-  type Action,
-  type ApplyDetail,
-  type DisplayDetail,
-  type Reason,
-} from './types.js';
+import { pruneReason, type Action, type ApplyDetail, type DisplayDetail, type Reason } from './types.js';
 
 export { supervisorInfo, TMUX_MODE, UP, type SupervisorInput } from './supervisor.js';
 import { UP, type SupervisorInput } from './supervisor.js';

@@ -83,6 +83,8 @@ describe('gitfleet CLI', () => {
       ['create_session', true],
     ]);
     expect(out.commit).toMatch(/^[0-9a-f]{40}$/);
+    expect(out).toMatchObject({ formatVersion: 1, converged: true, status: { formatVersion: 1, converged: true } });
+    expect(out.results[0].durationMs).toEqual(expect.any(Number));
     expect(out.plan.actions).toEqual(p.actions); // plan --json printed exactly what apply did
     expect((await fleet.gitfleet('plan')).code).toBe(0);
     expect((await fleet.gitfleet('status')).code).toBe(0);

@@ -362,6 +362,8 @@ describe('apply', () => {
     const s = await fleet.gitfleet('status', '--json');
     expect(s.code).toBe(0);
     expect(JSON.parse(s.stdout).agents[0].name).toBe('alpha');
+    // The committed file, read back and rendered again: the same bytes.
+    expect(s.stdout).toBe(fleet.show('fleet-status:status/testhost.json'));
   });
 
   it('observes correctly without a UTF-8 locale, as under cron or a bare user manager', async () => {
