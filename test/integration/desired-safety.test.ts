@@ -99,7 +99,7 @@ describe('a desired state gitfleet cannot read never prunes', () => {
     const held = await f.gitfleet('apply');
     expect(held.code).toBe(3);
     expect(pids(f)).toEqual(before);
-    expect(f.status().pruneHeld[0]).toMatchObject({
+    expect(f.status().pruneHeld?.[0]).toMatchObject({
       socket: f.socket,
       deletes: 3,
       running: 3,
@@ -232,6 +232,6 @@ describe('ownership', () => {
       valid: false,
       usingLastKnownGood: true,
     });
-    expect(st.agents.find((x: { name: string }) => x.name === 'a0').source).toMatch(/^rosters\/team\.yaml:/);
+    expect(st.agents.find((x) => x.name === 'a0')?.source).toMatch(/^rosters\/team\.yaml:/);
   });
 });

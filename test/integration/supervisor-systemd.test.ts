@@ -104,11 +104,11 @@ describe('supervisor: systemd', () => {
       expect(shown.stdout).not.toContain('lingering is off');
     }
     expect(shown.stdout).toContain('supervisor: systemd (fleet.yaml: supervisor: systemd)');
-    expect(st.agents.map((a: any) => [a.name, a.unit])).toEqual([
+    expect(st.agents.map((a) => [a.name, a.unit])).toEqual([
       ['alpha', { name: unit(f, 'alpha'), active: 'active', sub: 'exited', enabled: 'enabled' }],
       ['beta.x', { name: unit(f, 'beta_x'), active: 'active', sub: 'exited', enabled: 'enabled' }],
     ]);
-    expect(st.agents.every((a: any) => a.conditions.find((c: any) => c.type === 'Ready').status === 'True')).toBe(true);
+    expect(st.agents.every((a) => a.conditions.find((c) => c.type === 'Ready')?.status === 'True')).toBe(true);
     // Every generated unit verifies.
     const files = [`gitfleet-fl-tmux@.service`, `gitfleet-fl-agent@.service`].map((n) => path.join(m.unitDir, n));
     const v = m.verify(...files);
@@ -203,7 +203,7 @@ describe('supervisor: systemd', () => {
     expect(existsSync(path.join(m.unitDir, `${unit(f, 'beta_x')}.d`))).toBe(false);
     expect(existsSync(path.join(f.stateDir, 'specs', 'fl', f.socket, 'beta_x.json'))).toBe(false);
     expect([...f.panes().keys()]).toEqual(['alpha']);
-    expect(f.status().agents.map((a: any) => a.name)).toEqual(['alpha']);
+    expect(f.status().agents.map((a) => a.name)).toEqual(['alpha']);
   });
 
   it('a killed tmux server is restarted by systemd with its agents, and the next apply records it as evidence', async () => {

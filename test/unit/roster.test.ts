@@ -44,7 +44,7 @@ function expectProblems(problems: Problem[], expected: [number, number, RegExp][
   const got = [...problems].sort((a, b) => a.line - b.line || a.col - b.col);
   const want = [...expected].sort((a, b) => a[0] - b[0] || a[1] - b[1]);
   expect(got.map((p) => `${p.file}:${p.line}:${p.col}`)).toEqual(want.map(([l, c]) => `${file}:${l}:${c}`));
-  got.forEach((p, i) => expect(p.message).toMatch(want[i]![2]));
+  for (const [i, p] of got.entries()) expect(p.message).toMatch(want[i]![2]);
 }
 
 /** A one-runtime roster around the given agent entries (as plain objects). */

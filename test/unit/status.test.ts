@@ -4,6 +4,7 @@
 import { describe, expect, it } from 'vitest';
 import type { ActionResult } from '../../src/apply/types.js';
 import type { DesiredState } from '../../src/desired/types.js';
+import type { HeartbeatJudgement } from '../../src/heartbeat/protocol.js';
 import type { PaneInfo, SocketObservation } from '../../src/observe/tmux.js';
 import { plan } from '../../src/plan/plan.js';
 import type { Action } from '../../src/plan/types.js';
@@ -523,8 +524,8 @@ describe('status: heartbeats and drift', () => {
         running(spec(hd, 'p'), { currentCommand: 'claude', pid: 11 }),
       ]),
     );
-  const beat = (health: 'healthy' | 'stale' | 'unknown' | 'invalid') =>
-    new Map([
+  const beat = (health: HeartbeatJudgement['health']) =>
+    new Map<string, HeartbeatJudgement>([
       [
         `${SOCKET}/w`,
         {
@@ -536,7 +537,12 @@ describe('status: heartbeats and drift', () => {
         },
       ],
     ]);
-  const build = (beats: Map<string, any>, cmd = 'node', previous: StatusDoc | null = null, now = NOW) => {
+  const build = (
+    beats: ReadonlyMap<string, HeartbeatJudgement>,
+    cmd = 'node',
+    previous: StatusDoc | null = null,
+    now = NOW,
+  ) => {
     const pol = policy({ now });
     const obs = panes(cmd);
     return buildStatus({
