@@ -67,7 +67,10 @@ function lineCount(text: string): number {
   return count(Buffer.from(text), 0x0a) + (text.endsWith('\n') ? 0 : 1);
 }
 
-/** Pure: raw terminal output as plain lines, escape sequences and control characters removed, a final empty line dropped. */
+/**
+ * Pure: raw terminal output as plain lines, escape sequences and control characters removed, a final empty line
+ * dropped.
+ */
 export function terminalLines(raw: string): string[] {
   const text = raw
     .replace(/\x1b\][\s\S]*?(?:\x07|\x1b\\)/g, '') // OSC (titles, hyperlinks)
