@@ -175,7 +175,9 @@ export async function waitFor(check: () => boolean, ms = 3000): Promise<void> {
   }
 }
 
-/** The entry of `list` called `name`; a missing one fails the test here, naming it, rather than as a TypeError later. */
+/**
+ * The entry of `list` called `name`; a missing one fails the test here, naming it, rather than as a TypeError later.
+ */
 export function named<T extends { name: string }>(list: readonly T[], name: string): T {
   const found = list.find((x) => x.name === name);
   if (!found) throw new Error(`no entry named ${name} (have: ${list.map((x) => x.name).join(', ')})`);

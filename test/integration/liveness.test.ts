@@ -23,7 +23,13 @@ afterEach(() => {
 
 /** The stub as a runtime that beats every `interval` seconds and counts as idle after `idle` quiet seconds. */
 function stubRuntime(interval: number, idle: number, extraEnv = ''): string {
-  return `stub:\n    command: [node, ${JSON.stringify(STUB)}, stub]\n    heartbeat: ${interval}\n    idle_after: ${idle}\n    env: {GITFLEET_HEARTBEAT_INTERVAL: '${interval}'${extraEnv}}`;
+  return [
+    'stub:',
+    `    command: [node, ${JSON.stringify(STUB)}, stub]`,
+    `    heartbeat: ${interval}`,
+    `    idle_after: ${idle}`,
+    `    env: {GITFLEET_HEARTBEAT_INTERVAL: '${interval}'${extraEnv}}`,
+  ].join('\n');
 }
 
 function newFleet(agents: string, runtimes: string): TestFleet {
@@ -126,7 +132,8 @@ describe('update: on-idle', () => {
 });
 
 describe('gitfleet ps', () => {
-  it('joins tmux, process, idle time and heartbeat per agent, lists unmanaged sessions, and --all-hosts adds other hosts from their committed status', async () => {
+  it('joins tmux, process, idle time and heartbeat per agent, lists unmanaged sessions; --all-hosts too', async () => {
+    // --all-hosts adds other hosts, from their committed status.
     const f = newFleet(
       '  - name: w\n    runtime: stub\n  - name: c\n    runtime: cat\n',
       `${stubRuntime(0.5, 1)}\n  cat:\n    command: [cat]`,
@@ -207,7 +214,9 @@ describe('gitfleet ps', () => {
       const w = path.join(bin, name);
       writeFileSync(
         w,
-        `#!/bin/sh\n[ -n "$GITFLEET_SPAWN_LOG" ] && printf '%s\\t%s\\n' "$PPID" ${name} >>"$GITFLEET_SPAWN_LOG"\nexec ${real} "$@"\n`,
+        '#!/bin/sh\n' +
+          `[ -n "$GITFLEET_SPAWN_LOG" ] && printf '%s\\t%s\\n' "$PPID" ${name} >>"$GITFLEET_SPAWN_LOG"\n` +
+          `exec ${real} "$@"\n`,
       );
       chmodSync(w, 0o755);
     }

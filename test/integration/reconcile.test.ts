@@ -8,6 +8,7 @@ import { afterEach, describe, expect, it } from 'vitest';
 import { main } from '../../src/cli/main.js';
 import { acquireLock } from '../../src/lock.js';
 import { named, roster, sh, TestFleet, usePrivateTmux, waitFor } from '../helpers/fleet.js';
+import { joinedRegExp } from '../helpers/regexp.js';
 
 const privateTmux = usePrivateTmux();
 
@@ -197,7 +198,8 @@ describe('apply', () => {
   it('restarts on spec change under update: recreate, and only reports PendingRestart under on-idle', async () => {
     fleet = new TestFleet();
     const agents = (cmd: string) =>
-      `  - name: fast\n    runtime: stub\n    update: recreate\n    command: ${cmd}\n  - name: careful\n    runtime: stub\n    command: ${cmd}\n`;
+      `  - name: fast\n    runtime: stub\n    update: recreate\n    command: ${cmd}\n` +
+      `  - name: careful\n    runtime: stub\n    command: ${cmd}\n`;
     fleet.commit({ 'rosters/a.yaml': roster(fleet.socket, agents('[cat]')) });
     await fleet.gitfleet('apply');
     const before = fleet.panes();
@@ -218,7 +220,7 @@ describe('apply', () => {
     expect(r.stdout).toMatch(/restart_session .*\/careful \(update_on_idle\)/);
   });
 
-  it('keeps every session when an invalid roster is committed on top of a good one, and reports the error with its position', async () => {
+  it('keeps every session when an invalid roster replaces a good one; reports where the error is', async () => {
     fleet = new TestFleet();
     fleet.commit({
       'rosters/a.yaml': roster(fleet.socket, agent('alpha') + agent('beta')),
@@ -293,12 +295,15 @@ describe('apply', () => {
     });
     expect(code).toBe(1);
     expect(err).toMatch(
-      /refusing to commit status to branch "main": it is checked out in the work tree .*work.*bare repository.*status\.branch/s,
+      joinedRegExp(
+        /refusing to commit status to branch "main": it is checked out in the work tree /,
+        /.*work.*bare repository.*status\.branch/s,
+      ),
     );
     expect(fleet.panes().size).toBe(0);
   });
 
-  it('lets one apply run at a time per state dir; the lock dies with its holder, and old lock files mean nothing', async () => {
+  it('one apply at a time per state dir; the lock dies with its holder; old lock files mean nothing', async () => {
     fleet = new TestFleet();
     fleet.commit({ 'rosters/a.yaml': roster(fleet.socket, agent('alpha')) });
     mkdirSync(fleet.stateDir, { recursive: true });
@@ -318,7 +323,9 @@ describe('apply', () => {
       [
         '--input-type=module',
         '-e',
-        `const { acquireLock } = await import(${JSON.stringify(lockJs)}); await acquireLock(${JSON.stringify(fleet.stateDir)}, 'doomed'); console.log('held'); setInterval(() => {}, 1000);`,
+        `const { acquireLock } = await import(${JSON.stringify(lockJs)}); ` +
+          `await acquireLock(${JSON.stringify(fleet.stateDir)}, 'doomed'); ` +
+          "console.log('held'); setInterval(() => {}, 1000);",
       ],
       { stdio: ['ignore', 'pipe', 'inherit'] },
     );

@@ -69,7 +69,7 @@ function state(m: UserManager, u: string) {
 }
 
 describe('supervisor: systemd', () => {
-  it('brings agents up through enabled units that pass systemd-analyze verify; a second apply changes nothing', async () => {
+  it('brings agents up through enabled units that verify; a second apply changes nothing', async () => {
     const m = await startManager();
     const f = newFleet('systemd');
     const r = await gitfleet(f, m.env, 'apply');
@@ -139,7 +139,7 @@ describe('supervisor: systemd', () => {
     expect(f.headOf('main')).toBe(head);
   });
 
-  it('after a "reboot" (a new user manager on the same dirs) systemd alone brings the fleet back from the applied spec', async () => {
+  it('after a "reboot" (new user manager, same dirs) systemd alone brings back the applied fleet', async () => {
     const m = await startManager();
     const f = newFleet('systemd');
     await applied(f, m.env);
@@ -166,7 +166,16 @@ describe('supervisor: systemd', () => {
         boot.systemctl(
           'show',
           '-p',
-          'Id,ActiveState,Result,NRestarts,ExecMainStatus,InactiveEnterTimestampMonotonic,ActiveEnterTimestampMonotonic,InactiveExitTimestampMonotonic',
+          [
+            'Id',
+            'ActiveState',
+            'Result',
+            'NRestarts',
+            'ExecMainStatus',
+            'InactiveEnterTimestampMonotonic',
+            'ActiveEnterTimestampMonotonic',
+            'InactiveExitTimestampMonotonic',
+          ].join(','),
           server(f),
           unit(f, 'alpha'),
           unit(f, 'beta_x'),
@@ -185,7 +194,7 @@ describe('supervisor: systemd', () => {
     expect(r.code).toBe(0);
   }, 90_000);
 
-  it('a roster change stops, disables and deletes the removed agent unit; a unit disabled by hand is enabled again', async () => {
+  it('a roster change stops, disables, deletes the removed agent unit; one disabled by hand is enabled', async () => {
     const m = await startManager();
     const f = newFleet('systemd');
     await applied(f, m.env);
@@ -206,7 +215,7 @@ describe('supervisor: systemd', () => {
     expect(f.status().agents.map((a) => a.name)).toEqual(['alpha']);
   });
 
-  it('a killed tmux server is restarted by systemd with its agents, and the next apply records it as evidence', async () => {
+  it('a killed tmux server is restarted by systemd with its agents; the next apply records evidence', async () => {
     const m = await startManager();
     const f = newFleet('systemd');
     await applied(f, m.env);

@@ -556,7 +556,7 @@ describe('status: heartbeats and drift', () => {
     });
   };
 
-  it('Ready needs a healthy heartbeat where the runtime declares one; the others are judged by pane alone, and say so', () => {
+  it('Ready needs a healthy heartbeat where the runtime declares one; others are judged by pane alone, say so', () => {
     const s = build(beat('healthy'));
     expect(cond(s, 'w', 'Ready')).toMatchObject({ status: 'True', message: 'pid 10 runs node; heartbeat healthy' });
     expect(agentOf(s, 'w').heartbeat).toEqual({ intervalSeconds: 5, health: 'healthy' });
@@ -591,7 +591,7 @@ describe('status: heartbeats and drift', () => {
     expect(cond(back, 'w', 'Ready')).toMatchObject({ status: 'True', lastTransitionTime: at(1200).toISOString() });
   });
 
-  it('flags drift when the pane runs something else than the runtime, not when it runs one of its process names', () => {
+  it('flags drift when the pane runs something other than the runtime, not when it runs one of its processes', () => {
     const s = build(beat('healthy'), 'bash');
     expect(cond(s, 'w', 'Drifted')).toMatchObject({
       status: 'True',
