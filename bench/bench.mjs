@@ -393,7 +393,8 @@ async function benchSize(size, warnings) {
       if (r.exitCode !== 0) warn(`${label} apply exited ${r.exitCode} (3 = not converged)`);
       if (r.spawnCalls !== null && r.spawnCalls !== r.processes) {
         warn(
-          `${label}: wrappers saw ${r.processes} processes, node saw ${r.spawnCalls} spawn calls: ${JSON.stringify(r.spawnedSeenInProcess)}`,
+          `${label}: wrappers saw ${r.processes} processes, node saw ${r.spawnCalls} spawn calls: ` +
+            JSON.stringify(r.spawnedSeenInProcess),
         );
       }
       return r;
@@ -408,7 +409,8 @@ async function benchSize(size, warnings) {
     const agents = sessions.names.filter((n) => /^a\d+$/.test(n)).length;
     if (agents !== size) warn(`after the cold apply ${agents} agent sessions run, expected ${size}`);
     progress(
-      `size ${size}: cold apply ${cold.ms.toFixed(0)} ms, ${cold.processes} processes, ${sessions.names.length} sessions`,
+      `size ${size}: cold apply ${cold.ms.toFixed(0)} ms, ` +
+        `${cold.processes} processes, ${sessions.names.length} sessions`,
     );
 
     // The first no-op checks convergence and "no commit"; then the repeats.
@@ -420,7 +422,8 @@ async function benchSize(size, warnings) {
       r.commit = now !== head;
       if (r.commit) {
         warn(
-          `no-op apply ${r.label} moved main ${head.slice(0, 12)} -> ${now.slice(0, 12)}: a converged fleet must add no commit`,
+          `no-op apply ${r.label} moved main ${head.slice(0, 12)} -> ${now.slice(0, 12)}: ` +
+            'a converged fleet must add no commit',
         );
         head = now;
       }
@@ -431,9 +434,8 @@ async function benchSize(size, warnings) {
     const procs = noops.map((r) => r.processes);
     if (new Set(procs).size > 1) warn(`no-op process counts vary between runs: ${procs.join(', ')}`);
     const medianMs = median(repeats.map((r) => r.ms));
-    progress(
-      `size ${size}: no-op apply median ${medianMs.toFixed(0)} ms (${repeats.map((r) => r.ms.toFixed(0)).join(', ')}), ${first.processes} processes`,
-    );
+    const each = repeats.map((r) => r.ms.toFixed(0)).join(', ');
+    progress(`size ${size}: no-op apply median ${medianMs.toFixed(0)} ms (${each}), ${first.processes} processes`);
 
     // The fleet table: read-only, a constant number of processes.
     const psRun = await runCli(
@@ -539,10 +541,12 @@ function table(results) {
 
 function verdictLine(r) {
   const v = r.verdict;
+  const plural = r.noop.processes === 1 ? '' : 'es';
+  const msVerdict = v.msOk ? 'ok' : r.noop.medianMs < TARGET.budgetMs ? 'marginal' : 'over';
   return (
-    `${v.status.padEnd(8)} size ${r.size}: no-op apply spawns ${r.noop.processes} process${r.noop.processes === 1 ? '' : 'es'} ` +
+    `${v.status.padEnd(8)} size ${r.size}: no-op apply spawns ${r.noop.processes} process${plural} ` +
     `(target <= ${TARGET.maxProcesses}: ${v.processesOk ? 'ok' : 'over'}), median ${r.noop.medianMs.toFixed(0)} ms ` +
-    `(target well under ${TARGET.budgetMs} ms, i.e. < ${TARGET.wellUnderMs}: ${v.msOk ? 'ok' : r.noop.medianMs < TARGET.budgetMs ? 'marginal' : 'over'})` +
+    `(target well under ${TARGET.budgetMs} ms, i.e. < ${TARGET.wellUnderMs}: ${msVerdict})` +
     `${r.noop.commits ? `; ${r.noop.commits} no-op run(s) committed` : ''}`
   );
 }
@@ -588,10 +592,12 @@ async function main() {
   } else {
     const out = [];
     out.push(
-      `gitfleet apply, fleets of N \`sleep infinity\` agents on a private tmux socket (${machine.cpus} CPUs, node ${machine.node}, ${machine.tmux}, ${machine.git})`,
+      'gitfleet apply, fleets of N `sleep infinity` agents on a private tmux socket ' +
+        `(${machine.cpus} CPUs, node ${machine.node}, ${machine.tmux}, ${machine.git})`,
     );
     out.push(
-      `fixed cost: ${base.command} takes ${base.medianMs.toFixed(0)} ms, ${base.peakRssMiB} MiB (node start + module load)`,
+      `fixed cost: ${base.command} takes ${base.medianMs.toFixed(0)} ms, ${base.peakRssMiB} MiB ` +
+        '(node start + module load)',
     );
     out.push('');
     out.push(table(results));

@@ -33,7 +33,8 @@ export async function ensureStateDir(stateDir: string): Promise<void> {
     await mkdir(stateDir, { recursive: true, mode: 0o700 });
   } catch (e) {
     throw new TerminalError(
-      `--state-dir ${stateDir}: cannot create it (${(e as NodeJS.ErrnoException).code ?? 'error'}); allowed: a directory gitfleet may create and write`,
+      `--state-dir ${stateDir}: cannot create it (${(e as NodeJS.ErrnoException).code ?? 'error'}); ` +
+        'allowed: a directory gitfleet may create and write',
     );
   }
 }

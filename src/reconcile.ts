@@ -43,7 +43,10 @@ export interface ReconcileOptions {
   clock: () => Date;
   /** The environment systemctl runs with (XDG_RUNTIME_DIR, DBUS_SESSION_BUS_ADDRESS, XDG_CONFIG_HOME). */
   env: NodeJS.ProcessEnv;
-  /** What panes and generated files get (PATH, LANG, TMUX_TMPDIR, node, CLI, tmux): pinned in the state dir (pinned.ts). */
+  /**
+   * What panes and generated files get (PATH, LANG, TMUX_TMPDIR, node, CLI, tmux): pinned in the state dir
+   * (pinned.ts).
+   */
   pinned: Pinned;
   /** --confirm-prune: the revision whose held deletes a person confirmed. */
   confirmPrune?: string | null;
@@ -72,7 +75,8 @@ export async function reconcile(opts: ReconcileOptions, mode: 'plan' | 'apply'):
     const src = await readSource(opts);
     if (mode === 'apply') {
       await src.repo.assertCanMove(src.desired.config.statusBranch);
-      // Only apply writes refs, under the state dir's lock: a ref lock noted here and found later is ours, left by a kill.
+      // Only apply writes refs, under the state dir's lock: a ref lock noted here and found later is ours,
+      // left by a kill.
       src.repo.lockJournal = path.join(opts.stateDir, 'ref-lock.json');
       await src.repo.assertRefUnlocked(src.desired.config.statusBranch);
     }
@@ -180,7 +184,8 @@ async function confirmedPrune(src: Source, fromCli: string | null, host: string)
   if (!oid) {
     if (fromCli)
       throw new UsageError(
-        `--confirm-prune ${named}: no such commit in ${src.repo.gitdir} (or the prefix is ambiguous); give the revision the plan names`,
+        `--confirm-prune ${named}: no such commit in ${src.repo.gitdir} (or the prefix is ambiguous); ` +
+          'give the revision the plan names',
       );
     return false;
   }
@@ -203,7 +208,8 @@ async function resolveBranch(repo: Repo, branch: string, namedBy?: string): Prom
   const known = await repo.branches();
   const where = namedBy ? `${namedBy}, but it is` : `branch "${branch}"`;
   throw new TerminalError(
-    `${where} not found in ${repo.gitdir}; branches: ${known.length ? known.join(', ') : '(none: push a first commit)'}`,
+    `${where} not found in ${repo.gitdir}; ` +
+      `branches: ${known.length ? known.join(', ') : '(none: push a first commit)'}`,
   );
 }
 
@@ -331,7 +337,8 @@ async function commitStatus(
   ];
   const done = results.filter((r) => r.ok).length;
   const failed = results.length - done;
-  const summary = `${done} applied${failed ? `, ${failed} failed` : ''}; ${status.summary.ready}/${status.summary.agents - status.summary.disabled} ready`;
+  const { ready, agents, disabled } = status.summary;
+  const summary = `${done} applied${failed ? `, ${failed} failed` : ''}; ${ready}/${agents - disabled} ready`;
   const config = src.desired.config;
   const commit = await src.repo.commitFiles({
     branch: config.statusBranch,

@@ -3,7 +3,7 @@
 // what a full-screen program cleared off the screen; it holds raw terminal
 // output, so escape sequences are removed for reading. A log over its cap
 // was moved to `<log>.1` (apply/log-rotate.ts); its last lines come first.
-import { open } from 'node:fs/promises';
+import { open, type FileHandle } from 'node:fs/promises';
 import { rotatedLogPath } from '../paths.js';
 
 export interface LogTail {
@@ -32,7 +32,7 @@ export async function readLogTail(path: string, lines: number): Promise<LogTail>
 
 /** The end of a file holding at least `lines` whole lines (or all of it, `whole`), as text. */
 async function tailText(path: string, lines: number): Promise<{ exists: boolean; text: string; whole: boolean }> {
-  let fh;
+  let fh: FileHandle;
   try {
     fh = await open(path, 'r');
   } catch (e) {
@@ -67,7 +67,10 @@ function lineCount(text: string): number {
   return count(Buffer.from(text), 0x0a) + (text.endsWith('\n') ? 0 : 1);
 }
 
-/** Pure: raw terminal output as plain lines, escape sequences and control characters removed, a final empty line dropped. */
+/**
+ * Pure: raw terminal output as plain lines, escape sequences and control characters removed, a final empty line
+ * dropped.
+ */
 export function terminalLines(raw: string): string[] {
   const text = raw
     .replace(/\x1b\][\s\S]*?(?:\x07|\x1b\\)/g, '') // OSC (titles, hyperlinks)

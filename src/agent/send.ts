@@ -76,7 +76,10 @@ export async function sendText(agent: AgentSpec, fleet: string, text: string, o:
   }
 }
 
-/** load-buffer from stdin and paste-buffer in one tmux process; -p brackets the paste when the program asked for it, -d drops the buffer. */
+/**
+ * load-buffer from stdin and paste-buffer in one tmux process; -p brackets the paste when the program asked for it,
+ * -d drops the buffer.
+ */
 async function paste(agent: AgentSpec, text: string): Promise<void> {
   const buffer = `gitfleet-send-${process.pid}-${randomBytes(4).toString('hex')}`;
   const argv = tmuxArgv(agent.socket, [

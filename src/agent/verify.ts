@@ -43,7 +43,9 @@ export function sameScreen(a: Screen, b: Screen): boolean {
   return sameCursor(a, b) && a.rows.length === b.rows.length && a.rows.every((r, i) => r.trimEnd() === row(b, i));
 }
 
-/** The cursor's line up to the cursor, with the rows it wrapped from (rows that fill the width), whitespace collapsed. */
+/**
+ * The cursor's line up to the cursor, with the rows it wrapped from (rows that fill the width), whitespace collapsed.
+ */
 export function lineBeforeCursor(s: Screen): string {
   let line = (s.rows[s.cursorY] ?? '').slice(0, s.cursorX);
   for (let y = s.cursorY - 1; y >= 0 && (s.rows[y] ?? '').length >= s.width; y--) line = s.rows[y]! + line;
@@ -70,7 +72,10 @@ function content(s: Screen): string[] {
   return rows;
 }
 
-/** `now` shows what `then` showed, or the same scrolled up a few rows with nothing new below (only a cursor on the bottom row scrolls). */
+/**
+ * `now` shows what `then` showed, or the same scrolled up a few rows with nothing new below (only a cursor on the
+ * bottom row scrolls).
+ */
 function sameOrScrolled(now: Screen, then: Screen): boolean {
   const a = content(now);
   const b = content(then);

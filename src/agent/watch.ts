@@ -23,7 +23,9 @@ import { sessionTarget, tmux, tmuxArgv, windowTarget, type TmuxCommand } from '.
 import { ownedSession } from './session.js';
 import { processExists } from '../files.js';
 
-/** Session options on a throw-away watch session: the agent session it shows, and the pid of the gitfleet that made it. */
+/**
+ * Session options on a throw-away watch session: the agent session it shows, and the pid of the gitfleet that made it.
+ */
 const WATCH_OF = '@gitfleet-watch-of';
 const WATCH_PID = '@gitfleet-watch-pid';
 /** Window option on the agent's window while watched: its own window-size before ('-': not set). */

@@ -23,7 +23,8 @@ export async function agentStart(
   const text = await readText(file);
   if (text === null)
     throw new TerminalError(
-      `${file}: no spec for agent session ${ref.session} on socket ${ref.socket}; gitfleet apply writes it before it starts the unit`,
+      `${file}: no spec for agent session ${ref.session} on socket ${ref.socket}; ` +
+        'gitfleet apply writes it before it starts the unit',
     );
   let spec: AgentSpecFile;
   try {
@@ -40,7 +41,8 @@ export async function agentStart(
     spec.agent.socket !== ref.socket
   ) {
     throw new TerminalError(
-      `${file}: written for another agent or format (fleet ${spec.fleet}, session ${spec.agent?.session}, socket ${spec.agent?.socket})`,
+      `${file}: written for another agent or format ` +
+        `(fleet ${spec.fleet}, session ${spec.agent?.session}, socket ${spec.agent?.socket})`,
     );
   }
   const a = spec.agent;
@@ -51,12 +53,14 @@ export async function agentStart(
   // would kill it with the unit: the socket's server unit runs the server.
   if (!obs.serverRunning)
     throw new TerminalError(
-      `no tmux server runs on socket ${a.socket}; ${holderUnit(fleet, a.socket)} runs it (this unit is ordered after it)`,
+      `no tmux server runs on socket ${a.socket}; ` +
+        `${holderUnit(fleet, a.socket)} runs it (this unit is ordered after it)`,
     );
   const pane = obs.sessions.get(a.session);
   if (pane && pane.fleet !== fleet) {
     throw new TerminalError(
-      `session ${a.session} on socket ${a.socket} was not started by fleet ${fleet} (@gitfleet-fleet is ${pane.fleet ?? 'unset'}); leaving it alone`,
+      `session ${a.session} on socket ${a.socket} was not started by fleet ${fleet} ` +
+        `(@gitfleet-fleet is ${pane.fleet ?? 'unset'}); leaving it alone`,
     );
   }
   if (pane && pane.spec === a.specHash && !pane.dead)

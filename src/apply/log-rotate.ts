@@ -37,7 +37,7 @@ export async function rotateLogs(
 
 /** Rotate one log if it is over the cap; false when there is nothing to do. */
 export async function rotateLog(log: string, capBytes: number): Promise<boolean> {
-  let fh;
+  let fh: FileHandle;
   try {
     fh = await open(log, 'r+');
   } catch (e) {

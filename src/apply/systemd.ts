@@ -68,7 +68,8 @@ export async function applyUnitAction(
       command.push(sd.argv(disable).join(' '));
       const r = await sd.call(...disable);
       if (r.exitCode !== 0 && !GONE.test(r.stderr)) return { command, error: failureMessage(disable, r) };
-      // Forget a failed last start, so `systemctl --user --failed` does not list a unit that is gone (fails harmlessly otherwise).
+      // Forget a failed last start, so `systemctl --user --failed` does not list a unit that is gone
+      // (fails harmlessly otherwise).
       command.push(sd.argv(['reset-failed', d.unit!]).join(' '));
       await sd.call('reset-failed', d.unit!);
       if (d.role === 'agent' && d.killSession && d.socket && d.session) {
@@ -82,7 +83,8 @@ export async function applyUnitAction(
       for (const f of d.removeFiles ?? []) {
         command.push(`remove ${f}`);
         await rm(f, { force: true });
-        if (f.endsWith('.service.d/gitfleet.conf')) await rmdir(path.dirname(f)).catch(() => undefined); // only if now empty
+        // The drop-in folder goes too, only if now empty.
+        if (f.endsWith('.service.d/gitfleet.conf')) await rmdir(path.dirname(f)).catch(() => undefined);
       }
       return { command, error: null };
     }

@@ -5,7 +5,7 @@
 // concurrent `git push` is never overwritten. A missing or damaged object is
 // a TerminalError naming it, never an empty folder or a missing file.
 import fs from 'node:fs';
-import { open, readFile, rename, rm, stat, readdir } from 'node:fs/promises';
+import { open, readFile, rename, rm, stat, readdir, type FileHandle } from 'node:fs/promises';
 import path from 'node:path';
 import git, { type TreeEntry } from 'isomorphic-git';
 import { errorMessage, GitfleetError, TerminalError, TransientError, UsageError } from '../errors.js';
@@ -383,7 +383,7 @@ export class Repo {
     const refFile = path.join(this.gitdir, ref);
     const lock = `${refFile}.lock`;
     await fs.promises.mkdir(path.dirname(refFile), { recursive: true });
-    let handle;
+    let handle: FileHandle | undefined;
     try {
       handle = await open(lock, 'wx');
     } catch (e) {

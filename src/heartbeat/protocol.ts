@@ -138,7 +138,9 @@ export function judgeHeartbeat(
     return {
       health: 'invalid',
       ...seen,
-      error: `ts ${h.ts.toISOString()} is ${formatSeconds(-ageMs / 1000)} s ahead of now (allowed clock skew: ${skewSeconds} s)`,
+      error:
+        `ts ${h.ts.toISOString()} is ${formatSeconds(-ageMs / 1000)} s ahead of now ` +
+        `(allowed clock skew: ${skewSeconds} s)`,
     };
   }
   const healthy = ageMs <= STALE_AFTER_INTERVALS * intervalSeconds * 1000;

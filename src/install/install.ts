@@ -179,7 +179,8 @@ export async function uninstall(o: Omit<InstallOptions, 'every'>): Promise<Unins
   if (stop.exitCode !== 0 && !/not loaded/i.test(stop.stderr)) throw sd.failure(['stop', names.service], stop);
   for (const f of result.files) if (f.action === 'removed') await rm(f.path, { force: true });
   await sd.must('daemon-reload');
-  await sd.call('reset-failed', names.service, names.timer); // forget a failed last run; fails harmlessly when there was none
+  // Forget a failed last run; fails harmlessly when there was none.
+  await sd.call('reset-failed', names.service, names.timer);
   result.changed = true;
   return result;
 }

@@ -2,7 +2,7 @@
 // is no heartbeat (text null, not an error); any other failure is recorded
 // for that file, never thrown. Judging what was read is pure:
 // judgeHeartbeat(parseHeartbeat(text)) in src/heartbeat/protocol.ts.
-import { open } from 'node:fs/promises';
+import { open, type FileHandle } from 'node:fs/promises';
 import type { AgentSpec } from '../desired/types.js';
 import { errorMessage } from '../errors.js';
 import { judgeHeartbeat, parseHeartbeat, type HeartbeatJudgement } from '../heartbeat/protocol.js';
@@ -27,7 +27,7 @@ export async function readHeartbeats(files: string[]): Promise<Map<string, Heart
 }
 
 async function readOne(file: string): Promise<HeartbeatRead> {
-  let fh;
+  let fh: FileHandle;
   try {
     fh = await open(file, 'r');
   } catch (e) {

@@ -5,6 +5,7 @@
 import { readdir, readFile, stat } from 'node:fs/promises';
 import path from 'node:path';
 import { errorMessage } from '../errors.js';
+import type { RunResult } from '../exec.js';
 import { failureMessage, isUnreachable, parseShow, Systemctl } from '../systemd/client.js';
 import { classifyUnit } from '../systemd/fleet-units.js';
 
@@ -70,7 +71,7 @@ async function observe(q: SystemdQuery): Promise<SystemdObservation> {
   const names = [...new Set([...q.units, ...found])].sort();
   const sd = new Systemctl(q.env);
   const args = ['show', ...SHOW_PROPS.flatMap((p) => ['-p', p]), ...names];
-  let res;
+  let res: RunResult;
   try {
     // With no unit to show, `show` reads the manager itself: still a reachability check.
     res = await sd.call(...args);

@@ -2,6 +2,7 @@
 // "No server" means empty; any other failure means the observation failed
 // and must never be read as "nothing runs" (that would prune everything).
 import { errorMessage } from '../errors.js';
+import type { RunResult } from '../exec.js';
 import { readText } from '../files.js';
 import { exitStatusPath } from '../paths.js';
 import { isNoServer, tmux } from '../tmux/client.js';
@@ -77,7 +78,7 @@ export interface ExitFiles {
 }
 
 export async function observeSocket(socket: string, exits?: ExitFiles): Promise<SocketObservation> {
-  let res;
+  let res: RunResult;
   try {
     res = await tmux(socket, [['list-panes', '-a', '-F', LIST_FORMAT]]);
   } catch (e) {

@@ -51,9 +51,11 @@ export function renderPlan(plan: Plan): string {
 export function summaryLine(plan: Plan): string {
   const s = plan.summary;
   const units = UNIT_COUNTS.filter(([k]) => s[k] > 0).map(([k, what]) => `${s[k]} ${what}`);
+  const unitCounts = units.length ? `units (${plan.supervisor.mode}): ${units.join(', ')}; ` : '';
   return (
-    `Plan: ${s.create_session} to create, ${s.restart_session} to restart, ${s.respawn_pane} to respawn, ${s.delete_session} to delete; ` +
-    `${units.length ? `units (${plan.supervisor.mode}): ${units.join(', ')}; ` : ''}${s.deferred} deferred, ${plan.errors.length} errors.`
+    `Plan: ${s.create_session} to create, ${s.restart_session} to restart, ` +
+    `${s.respawn_pane} to respawn, ${s.delete_session} to delete; ` +
+    `${unitCounts}${s.deferred} deferred, ${plan.errors.length} errors.`
   );
 }
 

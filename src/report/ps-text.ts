@@ -44,8 +44,10 @@ export function renderPs(r: PsResult): string {
       .trimEnd();
   const out = [line(head), ...rows.map(line)];
   const sup = r.supervisor;
+  const live = r.agents.filter((a) => a.source.kind === 'live').length;
+  const unobserved = sup.observed ? '' : `: NOT OBSERVED: ${sup.error}`;
   out.push(
-    `${r.agents.filter((a) => a.source.kind === 'live').length} agents on ${r.host} (fleet ${r.fleet}, supervisor ${sup.mode}${sup.observed ? '' : `: NOT OBSERVED: ${sup.error}`})` +
+    `${live} agents on ${r.host} (fleet ${r.fleet}, supervisor ${sup.mode}${unobserved})` +
       (sup.linger === false ? `; lingering is off: ${sup.lingerFix}` : ''),
   );
   return `${out.join('\n')}\n`;

@@ -7,9 +7,11 @@ import { supervisorLines } from './status-text.js';
 export function renderStatusMarkdown(s: StatusDoc): string {
   const out: string[] = [];
   out.push(`# ${s.fleet} on ${s.host}`, '');
+  const { ready, agents, disabled, errors } = s.summary;
   out.push(
-    `${s.converged ? '✅ Converged' : '⚠️ Not converged'} at \`${s.desiredRevision.slice(0, 12)}\`: ${s.summary.ready}/${s.summary.agents - s.summary.disabled} agents ready` +
-      `${s.summary.disabled ? `, ${s.summary.disabled} disabled` : ''}${s.summary.errors ? `, ${s.summary.errors} errors in desired state` : ''}.`,
+    `${s.converged ? '✅ Converged' : '⚠️ Not converged'} at \`${s.desiredRevision.slice(0, 12)}\`: ` +
+      `${ready}/${agents - disabled} agents ready` +
+      `${disabled ? `, ${disabled} disabled` : ''}${errors ? `, ${errors} errors in desired state` : ''}.`,
     '',
   );
   for (const line of supervisorLines(s))
@@ -59,5 +61,7 @@ function row(a: AgentRecord): string {
     .map((c) => `${c.type === 'Ready' ? '' : `${c.type}: `}${c.reason}: ${c.message}`)
     .join('; ');
   const cell = (v: unknown) => String(v ?? '').replace(/\|/g, '\\|');
-  return `| ${cell(a.name)} | ${cell(a.runtime)} | ${cell(a.socket)} | ${cell(a.session.name)} | ${cell(a.session.pid ?? '—')} | ${a.restarts} | ${ready?.status === 'True' ? 'yes' : ready?.status === 'Unknown' ? '?' : 'no'} | ${cell(notes)} |`;
+  const readyCell = ready?.status === 'True' ? 'yes' : ready?.status === 'Unknown' ? '?' : 'no';
+  const cells = [a.name, a.runtime, a.socket, a.session.name, a.session.pid ?? '—'].map(cell);
+  return `| ${[...cells, a.restarts, readyCell, cell(notes)].join(' | ')} |`;
 }

@@ -27,8 +27,10 @@ export function renderStatusText(s: StatusDoc): string {
   out.push(...supervisorLines(s));
   for (const h of s.pruneHeld ?? []) out.push(`PruneHeld: ${h.message}`);
   for (const e of s.errors) out.push(`error: ${formatProblem(e)}`);
+  const { ready, agents, disabled } = s.summary;
   out.push(
-    `${s.converged ? 'Converged' : 'Not converged'}: ${s.summary.ready}/${s.summary.agents - s.summary.disabled} ready at ${s.desiredRevision.slice(0, 12)} (host ${s.host}, fleet ${s.fleet}).`,
+    `${s.converged ? 'Converged' : 'Not converged'}: ${ready}/${agents - disabled} ready ` +
+      `at ${s.desiredRevision.slice(0, 12)} (host ${s.host}, fleet ${s.fleet}).`,
   );
   return `${out.join('\n')}\n`;
 }
@@ -40,11 +42,13 @@ export function supervisorLines(s: StatusDoc): string[] {
   const out = [`supervisor: ${sup.mode} (${sup.reason})`];
   if (!sup.observed)
     out.push(
-      `warning: the systemd user manager could not be observed; nothing was started or stopped through units: ${sup.error}`,
+      'warning: the systemd user manager could not be observed; ' +
+        `nothing was started or stopped through units: ${sup.error}`,
     );
   if (sup.linger === false)
     out.push(
-      `warning: lingering is off for ${s.tenant_id}: the fleet's units start only at ${s.tenant_id}'s login, not at boot, and stop (with the agents) at logout. Fix: ${sup.lingerFix}`,
+      `warning: lingering is off for ${s.tenant_id}: the fleet's units start only at ${s.tenant_id}'s login, ` +
+        `not at boot, and stop (with the agents) at logout. Fix: ${sup.lingerFix}`,
     );
   return out;
 }

@@ -5,11 +5,20 @@ import { run, type RunResult } from '../exec.js';
 
 export type UnitProps = Record<string, string>;
 
+/** What systemctl says when it cannot reach the manager at all. */
+const UNREACHABLE = [
+  /Failed to connect to .*bus/,
+  /Failed to get D-Bus connection/,
+  /\$DBUS_SESSION_BUS_ADDRESS and \$XDG_RUNTIME_DIR not defined/,
+  /System has not been booted with systemd/,
+  /Connection refused/,
+  /No medium found/,
+  /Transport endpoint is not connected/,
+];
+
 /** The manager could not be reached at all (no bus, no runtime dir), as opposed to a command failing. */
 export function isUnreachable(stderr: string): boolean {
-  return /Failed to connect to .*bus|Failed to get D-Bus connection|\$DBUS_SESSION_BUS_ADDRESS and \$XDG_RUNTIME_DIR not defined|System has not been booted with systemd|Connection refused|No medium found|Transport endpoint is not connected/.test(
-    stderr,
-  );
+  return UNREACHABLE.some((re) => re.test(stderr));
 }
 
 /** `systemctl show` output: blocks of KEY=VALUE lines separated by blank lines, one block per unit. */
@@ -41,7 +50,8 @@ export function managerEnv(env: NodeJS.ProcessEnv): Record<string, string> {
 
 /** How a failed systemctl call is reported, everywhere. */
 export function failureMessage(args: readonly string[], r: RunResult): string {
-  return `systemctl --user ${args.join(' ')} failed (exit ${r.exitCode}): ${(r.stderr || r.stdout).trim() || 'no output'}`;
+  const said = (r.stderr || r.stdout).trim() || 'no output';
+  return `systemctl --user ${args.join(' ')} failed (exit ${r.exitCode}): ${said}`;
 }
 
 export class Systemctl {

@@ -191,7 +191,8 @@ export function agentTemplateFile(ctx: FleetUnitContext): GeneratedFile {
 // Stop ends the session only while it carries this fleet's tag: a session
 // someone else started under the same name is never killed.
 const STOP =
-  '[ "$("$1" -L "$2" show-options -qv -t "=$3:" @gitfleet-fleet 2>/dev/null)" = "$4" ] && exec "$1" -L "$2" kill-session -t "=$3"; exit 0';
+  '[ "$("$1" -L "$2" show-options -qv -t "=$3:" @gitfleet-fleet 2>/dev/null)" = "$4" ] ' +
+  '&& exec "$1" -L "$2" kill-session -t "=$3"; exit 0';
 
 /** Binds one agent to its socket's server unit, and stops exactly its own session. */
 export function agentDropInFile(ctx: FleetUnitContext, a: AgentSpec): GeneratedFile {

@@ -165,7 +165,25 @@ export const BAD_BRANCHES = [
 
 // ---------------------------------------------------------------- schema-driven
 
-type Schema = Record<string, any>;
+/** The part of a JSON Schema this walk reads. */
+interface Schema {
+  $ref?: string;
+  $defs?: Record<string, Schema>;
+  type?: string | string[];
+  enum?: unknown[];
+  const?: unknown;
+  minLength?: number;
+  maxLength?: number;
+  minimum?: number;
+  minItems?: number;
+  pattern?: string;
+  uniqueItems?: boolean;
+  items?: Schema;
+  properties?: Record<string, Schema>;
+  required?: string[];
+  additionalProperties?: boolean | Schema;
+  propertyNames?: { pattern?: string };
+}
 type Seg = string | number;
 
 const SAMPLES: Record<string, unknown> = {
@@ -197,18 +215,21 @@ function typesOf(s: Schema): string[] | null {
   return null;
 }
 
-function getAt(doc: any, p: readonly Seg[]): unknown {
-  return p.reduce((o, k) => (o == null ? undefined : o[k]), doc);
+/** A JSON-like tree: maps and lists, indexed by key or position. */
+type Tree = Record<Seg, unknown>;
+
+function getAt(doc: unknown, p: readonly Seg[]): unknown {
+  return p.reduce<unknown>((o, k) => (o == null ? undefined : (o as Tree)[k]), doc);
 }
 
 /** A deep copy of `doc` with `value` at `p` (intermediate maps and lists created); undefined deletes. */
-export function withAt(doc: unknown, p: readonly Seg[], value: unknown): any {
-  const out = structuredClone(doc) as any;
+export function withAt(doc: unknown, p: readonly Seg[], value: unknown): unknown {
+  const out = structuredClone(doc) as Tree;
   let o = out;
   for (let i = 0; i < p.length - 1; i++) {
     const k = p[i]!;
     if (o[k] === null || typeof o[k] !== 'object') o[k] = typeof p[i + 1] === 'number' ? [] : {};
-    o = o[k];
+    o = o[k] as Tree;
   }
   const last = p[p.length - 1]!;
   if (value === undefined) {
@@ -240,7 +261,7 @@ function schemaCases(kind: string, file: string, root: Schema, base: unknown, ca
     seen.add(id);
     out.push({ id, category: `${kind}: ${category}`, files: { [file]: yamlText(doc) }, expect: [file], schema: true });
   };
-  const resolve = (s: Schema): Schema => (s.$ref ? resolve(root.$defs[String(s.$ref).split('/').pop()!]) : s);
+  const resolve = (s: Schema): Schema => (s.$ref ? resolve(root.$defs![s.$ref.split('/').pop()!]!) : s);
   const walk = (raw: Schema, p: Seg[]): void => {
     const s = resolve(raw);
     const types = typesOf(s);
@@ -271,7 +292,7 @@ function schemaCases(kind: string, file: string, root: Schema, base: unknown, ca
     if (s.properties || s.additionalProperties !== undefined || s.propertyNames) {
       const cur = getAt(base, p);
       if (p.length > 0 && (cur === undefined || cur === null)) return; // optional section not in the base document
-      for (const [k, sub] of Object.entries(s.properties ?? {})) walk(sub as Schema, [...p, k]);
+      for (const [k, sub] of Object.entries(s.properties ?? {})) walk(sub, [...p, k]);
       for (const r of s.required ?? [])
         if (getAt(base, [...p, r]) !== undefined)
           add('missing required key', [...p, r], withAt(base, [...p, r], undefined), `no ${r}`);
@@ -350,6 +371,7 @@ function semanticRosterCases(c: Ctx): Case[] {
     'cat "open',
     'cat ; touch x',
     'cat && touch x',
+    // biome-ignore lint/suspicious/noTemplateCurlyInString: a shell expansion gitfleet must refuse, written literally
     'cat ${HOME}',
   ]) {
     add('command line', brief(line), at(['agents', 0, 'command'], line));

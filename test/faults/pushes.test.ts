@@ -109,9 +109,9 @@ describe('human pushes racing reconciles', () => {
     await loop;
     figures['race seconds'] = Math.round((Date.now() - t0) / 1000);
     figures['applies during the race'] = applies.length;
-    figures['apply exit codes'] = Object.entries(
-      applies.reduce<Record<string, number>>((m, a) => ({ ...m, [String(a.code)]: (m[String(a.code)] ?? 0) + 1 }), {}),
-    )
+    const codes: Record<string, number> = {};
+    for (const a of applies) codes[String(a.code)] = (codes[String(a.code)] ?? 0) + 1;
+    figures['apply exit codes'] = Object.entries(codes)
       .map(([c, n]) => `${c}: ${n}`)
       .join(', ');
     figures['pushes rejected, then rebased and retried'] = person.rejections;

@@ -15,6 +15,7 @@ import { mkdtempSync, existsSync } from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import type { StatusDoc } from '../../src/status/types.js';
 import { isolateTmux, sh, TestFleet } from '../helpers/fleet.js';
 import { crashIn, fsck, prng, reportFigures, runCli, startCli, Tally } from './lib.js';
 import { yamlText } from './corpus.js';
@@ -101,7 +102,7 @@ function judge(
     return `a session without our tag or dead: ${lines.filter((l) => !l.endsWith('|kills|0'))}`;
   const bad = fsck(f.bare);
   if (bad) return `git fsck: ${bad}`;
-  let status;
+  let status: StatusDoc;
   try {
     status = f.status();
   } catch {

@@ -7,6 +7,7 @@ import { afterAll, beforeAll } from 'vitest';
 import os from 'node:os';
 import path from 'node:path';
 import { main } from '../../src/cli/main.js';
+import type { StatusDoc } from '../../src/status/types.js';
 
 /**
  * All test tmux servers live under a private TMUX_TMPDIR, so even a bug could
@@ -112,7 +113,7 @@ export class TestFleet {
     return sh('git', ['--git-dir', this.bare, 'show', spec]);
   }
 
-  status(): any {
+  status(): StatusDoc {
     return JSON.parse(this.show(`main:status/${this.host}.json`));
   }
 
@@ -172,4 +173,13 @@ export async function waitFor(check: () => boolean, ms = 3000): Promise<void> {
     if (Date.now() > end) throw new Error('condition not met in time');
     await new Promise((r) => setTimeout(r, 50));
   }
+}
+
+/**
+ * The entry of `list` called `name`; a missing one fails the test here, naming it, rather than as a TypeError later.
+ */
+export function named<T extends { name: string }>(list: readonly T[], name: string): T {
+  const found = list.find((x) => x.name === name);
+  if (!found) throw new Error(`no entry named ${name} (have: ${list.map((x) => x.name).join(', ')})`);
+  return found;
 }

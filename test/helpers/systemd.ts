@@ -82,7 +82,9 @@ export class UserManager {
     return { code: r.status ?? 1, out: r.stdout, err: r.stderr };
   }
 
-  /** Stop the manager by its own PID (and its process group), then remove its dirs (unless `keep`: a reboot follows). */
+  /**
+   * Stop the manager by its own PID (and its process group), then remove its dirs (unless `keep`: a reboot follows).
+   */
   async stop(keep = false): Promise<void> {
     const p = this.proc;
     if (p?.pid && p.exitCode === null) {

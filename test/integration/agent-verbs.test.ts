@@ -77,7 +77,7 @@ describe('agent send', () => {
     expect(screen('repl')).toContain('[stub] repl got: [testhost:operator -> repl] hello there');
   });
 
-  it('--verify succeeds on a TUI-like stub, as one bracketed paste; --from relabels, --raw drops the label, --json reports', async () => {
+  it('--verify succeeds on a TUI-like stub, one bracketed paste; --from relabels, --raw unlabels; --json', async () => {
     const file = path.join(fleet.dir, 'msg.txt');
     writeFileSync(file, 'first line\nsecond line\n');
     const r = await fleet.gitfleet('agent', 'send', 'tui', '--file', file, '--from', 'ci-bot', '--verify', '--json');
@@ -131,7 +131,7 @@ describe('agent send', () => {
     expect(JSON.parse(json.stdout)).toMatchObject({ verified: true, result: 'draft' });
   });
 
-  it('--verify fails closed on a blank screen, and when the only change is the terminal echoing what nobody read', async () => {
+  it('--verify fails closed on a blank screen, or when the only change is the echo of unread input', async () => {
     const mute = await fleet.gitfleet('agent', 'send', 'mute', '--message', 'anyone?', '--verify', '--timeout', '1.5');
     expect(mute.code).toBe(4);
     expect(mute.stderr).toContain('mute did not accept the message: nothing visible changed after Enter');
@@ -194,7 +194,7 @@ describe('agent reset', () => {
 });
 
 describe('agent logs', () => {
-  it('keeps what a full-screen program cleared off the screen; -n limits; --json; says when there is no log', async () => {
+  it('keeps what a full-screen program cleared off the screen; -n limits; --json; says if no log exists', async () => {
     await fleet.gitfleet('agent', 'send', 'tui', '--message', 'remember me', '--verify');
     expect((await fleet.gitfleet('agent', 'reset', 'tui')).code).toBe(0);
     expect(screen('tui')).not.toContain('remember me');
@@ -251,7 +251,8 @@ describe('agent verbs refuse what they must', () => {
   });
 
   it("never acts on a session gitfleet does not own, even under the agent's name", async () => {
-    expect(fleet.tmux('new-session', '-d', '-s', 'ghost', 'cat').code).toBe(0); // ghost is disabled: someone else's session
+    // ghost is disabled: someone else's session.
+    expect(fleet.tmux('new-session', '-d', '-s', 'ghost', 'cat').code).toBe(0);
     try {
       const r = await fleet.gitfleet('agent', 'send', 'ghost', '--message', 'intrusion');
       expect(r.code).toBe(1);
@@ -335,7 +336,7 @@ describe('agent watch and attach, in a real terminal', () => {
       .out.split('\n')
       .filter((l) => l.startsWith('_watch-'));
 
-  it('watch neither resizes the agent window nor lets keys through, and its throw-away session goes on detach', async () => {
+  it('watch neither resizes the agent window nor lets keys through; its own session goes on detach', async () => {
     const size = sizeOf('watched');
     expect(size).toBe('80x24');
     // Left behind by a watch whose gitfleet was killed (that pid is gone): the next watch removes it.

@@ -95,7 +95,7 @@ describe('gitfleet CLI', () => {
     expect(JSON.parse(bad.stdout)).toMatchObject({ valid: false, problems: [{ file: 'rosters/a.yaml', line: 4 }] });
   });
 
-  it('plan exits 1 when a committed file is invalid (printing what apply would still do), 2 while work is deferred', async () => {
+  it('plan exits 1 when a committed file is invalid (printing what apply still does), 2 when deferring', async () => {
     fleet = new TestFleet();
     const a = (name: string, extra = '') => `  - name: ${name}\n    runtime: stub\n${extra}`;
     fleet.commit({ 'rosters/a.yaml': roster(fleet.socket, a('a') + a('b')) });

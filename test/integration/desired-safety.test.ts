@@ -94,12 +94,13 @@ describe('a desired state gitfleet cannot read never prunes', () => {
     const p = await f.gitfleet('plan');
     expect(p.code).toBe(2);
     expect(p.stdout).toContain(
-      `PruneHeld: 3 of 3 agents on socket ${f.socket} would be deleted (all of them); held until revision ${rev.slice(0, 12)} is confirmed`,
+      `PruneHeld: 3 of 3 agents on socket ${f.socket} would be deleted (all of them); ` +
+        `held until revision ${rev.slice(0, 12)} is confirmed`,
     );
     const held = await f.gitfleet('apply');
     expect(held.code).toBe(3);
     expect(pids(f)).toEqual(before);
-    expect(f.status().pruneHeld[0]).toMatchObject({
+    expect(f.status().pruneHeld?.[0]).toMatchObject({
       socket: f.socket,
       deletes: 3,
       running: 3,
@@ -116,7 +117,7 @@ describe('a desired state gitfleet cannot read never prunes', () => {
     expect([...f.panes().keys()]).toEqual([]);
   });
 
-  it('reconcile.confirm_prune in fleet.yaml confirms a revision too, while the rosters stay as they were then', async () => {
+  it('reconcile.confirm_prune in fleet.yaml confirms a revision too, rosters staying as they were then', async () => {
     const f = newFleet();
     await converged(f, { 'rosters/team.yaml': roster(f.socket, agent('a0') + agent('a1')) });
     const rev = f.commit({ 'rosters/team.yaml': roster(f.socket, '').replace('agents:\n', 'agents: []\n') });
@@ -192,7 +193,8 @@ describe('ownership', () => {
       expect(rb.code).toBe(3);
       expect(rb.stdout).toMatch(
         new RegExp(
-          `Socket ${a.socket} could not be observed, nothing planned there: socket ${a.socket} is used by another fleet: fleet-[0-9a-f]{8}`,
+          `Socket ${a.socket} could not be observed, nothing planned there: ` +
+            `socket ${a.socket} is used by another fleet: fleet-[0-9a-f]{8}`,
         ),
       );
       const ra = await a.gitfleet('apply');
@@ -217,7 +219,7 @@ describe('ownership', () => {
     expect(pids(a)).toEqual(before);
   });
 
-  it('a new roster file redeclaring an agent is an error in both; the agent keeps its spec and is not restarted', async () => {
+  it('a new roster file redeclaring an agent is an error in both; the agent keeps its spec, no restart', async () => {
     const f = newFleet();
     const before = await converged(f, { 'rosters/team.yaml': roster(f.socket, agent('a0') + agent('t1')) });
     f.commit({
@@ -232,6 +234,6 @@ describe('ownership', () => {
       valid: false,
       usingLastKnownGood: true,
     });
-    expect(st.agents.find((x: { name: string }) => x.name === 'a0').source).toMatch(/^rosters\/team\.yaml:/);
+    expect(st.agents.find((x) => x.name === 'a0')?.source).toMatch(/^rosters\/team\.yaml:/);
   });
 });

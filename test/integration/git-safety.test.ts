@@ -138,7 +138,7 @@ describe('a stale git ref lock', () => {
     expect([...fleet.panes().keys()].sort()).toEqual(['_holder', 'alpha', 'gamma']);
   });
 
-  it('a ref lock this state dir noted taking (a gitfleet killed mid-update) is its own: removed, and apply converges', async () => {
+  it('a ref lock this state dir noted taking (killed mid-update) is its own: removed, apply converges', async () => {
     fleet = new TestFleet();
     fleet.commit({ 'fleet.yaml': 'fleet: demo\n', 'rosters/team.yaml': roster(fleet.socket, agent('alpha')) });
     expect((await fleet.gitfleet('apply')).code).toBe(0);

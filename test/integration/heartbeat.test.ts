@@ -134,7 +134,8 @@ describe('gitfleet heartbeat', () => {
     const none = await cli(['heartbeat']);
     expect(none.code).toBe(64);
     expect(none.stderr).toBe(
-      'gitfleet: heartbeat needs a file: --file PATH, or GITFLEET_HEARTBEAT_FILE in the environment (gitfleet sets it in every pane)\n',
+      'gitfleet: heartbeat needs a file: --file PATH, ' +
+        'or GITFLEET_HEARTBEAT_FILE in the environment (gitfleet sets it in every pane)\n',
     );
     expect((await cli(['heartbeat', '--file', f, '--status', 'idle'])).stderr).toContain(
       '--status "idle": allowed: ok, busy',
@@ -181,7 +182,8 @@ describe('gitfleet heartbeat --every (the built bin)', () => {
     const file = path.join(dir, 'run', 'w.hb');
     const c = start([BIN, 'heartbeat', '--every', '0.2', '--file', file, '--json']);
     const first = await waitFor('the first heartbeat', () => heartbeatIn(file), 5000, c.err);
-    expect(first).toMatchObject({ pid: process.pid, status: 'ok' }); // the test process ran it: the default pid is the parent's
+    // The test process ran it: the default pid is the parent's.
+    expect(first).toMatchObject({ pid: process.pid, status: 'ok' });
     const later = await waitFor('a newer heartbeat', () => {
       const hb = heartbeatIn(file);
       return hb && hb.ts > first.ts ? hb : null;
@@ -250,7 +252,7 @@ describe('heartbeat files', () => {
     expect(readFileSync(file, 'utf8')).toBe('x');
   });
 
-  it('readHeartbeats: text and mtime per file; absent is null without error; other failures recorded, never thrown', async () => {
+  it('readHeartbeats: text and mtime per file; absent is null; other failures recorded, never thrown', async () => {
     const ok = path.join(dir, 'ok.hb');
     const bad = path.join(dir, 'bad.hb');
     const big = path.join(dir, 'big.hb');

@@ -307,7 +307,8 @@ describe('gitfleet install', () => {
     });
     expect(readdirSync(m.unitDir).filter((f) => f.startsWith('gitfleet-reconcile-'))).toEqual([]);
     expect(existsSync(path.join(m.unitDir, 'timers.target.wants', 'gitfleet-reconcile-fleet.timer'))).toBe(false);
-    // The agents' own units (auto found the manager: supervisor systemd) are the fleet's, not the reconciler's: they stay.
+    // The agents' own units (auto found the manager: supervisor systemd) are the fleet's, not the reconciler's:
+    // they stay.
     expect(
       m.show(
         `gitfleet-${JSON.parse(fleet.show(`main:status/${hostname}.json`)).fleet}-agent@alpha.${fleet.socket}.service`,
@@ -346,7 +347,8 @@ describe('gitfleet install', () => {
     expect(r.stderr).toContain('loginctl enable-linger');
     const line = r.stderr.split('\n').find((l) => l.startsWith('*/10 * * * * '));
     expect(line).toBe(
-      `*/10 * * * * PATH=${process.env.PATH} LANG=${LANG} TMUX_TMPDIR=${privateTmux.dir} ${process.execPath} ${CLI_PATH} apply --repo ${fleet.bare} --state-dir ${fleet.stateDir} >/dev/null`,
+      `*/10 * * * * PATH=${process.env.PATH} LANG=${LANG} TMUX_TMPDIR=${privateTmux.dir} ` +
+        `${process.execPath} ${CLI_PATH} apply --repo ${fleet.bare} --state-dir ${fleet.stateDir} >/dev/null`,
     );
     expect(existsSync(path.join(base, 'config'))).toBe(false);
     // The crontab line's command really reconciles (run by /bin/sh as cron would).

@@ -8,7 +8,8 @@ import { chmodSync, mkdirSync, readFileSync, writeFileSync } from 'node:fs';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { afterEach, describe, expect, it } from 'vitest';
-import { roster, TestFleet, usePrivateTmux, waitFor } from '../helpers/fleet.js';
+import type { PsResult } from '../../src/ps.js';
+import { named, roster, TestFleet, usePrivateTmux, waitFor } from '../helpers/fleet.js';
 
 const STUB = fileURLToPath(new URL('../../examples/stub-agent.mjs', import.meta.url));
 const CLI = fileURLToPath(new URL('../../dist/cli.js', import.meta.url));
@@ -22,7 +23,13 @@ afterEach(() => {
 
 /** The stub as a runtime that beats every `interval` seconds and counts as idle after `idle` quiet seconds. */
 function stubRuntime(interval: number, idle: number, extraEnv = ''): string {
-  return `stub:\n    command: [node, ${JSON.stringify(STUB)}, stub]\n    heartbeat: ${interval}\n    idle_after: ${idle}\n    env: {GITFLEET_HEARTBEAT_INTERVAL: '${interval}'${extraEnv}}`;
+  return [
+    'stub:',
+    `    command: [node, ${JSON.stringify(STUB)}, stub]`,
+    `    heartbeat: ${interval}`,
+    `    idle_after: ${idle}`,
+    `    env: {GITFLEET_HEARTBEAT_INTERVAL: '${interval}'${extraEnv}}`,
+  ].join('\n');
 }
 
 function newFleet(agents: string, runtimes: string): TestFleet {
@@ -35,18 +42,16 @@ function newFleet(agents: string, runtimes: string): TestFleet {
   return f;
 }
 
-async function ps(f: TestFleet): Promise<any> {
+async function ps(f: TestFleet): Promise<PsResult> {
   const r = await f.gitfleet('ps', '--json');
   expect(r.stderr).toBe('');
   expect(r.code).toBe(0);
   return JSON.parse(r.stdout);
 }
-const row = (p: any, name: string) => p.agents.find((a: any) => a.name === name);
-const ready = (f: TestFleet, name: string) =>
-  f
-    .status()
-    .agents.find((a: any) => a.name === name)
-    .conditions.find((c: any) => c.type === 'Ready');
+const row = (p: PsResult, name: string) => named(p.agents, name);
+const condition = (f: TestFleet, name: string, type: string) =>
+  named(f.status().agents, name).conditions.find((c) => c.type === type);
+const ready = (f: TestFleet, name: string) => condition(f, name, 'Ready');
 
 describe('heartbeats', () => {
   it('the stub keeps its agent healthy; a hung agent turns stale and not Ready while its pane lives', async () => {
@@ -74,7 +79,7 @@ describe('heartbeats', () => {
     });
     expect((await f.gitfleet('apply')).code).toBe(3);
     expect(ready(f, 'w')).toMatchObject({ status: 'False', reason: 'HeartbeatStale' });
-    expect(f.status().agents[0].session).toMatchObject({ alive: true, pid });
+    expect(f.status().agents[0]?.session).toMatchObject({ alive: true, pid });
   });
 
   it('a killed agent turns stale within one interval past the limit, and is not Ready', async () => {
@@ -115,12 +120,7 @@ describe('update: on-idle', () => {
     const mid = f.panes();
     expect(mid.get('calm')!.pid).not.toBe(before.get('calm')!.pid);
     expect(mid.get('busy')!.pid).toBe(before.get('busy')!.pid);
-    expect(
-      f
-        .status()
-        .agents.find((a: any) => a.name === 'busy')
-        .conditions.find((c: any) => c.type === 'PendingRestart'),
-    ).toMatchObject({ status: 'True', reason: 'UpdateOnIdle' });
+    expect(condition(f, 'busy', 'PendingRestart')).toMatchObject({ status: 'True', reason: 'UpdateOnIdle' });
     expect(row(await ps(f), 'busy').flags).toContain('PendingRestart');
     // Once the work is done and the pane has been quiet, the next apply restarts it.
     await waitFor(() => readFileSyncSafe(hb('busy')).includes('status=ok'), 12000);
@@ -132,7 +132,8 @@ describe('update: on-idle', () => {
 });
 
 describe('gitfleet ps', () => {
-  it('joins tmux, process, idle time and heartbeat per agent, lists unmanaged sessions, and --all-hosts adds other hosts from their committed status', async () => {
+  it('joins tmux, process, idle time and heartbeat per agent, lists unmanaged sessions; --all-hosts too', async () => {
+    // --all-hosts adds other hosts, from their committed status.
     const f = newFleet(
       '  - name: w\n    runtime: stub\n  - name: c\n    runtime: cat\n',
       `${stubRuntime(0.5, 1)}\n  cat:\n    command: [cat]`,
@@ -171,17 +172,17 @@ describe('gitfleet ps', () => {
     expect(text.stdout).toMatch(/by-hand .*unmanaged \(sleep on /);
 
     // Another host's committed status, as its own gitfleet would write it.
-    const other = { ...f.status(), host: 'far', agents: f.status().agents.map((a: any) => ({ ...a, host: 'far' })) };
+    const other = { ...f.status(), host: 'far', agents: f.status().agents.map((a) => ({ ...a, host: 'far' })) };
     const written = f.commit({ 'status/far.json': `${JSON.stringify(other, null, 2)}\n` }, 'gitfleet(far): status');
-    const all = JSON.parse((await f.gitfleet('ps', '--all-hosts', '--json')).stdout);
-    const far = all.agents.filter((a: any) => a.host === 'far');
-    expect(far.map((a: any) => a.name).sort()).toEqual(['c', 'w']);
+    const all: PsResult = JSON.parse((await f.gitfleet('ps', '--all-hosts', '--json')).stdout);
+    const far = all.agents.filter((a) => a.host === 'far');
+    expect(far.map((a) => a.name).sort()).toEqual(['c', 'w']);
     expect(far[0]).toMatchObject({
       source: { kind: 'status', commit: written },
       idleSeconds: null,
       tenant_id: expect.any(String),
     });
-    expect(all.agents.filter((a: any) => a.host === 'testhost')).toHaveLength(2);
+    expect(all.agents.filter((a) => a.host === 'testhost')).toHaveLength(2);
     expect((await f.gitfleet('ps', '--all-hosts')).stdout).toContain(`far@${written.slice(0, 8)}`);
   });
 
@@ -213,7 +214,9 @@ describe('gitfleet ps', () => {
       const w = path.join(bin, name);
       writeFileSync(
         w,
-        `#!/bin/sh\n[ -n "$GITFLEET_SPAWN_LOG" ] && printf '%s\\t%s\\n' "$PPID" ${name} >>"$GITFLEET_SPAWN_LOG"\nexec ${real} "$@"\n`,
+        '#!/bin/sh\n' +
+          `[ -n "$GITFLEET_SPAWN_LOG" ] && printf '%s\\t%s\\n' "$PPID" ${name} >>"$GITFLEET_SPAWN_LOG"\n` +
+          `exec ${real} "$@"\n`,
       );
       chmodSync(w, 0o755);
     }

@@ -33,10 +33,12 @@ function contents(dir: string): Map<string, string> {
 
 describe('pinned environment (supervisor: systemd)', () => {
   it('an apply from another environment leaves unit and spec files as they were: no write/reload/commit', async () => {
-    const f = (fleet = new TestFleet('fl'));
+    const f = new TestFleet('fl');
+    fleet = f; // afterEach cleans it up
     const team = roster(f.socket, '  - name: alpha\n    runtime: stub\n');
     f.commit({ 'fleet.yaml': 'supervisor: systemd\n', 'rosters/team.yaml': team });
-    const m = (manager = new UserManager());
+    const m = new UserManager();
+    manager = m; // afterEach cleans it up
     Object.assign(m.env, { LANG: 'C.UTF-8', PATH: `${process.env.PATH}:/opt/timer-path` });
     await m.start();
 

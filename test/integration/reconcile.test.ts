@@ -7,12 +7,18 @@ import path from 'node:path';
 import { afterEach, describe, expect, it } from 'vitest';
 import { main } from '../../src/cli/main.js';
 import { acquireLock } from '../../src/lock.js';
-import { roster, sh, TestFleet, usePrivateTmux, waitFor } from '../helpers/fleet.js';
+import { named, roster, sh, TestFleet, usePrivateTmux, waitFor } from '../helpers/fleet.js';
+import { joinedRegExp } from '../helpers/regexp.js';
 
 const privateTmux = usePrivateTmux();
 
 let fleet: TestFleet;
 afterEach(() => fleet?.cleanup());
+
+/** What these tests read of `plan --json`. */
+interface PlanJson {
+  actions: { kind: string; target: string; reason: string }[];
+}
 
 const agent = (name: string, extra = '') => `  - name: ${name}\n    runtime: stub\n${extra}`;
 
@@ -51,13 +57,13 @@ describe('apply', () => {
       desiredRevision: head,
       converged: true,
     });
-    expect(status.agents.map((a: any) => a.name)).toEqual(['alpha', 'beta.two']);
+    expect(status.agents.map((a) => a.name)).toEqual(['alpha', 'beta.two']);
     for (const a of status.agents) {
       expect(a.tenant_id).toBeTruthy();
       expect(a.host).toBe('testhost');
       expect(a.session.alive).toBe(true);
       expect(a.session.pid).toBe(panes.get(a.session.name)!.pid);
-      expect(a.conditions.find((c: any) => c.type === 'Ready')).toMatchObject({ status: 'True', reason: 'Running' });
+      expect(a.conditions.find((c) => c.type === 'Ready')).toMatchObject({ status: 'True', reason: 'Running' });
     }
     const tree = sh('git', ['--git-dir', fleet.bare, 'ls-tree', '-r', '--name-only', 'main']).trim().split('\n');
     expect(tree.filter((f) => f.startsWith('evidence/testhost/'))).toHaveLength(3);
@@ -98,8 +104,8 @@ describe('apply', () => {
     expect(fleet.tmux('new-session', '-d', '-s', 'alphabet', 'cat').code).toBe(0); // unmanaged, too
 
     fleet.commit({ 'rosters/a.yaml': roster(fleet.socket, agent('alpha')) });
-    const plan = JSON.parse((await fleet.gitfleet('plan', '--json')).stdout);
-    expect(plan.actions.map((a: any) => `${a.kind} ${a.target} ${a.reason}`)).toEqual([
+    const plan: PlanJson = JSON.parse((await fleet.gitfleet('plan', '--json')).stdout);
+    expect(plan.actions.map((a) => `${a.kind} ${a.target} ${a.reason}`)).toEqual([
       `delete_session ${fleet.socket}/beta not_in_roster`,
     ]);
 
@@ -107,9 +113,9 @@ describe('apply', () => {
     expect(r.code).toBe(0);
     expect([...fleet.panes().keys()].sort()).toEqual(['_holder', 'alpha', 'alphabet', 'manual']);
     const status = fleet.status();
-    expect(status.unmanaged.map((u: any) => u.session)).toEqual(['alphabet', 'manual']);
+    expect(status.unmanaged.map((u) => u.session)).toEqual(['alphabet', 'manual']);
     expect(status.converged).toBe(true);
-    expect(status.agents.map((a: any) => a.name)).toEqual(['alpha']);
+    expect(status.agents.map((a) => a.name)).toEqual(['alpha']);
   });
 
   it('respawns a killed pane and counts the restart', async () => {
@@ -127,9 +133,9 @@ describe('apply', () => {
     const after = fleet.panes().get('alpha')!;
     expect(after.dead).toBe(false);
     expect(after.pid).not.toBe(before.pid);
-    const rec = fleet.status().agents[0];
+    const rec = fleet.status().agents[0]!;
     expect(rec.restarts).toBe(1);
-    expect(rec.backoff.streak).toBe(1);
+    expect(rec.backoff?.streak).toBe(1);
     expect(rec.session.pid).toBe(after.pid);
   });
 
@@ -151,7 +157,7 @@ describe('apply', () => {
       kind: 'tmux_server_lost',
       detail: { previousPid: pid, pid: null, unit: null },
     });
-    expect(fleet.status().sockets[0].serverPid).not.toBe(pid);
+    expect(fleet.status().sockets[0]!.serverPid).not.toBe(pid);
     // The repaired fleet is stable: no second event.
     const head = fleet.headOf('main');
     expect((await fleet.gitfleet('apply')).code).toBe(0);
@@ -179,20 +185,21 @@ describe('apply', () => {
     expect(plan.deferred).toMatchObject([
       { kind: 'respawn_pane', reason: 'crash_loop_backoff', detail: { streak: 1 } },
     ]);
-    const rec = fleet.status().agents[0];
+    const rec = fleet.status().agents[0]!;
     expect(rec.restarts).toBe(1);
     expect(rec.conditions[0]).toMatchObject({ type: 'Ready', status: 'False', reason: 'CrashLoopBackOff' });
     // tmux 3.3 records a dead pane's exit status only some of the time; the pane wrapper
     // records it itself, so it is always the runtime's.
     expect(plan.deferred[0].detail.exitStatus).toBe(3);
     expect(rec.session.exitStatus).toBe(3);
-    expect(rec.conditions[0].message).toContain('exited with status 3');
+    expect(rec.conditions[0]?.message).toContain('exited with status 3');
   });
 
   it('restarts on spec change under update: recreate, and only reports PendingRestart under on-idle', async () => {
     fleet = new TestFleet();
     const agents = (cmd: string) =>
-      `  - name: fast\n    runtime: stub\n    update: recreate\n    command: ${cmd}\n  - name: careful\n    runtime: stub\n    command: ${cmd}\n`;
+      `  - name: fast\n    runtime: stub\n    update: recreate\n    command: ${cmd}\n` +
+      `  - name: careful\n    runtime: stub\n    command: ${cmd}\n`;
     fleet.commit({ 'rosters/a.yaml': roster(fleet.socket, agents('[cat]')) });
     await fleet.gitfleet('apply');
     const before = fleet.panes();
@@ -204,16 +211,16 @@ describe('apply', () => {
     expect(after.get('fast')!.pid).not.toBe(before.get('fast')!.pid);
     expect(after.get('fast')!.spec).not.toBe(before.get('fast')!.spec);
     expect(after.get('careful')).toEqual(before.get('careful'));
-    const recs = Object.fromEntries(fleet.status().agents.map((a: any) => [a.name, a]));
-    expect(recs.fast.conditions.map((c: any) => c.type)).toEqual(['Ready']);
-    expect(recs.careful.conditions.find((c: any) => c.type === 'PendingRestart')).toMatchObject({
+    const recs = fleet.status().agents;
+    expect(named(recs, 'fast').conditions.map((c) => c.type)).toEqual(['Ready']);
+    expect(named(recs, 'careful').conditions.find((c) => c.type === 'PendingRestart')).toMatchObject({
       status: 'True',
       reason: 'UpdateOnIdle',
     });
     expect(r.stdout).toMatch(/restart_session .*\/careful \(update_on_idle\)/);
   });
 
-  it('keeps every session when an invalid roster is committed on top of a good one, and reports the error with its position', async () => {
+  it('keeps every session when an invalid roster replaces a good one; reports where the error is', async () => {
     fleet = new TestFleet();
     fleet.commit({
       'rosters/a.yaml': roster(fleet.socket, agent('alpha') + agent('beta')),
@@ -236,16 +243,16 @@ describe('apply', () => {
     expect(fleet.panes()).toEqual(before); // nothing pruned, nothing restarted
     const status = fleet.status();
     expect(status.errors[0]).toMatchObject({ file: 'rosters/a.yaml', line: 14, col: 5 });
-    expect(status.files.find((f: any) => f.path === 'rosters/a.yaml')).toMatchObject({
+    expect(status.files.find((f) => f.path === 'rosters/a.yaml')).toMatchObject({
       valid: false,
       usingLastKnownGood: true,
     });
-    const beta = status.agents.find((a: any) => a.name === 'beta');
-    expect(beta.conditions.find((c: any) => c.type === 'Stalled')).toMatchObject({
+    const beta = named(status.agents, 'beta');
+    expect(beta.conditions.find((c) => c.type === 'Stalled')).toMatchObject({
       status: 'True',
       reason: 'InvalidSpec',
     });
-    expect(beta.conditions.find((c: any) => c.type === 'Ready').status).toBe('True');
+    expect(beta.conditions.find((c) => c.type === 'Ready')?.status).toBe('True');
     const plan = JSON.parse((await fleet.gitfleet('plan', '--json')).stdout);
     expect(plan.deferred).toMatchObject([
       { kind: 'delete_session', reason: 'prune_blocked_by_invalid_files', apply: { session: 'gamma' }, detail: {} },
@@ -274,7 +281,7 @@ describe('apply', () => {
     }
     expect(fleet.panes()).toEqual(before);
     expect(fleet.status().sockets[0]).toMatchObject({ observed: false });
-    expect(fleet.status().agents[0].conditions[0]).toMatchObject({ status: 'Unknown', reason: 'ObservationFailed' });
+    expect(fleet.status().agents[0]?.conditions[0]).toMatchObject({ status: 'Unknown', reason: 'ObservationFailed' });
   });
 
   it('refuses to move a branch checked out in a non-bare repository, before changing anything', async () => {
@@ -288,12 +295,15 @@ describe('apply', () => {
     });
     expect(code).toBe(1);
     expect(err).toMatch(
-      /refusing to commit status to branch "main": it is checked out in the work tree .*work.*bare repository.*status\.branch/s,
+      joinedRegExp(
+        /refusing to commit status to branch "main": it is checked out in the work tree /,
+        /.*work.*bare repository.*status\.branch/s,
+      ),
     );
     expect(fleet.panes().size).toBe(0);
   });
 
-  it('lets one apply run at a time per state dir; the lock dies with its holder, and old lock files mean nothing', async () => {
+  it('one apply at a time per state dir; the lock dies with its holder; old lock files mean nothing', async () => {
     fleet = new TestFleet();
     fleet.commit({ 'rosters/a.yaml': roster(fleet.socket, agent('alpha')) });
     mkdirSync(fleet.stateDir, { recursive: true });
@@ -313,7 +323,9 @@ describe('apply', () => {
       [
         '--input-type=module',
         '-e',
-        `const { acquireLock } = await import(${JSON.stringify(lockJs)}); await acquireLock(${JSON.stringify(fleet.stateDir)}, 'doomed'); console.log('held'); setInterval(() => {}, 1000);`,
+        `const { acquireLock } = await import(${JSON.stringify(lockJs)}); ` +
+          `await acquireLock(${JSON.stringify(fleet.stateDir)}, 'doomed'); ` +
+          "console.log('held'); setInterval(() => {}, 1000);",
       ],
       { stdio: ['ignore', 'pipe', 'inherit'] },
     );

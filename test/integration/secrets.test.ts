@@ -35,7 +35,8 @@ function recordingStub(dir: string): string {
 
 describe('secrets', () => {
   it('are masked in plan, apply, status, ps, evidence, commits and the state dir; the agent gets them', async () => {
-    const f = (fleet = new TestFleet());
+    const f = new TestFleet();
+    fleet = f; // afterEach cleans it up
     const stub = recordingStub(f.dir);
     const wd = path.join(f.dir, 'wd');
     const runtimes = [
@@ -123,7 +124,8 @@ describe('secrets', () => {
 
 describe('pinned environment (tmux mode)', () => {
   it("new sessions get the first apply's PATH when a later apply runs elsewhere; --repin takes the new", async () => {
-    const f = (fleet = new TestFleet());
+    const f = new TestFleet();
+    fleet = f; // afterEach cleans it up
     const agents = (...names: string[]) => names.map((n) => `  - name: ${n}\n    runtime: stub\n`).join('');
     f.commit({ 'rosters/team.yaml': roster(f.socket, agents('alpha')) });
     const first = { ...process.env, PATH: `${process.env.PATH}:/opt/pinned-first`, LANG: 'C.UTF-8' };
@@ -162,7 +164,8 @@ describe('pinned environment (tmux mode)', () => {
   });
 
   it('replaces an unreadable pinned.json at the next apply', async () => {
-    const f = (fleet = new TestFleet());
+    const f = new TestFleet();
+    fleet = f; // afterEach cleans it up
     f.commit({ 'rosters/team.yaml': roster(f.socket, '  - name: alpha\n    runtime: stub\n') });
     mkdirSync(f.stateDir, { recursive: true });
     writeFileSync(path.join(f.stateDir, 'pinned.json'), '{ not json');

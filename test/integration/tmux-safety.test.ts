@@ -212,9 +212,11 @@ describe('the pane wrapper', () => {
     await waitFor(dead(['sleeper', 'talker']), 5000);
 
     // The plan respawns each dead pane and says how its runtime ended.
-    const plan = JSON.parse((await fleet.gitfleet('plan', '--json')).stdout);
-    const respawns = plan.actions.filter((a: any) => a.kind === 'respawn_pane');
-    const byAgent = Object.fromEntries(respawns.map((a: any) => [a.detail.agent, a.detail.exitStatus]));
+    const plan: { actions: { kind: string; detail: { agent: string; exitStatus: number | null } }[] } = JSON.parse(
+      (await fleet.gitfleet('plan', '--json')).stdout,
+    );
+    const respawns = plan.actions.filter((a) => a.kind === 'respawn_pane');
+    const byAgent = Object.fromEntries(respawns.map((a) => [a.detail.agent, a.detail.exitStatus]));
     const crashed = Object.fromEntries(crash.map((c, i) => [c.name, i + 1]));
     expect(byAgent).toEqual({ ...crashed, missing: 127, sleeper: 143, talker: 130 });
     for (let i = 0; i < 8; i++) {

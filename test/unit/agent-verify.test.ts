@@ -64,7 +64,7 @@ describe('send --verify: judge', () => {
     expect(judge(blank, blank, blank, probe)).toBe('unchanged');
   });
 
-  it('fails closed when the only change is the terminal echoing input nobody reads, Enter moving the cursor down', () => {
+  it('fails closed when the only change is the echo of unread input, Enter moving the cursor down', () => {
     const before = scr([], [0, 0]);
     const pasted = scr([MSG], [MSG.length, 0]);
     const now = scr([MSG], [0, 1]);

@@ -214,7 +214,10 @@ export function systemdSeen(
   };
 }
 
-/** plan()'s supervisor input in systemd mode: the files gitfleet keeps for the enabled `agents`, generated with UNIT_CTX. */
+/**
+ * plan()'s supervisor input in systemd mode: the files gitfleet keeps for the enabled `agents`, generated with
+ * UNIT_CTX.
+ */
 export function systemdMode(seen: SystemdObservation, agents: readonly AgentSpec[]): SupervisorInput {
   return {
     mode: 'systemd',

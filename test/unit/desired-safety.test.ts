@@ -131,13 +131,19 @@ describe('pathological YAML is an error, never a crash', () => {
     expect(out.length).toBeGreaterThan(0);
     for (const p of out) expect(p).toMatch(/^rosters\/a\.yaml:\d+:\d+: /);
     expect(out.join('\n')).not.toMatch(/RangeError|Maximum call stack/);
-    const block = `version: 1\nagents:\n${Array.from({ length: 200 }, (_, i) => `${'  '.repeat(i + 1)}- `).join('\n')}x\n`;
+    const nested = Array.from({ length: 200 }, (_, i) => `${'  '.repeat(i + 1)}- `).join('\n');
+    const block = `version: 1\nagents:\n${nested}x\n`;
     expect(problems(block).join('\n')).toMatch(/nested more than 64 levels deep|invalid YAML/);
   });
   it('a self-referencing anchor and an alias bomb', () => {
     for (const text of [
       'version: 1\nagents: &x [*x]\n',
-      `version: 1\na: &a [x,x,x,x,x,x,x,x,x]\nb: &b [*a,*a,*a,*a,*a,*a,*a,*a,*a]\nc: &c [*b,*b,*b,*b,*b,*b,*b,*b,*b]\nd: [*c,*c,*c,*c,*c,*c,*c,*c,*c]\nagents: []\n`,
+      'version: 1\n' +
+        'a: &a [x,x,x,x,x,x,x,x,x]\n' +
+        'b: &b [*a,*a,*a,*a,*a,*a,*a,*a,*a]\n' +
+        'c: &c [*b,*b,*b,*b,*b,*b,*b,*b,*b]\n' +
+        'd: [*c,*c,*c,*c,*c,*c,*c,*c,*c]\n' +
+        'agents: []\n',
     ]) {
       const out = problems(text);
       expect(out.length).toBeGreaterThan(0);

@@ -26,6 +26,7 @@ import {
   type GeneratedFile,
 } from '../../src/systemd/fleet-units.js';
 import { desired, FLEET, spec, STATE_DIR, UNIT_CTX, UNIT_DIR } from './builders.js';
+import { joinedRegExp } from '../helpers/regexp.js';
 
 // ---- helpers ------------------------------------------------------------------
 
@@ -224,7 +225,7 @@ describe('holder (tmux server) template', () => {
     ).toBe(true);
   });
 
-  it('runs tmux -D through /bin/sh -c, the tmux path and the socket (%i) passed as arguments, never spliced into the script', () => {
+  it('runs tmux -D through /bin/sh -c, the tmux path and socket (%i) as arguments, never in the script', () => {
     const start = setting(f.content, 'ExecStart');
     const words = execWords(start);
     expect(words).toEqual(['/bin/sh', '-c', words[2], 'gitfleet-tmux', '/usr/bin/tmux', '%i']);
@@ -239,7 +240,11 @@ describe('holder (tmux server) template', () => {
   it('adopts a server already running on the socket instead of starting a second one', () => {
     const script = execWords(setting(f.content, 'ExecStart'))[2]!;
     expect(script).toMatch(
-      /^if "\$1" -L "\$2" list-sessions .*; then .*while "\$1" -L "\$2" list-sessions .*done; exit 75; fi; exec "\$1" -L "\$2" -D$/,
+      joinedRegExp(
+        /^if "\$1" -L "\$2" list-sessions .*; then /,
+        /.*while "\$1" -L "\$2" list-sessions .*done; exit 75; fi; /,
+        /exec "\$1" -L "\$2" -D$/,
+      ),
     );
   });
 
@@ -249,7 +254,10 @@ describe('holder (tmux server) template', () => {
     expect(words.slice(0, 2)).toEqual(['/bin/sh', '-c']);
     expect(words.slice(3)).toEqual(['gitfleet-tmux', '/usr/bin/tmux', '%i']);
     expect(words[2]).toMatch(
-      /^i=0; until "\$1" -L "\$2" list-sessions >\/dev\/null 2>&1; do i=\$\(\(i\+1\)\); \[ "\$i" -ge \d+ \] && exit 1; sleep [\d.]+; done$/,
+      joinedRegExp(
+        /^i=0; until "\$1" -L "\$2" list-sessions >\/dev\/null 2>&1; /,
+        /do i=\$\(\(i\+1\)\); \[ "\$i" -ge \d+ \] && exit 1; sleep [\d.]+; done$/,
+      ),
     );
     expect(hasBareDollar(post)).toBe(false);
   });
@@ -269,7 +277,7 @@ describe('holder (tmux server) template', () => {
     expect(settings(f.content, 'Environment')).toEqual(['"PATH=/usr/local/bin:/usr/bin:/bin"', '"LANG=C.UTF-8"']);
   });
 
-  it('without tmux -D (older than 3.2): Type=forking and a holder session tagged with the fleet, passed as an argument', () => {
+  it('without tmux -D (before 3.2): Type=forking and a holder session tagged with the fleet (an argument)', () => {
     const g = holderTemplateFile({ ...UNIT_CTX, fleet: 'fleet one', tmuxForeground: false });
     expect(setting(g.content, 'Type')).toBe('forking');
     expect(settings(g.content, 'ExecStartPost')).toEqual([]);
@@ -318,7 +326,7 @@ describe('agent template', () => {
     ]);
   });
 
-  it('quotes a state dir, fleet and paths with spaces, quotes, backslashes, % and $ so systemd passes them unchanged', () => {
+  it('quotes state dir, fleet and paths with spaces, quotes, backslashes, % and $: systemd passes them as is', () => {
     const ctx: FleetUnitContext = {
       ...UNIT_CTX,
       fleet: 'fleet one',
@@ -355,7 +363,7 @@ describe('agent drop-in', () => {
     expect(setting(f.content, 'PartOf')).toBe(holderName);
   });
 
-  it('stops exactly its own session (exact target), only while it carries the fleet tag, a session already gone being no failure', () => {
+  it('stops exactly its own session, only while it has the fleet tag; a session already gone is no failure', () => {
     const stop = setting(f.content, 'ExecStop');
     expect(stop.startsWith('-')).toBe(true);
     const words = execWords(stop.slice(1));
@@ -363,7 +371,8 @@ describe('agent drop-in', () => {
     expect(words.slice(0, 2)).toEqual(['/bin/sh', '-c']);
     expect(words.slice(3)).toEqual(['gitfleet-stop', '/usr/bin/tmux', 'my.sock-1', 'a_b', 'lab']);
     expect(words[2]).toBe(
-      '[ "$("$1" -L "$2" show-options -qv -t "=$3:" @gitfleet-fleet 2>/dev/null)" = "$4" ] && exec "$1" -L "$2" kill-session -t "=$3"; exit 0',
+      '[ "$("$1" -L "$2" show-options -qv -t "=$3:" @gitfleet-fleet 2>/dev/null)" = "$4" ] ' +
+        '&& exec "$1" -L "$2" kill-session -t "=$3"; exit 0',
     );
   });
 
@@ -383,7 +392,7 @@ describe('agent spec file', () => {
     expect(f.content.endsWith('}\n')).toBe(true);
   });
 
-  it('holds the fleet, the PATH and the whole agent spec with its hash, but not where it was declared nor what to redact', () => {
+  it('holds the fleet, PATH and whole agent spec with its hash, not where it was declared nor what to redact', () => {
     expect(doc.formatVersion).toBe(1);
     expect(doc.fleet).toBe(FLEET);
     expect(doc.path).toBe(UNIT_CTX.path);
@@ -453,102 +462,12 @@ describe('fleetFiles', () => {
     }
   });
 
-  it('the full set for one agent, as written to disk', () => {
+  it('the full set for one agent, as written to disk', async () => {
     const dd = desired([{ name: 'a.b', working_directory: '/srv/work', env: { MODE: 'x' } }], { socket: 'my.sock-1' });
     const files = fleetFiles({ ...UNIT_CTX, tmuxTmpdir: '/run/user/1000' }, [spec(dd, 'a.b')]);
     const text = [...files.values()].map((x) => `==> ${x.path} (${x.kind})\n${x.content}`).join('\n');
-    expect(text).toMatchInlineSnapshot(`
-      "==> /home/op/.config/systemd/user/gitfleet-lab-tmux@.service (unit)
-      # gitfleet fleet lab: the tmux server of socket %i, supervised by systemd.
-      # Generated by gitfleet (supervisor: systemd); rewritten on every apply, do not edit.
-      [Unit]
-      Description=gitfleet lab: tmux server on socket %i
-
-      [Service]
-      Type=simple
-      ExecStart=/bin/sh -c "if \\"$$1\\" -L \\"$$2\\" list-sessions >/dev/null 2>&1; then echo \\"gitfleet: a tmux server started outside this unit runs on socket $$2; watching it until it exits\\" >&2; while \\"$$1\\" -L \\"$$2\\" list-sessions >/dev/null 2>&1; do sleep 5; done; exit 75; fi; exec \\"$$1\\" -L \\"$$2\\" -D" gitfleet-tmux /usr/bin/tmux %i
-      ExecStartPost=/bin/sh -c "i=0; until \\"$$1\\" -L \\"$$2\\" list-sessions >/dev/null 2>&1; do i=$$((i+1)); [ \\"$$i\\" -ge 150 ] && exit 1; sleep 0.1; done" gitfleet-tmux /usr/bin/tmux %i
-      Environment="PATH=/usr/local/bin:/usr/bin:/bin"
-      Environment="LANG=C.UTF-8"
-      Environment="TMUX_TMPDIR=/run/user/1000"
-      # A killed or crashed server comes back; its agents (PartOf this unit) are
-      # restarted with it, which recreates their sessions.
-      Restart=always
-      RestartSec=2s
-
-      [Install]
-      WantedBy=default.target
-
-      ==> /home/op/.config/systemd/user/gitfleet-lab-agent@.service (unit)
-      # gitfleet fleet lab: one agent session; the instance is <session>.<socket>.
-      # Generated by gitfleet (supervisor: systemd); rewritten on every apply, do not edit.
-      # Starts the session from the spec apply last applied
-      # (/home/op/.local/state/gitfleet/specs/lab/<socket>/<session>.json), exactly as apply
-      # would. The session lives in the tmux server, not in this unit: the unit is
-      # active once the session was started. Whether the agent is alive is judged
-      # from its pane and heartbeat, never from this unit's state.
-      [Unit]
-      Description=gitfleet lab: agent %i
-
-      [Service]
-      Type=oneshot
-      RemainAfterExit=yes
-      Environment="PATH=/usr/local/bin:/usr/bin:/bin"
-      Environment="LANG=C.UTF-8"
-      Environment="TMUX_TMPDIR=/run/user/1000"
-      ExecStart=/usr/bin/node /opt/gitfleet/dist/cli.js agent-start --state-dir /home/op/.local/state/gitfleet lab %i
-      TimeoutStartSec=60s
-
-      [Install]
-      WantedBy=default.target
-
-      ==> /home/op/.config/systemd/user/gitfleet-lab-agent@a_b.my.sock-1.service.d/gitfleet.conf (unit)
-      # gitfleet fleet lab: agent a.b on socket my.sock-1.
-      # Generated by gitfleet (supervisor: systemd); rewritten on every apply, do not edit.
-      [Unit]
-      Requires=gitfleet-lab-tmux@my.sock-1.service
-      After=gitfleet-lab-tmux@my.sock-1.service
-      PartOf=gitfleet-lab-tmux@my.sock-1.service
-
-      [Service]
-      # "-": a session already gone is not a failure.
-      ExecStop=-/bin/sh -c "[ \\"$$(\\"$$1\\" -L \\"$$2\\" show-options -qv -t \\"=$$3:\\" @gitfleet-fleet 2>/dev/null)\\" = \\"$$4\\" ] && exec \\"$$1\\" -L \\"$$2\\" kill-session -t \\"=$$3\\"; exit 0" gitfleet-stop /usr/bin/tmux my.sock-1 a_b lab
-
-      ==> /home/op/.local/state/gitfleet/specs/lab/my.sock-1/a_b.json (spec)
-      {
-        "formatVersion": 1,
-        "fleet": "lab",
-        "path": "/usr/local/bin:/usr/bin:/bin",
-        "agent": {
-          "name": "a.b",
-          "session": "a_b",
-          "socket": "my.sock-1",
-          "runtime": "claude",
-          "argv": [
-            "claude",
-            "--yolo"
-          ],
-          "cwd": "/srv/work",
-          "env": {
-            "MODE": "x"
-          },
-          "host": null,
-          "tenant": null,
-          "enabled": true,
-          "update": "on-idle",
-          "class": null,
-          "resetCommand": "/clear",
-          "resetBetweenTasks": false,
-          "heartbeatInterval": null,
-          "processNames": [
-            "claude"
-          ],
-          "idleAfter": 120,
-          "specHash": "d4c2bca9d5fd8fe0"
-        }
-      }
-      "
-    `);
+    // In a file beside this test: unit lines are as long as systemd needs, which source lines are not.
+    await expect(text).toMatchFileSnapshot('__snapshots__/fleet-units.full-set.txt');
   });
 });
 

@@ -239,7 +239,7 @@ describe('pending evidence', () => {
     await expect(store.add({ path: '../escape.json', content: '' }, taken)).rejects.toThrow(/not an evidence path/);
   });
 
-  it('an action started by a run that is then killed leaves "interrupted" evidence, once, and never beside its final record', async () => {
+  it('an action whose run is killed leaves "interrupted" evidence, once, never beside its final record', async () => {
     const stateDir = path.join(dir, 'state');
     const ctx = { fleet: 'demo', host: 'h', desiredRevision: 'a'.repeat(40) };
     const taken = async () => false;

@@ -318,7 +318,7 @@ describe('systemd plan: drift', () => {
     expect(lines(p.actions)).toEqual([`start_unit ${unitOf(a)} missing`]);
   });
 
-  it('the session runs the desired spec while its unit is inactive: the unit is started (it adopts the session)', () => {
+  it('the session runs the desired spec while its unit is inactive: the unit starts (adopting the session)', () => {
     const p = planSd(d, up(), installed(d, { units: [unitState(unitOf(a), { active: 'inactive', sub: 'dead' })] }));
     expect(p.actions).toEqual([
       {
@@ -444,7 +444,7 @@ describe('systemd plan: spec changes', () => {
     });
   });
 
-  it('update: on-idle and manual defer the restart and leave the spec file on disk alone (a reboot brings back what runs)', () => {
+  it('update: on-idle and manual defer the restart, the spec file left alone (a reboot brings back what runs)', () => {
     const p = planSd(after, runsOld(), seen());
     expect(p.actions.some((a) => a.target === specFile(now('i')) || a.target === specFile(now('m')))).toBe(false);
     expect(lines(p.deferred)).toEqual([

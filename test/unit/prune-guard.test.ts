@@ -3,6 +3,7 @@
 // socket another fleet uses is left alone entirely; fleets of one name are
 // told apart by their id.
 import { describe, expect, it } from 'vitest';
+import { joinedRegExp } from '../helpers/regexp.js';
 import { markForeign } from '../../src/fleet-identity.js';
 import { plan } from '../../src/plan/plan.js';
 import { pruneLimit } from '../../src/plan/prune-guard.js';
@@ -45,7 +46,10 @@ describe('PruneHeld', () => {
         running: 2,
         agents: ['a', 'b'],
         message: expect.stringMatching(
-          /^2 of 2 agents on socket mosaic-factory would be deleted \(all of them\); held until revision rev-1 is confirmed: gitfleet apply --confirm-prune rev-1/,
+          joinedRegExp(
+            /^2 of 2 agents on socket mosaic-factory would be deleted \(all of them\); /,
+            /held until revision rev-1 is confirmed: gitfleet apply --confirm-prune rev-1/,
+          ),
         ),
       },
     ]);

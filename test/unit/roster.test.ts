@@ -11,6 +11,7 @@ import { assembleDesired } from '../../src/desired/load.js';
 import { parseRoster } from '../../src/desired/roster.js';
 import type { AgentSpec, FileState, FleetConfig, Roster, SourceFile } from '../../src/desired/types.js';
 import { MAX_FILE_BYTES } from '../../src/desired/yaml.js';
+import { joinedRegExp } from '../helpers/regexp.js';
 
 const HOME = '/home/op';
 const FILE = 'rosters/t.yaml';
@@ -44,7 +45,7 @@ function expectProblems(problems: Problem[], expected: [number, number, RegExp][
   const got = [...problems].sort((a, b) => a.line - b.line || a.col - b.col);
   const want = [...expected].sort((a, b) => a[0] - b[0] || a[1] - b[1]);
   expect(got.map((p) => `${p.file}:${p.line}:${p.col}`)).toEqual(want.map(([l, c]) => `${file}:${l}:${c}`));
-  got.forEach((p, i) => expect(p.message).toMatch(want[i]![2]));
+  for (const [i, p] of got.entries()) expect(p.message).toMatch(want[i]![2]);
 }
 
 /** A one-runtime roster around the given agent entries (as plain objects). */
@@ -60,11 +61,22 @@ function agent(text: string, name = 'a'): AgentSpec {
 
 const readField = (name: string): string => readFileSync(new URL(name, FIELD), 'utf8');
 
+/** Every structural snake_case key the field writes. */
+const SNAKE_KEYS = [
+  'socket_name',
+  'holder_session',
+  'working_directory',
+  'reset_command',
+  'reset_between_tasks',
+  'persistent_persona',
+  'model_hint',
+  'kickstart_template',
+];
+
 /** camelCase every structural snake_case key the field writes. */
 const camelise = (text: string): string =>
-  text.replace(
-    /\b(socket_name|holder_session|working_directory|reset_command|reset_between_tasks|persistent_persona|model_hint|kickstart_template)\b/g,
-    (k) => k.replace(/_([a-z])/g, (_, c: string) => c.toUpperCase()),
+  text.replace(new RegExp(`\\b(${SNAKE_KEYS.join('|')})\\b`, 'g'), (k) =>
+    k.replace(/_([a-z])/g, (_, c: string) => c.toUpperCase()),
   );
 
 // ---- field fixtures ---------------------------------------------------------
@@ -371,7 +383,10 @@ describe('bad rosters: position, what is wrong, what is allowed', () => {
         [
           4,
           5,
-          /^runtimes\.x: unknown key "cmd"; allowed: reset_command, command, env, heartbeat, process_names, idle_after, redact$/,
+          joinedRegExp(
+            /^runtimes\.x: unknown key "cmd"; /,
+            /allowed: reset_command, command, env, heartbeat, process_names, idle_after, redact$/,
+          ),
         ],
       ]);
     });
@@ -458,7 +473,10 @@ describe('bad rosters: position, what is wrong, what is allowed', () => {
           [
             6,
             14,
-            /^agents\[0\]\.env\.A: must be string or number,boolean|^agents\[0\]\.env\.A: must be string or number or boolean/,
+            joinedRegExp(
+              /^agents\[0\]\.env\.A: must be string or number,boolean|/,
+              /^agents\[0\]\.env\.A: must be string or number or boolean/,
+            ),
           ],
         ],
       );
@@ -547,7 +565,8 @@ describe('bad rosters: position, what is wrong, what is allowed', () => {
       expectProblems(problems, [[4, 11, /^agents\[0\]\.name: /]]);
       if (name.length <= 64) {
         expect(problems[0]!.message).toBe(
-          `agents[0].name: ${JSON.stringify(name)} is not allowed; allowed: letters, digits, '_', '.', '-' (not first), at most 64 characters`,
+          `agents[0].name: ${JSON.stringify(name)} is not allowed; ` +
+            "allowed: letters, digits, '_', '.', '-' (not first), at most 64 characters",
         );
       } else {
         expect(problems[0]!.message).toMatch(/64/);
@@ -581,7 +600,10 @@ describe('bad rosters: position, what is wrong, what is allowed', () => {
           [
             7,
             14,
-            /^agents\[0\]\.runtime: "codex" is not declared under runtimes and the agent gives no command; declared: claude, pi$/,
+            joinedRegExp(
+              /^agents\[0\]\.runtime: "codex" is not declared under runtimes /,
+              /and the agent gives no command; declared: claude, pi$/,
+            ),
           ],
         ],
       );
@@ -956,7 +978,10 @@ describe('parseFleetConfig', () => {
         [
           7,
           1,
-          /^\(top level\): unknown key "colour"; allowed: fleet, branch, paths, status, git, hosts, ignore, supervisor, reconcile$/,
+          joinedRegExp(
+            /^\(top level\): unknown key "colour"; /,
+            /allowed: fleet, branch, paths, status, git, hosts, ignore, supervisor, reconcile$/,
+          ),
         ],
         [8, 13, /^supervisor: "docker" is not allowed; allowed: "auto", "systemd", "tmux"$/],
       ],
@@ -1027,18 +1052,20 @@ describe('assembleDesired: rules across files', () => {
     ]);
   });
 
-  it('the same agent name in two roster files on one socket is an error in both; neither new declaration applies', () => {
+  it('the same agent name in two roster files on one socket is an error in both; neither declaration applies', () => {
     const desired = assemble([
       source('rosters/a.yaml', roster(['x', 'a1'])),
       source('rosters/b.yaml', roster(['b1', 'x'])),
     ]);
     const rule =
-      'on socket "mosaic-factory"; an agent has one owner file: remove one declaration (until then neither applies, and the last valid spec stays in force)';
+      'on socket "mosaic-factory"; an agent has one owner file: remove one declaration ' +
+      '(until then neither applies, and the last valid spec stays in force)';
     expect(desired.problems.map(formatProblem)).toEqual([
       `rosters/a.yaml:7:5: agent "x" is also declared in rosters/b.yaml ${rule}`,
       `rosters/b.yaml:9:5: agent "x" is also declared in rosters/a.yaml ${rule}`,
     ]);
-    // Neither file has a last-known-good version: neither contributes agents (and nothing is pruned: files are invalid).
+    // Neither file has a last-known-good version: neither contributes agents
+    // (and nothing is pruned: files are invalid).
     expect(agentNames(desired.rosters)).toEqual([]);
     expect(desired.files.find((f) => f.path === 'rosters/b.yaml')).toMatchObject({
       valid: false,
@@ -1047,7 +1074,7 @@ describe('assembleDesired: rules across files', () => {
     });
   });
 
-  it('a new file redeclaring an agent does not take it over: the owner keeps its last valid spec, whatever the file order', () => {
+  it('a new file redeclaring an agent does not take it: the owner keeps its last valid spec, in any file order', () => {
     // team.yaml owned a0 at the last status (unchanged since); aa.yaml is new and sorts first.
     const team = source('rosters/team.yaml', roster(['a0', 't1']), 'team-blob');
     const takeover = source(
@@ -1107,13 +1134,17 @@ describe('assembleDesired: rules across files', () => {
       const desired = assemble(sources);
       // Two problems: the agent takes the other file's holder name, and the two
       // rosters on one socket name different holders (reported in the later file).
-      const holderClash =
+      const clash =
         agentFile > holderFile
-          ? `${agentFile}:3:3: tmux.holder_session "keeper" differs from "_holder" in ${holderFile}, which shares socket "mosaic-factory"; rosters on one socket name the same holder (set tmux.holder_session)`
-          : `${holderFile}:1:1: the default holder session "_holder" differs from "keeper" in ${agentFile}, which shares socket "mosaic-factory"; rosters on one socket name the same holder (set tmux.holder_session)`;
+          ? `${agentFile}:3:3: tmux.holder_session "keeper" differs from "_holder" in ${holderFile}`
+          : `${holderFile}:1:1: the default holder session "_holder" differs from "keeper" in ${agentFile}`;
+      const holderClash =
+        `${clash}, which shares socket "mosaic-factory"; ` +
+        'rosters on one socket name the same holder (set tmux.holder_session)';
       expect(desired.problems.map(formatProblem).sort()).toEqual(
         [
-          `${agentFile}:7:5: agent "_holder" is the holder session of ${holderFile} on socket "mosaic-factory"; choose another name`,
+          `${agentFile}:7:5: agent "_holder" is the holder session of ${holderFile} ` +
+            'on socket "mosaic-factory"; choose another name',
           holderClash,
         ].sort(),
       );
@@ -1144,7 +1175,8 @@ describe('assembleDesired: rules across files', () => {
   it('with hosts [a, b], an agent without host is an error listing the hosts', () => {
     const desired = assemble([source('rosters/r.yaml', roster(['one@a', 'two']))], { fleet: 'hosts: [a, b]\n' });
     expect(desired.problems.map(formatProblem)).toEqual([
-      'rosters/r.yaml:10:5: agent "two" names no host; fleet.yaml declares several hosts, so every agent names one of: a, b',
+      'rosters/r.yaml:10:5: agent "two" names no host; ' +
+        'fleet.yaml declares several hosts, so every agent names one of: a, b',
     ]);
   });
 
@@ -1261,7 +1293,8 @@ describe('rosters sharing a socket', () => {
     const { defaultConfig } = await import('../../src/desired/fleet-config.js');
     const a = 'version: 1\ntmux:\n  socket_name: s\nruntimes:\n  r: {}\nagents:\n  - name: x\n    runtime: r\n';
     const b =
-      'version: 1\ntmux:\n  socket_name: s\n  holder_session: keeper\nruntimes:\n  r: {}\nagents:\n  - name: y\n    runtime: r\n';
+      'version: 1\ntmux:\n  socket_name: s\n  holder_session: keeper\n' +
+      'runtimes:\n  r: {}\nagents:\n  - name: y\n    runtime: r\n';
     const cfg = defaultConfig({ fleet: 'f', branch: 'main', host: 'h' });
     const fleetState = { path: 'fleet.yaml', blob: null, valid: true, usingLastKnownGood: false, problems: [] };
     const d = assembleDesired(
@@ -1280,7 +1313,8 @@ describe('rosters sharing a socket', () => {
         line: 4,
         col: 3,
         message:
-          'tmux.holder_session "keeper" differs from "_holder" in rosters/a.yaml, which shares socket "s"; rosters on one socket name the same holder (set tmux.holder_session)',
+          'tmux.holder_session "keeper" differs from "_holder" in rosters/a.yaml, which shares socket "s"; ' +
+          'rosters on one socket name the same holder (set tmux.holder_session)',
       },
     ]);
   });

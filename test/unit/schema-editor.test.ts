@@ -67,19 +67,29 @@ describe('the published schemas, used alone', () => {
     [
       'snake_case roster',
       'roster',
-      'version: 1\ntmux: {socket_name: s, holder_session: h}\nagents:\n  - {name: a, runtime: claude, working_directory: /srv, reset_between_tasks: true}\nruntimes: {claude: {reset_command: /clear, idle_after: 5}}\n',
+      'version: 1\n' +
+        'tmux: {socket_name: s, holder_session: h}\n' +
+        'agents:\n' +
+        '  - {name: a, runtime: claude, working_directory: /srv, reset_between_tasks: true}\n' +
+        'runtimes: {claude: {reset_command: /clear, idle_after: 5}}\n',
       true,
     ],
     [
       'camelCase roster',
       'roster',
-      `${head}tmux: {socketName: s, holderSession: h}\ndefaults: {workingDirectory: /srv}\nagents:\n  - {name: a, runtime: claude, resetBetweenTasks: true, modelHint: opus, persistentPersona: semi}\n`,
+      `${head}tmux: {socketName: s, holderSession: h}\n` +
+        'defaults: {workingDirectory: /srv}\n' +
+        'agents:\n' +
+        '  - {name: a, runtime: claude, resetBetweenTasks: true, modelHint: opus, persistentPersona: semi}\n',
       true,
     ],
     [
       'camelCase runtime keys',
       'roster',
-      'version: 1\nruntimes:\n  claude: {processNames: [node], idleAfter: 30, heartbeat: 5}\nagents: [{name: a, runtime: claude}]\n',
+      'version: 1\n' +
+        'runtimes:\n' +
+        '  claude: {processNames: [node], idleAfter: 30, heartbeat: 5}\n' +
+        'agents: [{name: a, runtime: claude}]\n',
       true,
     ],
     ['unknown key', 'roster', `${head}agents: [{name: a, runtime: claude, colour: red}]\n`, false],
@@ -99,7 +109,10 @@ describe('the published schemas, used alone', () => {
     [
       'camelCase fleet settings',
       'fleet',
-      'fleet: lab\nstatus: {branch: gitfleet-status}\nreconcile: {maxPrune: 3, confirmPrune: abcdef1}\nsupervisor: tmux\n',
+      'fleet: lab\n' +
+        'status: {branch: gitfleet-status}\n' +
+        'reconcile: {maxPrune: 3, confirmPrune: abcdef1}\n' +
+        'supervisor: tmux\n',
       true,
     ],
     [

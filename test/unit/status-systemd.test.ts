@@ -411,7 +411,7 @@ describe('status (systemd): spec changes and restarts', () => {
 // ---- sockets to keep watching --------------------------------------------------------------
 
 describe('status (systemd): sockets', () => {
-  it('a socket whose server unit stop waits for unmanaged sessions stays in status, so the next run still sees it', () => {
+  it('a socket whose server unit stop waits for unmanaged sessions stays in status: the next run sees it', () => {
     const d = desiredFrom({ 'rosters/a.yaml': rosterYaml(['a'], { socket: 's1' }) });
     const a = spec(d, 'a');
     const S2 = holderUnit(FLEET, 's2');
@@ -445,14 +445,16 @@ describe('serverLossEvents', () => {
   const sd = (restarts: number | null): SupervisorInput =>
     systemdMode(installed(d, { units: [unitState(HOLDER, { restarts })] }), [a]);
 
-  it('a new server pid with the server unit restarted: one tmux_server_lost event that names systemd and the unit', () => {
+  it('a new server pid, the server unit restarted: one tmux_server_lost event naming systemd and the unit', () => {
     const events = serverLossEvents(prev(100), now(200), sd(1), NOW);
     expect(events).toEqual([
       {
         kind: 'tmux_server_lost',
         target: SOCKET,
         at: NOW.toISOString(),
-        message: `the tmux server of socket ${SOCKET} (pid 100) is gone; systemd restarted it (${HOLDER}, 1 automatic restarts) with pid 200`,
+        message:
+          `the tmux server of socket ${SOCKET} (pid 100) is gone; ` +
+          `systemd restarted it (${HOLDER}, 1 automatic restarts) with pid 200`,
         detail: { socket: SOCKET, previousPid: 100, pid: 200, unit: HOLDER, unitRestarts: 1 },
       },
     ]);
@@ -470,7 +472,8 @@ describe('serverLossEvents', () => {
   it('the server not running now: the event says so', () => {
     const [e] = serverLossEvents(prev(100), now(null, false), sd(1), NOW);
     expect(e!.message).toBe(
-      `the tmux server of socket ${SOCKET} (pid 100) is gone; no server runs now; this reconcile starts the fleet again`,
+      `the tmux server of socket ${SOCKET} (pid 100) is gone; ` +
+        'no server runs now; this reconcile starts the fleet again',
     );
     expect(e!.detail).toMatchObject({ previousPid: 100, pid: null });
   });

@@ -4,6 +4,7 @@
 import { describe, expect, it } from 'vitest';
 import type { ActionResult } from '../../src/apply/types.js';
 import type { DesiredState } from '../../src/desired/types.js';
+import type { HeartbeatJudgement } from '../../src/heartbeat/protocol.js';
 import type { PaneInfo, SocketObservation } from '../../src/observe/tmux.js';
 import { plan } from '../../src/plan/plan.js';
 import type { Action } from '../../src/plan/types.js';
@@ -527,8 +528,8 @@ describe('status: heartbeats and drift', () => {
         running(spec(hd, 'p'), { currentCommand: 'claude', pid: 11 }),
       ]),
     );
-  const beat = (health: 'healthy' | 'stale' | 'unknown' | 'invalid') =>
-    new Map([
+  const beat = (health: HeartbeatJudgement['health']) =>
+    new Map<string, HeartbeatJudgement>([
       [
         `${SOCKET}/w`,
         {
@@ -540,7 +541,12 @@ describe('status: heartbeats and drift', () => {
         },
       ],
     ]);
-  const build = (beats: Map<string, any>, cmd = 'node', previous: StatusDoc | null = null, now = NOW) => {
+  const build = (
+    beats: ReadonlyMap<string, HeartbeatJudgement>,
+    cmd = 'node',
+    previous: StatusDoc | null = null,
+    now = NOW,
+  ) => {
     const pol = context({ now });
     const obs = panes(cmd);
     return buildStatus(
@@ -555,7 +561,7 @@ describe('status: heartbeats and drift', () => {
     );
   };
 
-  it('Ready needs a healthy heartbeat where the runtime declares one; the others are judged by pane alone, and say so', () => {
+  it('Ready needs a healthy heartbeat where the runtime declares one; others are judged by pane alone, say so', () => {
     const s = build(beat('healthy'));
     expect(cond(s, 'w', 'Ready')).toMatchObject({ status: 'True', message: 'pid 10 runs node; heartbeat healthy' });
     expect(agentOf(s, 'w').heartbeat).toEqual({ intervalSeconds: 5, health: 'healthy' });
@@ -590,7 +596,7 @@ describe('status: heartbeats and drift', () => {
     expect(cond(back, 'w', 'Ready')).toMatchObject({ status: 'True', lastTransitionTime: at(1200).toISOString() });
   });
 
-  it('flags drift when the pane runs something else than the runtime, not when it runs one of its process names', () => {
+  it('flags drift when the pane runs something other than the runtime, not when it runs one of its processes', () => {
     const s = build(beat('healthy'), 'bash');
     expect(cond(s, 'w', 'Drifted')).toMatchObject({
       status: 'True',

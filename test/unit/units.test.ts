@@ -94,7 +94,8 @@ describe('generateUnits', () => {
       tmuxTmpdir: '/run/user/1000/tmux',
     });
     expect(settings(service.content)).toContain(
-      'ExecStart=/opt/node/bin/node /opt/gitfleet/dist/cli.js apply --repo /srv/fleets/prod.git --branch prod --state-dir /var/lib/gitfleet',
+      'ExecStart=/opt/node/bin/node /opt/gitfleet/dist/cli.js apply ' +
+        '--repo /srv/fleets/prod.git --branch prod --state-dir /var/lib/gitfleet',
     );
     expect(settings(service.content).filter((l) => l.startsWith('Environment='))).toEqual([
       'Environment="PATH=/home/op/.local/bin:/usr/bin:/bin"',
@@ -124,7 +125,8 @@ describe('generateUnits', () => {
     });
     const lines = settings(service.content);
     expect(lines).toContain(
-      'ExecStart="/opt/my node/node" /opt/gitfleet/dist/cli.js apply --repo "/srv/team \\"a\\"/100%% $$HOME\\\\x.git" --state-dir "/var/lib/it\'s"',
+      'ExecStart="/opt/my node/node" /opt/gitfleet/dist/cli.js apply ' +
+        '--repo "/srv/team \\"a\\"/100%% $$HOME\\\\x.git" --state-dir "/var/lib/it\'s"',
     );
     expect(lines).toContain('Environment="PATH=/opt/my bin:/usr/bin:/%%h"');
     expect(lines).toContain('Environment="TMUX_TMPDIR=/tmp/a b"');
@@ -238,7 +240,8 @@ describe('quoting', () => {
 
   it('the crontab line quotes for the shell and escapes % for cron', () => {
     expect(crontabLine({ ...BASE, repo: "/srv/it's 100%.git", tmuxTmpdir: '/tmp/t', lang: 'C.UTF-8' })).toBe(
-      "*/5 * * * * PATH=/home/op/.local/bin:/usr/bin:/bin LANG=C.UTF-8 TMUX_TMPDIR=/tmp/t /opt/node/bin/node /opt/gitfleet/dist/cli.js apply --repo '/srv/it'\\''s 100\\%.git' >/dev/null",
+      '*/5 * * * * PATH=/home/op/.local/bin:/usr/bin:/bin LANG=C.UTF-8 TMUX_TMPDIR=/tmp/t ' +
+        "/opt/node/bin/node /opt/gitfleet/dist/cli.js apply --repo '/srv/it'\\''s 100\\%.git' >/dev/null",
     );
     expect(crontabLine({ ...BASE, every: '2h' })).toMatch(/^0 \*\/2 \* \* \* /);
   });
