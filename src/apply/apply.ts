@@ -70,7 +70,7 @@ async function applyOne(
     ) {
       throw new Error(`not started: writing ${failedWrites.join(', ')} failed earlier in this run`);
     }
-    let out;
+    let out: { command: string[]; error: string | null };
     if (actionKind(action.kind).applier === 'tmux') out = await applyTmuxAction(action, agent, ctx);
     else if (ctx.units) out = await applyUnitAction(action, ctx.units);
     else throw new Error(`${action.kind}: no systemd user manager in this run`);

@@ -88,7 +88,9 @@ export function parseCommandLine(
   argv: string[],
   env: NodeJS.ProcessEnv,
 ): { command: string | null; positionals: string[]; opts: GlobalOptions } {
-  let parsed;
+  let parsed: ReturnType<
+    typeof parseArgs<{ args: string[]; options: typeof GLOBAL_OPTIONS; allowPositionals: true; strict: true }>
+  >;
   try {
     parsed = parseArgs({ args: argv, options: GLOBAL_OPTIONS, allowPositionals: true, strict: true });
   } catch (e) {
