@@ -38,7 +38,9 @@ cannot disturb the agent, use gitfleet agent watch.
 Exit 0 after you detach, 1 error, 64 usage.
 
 ${globalHelp}`,
-    'agent send': `Usage: gitfleet agent send <name> [--message TEXT | --file PATH] [--verify [--timeout SECONDS]] [--from LABEL | --raw] [--json]
+    'agent send':
+      'Usage: gitfleet agent send <name> [--message TEXT | --file PATH] [--verify [--timeout SECONDS]] ' +
+      `[--from LABEL | --raw] [--json]
 
 Sends a message into the agent's input line as a bracketed paste, waits for it
 to show (up to 1.5 s), then presses Enter. The message is the text of

@@ -49,9 +49,8 @@ export async function agent(opts: GlobalOptions, positionals: string[], io: Io):
       if (r.exitCode !== 0)
         throw new TerminalError(`tmux could not attach the watch of ${spec.name} (exit ${r.exitCode})`);
       const reaped = r.reaped.length ? `; removed ${r.reaped.length} left over from killed watches` : '';
-      io.stdout(
-        `watch of ${spec.name} ended; throw-away session ${r.session} ${r.removed ? 'removed' : 'NOT removed'}${reaped}\n`,
-      );
+      const removed = r.removed ? 'removed' : 'NOT removed';
+      io.stdout(`watch of ${spec.name} ended; throw-away session ${r.session} ${removed}${reaped}\n`);
       return r.removed ? EXIT.ok : EXIT.error;
     }
     case 'attach': {
@@ -96,7 +95,8 @@ export async function agent(opts: GlobalOptions, positionals: string[], io: Io):
         );
       else if (!tail.exists)
         io.stderr(
-          `gitfleet: no log yet for ${spec.name}: ${log} does not exist (it starts when gitfleet apply creates the session)\n`,
+          `gitfleet: no log yet for ${spec.name}: ${log} does not exist ` +
+            '(it starts when gitfleet apply creates the session)\n',
         );
       else io.stdout(tail.lines.map((l) => `${l}\n`).join(''));
       return EXIT.ok;
@@ -149,7 +149,8 @@ async function messageText(opts: GlobalOptions): Promise<string> {
   const bad = /[\x00-\x08\x0b-\x1f\x7f]/.exec(text);
   if (bad)
     throw new UsageError(
-      `the message holds a control character (${JSON.stringify(bad[0])} at offset ${bad.index}); only text, tabs and newlines can be sent`,
+      `the message holds a control character (${JSON.stringify(bad[0])} at offset ${bad.index}); ` +
+        'only text, tabs and newlines can be sent',
     );
   return text;
 }
@@ -185,7 +186,11 @@ function renderReset(r: ResetResult, runtime: string): string {
   }
   const watches = r.watchesClosed.length ? `; closed ${r.watchesClosed.length} watch session(s)` : '';
   const spec = r.specChanged ? '; it now runs the roster spec, which differed from what ran' : '';
-  return `reset ${r.agent}: runtime "${runtime}" has no reset command; restarted session ${r.socket}/${r.session} (pid ${r.pidBefore ?? '?'} -> ${r.pidAfter ?? '?'})${watches}${spec}\n`;
+  const pids = `pid ${r.pidBefore ?? '?'} -> ${r.pidAfter ?? '?'}`;
+  return (
+    `reset ${r.agent}: runtime "${runtime}" has no reset command; ` +
+    `restarted session ${r.socket}/${r.session} (${pids})${watches}${spec}\n`
+  );
 }
 
 const seconds = (ms: number): string => `${(ms / 1000).toFixed(1)} s`;

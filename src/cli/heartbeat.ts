@@ -39,7 +39,8 @@ function heartbeatOptions(opts: GlobalOptions, env: NodeJS.ProcessEnv): Heartbea
   const file = opts.file ?? env.GITFLEET_HEARTBEAT_FILE ?? '';
   if (file === '')
     throw new UsageError(
-      'heartbeat needs a file: --file PATH, or GITFLEET_HEARTBEAT_FILE in the environment (gitfleet sets it in every pane)',
+      'heartbeat needs a file: --file PATH, ' +
+        'or GITFLEET_HEARTBEAT_FILE in the environment (gitfleet sets it in every pane)',
     );
   const status = opts.heartbeatStatus ?? 'ok';
   if (!isHeartbeatStatus(status))

@@ -35,9 +35,8 @@ export async function install(opts: GlobalOptions, _p: string[], io: Io): Promis
   }
   if (r.dryRun) {
     io.stdout(`${renderFiles(r.files)}\n`);
-    io.stdout(
-      `Dry run: nothing written, systemd not contacted (${r.files.map((f) => `${f.name} ${f.action === 'unchanged' ? 'unchanged' : `would be ${f.action}`}`).join(', ')}).\n`,
-    );
+    const would = r.files.map((f) => `${f.name} ${f.action === 'unchanged' ? 'unchanged' : `would be ${f.action}`}`);
+    io.stdout(`Dry run: nothing written, systemd not contacted (${would.join(', ')}).\n`);
     io.stdout(`Without systemd, the crontab line would be:\n${r.crontab}\n`);
     return EXIT.ok;
   }

@@ -100,14 +100,13 @@ async function validate(opts: GlobalOptions, _p: string[], io: Io): Promise<numb
     );
   } else if (problems.length === 0) {
     const agents = src.desired.rosters.reduce((n, r) => n + r.agents.length, 0);
-    io.stdout(
-      `valid: ${files.length} files, ${src.desired.rosters.length} rosters, ${agents} agents at ${src.head.slice(0, 12)}\n`,
-    );
+    const rosters = src.desired.rosters.length;
+    io.stdout(`valid: ${files.length} files, ${rosters} rosters, ${agents} agents at ${src.head.slice(0, 12)}\n`);
   } else {
     for (const p of problems) io.stdout(`${formatProblem(p)}\n`);
-    io.stdout(
-      `invalid: ${problems.length} problem${problems.length === 1 ? '' : 's'} in ${new Set(problems.map((p) => p.file)).size} file(s) at ${src.head.slice(0, 12)}\n`,
-    );
+    const plural = problems.length === 1 ? '' : 's';
+    const inFiles = new Set(problems.map((p) => p.file)).size;
+    io.stdout(`invalid: ${problems.length} problem${plural} in ${inFiles} file(s) at ${src.head.slice(0, 12)}\n`);
   }
   return problems.length === 0 ? EXIT.ok : EXIT.error;
 }

@@ -69,7 +69,10 @@ export interface GlobalOptions
   file: string | null;
   heartbeatStatus: string | null;
   pid: string | null;
-  /** agent: --message, --verify, --timeout (in ms), --from, --raw, -n/--lines (--file is shared); which verb takes which is checked by the command. */
+  /**
+   * agent: --message, --verify, --timeout (in ms), --from, --raw, -n/--lines (--file is shared); which verb takes
+   * which is checked by the command.
+   */
   message: string | null;
   verify: boolean;
   timeoutMs: number | null;

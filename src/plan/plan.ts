@@ -50,7 +50,10 @@ export function plan(input: PlanInput, context: PlanContext): Plan {
   };
 }
 
-/** In ACTION_KINDS order, then by target. The holder (session or server unit) comes up before its agents and goes after them. */
+/**
+ * In ACTION_KINDS order, then by target. The holder (session or server unit) comes up before its agents and goes
+ * after them.
+ */
 function sortActions(xs: Action[]): void {
   const order = (a: Action) => {
     const i = ACTION_KINDS.indexOf(a.kind);

@@ -47,14 +47,16 @@ export function holdMassPrune(
     if (deletes.length === 0 || (deletes.length < running && deletes.length <= limit)) continue;
     holdOn.add(socket);
     const short = revision.slice(0, 12);
+    const howMany = deletes.length >= running ? 'all of them' : `more than reconcile.max_prune allows: ${limit}`;
     held.push({
       socket,
       deletes: deletes.length,
       running,
       agents: deletes.map((a) => a.detail.agent ?? a.apply.session ?? a.target).sort(),
       message:
-        `${deletes.length} of ${running} agents on socket ${socket} would be deleted (${deletes.length >= running ? 'all of them' : `more than reconcile.max_prune allows: ${limit}`}); ` +
-        `held until revision ${short} is confirmed: gitfleet apply --confirm-prune ${short}, or reconcile.confirm_prune: ${short} in fleet.yaml`,
+        `${deletes.length} of ${running} agents on socket ${socket} would be deleted (${howMany}); ` +
+        `held until revision ${short} is confirmed: gitfleet apply --confirm-prune ${short}, ` +
+        `or reconcile.confirm_prune: ${short} in fleet.yaml`,
     });
   }
   if (holdOn.size === 0) return { ...plan, held };

@@ -62,7 +62,10 @@ export function sessionPlan(input: PlanInput, context: PlanContext, scope: Scope
     if (foreign) {
       // Two fleets on one server would each see the other's holder and sessions: the one that finds
       // the other there keeps away (no action of any kind), and says so.
-      const error = `socket ${socket} is used by another fleet: ${foreign}; a socket belongs to one fleet, so nothing is done there. Give this fleet's rosters another tmux.socket_name, or stop the other fleet's sessions`;
+      const error =
+        `socket ${socket} is used by another fleet: ${foreign}; ` +
+        'a socket belongs to one fleet, so nothing is done there. ' +
+        "Give this fleet's rosters another tmux.socket_name, or stop the other fleet's sessions";
       out.unobserved.push({ socket, error });
       continue;
     }
@@ -165,7 +168,10 @@ function pruneActions(
   return out;
 }
 
-/** A watch view (gitfleet agent watch) shares the session's windows: it must go with them, or the old runtime lives on in it. */
+/**
+ * A watch view (gitfleet agent watch) shares the session's windows: it must go with them, or the old runtime lives
+ * on in it.
+ */
 function attachWatchers(actions: Action[], tmux: ReadonlyMap<string, SocketObservation>): void {
   for (const a of actions) {
     if (a.kind !== 'delete_session' && a.kind !== 'restart_session') continue;

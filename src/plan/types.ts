@@ -33,7 +33,10 @@ export const REASONS = [
 ] as const;
 export type Reason = (typeof REASONS)[number];
 
-/** Why a session or unit of an agent not wanted here goes: disabled, declared for another host, or gone from the rosters. */
+/**
+ * Why a session or unit of an agent not wanted here goes: disabled, declared for another host, or gone from the
+ * rosters.
+ */
 export function pruneReason(
   agent: AgentSpec | undefined,
   declaredAnywhere: boolean,

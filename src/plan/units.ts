@@ -108,7 +108,8 @@ function throughUnits(base: Work, u: Units): { work: Work; starting: Set<string>
   const starting = new Set<string>();
   const mapOne = (a: Action, now: boolean): Action | null => {
     const { socket, session } = a.apply as Required<Pick<ApplyDetail, 'socket' | 'session'>>;
-    // The server unit replaces the holder session; a holder session left by tmux mode is still deleted with its last agent.
+    // The server unit replaces the holder session; a holder session left by tmux mode is still deleted with its
+    // last agent.
     if (a.apply.role === 'holder' && a.kind !== 'delete_session' && isSession(a)) return null;
     const unit = agentUnit(u.fleet, { socket, session });
     const apply = { ...a.apply, unit };
@@ -171,7 +172,10 @@ function orphanStops(
   return out;
 }
 
-/** Each live agent: its files written where they differ, its unit enabled for boot and active while its session runs. */
+/**
+ * Each live agent: its files written where they differ, its unit enabled for boot and active while its session
+ * runs.
+ */
 function agentUnitWork(
   live: readonly AgentSpec[],
   tmux: PlanInput['observed']['tmux'],
@@ -197,7 +201,8 @@ function agentUnitWork(
     const state = u.state(unit);
     const runsDesired = !!pane && pane.spec === a.specHash;
     install(sup.files.get(dropInPath({ unitDir: sup.unitDir, fleet }, a)));
-    // The spec file is what a reboot brings back: the spec that runs (or is being started), never one still waiting for idle.
+    // The spec file is what a reboot brings back: the spec that runs (or is being started), never one still
+    // waiting for idle.
     if (starting.has(key) || runsDesired)
       install(sup.files.get(specPath(sup.stateDir, { fleet, socket: a.socket, session: a.session })));
     const apply = { socket: a.socket, session: a.session, role: 'agent' as const, unit };

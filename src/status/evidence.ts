@@ -151,6 +151,7 @@ export function interruptedEvidence(
 ): { path: string; content: string } {
   const r: ActionResult = { action, ok: false, error: null, startedAt, finishedAt: startedAt, command: [] };
   const error =
-    'gitfleet stopped while this action ran; whether it took effect is not known (the next reconcile observes and repairs)';
+    'gitfleet stopped while this action ran; whether it took effect is not known ' +
+    '(the next reconcile observes and repairs)';
   return actionEvidence(r, ctx, attempt, { finishedAt: null, result: 'interrupted', error });
 }

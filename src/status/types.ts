@@ -25,7 +25,10 @@ export interface AgentRecord {
     exitStatus: number | null;
     spec: string | null;
   };
-  /** Heartbeat protocol v1, when the runtime declares it (null: judged by pane and process alone). No ages: they would change every run. */
+  /**
+   * Heartbeat protocol v1, when the runtime declares it (null: judged by pane and process alone). No ages: they
+   * would change every run.
+   */
   heartbeat: { intervalSeconds: number; health: 'healthy' | 'stale' | 'unknown' | 'invalid' } | null;
   /** supervisor: systemd: the agent's unit as systemd sees it (null in tmux mode). */
   unit: UnitRecord | null;

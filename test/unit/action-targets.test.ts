@@ -51,7 +51,7 @@ function documentedTarget(a: Action): string | null {
 
 const tag = (name: string) => pane(name, { fleet: FLEET, role: 'agent', agent: name, spec: 'old' });
 
-/** tmux mode: a holder to create, agents to create, restart (now and deferred), respawn (now and in backoff), delete. */
+/** tmux mode: a holder to create; agents to create, restart (now, deferred), respawn (now, in backoff), delete. */
 function tmuxPlans(): Plan[] {
   const d = desired(['new', { name: 'rec', update: 'recreate' }, { name: 'man', update: 'manual' }, 'crash', 'loop']);
   const stale = (n: string) => running(spec(d, n), { spec: 'old' });
@@ -68,7 +68,7 @@ function tmuxPlans(): Plan[] {
   ];
 }
 
-/** systemd mode: files, reload, enables, starts, restarts (now and deferred), agent and server stops, a holder session. */
+/** systemd mode: files, reload, enables, starts, restarts (now, deferred), agent and server stops, a holder session. */
 function systemdPlans(): Plan[] {
   const d = desiredFrom({
     'rosters/a.yaml': rosterYaml(['fresh', { name: 'rec', update: 'recreate' }, { name: 'man', update: 'manual' }], {
