@@ -3,6 +3,7 @@
 // values (ages, idle time) are read now and never committed: they would
 // change every run. Other hosts' rows come from their committed status.
 import type { PlanContext } from './plan/input.js';
+import { agentFlags, agentState } from './report/agent-state.js';
 import { agentsInScope, DEFAULT_BACKOFF, plan as makePlan } from './plan/plan.js';
 import type { Observation, Source } from './reconcile.js';
 import { buildStatus } from './status/build.js';
@@ -19,6 +20,8 @@ export interface PsRow {
   source: { kind: 'live' } | { kind: 'status'; commit: string; desiredRevision: string };
   ready: 'True' | 'False' | 'Unknown';
   reason: string;
+  /** The agent's state in the words the dashboard uses (report/agent-state.ts). */
+  state: string;
   pane: { alive: boolean; pid: number | null; command: string | null; exitStatus: number | null };
   unit: { name: string; active: string; enabled: string } | null;
   /** Seconds since the pane last printed (live rows only). */
@@ -97,13 +100,6 @@ export function statusRows(doc: StatusDoc, commit: string): PsRow[] {
 
 function rowFrom(r: AgentRecord, source: PsRow['source']): PsRow {
   const ready = r.conditions.find((c) => c.type === 'Ready');
-  const on = (type: string) => r.conditions.some((c) => c.type === type && c.status === 'True');
-  const flags: string[] = [];
-  if (on('Drifted')) flags.push('drift');
-  if (r.conditions.some((c) => c.reason === 'UnitNotEnabled' && c.status === 'True')) flags.push('boot-enable');
-  if (on('PendingRestart')) flags.push('PendingRestart');
-  if (on('Stalled')) flags.push('stalled');
-  if (!r.enabled) flags.push('disabled');
   return {
     name: r.name,
     host: r.host,
@@ -114,10 +110,11 @@ function rowFrom(r: AgentRecord, source: PsRow['source']): PsRow {
     source,
     ready: ready?.status ?? 'Unknown',
     reason: ready?.reason ?? '',
+    state: agentState(r),
     pane: { alive: r.session.alive, pid: r.session.pid, command: r.session.command, exitStatus: r.session.exitStatus },
     unit: r.unit ? { name: r.unit.name, active: r.unit.active, enabled: r.unit.enabled } : null,
     idleSeconds: null,
     heartbeat: r.heartbeat ? { health: r.heartbeat.health, ageSeconds: null, status: null } : null,
-    flags,
+    flags: agentFlags(r),
   };
 }

@@ -17,6 +17,8 @@ export interface PsRowJson {
   /** The Ready condition's status: a Kubernetes condition status, so a string. */
   ready: 'True' | 'False' | 'Unknown';
   reason: string;
+  /** The agent's state in the words `ps` and the dashboard use: Ready, Disabled, or why it is not ready. */
+  state: string;
   pane: { alive: boolean; pid: number | null; command: string | null; exitStatus: number | null };
   unit: { name: string; active: string; enabled: string } | null;
   idleSeconds: number | null;
@@ -74,6 +76,7 @@ function rowJson(r: PsRow): PsRowJson {
       s.kind === 'live' ? { kind: 'live' } : { kind: 'status', commit: s.commit, desiredRevision: s.desiredRevision },
     ready: r.ready,
     reason: r.reason,
+    state: r.state,
     pane: { alive: r.pane.alive, pid: r.pane.pid, command: r.pane.command, exitStatus: r.pane.exitStatus },
     unit: r.unit ? { name: r.unit.name, active: r.unit.active, enabled: r.unit.enabled } : null,
     idleSeconds: r.idleSeconds,

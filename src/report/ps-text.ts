@@ -19,7 +19,7 @@ export function renderPs(r: PsResult): string {
     String(a.pane.pid ?? '-'),
     a.idleSeconds === null ? '-' : duration(a.idleSeconds),
     heartbeat(a),
-    a.ready === 'True' ? 'yes' : `no (${a.reason})`,
+    a.ready === 'True' ? 'yes' : `no (${a.state})`,
     a.flags.join(','),
   ]);
   for (const u of r.unmanaged)

@@ -1,20 +1,17 @@
 // The terminal view of a status document.
 import { formatProblem } from '../errors.js';
 import type { StatusDoc } from '../status/types.js';
+import { agentFlags, agentState } from './agent-state.js';
 
 export function renderStatusText(s: StatusDoc): string {
-  const rows = s.agents.map((a) => {
-    const ready = a.conditions.find((c) => c.type === 'Ready');
-    const flags = a.conditions.filter((c) => c.type !== 'Ready' && c.status === 'True').map((c) => c.type);
-    return [
-      a.name,
-      a.socket,
-      ready?.status === 'True' ? 'Ready' : (ready?.reason ?? '?'),
-      String(a.session.pid ?? '-'),
-      String(a.restarts),
-      flags.join(','),
-    ];
-  });
+  const rows = s.agents.map((a) => [
+    a.name,
+    a.socket,
+    agentState(a),
+    String(a.session.pid ?? '-'),
+    String(a.restarts),
+    agentFlags(a).join(','),
+  ]);
   const head = ['AGENT', 'SOCKET', 'STATE', 'PID', 'RESTARTS', 'FLAGS'];
   const widths = head.map((h, i) => Math.max(h.length, ...rows.map((r) => r[i]!.length)));
   const line = (r: string[]) =>
