@@ -3,6 +3,7 @@ import { readFileSync } from 'node:fs';
 import { fileURLToPath } from 'node:url';
 import { formatProblem, GitfleetError, UsageError } from '../errors.js';
 import { readSource, reconcile, type ReconcileOptions } from '../reconcile.js';
+import { byPosition } from '../desired/load.js';
 import { renderPlan } from '../report/plan-text.js';
 import { renderStatusText } from '../report/status-text.js';
 import { readStatus } from '../status/read.js';
@@ -100,7 +101,7 @@ export function pinnedSettings(opts: GlobalOptions, io: Io, write = false): Pinn
 
 async function validate(opts: GlobalOptions, _p: string[], io: Io): Promise<number> {
   const src = await readSource(opts);
-  const { problems, files } = src.desired;
+  const { problems, files, notes } = src.desired;
   if (opts.json) {
     io.stdout(
       `${JSON.stringify(
@@ -109,6 +110,7 @@ async function validate(opts: GlobalOptions, _p: string[], io: Io): Promise<numb
           revision: src.head,
           files: files.map((f) => ({ path: f.path, valid: f.valid })),
           problems,
+          notes,
         },
         null,
         2,
@@ -120,7 +122,8 @@ async function validate(opts: GlobalOptions, _p: string[], io: Io): Promise<numb
       `valid: ${files.length} files, ${src.desired.rosters.length} rosters, ${agents} agents at ${src.head.slice(0, 12)}\n`,
     );
   } else {
-    for (const p of problems) io.stdout(`${formatProblem(p)}\n`);
+    // Notes (rules that could not run on a broken file) read after that file's problems.
+    for (const p of [...problems, ...notes].sort(byPosition)) io.stdout(`${formatProblem(p)}\n`);
     io.stdout(
       `invalid: ${problems.length} problem${problems.length === 1 ? '' : 's'} in ${new Set(problems.map((p) => p.file)).size} file(s) at ${src.head.slice(0, 12)}\n`,
     );

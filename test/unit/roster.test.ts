@@ -5,10 +5,10 @@ import { readdirSync, readFileSync } from 'node:fs';
 import { describe, expect, it } from 'vitest';
 import { stringify } from 'yaml';
 import { formatProblem, type Problem } from '../../src/errors.js';
-import { splitCommandLine } from '../../src/desired/command.js';
+import { splitCommandLine } from '../../src/desired/kinds/roster/command.js';
 import { defaultConfig, parseFleetConfig } from '../../src/desired/fleet-config.js';
 import { assembleDesired } from '../../src/desired/load.js';
-import { parseRoster } from '../../src/desired/roster.js';
+import { parseRoster } from '../../src/desired/kinds/roster/parse.js';
 import type { AgentSpec, FileState, FleetConfig, Roster, SourceFile } from '../../src/desired/types.js';
 import { MAX_FILE_BYTES } from '../../src/desired/yaml.js';
 
@@ -1170,7 +1170,7 @@ describe('assembleDesired: rules across files', () => {
     const good = source('rosters/b.yaml', roster(['b1', 'b2']), 'good-blob');
     const bad = source(
       'rosters/b.yaml',
-      doc('version: 1', 'agents:', '  - name: b1', '    runtime: claude', '    colour: red'),
+      doc('version: 1', 'runtimes: {claude: {}}', 'agents:', '  - name: b1', '    runtime: claude', '    colour: red'),
       'bad-blob',
     );
     const desired = assemble([source('rosters/a.yaml', roster(['a1'])), bad], { fallback: [good] });
@@ -1183,14 +1183,14 @@ describe('assembleDesired: rules across files', () => {
       problems: [
         {
           file: 'rosters/b.yaml',
-          line: 5,
+          line: 6,
           col: 5,
           message: expect.stringMatching(/unknown key "colour"/) as unknown as string,
         },
       ],
     });
     // The problem stays visible (it blocks prune and shows in status).
-    expect(desired.problems.map((p) => `${p.file}:${p.line}:${p.col}`)).toEqual(['rosters/b.yaml:5:5']);
+    expect(desired.problems.map((p) => `${p.file}:${p.line}:${p.col}`)).toEqual(['rosters/b.yaml:6:5']);
   });
 
   it('an invalid file with no last-known-good version contributes no agents', () => {
