@@ -10,7 +10,7 @@ import { maskCommandLine } from '../../../redact.js';
 import { schemaCheck } from '../../schema.js';
 import type { ParseContext } from '../kind.js';
 import type { AgentSpec, Roster, UpdatePolicy } from './types.js';
-import { parseYaml, positionOf, problemAt, type Path } from '../../yaml.js';
+import { parseYaml, positionOf, problemAt, type Path, type YamlFile } from '../../yaml.js';
 
 export const DEFAULT_SOCKET = 'mosaic-factory';
 export const DEFAULT_HOLDER = '_holder';
@@ -179,39 +179,7 @@ export function parseRoster(
     // Build only while the whole file is sound so far (a file with problems has no value anyway).
     if (!ok || problems.length > 0) return;
 
-    const raw = yaml.value as RawRoster;
-    const a = raw.agents[i]!;
-    const rt = (runtime ?? {}) as RawRuntime;
-    const env = stringEnv({ ...(rt.env ?? {}), ...(a.env ?? {}) });
-    const cwd = expandHome(a.working_directory ?? raw.defaults?.working_directory ?? '~', ctx.home);
-    const pos = positionOf(yaml, ['agents', i]);
-    agents.push({
-      name: a.name,
-      session: sessionName(a.name),
-      socket: raw.tmux?.socket_name ?? DEFAULT_SOCKET,
-      source: { file, line: pos.line, col: pos.col },
-      runtime: a.runtime,
-      argv: argv!,
-      cwd,
-      env,
-      host: a.host ?? null,
-      tenant: a.tenant ?? null,
-      enabled: a.enabled ?? true,
-      update: a.update ?? 'on-idle',
-      class: a.class ?? null,
-      resetCommand: rt.reset_command ?? null,
-      resetBetweenTasks: a.reset_between_tasks ?? false,
-      heartbeatInterval:
-        rt.heartbeat === true
-          ? DEFAULT_HEARTBEAT_INTERVAL_SECONDS
-          : typeof rt.heartbeat === 'number'
-            ? rt.heartbeat
-            : null,
-      processNames: rt.process_names ?? [path.basename(argv![0]!)],
-      idleAfter: rt.idle_after ?? DEFAULT_IDLE_AFTER_SECONDS,
-      redact: rt.redact ?? [],
-      specHash: specHash(a.runtime, argv!, cwd, env),
-    });
+    agents.push(buildAgent(yaml, i, (runtime ?? {}) as RawRuntime, argv!, ctx));
   });
 
   if (problems.length > 0) return { roster: null, problems };
@@ -220,6 +188,42 @@ export function parseRoster(
   const holderAt = raw.tmux?.holder_session !== undefined ? positionOf(yaml, ['tmux', 'holder_session'], 'key') : null;
   const socket = raw.tmux?.socket_name ?? DEFAULT_SOCKET;
   return { roster: { file, socket, holder: sessionName(holder!), holderAt, transport: 'tmux', agents }, problems };
+}
+
+/** Agent `i` of a file the schema and every rule accepted: its written shape can be trusted. */
+function buildAgent(yaml: YamlFile, i: number, rt: RawRuntime, argv: string[], ctx: ParseContext): AgentSpec {
+  const raw = yaml.value as RawRoster;
+  const a = raw.agents[i]!;
+  const env = stringEnv({ ...(rt.env ?? {}), ...(a.env ?? {}) });
+  const cwd = expandHome(a.working_directory ?? raw.defaults?.working_directory ?? '~', ctx.home);
+  const pos = positionOf(yaml, ['agents', i]);
+  return {
+    name: a.name,
+    session: sessionName(a.name),
+    socket: raw.tmux?.socket_name ?? DEFAULT_SOCKET,
+    source: { file: yaml.file, line: pos.line, col: pos.col },
+    runtime: a.runtime,
+    argv,
+    cwd,
+    env,
+    host: a.host ?? null,
+    tenant: a.tenant ?? null,
+    enabled: a.enabled ?? true,
+    update: a.update ?? 'on-idle',
+    class: a.class ?? null,
+    resetCommand: rt.reset_command ?? null,
+    resetBetweenTasks: a.reset_between_tasks ?? false,
+    heartbeatInterval:
+      rt.heartbeat === true
+        ? DEFAULT_HEARTBEAT_INTERVAL_SECONDS
+        : typeof rt.heartbeat === 'number'
+          ? rt.heartbeat
+          : null,
+    processNames: rt.process_names ?? [path.basename(argv[0]!)],
+    idleAfter: rt.idle_after ?? DEFAULT_IDLE_AFTER_SECONDS,
+    redact: rt.redact ?? [],
+    specHash: specHash(a.runtime, argv, cwd, env),
+  };
 }
 
 const isMapping = (v: unknown): v is Record<string, unknown> =>
