@@ -5,6 +5,7 @@ import { formatProblem, GitfleetError, UsageError } from '../errors.js';
 import { readSource, reconcile } from '../reconcile.js';
 import { renderApplyJson } from '../report/apply-json.js';
 import { renderPlanJson } from '../report/plan-json.js';
+import { byPosition } from '../desired/load.js';
 import { renderPlan } from '../report/plan-text.js';
 import { statusFileText } from '../report/status-json.js';
 import { renderStatusText } from '../report/status-text.js';
@@ -84,7 +85,7 @@ function fail(e: unknown, io: Io): number {
 
 async function validate(opts: GlobalOptions, _p: string[], io: Io): Promise<number> {
   const src = await readSource(opts);
-  const { problems, files } = src.desired;
+  const { problems, files, notes } = src.desired;
   if (opts.json) {
     io.stdout(
       `${JSON.stringify(
@@ -93,6 +94,7 @@ async function validate(opts: GlobalOptions, _p: string[], io: Io): Promise<numb
           revision: src.head,
           files: files.map((f) => ({ path: f.path, valid: f.valid })),
           problems,
+          notes,
         },
         null,
         2,
@@ -103,7 +105,8 @@ async function validate(opts: GlobalOptions, _p: string[], io: Io): Promise<numb
     const rosters = src.desired.rosters.length;
     io.stdout(`valid: ${files.length} files, ${rosters} rosters, ${agents} agents at ${src.head.slice(0, 12)}\n`);
   } else {
-    for (const p of problems) io.stdout(`${formatProblem(p)}\n`);
+    // Notes (rules that could not run on a broken file) read after that file's problems.
+    for (const p of [...problems, ...notes].sort(byPosition)) io.stdout(`${formatProblem(p)}\n`);
     const plural = problems.length === 1 ? '' : 's';
     const inFiles = new Set(problems.map((p) => p.file)).size;
     io.stdout(`invalid: ${problems.length} problem${plural} in ${inFiles} file(s) at ${src.head.slice(0, 12)}\n`);

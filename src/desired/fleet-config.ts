@@ -65,7 +65,7 @@ export function parseFleetConfig(
   if (text === null) return { config: base, problems: [] };
   const parsed = parseYaml(FLEET_FILE, text, () => false);
   if (!parsed.yaml) return { config: null, problems: parsed.problems };
-  const problems = [...parsed.problems, ...validateAgainst('fleet', parsed.yaml)];
+  const problems = [...parsed.problems, ...validateAgainst('schemas/fleet.schema.json', parsed.yaml)];
   if (problems.length > 0) return { config: null, problems };
   const raw = (parsed.yaml.value ?? {}) as RawFleet;
   const yaml = parsed.yaml;

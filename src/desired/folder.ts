@@ -20,21 +20,21 @@ function describe(e: TreeEntry): string {
 /**
  * Why `entry` at `path` is refused (a Problem), 'ignored' for notes and
  * ignored paths, or null when it is a file of the kind.
- * - 'roster': a regular file named *.yaml or *.yml inside the rosters folder;
+ * - `{ kind }`: a regular file named *.yaml or *.yml inside that kind's folder (`kind` is its plural name);
  * - 'folder': the kind's folder itself, which must be a directory;
  * - 'fleet.yaml': a regular file.
  */
 export function kindEntryProblem(
   path: string,
   entry: TreeEntry,
-  what: 'roster',
+  what: { kind: string },
   ignore?: readonly string[],
 ): Problem | 'ignored' | null;
 export function kindEntryProblem(path: string, entry: TreeEntry, what: 'folder' | 'fleet.yaml'): Problem | null;
 export function kindEntryProblem(
   path: string,
   entry: TreeEntry,
-  what: 'roster' | 'folder' | 'fleet.yaml',
+  what: { kind: string } | 'folder' | 'fleet.yaml',
   ignore: readonly string[] = [],
 ): Problem | 'ignored' | null {
   const at = (message: string): Problem => ({ file: path, line: 1, col: 1, message });
@@ -51,7 +51,7 @@ export function kindEntryProblem(
   const folder = path.slice(0, path.lastIndexOf('/'));
   const kind = regular ? 'a file without the .yaml or .yml extension' : describe(entry);
   return at(
-    `is ${kind} in the rosters folder, where gitfleet reads only ${folder}/*.yaml and *.yml files; allowed: rename or move it, or list it under ignore: in fleet.yaml`,
+    `is ${kind} in the ${what.kind} folder, where gitfleet reads only ${folder}/*.yaml and *.yml files; allowed: rename or move it, or list it under ignore: in fleet.yaml`,
   );
 }
 

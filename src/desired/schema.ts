@@ -6,33 +6,59 @@ import { fileURLToPath } from 'node:url';
 import type { Problem } from '../errors.js';
 import { keyAsWritten, problemAt, showPath, type Path, type YamlFile } from './yaml.js';
 
-const schemaDir = fileURLToPath(new URL('../../schemas/', import.meta.url));
+/** The repository root (from src/desired or dist/desired alike): kinds name their schema relative to it. */
+const root = fileURLToPath(new URL('../../', import.meta.url));
 const ajv = new Ajv2020({ allErrors: true, verbose: true, strict: true, allowUnionTypes: true });
 const compiled = new Map<string, ValidateFunction>();
 
-export function schemaValidator(name: 'roster' | 'fleet'): ValidateFunction {
-  let fn = compiled.get(name);
+/** The compiled validator of a schema file, by its path from the repository root (`schemas/roster.schema.json`). */
+export function schemaValidator(schema: string): ValidateFunction {
+  let fn = compiled.get(schema);
   if (!fn) {
-    const schema = JSON.parse(readFileSync(`${schemaDir}${name}.schema.json`, 'utf8')) as object;
-    fn = ajv.compile(schema);
-    compiled.set(name, fn);
+    fn = ajv.compile(JSON.parse(readFileSync(`${root}${schema}`, 'utf8')) as object);
+    compiled.set(schema, fn);
   }
   return fn;
 }
 
-export function validateAgainst(name: 'roster' | 'fleet', yaml: YamlFile): Problem[] {
-  const validate = schemaValidator(name);
-  if (validate(yaml.value)) return [];
-  // A bad property name yields its own error plus a vague 'propertyNames' one: keep the first.
-  return (validate.errors ?? []).filter((e) => e.keyword !== 'propertyNames').map((e) => toProblem(yaml, e));
+/** Every schema error of `yaml` as a problem. */
+export function validateAgainst(schema: string, yaml: YamlFile): Problem[] {
+  return schemaCheck(schema, yaml).problems;
 }
 
-function toProblem(yaml: YamlFile, e: ErrorObject): Problem {
-  const path: Path = e.instancePath
+/**
+ * Every schema error as a problem, and where each one is (`broken`): a rule
+ * that reads a value at or under one of those paths cannot trust it, so the
+ * rules of a file with schema errors still run on every part that is sound.
+ */
+export function schemaCheck(schema: string, yaml: YamlFile): { problems: Problem[]; broken: Path[] } {
+  const validate = schemaValidator(schema);
+  if (validate(yaml.value)) return { problems: [], broken: [] };
+  // A bad property name yields its own error plus a vague 'propertyNames' one: keep the first.
+  const errors = (validate.errors ?? []).filter((e) => e.keyword !== 'propertyNames');
+  return {
+    problems: errors.map((e) => toProblem(yaml, e)),
+    broken: errors.map(brokenPath),
+  };
+}
+
+/** The value an error is about: the object itself, or for a key that is unknown, missing or badly named, that key. */
+function brokenPath(e: ErrorObject): Path {
+  const params = e.params as { additionalProperty?: string; missingProperty?: string };
+  const key = e.propertyName ?? params.additionalProperty ?? params.missingProperty;
+  return key === undefined ? errorPath(e) : [...errorPath(e), key];
+}
+
+function errorPath(e: ErrorObject): Path {
+  return e.instancePath
     .split('/')
     .slice(1)
     .map((s) => s.replace(/~1/g, '/').replace(/~0/g, '~'))
     .map((s) => (/^\d+$/.test(s) ? Number(s) : s));
+}
+
+function toProblem(yaml: YamlFile, e: ErrorObject): Problem {
+  const path = errorPath(e);
   const where = showPath(path);
   switch (e.keyword) {
     case 'additionalProperties': {

@@ -3,50 +3,11 @@
 // schemas/*.schema.json; parse*() turns one into the other.
 import type { Problem } from '../errors.js';
 
-export type UpdatePolicy = 'on-idle' | 'recreate' | 'manual';
+// The normalised type of each kind lives in its folder (src/desired/kinds/*/types.ts); re-exported here so the
+// rest of the code keeps one import for desired state.
+import type { Roster } from './kinds/roster/types.js';
 
-export interface AgentSpec {
-  name: string;
-  /** tmux session name: the agent name with '.' replaced (tmux forbids it). */
-  session: string;
-  socket: string;
-  /** The file that declares this agent, and the position of its entry. */
-  source: { file: string; line: number; col: number };
-  runtime: string;
-  /** What the pane execs. */
-  argv: string[];
-  /** Working directory, '~' already expanded. */
-  cwd: string;
-  /** Declared environment (roster), not including what gitfleet adds. */
-  env: Record<string, string>;
-  host: string | null;
-  tenant: string | null;
-  enabled: boolean;
-  update: UpdatePolicy;
-  class: string | null;
-  resetCommand: string | null;
-  resetBetweenTasks: boolean;
-  /** Seconds between heartbeats the runtime writes; null when it writes none. */
-  heartbeatInterval: number | null;
-  /** What the pane's current command may be while the runtime runs (else: drift). */
-  processNames: string[];
-  /** Seconds without pane output after which the agent counts as idle. */
-  idleAfter: number;
-  /** Flags and env names whose values are never shown (runtime `redact:`; see src/redact.ts). */
-  redact: string[];
-  /** Hash of everything that changes what runs in the pane. */
-  specHash: string;
-}
-
-export interface Roster {
-  file: string;
-  socket: string;
-  holder: string;
-  /** Where tmux.holder_session is written; null when the default holder applies. */
-  holderAt: { line: number; col: number } | null;
-  transport: 'tmux';
-  agents: AgentSpec[];
-}
+export type { AgentSpec, Roster, UpdatePolicy } from './kinds/roster/types.js';
 
 export interface FleetConfig {
   fleet: string;
@@ -90,8 +51,16 @@ export interface FileState {
 
 export interface DesiredState {
   config: FleetConfig;
+  /** The roster kind's values in force (the same list as `kinds.rosters`). */
   rosters: Roster[];
+  /** Every registered kind's values in force, by kind name; read one with `valuesOf` (desired/kinds/kind.ts). */
+  kinds: Readonly<Record<string, readonly unknown[]>>;
   files: FileState[];
   /** Every problem in every file, sorted by file and position. */
   problems: Problem[];
+  /**
+   * What could not be checked, one per file, positioned after its problems (rules across files skip a file
+   * with errors of its own). Not errors: `validate` shows them beside the problems so nothing is skipped silently.
+   */
+  notes: Problem[];
 }

@@ -27,7 +27,7 @@ export function parseYaml(
   file: string,
   text: string,
   isDataMap: (path: Path) => boolean,
-): { yaml: YamlFile; problems: Problem[] } | { yaml: null; problems: Problem[] } {
+): { yaml: YamlFile; problems: Problem[]; broken: Path[] } | { yaml: null; problems: Problem[] } {
   const size = Buffer.byteLength(text);
   if (size > MAX_FILE_BYTES) {
     return {
@@ -82,10 +82,13 @@ export function parseYaml(
   }
   const yaml: YamlFile = { file, doc, lines, value: undefined };
   const problems: Problem[] = [];
+  // Where each problem is in the normalised value, so rules can leave those values alone (see desired/schema.ts).
+  const broken: Path[] = [];
   try {
-    yaml.value = normaliseKeys(raw, [], isDataMap, (path, message, at = 'key') =>
-      problems.push(problemAt(yaml, path, message, at)),
-    );
+    yaml.value = normaliseKeys(raw, [], isDataMap, (path, message, at = 'key', value = path) => {
+      problems.push(problemAt(yaml, path, message, at));
+      broken.push(value);
+    });
   } catch (e) {
     // Aliases can rebuild depth the node walk above did not see.
     if (!(e instanceof RangeError)) throw e;
@@ -96,7 +99,7 @@ export function parseYaml(
       ],
     };
   }
-  return { yaml, problems };
+  return { yaml, problems, broken };
 }
 
 /** Offset of the first node nested deeper than MAX_DEPTH, or null. Iterative: no recursion to overflow. */
@@ -175,7 +178,8 @@ function normaliseKeys(
   value: unknown,
   path: (string | number)[],
   isDataMap: (path: Path) => boolean,
-  report: (path: Path, message: string, at?: 'key' | 'value') => void,
+  /** `path` is where the problem is written; `value` where it is in the normalised value (default: `path`). */
+  report: (path: Path, message: string, at?: 'key' | 'value', value?: Path) => void,
 ): unknown {
   if (Array.isArray(value)) return value.map((v, i) => normaliseKeys(v, [...path, i], isDataMap, report));
   if (typeof value === 'string' && value.includes('\0')) {
@@ -198,6 +202,8 @@ function normaliseKeys(
       report(
         [...path, k],
         `"${k}" repeats "${written.get(key) ?? key}" (snake_case and camelCase spellings of one key); keep one`,
+        'key',
+        [...path, key],
       );
       continue;
     }

@@ -95,6 +95,34 @@ describe('gitfleet CLI', () => {
     expect(JSON.parse(bad.stdout)).toMatchObject({ valid: false, problems: [{ file: 'rosters/a.yaml', line: 4 }] });
   });
 
+  it('validate reports every problem of every file in one run: schema typos and roster rules together', async () => {
+    fleet = new TestFleet();
+    fleet.commit({
+      // Line 12: a typo (schema); line 14: a runtime not declared (a roster rule).
+      'rosters/a.yaml': roster(
+        fleet.socket,
+        '  - name: a\n    runtime: stub\n    colour: red\n  - name: b\n    runtime: claude\n',
+      ),
+      'rosters/b.yaml': roster(fleet.socket, '  - name: c\n    runtime: stub\n    update: sometimes\n'),
+    });
+    const v = await fleet.gitfleet('validate');
+    expect(v.code).toBe(1);
+    const notJudged =
+      'rules across files not checked (one owner file per agent, one holder per socket, hosts from fleet.yaml): this file has errors of its own';
+    expect(v.stdout.split('\n').slice(0, -2)).toEqual([
+      expect.stringMatching(/^rosters\/a\.yaml:12:5: agents\[0\]: unknown key "colour"; allowed: /),
+      'rosters/a.yaml:14:14: agents[1].runtime: "claude" is not declared under runtimes and the agent gives no command; declared: stub',
+      `rosters/a.yaml:14:14: ${notJudged}`,
+      expect.stringMatching(/^rosters\/b\.yaml:12:13: agents\[0\]\.update: "sometimes" is not allowed; /),
+      `rosters/b.yaml:12:13: ${notJudged}`,
+    ]);
+    // The notes are not counted as problems.
+    expect(v.stdout).toMatch(/\ninvalid: 3 problems in 2 file\(s\) at [0-9a-f]{12}\n$/);
+    const json = JSON.parse((await fleet.gitfleet('validate', '--json')).stdout);
+    expect(json.problems.map((p: { line: number }) => p.line)).toEqual([12, 14, 12]);
+    expect(json.notes.map((p: { file: string }) => p.file)).toEqual(['rosters/a.yaml', 'rosters/b.yaml']);
+  });
+
   it('plan exits 1 when a committed file is invalid (printing what apply still does), 2 when deferring', async () => {
     fleet = new TestFleet();
     const a = (name: string, extra = '') => `  - name: ${name}\n    runtime: stub\n${extra}`;

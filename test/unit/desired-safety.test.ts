@@ -4,7 +4,7 @@
 import { describe, expect, it } from 'vitest';
 import { parseFleetConfig } from '../../src/desired/fleet-config.js';
 import { globMatch, kindEntryProblem } from '../../src/desired/folder.js';
-import { parseRoster } from '../../src/desired/roster.js';
+import { parseRoster } from '../../src/desired/kinds/roster/parse.js';
 import { formatProblem } from '../../src/errors.js';
 import { branchNameProblem } from '../../src/git/refname.js';
 
@@ -163,11 +163,13 @@ describe('what may sit in the rosters folder', () => {
     oid: '0'.repeat(40),
   });
   it('yaml files are rosters; Markdown notes and ignored paths are skipped', () => {
-    expect(kindEntryProblem('rosters/a.yaml', entry('a.yaml', 'blob'), 'roster')).toBeNull();
-    expect(kindEntryProblem('rosters/a.yml', entry('a.yml', 'blob', '100755'), 'roster')).toBeNull();
-    expect(kindEntryProblem('rosters/README.md', entry('README.md', 'blob'), 'roster')).toBe('ignored');
-    expect(kindEntryProblem('rosters/a.bak', entry('a.bak', 'blob'), 'roster', ['*.bak'])).toBe('ignored');
-    expect(kindEntryProblem('rosters/drafts', entry('drafts', 'tree'), 'roster', ['rosters/drafts'])).toBe('ignored');
+    expect(kindEntryProblem('rosters/a.yaml', entry('a.yaml', 'blob'), { kind: 'rosters' })).toBeNull();
+    expect(kindEntryProblem('rosters/a.yml', entry('a.yml', 'blob', '100755'), { kind: 'rosters' })).toBeNull();
+    expect(kindEntryProblem('rosters/README.md', entry('README.md', 'blob'), { kind: 'rosters' })).toBe('ignored');
+    expect(kindEntryProblem('rosters/a.bak', entry('a.bak', 'blob'), { kind: 'rosters' }, ['*.bak'])).toBe('ignored');
+    expect(kindEntryProblem('rosters/drafts', entry('drafts', 'tree'), { kind: 'rosters' }, ['rosters/drafts'])).toBe(
+      'ignored',
+    );
   });
   it.each([
     ['a.YAML', 'blob', '100644', /a file without the \.yaml or \.yml extension/],
@@ -176,7 +178,7 @@ describe('what may sit in the rosters folder', () => {
     ['link.yaml', 'blob', '120000', /is a symbolic link/],
     ['mod', 'commit', '160000', /is a submodule \(gitlink\)/],
   ] as const)('%s (%s %s) is an error naming it', (name, type, mode, why) => {
-    const p = kindEntryProblem(`rosters/${name}`, entry(name, type, mode), 'roster');
+    const p = kindEntryProblem(`rosters/${name}`, entry(name, type, mode), { kind: 'rosters' });
     expect(formatProblem(p as never)).toMatch(new RegExp(`^rosters/${name.replace('.', '\\.')}:1:1: is `));
     expect(formatProblem(p as never)).toMatch(why);
     expect(formatProblem(p as never)).toMatch(/allowed: rename or move it, or list it under ignore: in fleet\.yaml/);

@@ -4,7 +4,7 @@
 // text, and the tmux commands evidence records.
 import { describe, expect, it } from 'vitest';
 import { commandsFor, redactedCommands } from '../../src/apply/tmux.js';
-import { parseRoster } from '../../src/desired/roster.js';
+import { parseRoster } from '../../src/desired/kinds/roster/parse.js';
 import { formatProblem } from '../../src/errors.js';
 import { plan } from '../../src/plan/plan.js';
 import { isSecretName, MASK, maskArgv, maskCommandLine, maskEnv, maskUrls } from '../../src/redact.js';

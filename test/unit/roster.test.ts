@@ -5,10 +5,10 @@ import { readdirSync, readFileSync } from 'node:fs';
 import { describe, expect, it } from 'vitest';
 import { stringify } from 'yaml';
 import { formatProblem, type Problem } from '../../src/errors.js';
-import { splitCommandLine } from '../../src/desired/command.js';
+import { splitCommandLine } from '../../src/desired/kinds/roster/command.js';
 import { defaultConfig, parseFleetConfig } from '../../src/desired/fleet-config.js';
 import { assembleDesired } from '../../src/desired/load.js';
-import { parseRoster } from '../../src/desired/roster.js';
+import { parseRoster } from '../../src/desired/kinds/roster/parse.js';
 import type { AgentSpec, FileState, FleetConfig, Roster, SourceFile } from '../../src/desired/types.js';
 import { MAX_FILE_BYTES } from '../../src/desired/yaml.js';
 import { joinedRegExp } from '../helpers/regexp.js';
@@ -710,6 +710,73 @@ describe('bad rosters: position, what is wrong, what is allowed', () => {
         [8, 36, /"\|" needs a shell/],
       ]);
     });
+
+    it('schema errors and roster rules in one run: a typo does not hide an undeclared runtime', () => {
+      const text = doc(
+        'version: 1', //                          1
+        'runtimes: {x: }', //                     2
+        'agents:', //                             3
+        '  - name: a', //                         4
+        '    runtime: x', //                      5
+        '    enviroment: {A: "1"}', //            6 (typo of env)
+        '  - name: b', //                         7
+        '    runtime: y', //                      8 (not declared)
+        '  - name: c', //                         9
+        '    runtime: z', //                      10 (not declared, in the agent with the typo)
+        '    updat: manual', //                   11
+      );
+      expectProblems(invalid(text), [
+        [6, 5, /^agents\[0\]: unknown key "enviroment"/],
+        [8, 14, /^agents\[1\]\.runtime: "y" is not declared under runtimes/],
+        [10, 14, /^agents\[2\]\.runtime: "z" is not declared under runtimes/],
+        [11, 5, /^agents\[2\]: unknown key "updat"/],
+      ]);
+    });
+
+    it('a rule leaves a value the schema refused alone (one problem per mistake)', () => {
+      const text = doc(
+        'version: 1', //                                 1
+        'runtimes: {x: {command: ""}}', //               2 (empty: the schema says so, not the splitter)
+        'agents:', //                                    3
+        '  - {name: a, runtime: x}', //                  4
+        '  - {name: b, runtime: x, command: 5}', //      5
+        '  - {name: c, runtime: 7}', //                  6 (not a name: not judged as undeclared)
+        '  - {name: 9, runtime: x}', //                  7
+        '  - {name: d, runtime: x, working_directory: ""}', // 8
+      );
+      expectProblems(invalid(text), [
+        [2, 25, /^runtimes\.x\.command: must NOT have fewer than 1 characters/],
+        [5, 36, /^agents\[1\]\.command: must be string or array/],
+        [6, 24, /^agents\[2\]\.runtime: must be string/],
+        [7, 12, /^agents\[3\]\.name: must be string/],
+        [8, 46, /^agents\[4\]\.working_directory: must NOT have fewer than 1 characters/],
+      ]);
+    });
+
+    it('a command is not shown while the redact list that masks it is refused', () => {
+      const text = doc(
+        'version: 1',
+        'runtimes:',
+        '  x:',
+        '    command: "run --key s3cret | tee"',
+        '    redact: [--key, 5]',
+        'agents:',
+        '  - {name: a, runtime: x}',
+      );
+      const problems = invalid(text);
+      expectProblems(problems, [[5, 21, /^runtimes\.x\.redact\[1\]: must be string/]]);
+      expect(JSON.stringify(problems)).not.toContain('s3cret');
+    });
+
+    it('a value the YAML layer refused (NUL) is not judged again by the rules', () => {
+      const text = doc(
+        'version: 1',
+        'runtimes: {x: }',
+        'agents:',
+        '  - {name: a, runtime: x, working_directory: "a\\0b"}',
+      );
+      expectProblems(invalid(text), [[4, 46, /^agents\[0\]\.working_directory: the value contains a NUL byte/]]);
+    });
   });
 });
 
@@ -1202,7 +1269,7 @@ describe('assembleDesired: rules across files', () => {
     const good = source('rosters/b.yaml', roster(['b1', 'b2']), 'good-blob');
     const bad = source(
       'rosters/b.yaml',
-      doc('version: 1', 'agents:', '  - name: b1', '    runtime: claude', '    colour: red'),
+      doc('version: 1', 'runtimes: {claude: {}}', 'agents:', '  - name: b1', '    runtime: claude', '    colour: red'),
       'bad-blob',
     );
     const desired = assemble([source('rosters/a.yaml', roster(['a1'])), bad], { fallback: [good] });
@@ -1215,14 +1282,14 @@ describe('assembleDesired: rules across files', () => {
       problems: [
         {
           file: 'rosters/b.yaml',
-          line: 5,
+          line: 6,
           col: 5,
           message: expect.stringMatching(/unknown key "colour"/) as unknown as string,
         },
       ],
     });
     // The problem stays visible (it blocks prune and shows in status).
-    expect(desired.problems.map((p) => `${p.file}:${p.line}:${p.col}`)).toEqual(['rosters/b.yaml:5:5']);
+    expect(desired.problems.map((p) => `${p.file}:${p.line}:${p.col}`)).toEqual(['rosters/b.yaml:6:5']);
   });
 
   it('an invalid file with no last-known-good version contributes no agents', () => {
@@ -1250,6 +1317,25 @@ describe('assembleDesired: rules across files', () => {
       valid: false,
       usingLastKnownGood: false,
     });
+  });
+
+  it('a file with errors of its own gets one note: the rules across files did not judge it', () => {
+    const desired = assemble([
+      source('rosters/a.yaml', roster(['x'])),
+      source('rosters/b.yaml', doc('version: 1', 'agents:', '  - {name: x, runtime: claude, colour: red}', 'y: 1')),
+    ]);
+    // x in b.yaml would clash with a.yaml, but b.yaml is not judged until its own errors are fixed: it says so.
+    expect(desired.problems.map(formatProblem)).toEqual([
+      expect.stringMatching(/^rosters\/b\.yaml:3:24: agents\[0\]\.runtime: "claude" is not declared/),
+      expect.stringMatching(/^rosters\/b\.yaml:3:32: agents\[0\]: unknown key "colour"/),
+      expect.stringMatching(/^rosters\/b\.yaml:4:1: \(top level\): unknown key "y"/),
+    ]);
+    expect(desired.notes.map(formatProblem)).toEqual([
+      'rosters/b.yaml:4:1: rules across files not checked (one owner file per agent, one holder per socket, hosts from fleet.yaml): this file has errors of its own',
+    ]);
+    // Notes are not errors: the valid file's state is untouched.
+    expect(desired.files.find((f) => f.path === 'rosters/a.yaml')).toMatchObject({ valid: true, problems: [] });
+    expect(assemble([source('rosters/a.yaml', roster(['x']))]).notes).toEqual([]);
   });
 
   it('sorts every problem of every file by file and position', () => {

@@ -7,7 +7,7 @@ import { Ajv2020 } from 'ajv/dist/2020.js';
 import { parse } from 'yaml';
 import { describe, expect, it } from 'vitest';
 import { parseFleetConfig } from '../../src/desired/fleet-config.js';
-import { parseRoster } from '../../src/desired/roster.js';
+import { parseRoster } from '../../src/desired/kinds/roster/parse.js';
 
 const root = path.resolve(import.meta.dirname, '../..');
 const ajv = new Ajv2020({ allErrors: true, strict: true, allowUnionTypes: true });
