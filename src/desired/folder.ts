@@ -51,7 +51,8 @@ export function kindEntryProblem(
   const folder = path.slice(0, path.lastIndexOf('/'));
   const kind = regular ? 'a file without the .yaml or .yml extension' : describe(entry);
   return at(
-    `is ${kind} in the ${what.kind} folder, where gitfleet reads only ${folder}/*.yaml and *.yml files; allowed: rename or move it, or list it under ignore: in fleet.yaml`,
+    `is ${kind} in the ${what.kind} folder, where gitfleet reads only ${folder}/*.yaml and *.yml files; ` +
+      `allowed: rename or move it, or list it under ignore: in fleet.yaml`,
   );
 }
 

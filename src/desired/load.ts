@@ -111,7 +111,9 @@ async function readKindFolder(
       file: FLEET_FILE,
       line: 1,
       col: 1,
-      message: `paths.${kind.pathKey}: "${dir}" does not exist at ${commit.slice(0, 12)}; allowed: an existing folder (or remove paths.${kind.pathKey} for the default "${DEFAULT_PATHS[kind.pathKey]}")`,
+      message:
+        `paths.${kind.pathKey}: "${dir}" does not exist at ${commit.slice(0, 12)}; allowed: ` +
+        `an existing folder (or remove paths.${kind.pathKey} for the default "${DEFAULT_PATHS[kind.pathKey]}")`,
     });
   }
   const sources: SourceFile[] = [];

@@ -86,35 +86,28 @@ function toProblem(yaml: YamlFile, e: ErrorObject): Problem {
         `${where}: ${JSON.stringify(e.data)} is not allowed; allowed: ${allowed.join(', ')}`,
       );
     }
-    case 'const':
-      return problemAt(
-        yaml,
-        path,
-        `${where}: must be ${JSON.stringify((e.params as { allowedValue: unknown }).allowedValue)}, not ${JSON.stringify(e.data)}`,
-      );
+    case 'const': {
+      const wanted = JSON.stringify((e.params as { allowedValue: unknown }).allowedValue);
+      return problemAt(yaml, path, `${where}: must be ${wanted}, not ${JSON.stringify(e.data)}`);
+    }
     case 'pattern': {
-      const hint = (e.parentSchema as { description?: string }).description;
+      const description = (e.parentSchema as { description?: string }).description;
+      const hint = description ?? `must match ${(e.params as { pattern: string }).pattern}`;
       // A bad property name (propertyNames): point at the key itself.
       if (e.propertyName !== undefined) {
         return problemAt(
           yaml,
           [...path, e.propertyName],
-          `${where}: key ${JSON.stringify(e.propertyName)} is not allowed; ${hint ?? `must match ${(e.params as { pattern: string }).pattern}`}`,
+          `${where}: key ${JSON.stringify(e.propertyName)} is not allowed; ${hint}`,
           'key',
         );
       }
-      return problemAt(
-        yaml,
-        path,
-        `${where}: ${JSON.stringify(e.data)} is not allowed; ${hint ?? `must match ${(e.params as { pattern: string }).pattern}`}`,
-      );
+      return problemAt(yaml, path, `${where}: ${JSON.stringify(e.data)} is not allowed; ${hint}`);
     }
-    case 'type':
-      return problemAt(
-        yaml,
-        path,
-        `${where}: must be ${String((e.params as { type: string | string[] }).type).replace(',', ' or ')}, not ${describe(e.data)}`,
-      );
+    case 'type': {
+      const types = String((e.params as { type: string | string[] }).type).replace(',', ' or ');
+      return problemAt(yaml, path, `${where}: must be ${types}, not ${describe(e.data)}`);
+    }
     default:
       return problemAt(yaml, path, `${where}: ${e.message ?? 'is invalid'}`);
   }

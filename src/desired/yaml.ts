@@ -77,7 +77,9 @@ export function parseYaml(
   try {
     raw = doc.toJS({ maxAliasCount: MAX_ALIASES });
   } catch (e) {
-    const message = `invalid YAML: ${plainError(e)}; allowed: at most ${MAX_ALIASES} alias expansions, no alias inside its own anchor`;
+    const message =
+      `invalid YAML: ${plainError(e)}; allowed: ` +
+      `at most ${MAX_ALIASES} alias expansions, no alias inside its own anchor`;
     return { yaml: null, problems: [{ file, line: 1, col: 1, message }] };
   }
   const yaml: YamlFile = { file, doc, lines, value: undefined };

@@ -108,10 +108,12 @@ describe('gitfleet CLI', () => {
     const v = await fleet.gitfleet('validate');
     expect(v.code).toBe(1);
     const notJudged =
-      'rules across files not checked (one owner file per agent, one holder per socket, hosts from fleet.yaml): this file has errors of its own';
+      'rules across files not checked (one owner file per agent, one holder per socket, hosts from fleet.yaml): ' +
+      'this file has errors of its own';
     expect(v.stdout.split('\n').slice(0, -2)).toEqual([
       expect.stringMatching(/^rosters\/a\.yaml:12:5: agents\[0\]: unknown key "colour"; allowed: /),
-      'rosters/a.yaml:14:14: agents[1].runtime: "claude" is not declared under runtimes and the agent gives no command; declared: stub',
+      'rosters/a.yaml:14:14: agents[1].runtime: "claude" is not declared under runtimes ' +
+        'and the agent gives no command; declared: stub',
       `rosters/a.yaml:14:14: ${notJudged}`,
       expect.stringMatching(/^rosters\/b\.yaml:12:13: agents\[0\]\.update: "sometimes" is not allowed; /),
       `rosters/b.yaml:12:13: ${notJudged}`,

@@ -255,7 +255,7 @@ describe('apply', () => {
     expect(beta.conditions.find((c) => c.type === 'Ready')?.status).toBe('True');
     const plan = JSON.parse((await fleet.gitfleet('plan', '--json')).stdout);
     expect(plan.deferred).toMatchObject([
-      { kind: 'delete_session', reason: 'prune_blocked_by_invalid_files', apply: { session: 'gamma' }, detail: {} },
+      { kind: 'delete_session', reason: 'prune_blocked_by_invalid_files', detail: { session: 'gamma' } },
     ]);
 
     // Fixing the file lets the held-back prune happen.

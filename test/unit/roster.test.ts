@@ -1331,7 +1331,8 @@ describe('assembleDesired: rules across files', () => {
       expect.stringMatching(/^rosters\/b\.yaml:4:1: \(top level\): unknown key "y"/),
     ]);
     expect(desired.notes.map(formatProblem)).toEqual([
-      'rosters/b.yaml:4:1: rules across files not checked (one owner file per agent, one holder per socket, hosts from fleet.yaml): this file has errors of its own',
+      'rosters/b.yaml:4:1: rules across files not checked ' +
+        '(one owner file per agent, one holder per socket, hosts from fleet.yaml): this file has errors of its own',
     ]);
     // Notes are not errors: the valid file's state is untouched.
     expect(desired.files.find((f) => f.path === 'rosters/a.yaml')).toMatchObject({ valid: true, problems: [] });

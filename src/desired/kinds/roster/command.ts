@@ -72,7 +72,9 @@ export function splitCommandLine(line: string, home: string): { argv: string[] }
   if (argv.length === 0) return { error: 'empty command' };
   if (/^[A-Za-z_][A-Za-z0-9_]*=/.test(argv[0]!)) {
     return {
-      error: `"${argv[0]}" is a shell variable assignment; put variables under env: and start the command with the program`,
+      error:
+        `"${argv[0]}" is a shell variable assignment; ` +
+        `put variables under env: and start the command with the program`,
     };
   }
   return { argv };

@@ -89,7 +89,8 @@ export function parseRoster(
       problemAt(
         yaml,
         ['tmux', 'socket_name'],
-        'tmux.socket_name: "default" is the default tmux server\'s socket, which gitfleet never touches; allowed: any other name',
+        'tmux.socket_name: "default" is the default tmux server\'s socket, which gitfleet never touches; ' +
+          'allowed: any other name',
       ),
     );
   }
@@ -129,7 +130,9 @@ export function parseRoster(
           ['name'],
           clash === holder
             ? `agents[${i}].name: "${name}" is the holder session's name; choose another name or tmux.holder_session`
-            : `agents[${i}].name: "${name}" is declared twice in this roster (as tmux session "${session}", same as "${clash}"); agent names are unique per socket`,
+            : `agents[${i}].name: "${name}" is declared twice in this roster ` +
+                `(as tmux session "${session}", same as "${clash}"); ` +
+                `agent names are unique per socket`,
         );
       }
     }
@@ -148,7 +151,8 @@ export function parseRoster(
       const declared = Object.keys(runtimes ?? {});
       at(
         ['runtime'],
-        `agents[${i}].runtime: "${runtimeName}" is not declared under runtimes and the agent gives no command; declared: ${declared.length ? declared.join(', ') : '(none)'}`,
+        `agents[${i}].runtime: "${runtimeName}" is not declared under runtimes and the agent gives no command; ` +
+          `declared: ${declared.length ? declared.join(', ') : '(none)'}`,
       );
       ok = false;
     }

@@ -33,7 +33,9 @@ export function rosterRulesAcrossFiles(cands: Candidate<Roster>[], { config, pre
         file: c.path,
         line: a.source.line,
         col: a.source.col,
-        message: `agent "${a.name}" is also declared in ${others} on socket "${a.socket}"; an agent has one owner file: remove one declaration (until then neither applies, and the last valid spec stays in force)`,
+        message:
+          `agent "${a.name}" is also declared in ${others} on socket "${a.socket}"; an agent has one owner file: ` +
+          `remove one declaration (until then neither applies, and the last valid spec stays in force)`,
       });
     }
   }
@@ -66,7 +68,9 @@ export function rosterRulesAcrossFiles(cands: Candidate<Roster>[], { config, pre
           file: c.path,
           line: a.source.line,
           col: a.source.col,
-          message: `agent "${a.name}" is also declared in ${keeper.path} on socket "${a.socket}" (in force there); agent names are unique per socket`,
+          message:
+            `agent "${a.name}" is also declared in ${keeper.path} on socket "${a.socket}" (in force there); ` +
+            `agent names are unique per socket`,
         });
         c.inForce = lastGood(c);
         if (c.inForce?.value.agents.some((x) => agentKey(x) === key)) c.inForce = null;
@@ -90,7 +94,9 @@ function fileRuleProblems(roster: Roster, config: FleetConfig, holders: Readonly
       problems.push({
         file: roster.file,
         ...(roster.holderAt ?? { line: 1, col: 1 }),
-        message: `${mine} differs from "${holder}" in ${file}, which shares socket "${socket}"; rosters on one socket name the same holder (set tmux.holder_session)`,
+        message:
+          `${mine} differs from "${holder}" in ${file}, which shares socket "${socket}"; ` +
+          `rosters on one socket name the same holder (set tmux.holder_session)`,
       });
       break;
     }
@@ -103,7 +109,8 @@ function fileRuleProblems(roster: Roster, config: FleetConfig, holders: Readonly
       at(`agent "${a.name}" is the holder session of ${holderOf} on socket "${a.socket}"; choose another name`);
     if (config.hosts.length > 1 && a.host === null) {
       at(
-        `agent "${a.name}" names no host; fleet.yaml declares several hosts, so every agent names one of: ${config.hosts.join(', ')}`,
+        `agent "${a.name}" names no host; ` +
+          `fleet.yaml declares several hosts, so every agent names one of: ${config.hosts.join(', ')}`,
       );
     } else if (config.hosts.length > 0 && a.host !== null && !config.hosts.includes(a.host)) {
       at(`agent "${a.name}": host "${a.host}" is not in fleet.yaml hosts; allowed: ${config.hosts.join(', ')}`);
