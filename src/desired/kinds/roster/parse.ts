@@ -113,78 +113,23 @@ export function parseRoster(
   const agents: AgentSpec[] = [];
   const bySession = new Map<string, string>(holder === undefined ? [] : [[sessionName(holder), holder]]);
 
-  entries.forEach((_entry, i) => {
-    const here = (...sub: Path): Path => ['agents', i, ...sub];
-    const at = (sub: Path, message: string) => problems.push(problemAt(yaml, here(...sub), message));
-    if (!isMapping(get(here())) || !intact(here())) return;
-    let ok = true;
-    const name = str(here('name'));
-    if (name === undefined) ok = false;
-    else {
-      const session = sessionName(name);
-      const clash = bySession.get(session);
-      if (clash === undefined) bySession.set(session, name);
-      else {
-        ok = false;
-        at(
-          ['name'],
-          clash === holder
-            ? `agents[${i}].name: "${name}" is the holder session's name; choose another name or tmux.holder_session`
-            : `agents[${i}].name: "${name}" is declared twice in this roster ` +
-                `(as tmux session "${session}", same as "${clash}"); ` +
-                `agent names are unique per socket`,
-        );
-      }
-    }
-
-    const runtimeName = str(here('runtime'));
-    const agentCommand = get(here('command'));
-    // The runtime entry: undefined when not declared, 'unknown' when the schema refused it or runtimes.
-    let runtime: Record<string, unknown> | 'unknown' | undefined = 'unknown';
-    if (runtimeName !== undefined && runtimes !== undefined && !Object.hasOwn(runtimes, runtimeName))
-      runtime = undefined;
-    else if (runtimeName !== undefined && runtimes !== undefined) {
-      const entry = runtimes[runtimeName] ?? {};
-      if (isMapping(entry) && intact(['runtimes', runtimeName])) runtime = entry;
-    }
-    if (runtime === undefined && agentCommand === undefined) {
-      const declared = Object.keys(runtimes ?? {});
-      at(
-        ['runtime'],
-        `agents[${i}].runtime: "${runtimeName}" is not declared under runtimes and the agent gives no command; ` +
-          `declared: ${declared.length ? declared.join(', ') : '(none)'}`,
-      );
-      ok = false;
-    }
-    let argv: string[] | undefined;
-    if (runtime !== 'unknown' && (runtime !== undefined || agentCommand !== undefined)) {
-      const cmdPath: Path = agentCommand !== undefined ? here('command') : ['runtimes', runtimeName!, 'command'];
-      const written = agentCommand ?? runtime?.command ?? runtimeName;
-      // A command is shown masked: never while the runtime's redact list is itself refused.
-      const redactPath: Path = ['runtimes', runtimeName ?? '', 'redact'];
-      const redact = runtime?.redact === undefined ? [] : sound(redactPath) ? (runtime.redact as string[]) : null;
-      if (Array.isArray(written) && sound(cmdPath)) argv = written as string[];
-      else if (typeof written === 'string' && sound(cmdPath) && redact !== null) {
-        const split = splitCommandLine(written, ctx.home);
-        if ('error' in split) {
-          problems.push(
-            problemAt(yaml, cmdPath, `command ${JSON.stringify(maskCommandLine(written, redact))}: ${split.error}`),
-          );
-        } else argv = split.argv;
-      }
-    }
-    if (argv === undefined) ok = false;
-
-    const cwdWritten = get(here('working_directory')) !== undefined;
-    const ownCwd = str(here('working_directory'));
-    const why = ownCwd === undefined ? null : cwdProblem(ownCwd);
-    if (why) at(['working_directory'], `agents[${i}].working_directory: ${why}`);
-    if (cwdWritten ? ownCwd === undefined || why : !defaultsCwdUsable) ok = false;
-    // Build only while the whole file is sound so far (a file with problems has no value anyway).
-    if (!ok || problems.length > 0) return;
-
-    agents.push(buildAgent(yaml, i, (runtime ?? {}) as RawRuntime, argv!, ctx));
-  });
+  const view: RosterView = {
+    yaml,
+    problems,
+    ctx,
+    get,
+    str,
+    sound,
+    intact,
+    holder,
+    runtimes,
+    bySession,
+    defaultsCwdUsable,
+  };
+  for (let i = 0; i < entries.length; i++) {
+    const agent = checkAgent(view, i);
+    if (agent) agents.push(agent);
+  }
 
   if (problems.length > 0) return { roster: null, problems };
   const raw = yaml.value as RawRoster;
@@ -192,6 +137,97 @@ export function parseRoster(
   const holderAt = raw.tmux?.holder_session !== undefined ? positionOf(yaml, ['tmux', 'holder_session'], 'key') : null;
   const socket = raw.tmux?.socket_name ?? DEFAULT_SOCKET;
   return { roster: { file, socket, holder: sessionName(holder!), holderAt, transport: 'tmux', agents }, problems };
+}
+
+/** What the checks of one roster share: the file, its problems so far, and reads that trust only sound parts. */
+interface RosterView {
+  yaml: YamlFile;
+  problems: Problem[];
+  ctx: ParseContext;
+  get: (path: Path) => unknown;
+  str: (path: Path) => string | undefined;
+  sound: (path: Path) => boolean;
+  intact: (path: Path) => boolean;
+  /** The holder session's name, undefined when the schema refused it. */
+  holder: string | undefined;
+  /** The runtimes mapping, undefined when the schema refused it. */
+  runtimes: Record<string, unknown> | undefined;
+  /** Session names taken so far in this file, with the agent (or holder) that took each. */
+  bySession: Map<string, string>;
+  defaultsCwdUsable: unknown;
+}
+
+/** The rules on agent `i`; the agent itself when it and the whole file so far are sound. */
+function checkAgent(v: RosterView, i: number): AgentSpec | null {
+  const { yaml, problems, ctx, get, str, sound, intact, holder, runtimes, bySession, defaultsCwdUsable } = v;
+  const here = (...sub: Path): Path => ['agents', i, ...sub];
+  const at = (sub: Path, message: string) => problems.push(problemAt(yaml, here(...sub), message));
+  if (!isMapping(get(here())) || !intact(here())) return null;
+  let ok = true;
+  const name = str(here('name'));
+  if (name === undefined) ok = false;
+  else {
+    const session = sessionName(name);
+    const clash = bySession.get(session);
+    if (clash === undefined) bySession.set(session, name);
+    else {
+      ok = false;
+      at(
+        ['name'],
+        clash === holder
+          ? `agents[${i}].name: "${name}" is the holder session's name; choose another name or tmux.holder_session`
+          : `agents[${i}].name: "${name}" is declared twice in this roster ` +
+              `(as tmux session "${session}", same as "${clash}"); ` +
+              `agent names are unique per socket`,
+      );
+    }
+  }
+
+  const runtimeName = str(here('runtime'));
+  const agentCommand = get(here('command'));
+  // The runtime entry: undefined when not declared, 'unknown' when the schema refused it or runtimes.
+  let runtime: Record<string, unknown> | 'unknown' | undefined = 'unknown';
+  if (runtimeName !== undefined && runtimes !== undefined && !Object.hasOwn(runtimes, runtimeName)) runtime = undefined;
+  else if (runtimeName !== undefined && runtimes !== undefined) {
+    const entry = runtimes[runtimeName] ?? {};
+    if (isMapping(entry) && intact(['runtimes', runtimeName])) runtime = entry;
+  }
+  if (runtime === undefined && agentCommand === undefined) {
+    const declared = Object.keys(runtimes ?? {});
+    at(
+      ['runtime'],
+      `agents[${i}].runtime: "${runtimeName}" is not declared under runtimes and the agent gives no command; ` +
+        `declared: ${declared.length ? declared.join(', ') : '(none)'}`,
+    );
+    ok = false;
+  }
+  let argv: string[] | undefined;
+  if (runtime !== 'unknown' && (runtime !== undefined || agentCommand !== undefined)) {
+    const cmdPath: Path = agentCommand !== undefined ? here('command') : ['runtimes', runtimeName!, 'command'];
+    const written = agentCommand ?? runtime?.command ?? runtimeName;
+    // A command is shown masked: never while the runtime's redact list is itself refused.
+    const redactPath: Path = ['runtimes', runtimeName ?? '', 'redact'];
+    const redact = runtime?.redact === undefined ? [] : sound(redactPath) ? (runtime.redact as string[]) : null;
+    if (Array.isArray(written) && sound(cmdPath)) argv = written as string[];
+    else if (typeof written === 'string' && sound(cmdPath) && redact !== null) {
+      const split = splitCommandLine(written, ctx.home);
+      if ('error' in split) {
+        problems.push(
+          problemAt(yaml, cmdPath, `command ${JSON.stringify(maskCommandLine(written, redact))}: ${split.error}`),
+        );
+      } else argv = split.argv;
+    }
+  }
+  if (argv === undefined) ok = false;
+
+  const cwdWritten = get(here('working_directory')) !== undefined;
+  const ownCwd = str(here('working_directory'));
+  const why = ownCwd === undefined ? null : cwdProblem(ownCwd);
+  if (why) at(['working_directory'], `agents[${i}].working_directory: ${why}`);
+  if (cwdWritten ? ownCwd === undefined || why : !defaultsCwdUsable) ok = false;
+  // Build only while the whole file is sound so far (a file with problems has no value anyway).
+  if (!ok || problems.length > 0) return null;
+  return buildAgent(yaml, i, (runtime ?? {}) as RawRuntime, argv!, ctx);
 }
 
 /** Agent `i` of a file the schema and every rule accepted: its written shape can be trusted. */
