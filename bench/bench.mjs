@@ -1,17 +1,26 @@
 #!/usr/bin/env node
-// gitfleet benchmark (DESIGN §11): `gitfleet apply` on fleets of N stub
-// agents, cold (every session created) and no-op (already converged).
+// gitfleet benchmark (DESIGN §11, issue #11): `gitfleet apply` on fleets of
+// N stub agents, cold (every session created) and no-op (already
+// converged), and `gitfleet ps`, side by side with baselines run on the same
+// sessions in the same run.
 //
-//   npm run bench                    sizes 10, 50, 200
+//   npm run bench                    sizes 10, 50, 200, 1000
 //   node bench/bench.mjs 10 50       other sizes
 //   node bench/bench.mjs --json      the figures as JSON on stdout
 //
 // Per fleet size: a temp dir with a bare repo and a work clone (system git),
 // a roster of N `sleep infinity` agents on a private socket
 // gitfleet-bench-<random>, pushed to the bare repo; then the built CLI
-// (dist/cli.js) as a child process: one cold apply, one no-op apply (must not
-// commit: the bare repo's main must not move), five more no-op applies
-// (median reported). Each run is measured from outside gitfleet:
+// (dist/cli.js) as a child process: cold applies (the first commits status;
+// before each other one the server is killed, as after a reboot: the state
+// dir stays), one no-op apply (must not commit: the bare repo's main must
+// not move), five more no-op applies, `ps` runs (medians reported).
+// Baselines, in the same run: bench/baseline-join.sh, the field's per-agent
+// join (has-session, display-message, systemctl show, stat per agent) over
+// the converged sessions, against the no-op apply; tmuxp (when on PATH)
+// loading the same N one-pane sessions on another private socket (-L),
+// against the cold apply; `node -e 0` against `gitfleet --version`.
+// Each run is measured from outside gitfleet:
 //   - wall time: spawn of the node process to its exit;
 //   - processes: PATH wrappers (see below) log every tmux/git/sh/... started;
 //     only those whose parent is the gitfleet process count;
@@ -33,8 +42,12 @@ const ROOT = path.resolve(HERE, '..');
 const CLI = path.join(ROOT, 'dist', 'cli.js');
 const RUSAGE = pathToFileURL(path.join(HERE, 'rusage.mjs')).href;
 
-const DEFAULT_SIZES = [10, 50, 200];
+const DEFAULT_SIZES = [10, 50, 200, 1000];
 const NOOP_REPEATS = 5;
+/** Cold applies, `ps` runs and baseline runs per size: a median of 3, one at the largest sizes (minutes each). */
+const repeatsFor = (size) => (size >= 1000 ? 1 : 3);
+const FLEET = 'bench';
+const JOIN = path.join(HERE, 'baseline-join.sh');
 const HOST = 'bench';
 const RUN_TIMEOUT_MS = 120_000;
 // DESIGN §11: a no-op reconcile of a converged fleet of 200 agents spawns at
@@ -151,7 +164,7 @@ function which(name) {
   return null;
 }
 
-const TOOLS = { tmux: which('tmux'), git: which('git') };
+const TOOLS = { tmux: which('tmux'), git: which('git'), tmuxp: which('tmuxp') };
 
 function sh(file, args, opts = {}) {
   const r = spawnSync(file, args, { env: BASE_ENV, encoding: 'utf8', timeout: 60_000, ...opts });
@@ -260,7 +273,7 @@ function setupFleet(size) {
   fs.mkdirSync(path.join(work, 'rosters'));
   fs.writeFileSync(path.join(work, 'rosters', 'bench.yaml'), rosterYaml(size, socket, path.join(dir, 'panes')));
   // tmux mode: the bench must never install units into the user's systemd manager.
-  fs.writeFileSync(path.join(work, 'fleet.yaml'), 'supervisor: tmux\n');
+  fs.writeFileSync(path.join(work, 'fleet.yaml'), `fleet: ${FLEET}\nsupervisor: tmux\n`);
   git(['-C', work, 'add', '-A']);
   git([
     '-C',
@@ -316,13 +329,13 @@ function sessionsOf(fleet) {
 }
 
 /** Run the CLI once under measurement. */
-async function runCli(label, cliArgs, { env, logs }) {
+async function runCli(label, cliArgs, { env, logs, script = [CLI] }) {
   const log = path.join(logs, `${label}.spawns.log`);
   const rusage = path.join(logs, `${label}.rusage.json`);
   fs.writeFileSync(log, '');
   const childEnv = { ...env, GITFLEET_BENCH_LOG: log, GITFLEET_BENCH_RUSAGE: rusage };
   const t0 = performance.now();
-  const child = spawn(process.execPath, ['--import', RUSAGE, CLI, ...cliArgs], {
+  const child = spawn(process.execPath, ['--import', RUSAGE, ...script, ...cliArgs], {
     env: childEnv,
     stdio: ['ignore', 'pipe', 'pipe'],
   });
@@ -367,6 +380,74 @@ async function runCli(label, cliArgs, { env, logs }) {
   };
 }
 
+/** A baseline program, timed from spawn to exit; its output is kept for checks. */
+async function timed(label, file, args, env) {
+  const t0 = performance.now();
+  const child = spawn(file, args, { env, stdio: ['ignore', 'pipe', 'pipe'] });
+  live.child = child;
+  let stdout = '';
+  let stderr = '';
+  child.stdout.on('data', (d) => (stdout += d));
+  child.stderr.on('data', (d) => (stderr += d));
+  const timer = setTimeout(() => child.kill('SIGKILL'), RUN_TIMEOUT_MS * 5);
+  const code = await new Promise((resolve, reject) => {
+    child.once('error', reject);
+    child.once('close', (c) => resolve(c));
+  });
+  clearTimeout(timer);
+  live.child = null;
+  return { label, ms: Math.round((performance.now() - t0) * 10) / 10, code, stdout, stderr };
+}
+
+/** Kill the tmux server of a socket the bench created and wait until it is gone (the socket stays registered). */
+function stopServer(socket, tmuxTmp) {
+  const env = { ...BASE_ENV, TMUX_TMPDIR: tmuxTmp };
+  const r = spawnSync(TOOLS.tmux, ['-L', socket, 'list-sessions', '-F', '#{pid}'], { env, encoding: 'utf8' });
+  const pid = Number(r.stdout?.split('\n')[0]);
+  spawnSync(TOOLS.tmux, ['-L', socket, 'kill-server'], { env, stdio: 'ignore', timeout: 10_000 });
+  for (let waited = 0; pid && waited < 5_000 && alive(pid) && isTmuxServer(pid); waited += 50) sleepSync(50);
+}
+
+/** tmuxp loading N one-pane sessions like the fleet's, on a private socket of its own; null without tmuxp. */
+async function tmuxpLoad(fleet, names, repeats, warn) {
+  if (!TOOLS.tmuxp) return null;
+  const dir = path.join(fleet.dir, 'tmuxp');
+  fs.mkdirSync(dir, { recursive: true });
+  const files = names.map((name) => {
+    const f = path.join(dir, `${name}.yaml`);
+    const cwd = path.join(fleet.dir, 'panes');
+    fs.mkdirSync(cwd, { recursive: true });
+    const yaml = [
+      `session_name: ${name}`,
+      `start_directory: ${JSON.stringify(cwd)}`,
+      'windows:',
+      '  - window_name: main',
+      '    panes:',
+      '      - sleep infinity',
+      '',
+    ];
+    fs.writeFileSync(f, yaml.join('\n'));
+    return f;
+  });
+  const socket = `gitfleet-bench-tmuxp-${randomBytes(6).toString('hex')}`;
+  live.sockets.set(socket, { tmuxTmp: fleet.tmuxTmp, serverPid: null });
+  const env = { ...BASE_ENV, TMUX_TMPDIR: fleet.tmuxTmp };
+  const runs = [];
+  try {
+    for (let i = 0; i < repeats; i++) {
+      const r = await timed(`tmuxp-${i}`, TOOLS.tmuxp, ['load', '-d', '-y', '-L', socket, ...files], env);
+      const count = sessionsOf({ socket, tmuxTmp: fleet.tmuxTmp }).names.length;
+      if (r.code !== 0 || count !== names.length)
+        warn(`tmuxp load exited ${r.code} with ${count} of ${names.length} sessions: ${r.stderr.trim().slice(0, 300)}`);
+      runs.push(r.ms);
+      stopServer(socket, fleet.tmuxTmp);
+    }
+  } finally {
+    killSocket(socket);
+  }
+  return { medianMs: median(runs), runsMs: runs };
+}
+
 function byName(commands) {
   const out = {};
   for (const c of commands) out[c.name] = (out[c.name] ?? 0) + 1;
@@ -381,6 +462,7 @@ async function benchSize(size, warnings) {
     progress(`WARNING: size ${size}: ${s}`);
   };
   const fleet = setupFleet(size);
+  const repeats = repeatsFor(size);
   try {
     if (fleet.missing.length) progress(`size ${size}: not installed, not wrapped: ${fleet.missing.join(', ')}`);
     const env = { ...BASE_ENV, PATH: `${fleet.bin}:${ORIG_PATH}`, TMUX_TMPDIR: fleet.tmuxTmp };
@@ -400,16 +482,24 @@ async function benchSize(size, warnings) {
       return r;
     };
 
+    // Cold: the first one commits status; before each other one the server goes, as after a reboot.
     const base = headOf(fleet);
-    const cold = await run('cold');
+    const colds = [];
+    let sessions = null;
+    for (let i = 0; i < repeats; i++) {
+      if (i > 0) stopServer(fleet.socket, fleet.tmuxTmp);
+      colds.push(await run(i === 0 ? 'cold' : `cold-${i}`));
+      sessions = sessionsOf(fleet);
+      live.sockets.get(fleet.socket).serverPid = sessions.serverPid;
+      const agents = sessions.names.filter((n) => /^a\d+$/.test(n)).length;
+      if (agents !== size) warn(`after cold apply ${i + 1} ${agents} agent sessions run, expected ${size}`);
+    }
+    const cold = colds[0];
     const coldHead = headOf(fleet);
     if (coldHead === base) warn('cold apply made no status commit');
-    const sessions = sessionsOf(fleet);
-    live.sockets.get(fleet.socket).serverPid = sessions.serverPid;
-    const agents = sessions.names.filter((n) => /^a\d+$/.test(n)).length;
-    if (agents !== size) warn(`after the cold apply ${agents} agent sessions run, expected ${size}`);
+    const coldMs = median(colds.map((r) => r.ms));
     progress(
-      `size ${size}: cold apply ${cold.ms.toFixed(0)} ms, ` +
+      `size ${size}: cold apply median ${coldMs.toFixed(0)} ms (${colds.map((r) => r.ms.toFixed(0)).join(', ')}), ` +
         `${cold.processes} processes, ${sessions.names.length} sessions`,
     );
 
@@ -430,42 +520,70 @@ async function benchSize(size, warnings) {
       noops.push(r);
     }
     const first = noops[0];
-    const repeats = noops.slice(1);
+    const noopRepeats = noops.slice(1);
     const procs = noops.map((r) => r.processes);
     if (new Set(procs).size > 1) warn(`no-op process counts vary between runs: ${procs.join(', ')}`);
-    const medianMs = median(repeats.map((r) => r.ms));
-    const each = repeats.map((r) => r.ms.toFixed(0)).join(', ');
+    const medianMs = median(noopRepeats.map((r) => r.ms));
+    const each = noopRepeats.map((r) => r.ms.toFixed(0)).join(', ');
     progress(`size ${size}: no-op apply median ${medianMs.toFixed(0)} ms (${each}), ${first.processes} processes`);
 
     // The fleet table: read-only, a constant number of processes.
-    const psRun = await runCli(
-      'ps',
-      ['ps', '--json', '--repo', fleet.bare, '--state-dir', fleet.state, '--host', HOST],
-      { env, logs: fleet.logs },
-    );
-    if (psRun.exitCode !== 0) warn(`ps exited ${psRun.exitCode}: ${psRun.stderr}`);
-    progress(`size ${size}: ps ${psRun.ms.toFixed(0)} ms, ${psRun.processes} processes`);
+    const psRuns = [];
+    for (let i = 0; i < repeats; i++) {
+      const r = await runCli(
+        `ps-${i}`,
+        ['ps', '--json', '--repo', fleet.bare, '--state-dir', fleet.state, '--host', HOST],
+        { env, logs: fleet.logs },
+      );
+      if (r.exitCode !== 0) warn(`ps exited ${r.exitCode}: ${r.stderr}`);
+      psRuns.push(r);
+    }
+    const psRun = psRuns[0];
+    const psMs = median(psRuns.map((r) => r.ms));
+    progress(`size ${size}: ps median ${psMs.toFixed(0)} ms, ${psRun.processes} processes`);
+
+    // Baseline 1: the field's per-agent join over the same converged sessions (without the bench's wrappers).
+    const agentNames = sessions.names.filter((n) => /^a\d+$/.test(n)).sort();
+    const joinEnv = { ...BASE_ENV, TMUX_TMPDIR: fleet.tmuxTmp };
+    const joins = [];
+    for (let i = 0; i < repeats; i++) {
+      const r = await timed(`join-${i}`, '/bin/sh', [JOIN, fleet.socket, fleet.state, FLEET, ...agentNames], joinEnv);
+      const up = r.stdout.split('\n').filter((l) => / yes \d+ /.test(l)).length;
+      if (r.code !== 0 || up !== size) warn(`baseline join exited ${r.code}, saw ${up} of ${size} agents up`);
+      joins.push(r);
+    }
+    const joinMs = median(joins.map((r) => r.ms));
+    const joinNote = joins[0].stderr.trim() || null;
+    progress(`size ${size}: baseline join median ${joinMs.toFixed(0)} ms${joinNote ? ` (${joinNote})` : ''}`);
+
+    // Baseline 2: tmuxp loading N one-pane sessions, against the cold apply.
+    // tmuxp takes minutes per run at 200 sessions on a 2-core machine: one run from there on.
+    const tmuxp = await tmuxpLoad(fleet, agentNames, size >= 200 ? 1 : repeats, warn);
+    if (tmuxp) progress(`size ${size}: tmuxp load median ${tmuxp.medianMs.toFixed(0)} ms`);
 
     const noopProcesses = Math.max(...procs);
     const verdict = judge(noopProcesses, medianMs);
+    const ratio = (a, b) => (b ? Math.round((a / b) * 1000) / 1000 : null);
     return {
       size,
       socket: fleet.socket,
       cold: {
         ms: cold.ms,
+        medianMs: coldMs,
+        runsMs: colds.map((r) => r.ms),
         exitCode: cold.exitCode,
         processes: cold.processes,
         processesByName: byName(cold.commands),
         // pane shells (and the like) started by the tmux server: excluded
         excludedStarts: cold.otherWrappedStarts,
-        peakRssMiB: mib(cold.maxRSSKiB),
+        peakRssMiB: mib(Math.max(...colds.map((r) => r.maxRSSKiB ?? 0)) || null),
         sessions: sessions.names.length,
         commit: coldHead !== base,
       },
       noop: {
         firstMs: first.ms,
         exitCode: first.exitCode,
-        repeatsMs: repeats.map((r) => r.ms),
+        repeatsMs: noopRepeats.map((r) => r.ms),
         medianMs,
         processes: noopProcesses,
         commands: first.commands.map(brief),
@@ -474,9 +592,21 @@ async function benchSize(size, warnings) {
       },
       ps: {
         ms: psRun.ms,
+        medianMs: psMs,
+        runsMs: psRuns.map((r) => r.ms),
         processes: psRun.processes,
         commands: psRun.commands.map(brief),
-        peakRssMiB: mib(psRun.maxRSSKiB),
+        peakRssMiB: mib(Math.max(...psRuns.map((r) => r.maxRSSKiB ?? 0)) || null),
+      },
+      baseline: {
+        join: { medianMs: joinMs, runsMs: joins.map((r) => r.ms), processesPerAgent: joinNote ? 3 : 4, note: joinNote },
+        tmuxp: tmuxp ?? { skipped: 'tmuxp not installed: apt-get install tmuxp' },
+      },
+      // gitfleet's time over the baseline's: below 1, gitfleet is faster (1 / ratio times).
+      ratio: {
+        noopOverJoin: ratio(medianMs, joinMs),
+        psOverJoin: ratio(psMs, joinMs),
+        coldOverTmuxp: tmuxp ? ratio(coldMs, tmuxp.medianMs) : null,
       },
       verdict,
     };
@@ -497,11 +627,20 @@ async function baseline() {
   live.dirs.add(dir);
   try {
     const runs = [];
-    for (let i = 0; i < 3; i++) runs.push(await runCli(`version-${i}`, ['--version'], { env: BASE_ENV, logs: dir }));
+    const nodes = [];
+    // Alternately, so both see the same machine load; both with the same preload.
+    for (let i = 0; i < 5; i++) {
+      runs.push(await runCli(`version-${i}`, ['--version'], { env: BASE_ENV, logs: dir }));
+      nodes.push(await runCli(`node-${i}`, [], { env: BASE_ENV, logs: dir, script: ['-e', '0'] }));
+    }
+    const medianMs = median(runs.map((r) => r.ms));
+    const nodeMs = median(nodes.map((r) => r.ms));
     return {
       command: 'gitfleet --version',
-      medianMs: median(runs.map((r) => r.ms)),
+      medianMs,
       peakRssMiB: mib(median(runs.map((r) => r.maxRSSKiB ?? 0))),
+      node: { command: 'node -e 0', medianMs: nodeMs, peakRssMiB: mib(median(nodes.map((r) => r.maxRSSKiB ?? 0))) },
+      ratioOverNode: Math.round((medianMs / nodeMs) * 100) / 100,
     };
   } finally {
     removeDir(dir);
@@ -509,26 +648,36 @@ async function baseline() {
 }
 
 // ---------------------------------------------------------------- report
+const fmtMs = (ms) => (ms == null ? '-' : ms.toFixed(0));
+/** gitfleet over baseline, and how many times faster that is. */
+const fmtRatio = (r) => (r == null ? '-' : `${r.toFixed(3)} (${(1 / r).toFixed(1)}x)`);
+
 function table(results) {
   const head = [
     'size',
-    'cold apply ms',
-    'no-op apply ms (median of 5)',
-    'processes (no-op)',
-    'processes (cold)',
-    'peak RSS MiB (cold / no-op)',
+    'no-op ms',
+    'join ms',
+    'no-op/join',
+    'cold ms',
+    'tmuxp ms',
+    'cold/tmuxp',
     'ps ms',
-    'processes (ps)',
+    'ps/join',
+    'processes no-op / cold / ps',
+    'peak RSS MiB no-op / cold / ps',
   ];
   const rows = results.map((r) => [
     String(r.size),
-    r.cold.ms.toFixed(0),
-    r.noop.medianMs.toFixed(0),
-    String(r.noop.processes),
-    String(r.cold.processes),
-    `${r.cold.peakRssMiB?.toFixed(1) ?? '?'} / ${r.noop.peakRssMiB?.toFixed(1) ?? '?'}`,
-    r.ps.ms.toFixed(0),
-    String(r.ps.processes),
+    fmtMs(r.noop.medianMs),
+    fmtMs(r.baseline.join.medianMs),
+    fmtRatio(r.ratio.noopOverJoin),
+    fmtMs(r.cold.medianMs),
+    fmtMs(r.baseline.tmuxp.medianMs),
+    fmtRatio(r.ratio.coldOverTmuxp),
+    fmtMs(r.ps.medianMs),
+    fmtRatio(r.ratio.psOverJoin),
+    `${r.noop.processes} / ${r.cold.processes} / ${r.ps.processes}`,
+    [r.noop, r.cold, r.ps].map((x) => x.peakRssMiB?.toFixed(1) ?? '?').join(' / '),
   ]);
   const w = head.map((h, i) => Math.max(h.length, ...rows.map((r) => r[i].length)));
   const line = (cells) => `| ${cells.map((c, i) => (i === 0 ? c.padEnd(w[i]) : c.padStart(w[i]))).join(' | ')} |`;
@@ -579,6 +728,7 @@ async function main() {
     tmux: sh(TOOLS.tmux, ['-V']),
     git: sh(TOOLS.git, ['--version']),
   };
+  if (!TOOLS.tmuxp) progress('tmuxp not installed: apt-get install tmuxp (its column is skipped)');
   const warnings = [];
   const base = await baseline();
   const results = [];
@@ -597,10 +747,20 @@ async function main() {
     );
     out.push(
       `fixed cost: ${base.command} takes ${base.medianMs.toFixed(0)} ms, ${base.peakRssMiB} MiB ` +
-        '(node start + module load)',
+        `(node start + module load); ${base.node.command} ${base.node.medianMs.toFixed(0)} ms, ` +
+        `${base.node.peakRssMiB} MiB: ${base.ratioOverNode}x node's start`,
     );
     out.push('');
     out.push(table(results));
+    out.push('');
+    out.push(
+      'medians: no-op of 5, cold (server killed before each but the first), ps and baselines of ' +
+        `${[...new Set(results.map((r) => repeatsFor(r.size)))].join(' or ')} run(s); ` +
+        'ratio = gitfleet / baseline (below 1: gitfleet faster, (Nx) times)',
+    );
+    const note = results.find((r) => r.baseline.join.note)?.baseline.join.note;
+    if (note) out.push(`join baseline: ${note}`);
+    if (!TOOLS.tmuxp) out.push('tmuxp not installed: apt-get install tmuxp (column skipped)');
     out.push('');
     for (const r of results) out.push(verdictLine(r));
     for (const r of results)

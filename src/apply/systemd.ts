@@ -1,5 +1,7 @@
 // Carry out a plan's unit actions (supervisor: systemd) with systemctl --user
-// and file writes. Each action reports the commands it ran.
+// and file writes. Each action reports the commands it ran. A phase of
+// enables or starts is one systemctl call for all its units (systemctl
+// takes many), falling back to one call per unit when it fails.
 import { rm, rmdir } from 'node:fs/promises';
 import path from 'node:path';
 import { writeAtomic } from '../files.js';
@@ -91,4 +93,35 @@ export async function applyUnitAction(
     default:
       throw new Error(`${action.kind} is not a unit action`);
   }
+}
+
+/** The unit actions whose phase runs as one systemctl call: the verb is the action's. */
+const BATCHED = { enable_unit: 'enable', start_unit: 'start' } as const;
+
+export function isBatchedUnitAction(action: Action): boolean {
+  return action.kind in BATCHED;
+}
+
+/**
+ * A phase of enable_unit or start_unit actions: one `systemctl --user <verb>
+ * unit...` for all of them. If it fails, the manager may have done part of
+ * it, so each unit runs again on its own: enabling an enabled unit and
+ * starting an active one do nothing, and the call of the unit that fails
+ * says why. Each action reports its own command, as when run alone.
+ */
+export async function applyUnitBatch(
+  actions: readonly Action[],
+  ctx: UnitContext,
+): Promise<{ command: string[]; error: string | null }[]> {
+  if (actions.length === 1) return [await applyUnitAction(actions[0]!, ctx)];
+  const verb = BATCHED[actions[0]!.kind as keyof typeof BATCHED];
+  if (!verb || actions.some((a) => a.kind !== actions[0]!.kind || !a.apply.unit))
+    throw new Error('applyUnitBatch: a phase of one batched kind, each naming its unit');
+  const sd = ctx.systemctl;
+  const r = await sd.call(verb, ...actions.map((a) => a.apply.unit!));
+  if (r.exitCode === 0)
+    return actions.map((a) => ({ command: [sd.argv([verb, a.apply.unit!]).join(' ')], error: null }));
+  const out: { command: string[]; error: string | null }[] = [];
+  for (const a of actions) out.push(await applyUnitAction(a, ctx));
+  return out;
 }

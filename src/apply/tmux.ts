@@ -1,6 +1,9 @@
-// Carry out a plan's tmux actions. One tmux process per action runs that
-// action's whole command list (new-session ; set-option ...), so an action
-// is atomic as far as tmux allows and its failure is attributable.
+// Carry out a plan's tmux actions. The command lists of all actions of a
+// phase on one socket (new-session ; set-option ... ; new-session ...) run in
+// one tmux process, each followed by a marker command that prints the
+// action's index: tmux stops a command list at its first failing command, so
+// the markers printed say which actions completed and the first one missing
+// is the one that failed; the actions after it run again in a new batch.
 import { mkdir } from 'node:fs/promises';
 import path from 'node:path';
 import type { AgentSpec } from '../desired/types.js';
@@ -8,7 +11,15 @@ import { shellWord } from '../systemd/syntax.js';
 import { agentLogPath, exitStatusPath, heartbeatPath } from '../paths.js';
 import { isSecretEnv, maskArgv, maskUrls, MASK } from '../redact.js';
 import type { Action } from '../plan/types.js';
-import { formatLiteral, sessionTarget, tmux, tmuxArgv, windowTarget, type TmuxCommand } from '../tmux/client.js';
+import {
+  argWord,
+  formatLiteral,
+  sessionTarget,
+  tmux,
+  tmuxArgv,
+  windowTarget,
+  type TmuxCommand,
+} from '../tmux/client.js';
 
 /** What creating an agent's session needs from its spec (not where it was declared). */
 export type PaneAgent = Omit<AgentSpec, 'source' | 'redact'>;
@@ -190,21 +201,79 @@ function envShown(assignment: string, extra: readonly string[]): string {
   return `${key}=${maskUrls(assignment.slice(eq + 1))}`;
 }
 
-/** One tmux action: the commands it ran (redacted) and tmux's error, if any. */
-export async function applyTmuxAction(
+/** A tmux action ready to run: its commands, and the same as evidence shows them (redacted). */
+export interface PreparedTmuxAction {
+  socket: string;
+  cmds: TmuxCommand[];
+  command: string[];
+}
+
+/** Build an action's commands and make the directories a new session needs; throws when it cannot run. */
+export async function prepareTmuxAction(
   action: Action,
   agent: AgentSpec | undefined,
   ctx: PaneContext,
-): Promise<{ command: string[]; error: string | null }> {
+): Promise<PreparedTmuxAction> {
   const socket = action.apply.socket!;
   const cmds = commandsFor(action, agent, ctx);
   const command = tmuxArgv(socket, redactedCommands(action, agent, ctx));
   if (agent && (action.kind === 'create_session' || action.kind === 'restart_session')) {
     await makeAgentDirs(agent, ctx);
   }
-  const res = await tmux(socket, cmds);
-  return {
-    command,
-    error: res.exitCode === 0 ? null : res.stderr.trim() || res.stdout.trim() || `tmux exited ${res.exitCode}`,
-  };
+  return { socket, cmds, command };
+}
+
+/**
+ * tmux sends a client's whole argv to its server in one message of at most
+ * 16 KiB (MAX_IMSGSIZE; "command too long" beyond, checked on tmux 3.3a), so
+ * a batch is cut into chunks of at most this many bytes of arguments. A
+ * single action larger than that runs alone, and fails as it would alone.
+ */
+export const BATCH_BYTES = 15_000;
+const MARK = 'gitfleet-batch-done-';
+
+/** Prints `gitfleet-batch-done-<i>` and needs no session or client (display-message fails once none is left). */
+const marker = (i: number): TmuxCommand => ['list-commands', '-F', `${MARK}${i}`, 'list-commands'];
+
+const sizeOf = (cmds: readonly TmuxCommand[]): number =>
+  cmds.reduce((n, c) => n + 2 + c.reduce((m, a) => m + Buffer.byteLength(argWord(a)) + 1, 0), 0);
+
+/**
+ * Run the command lists of several actions on one socket in as few tmux
+ * processes as tmux's message size allows, in order; returns each list's
+ * error (null: all its commands ran). A list whose marker was printed ran
+ * whole; the first one without is the failing one and gets tmux's error;
+ * the lists after it had not run and go into the next batch.
+ */
+export async function runTmuxBatch(socket: string, lists: readonly TmuxCommand[][]): Promise<(string | null)[]> {
+  const errors: (string | null)[] = new Array(lists.length).fill(null);
+  let pending = lists.map((_, i) => i);
+  while (pending.length > 0) {
+    const chunk: number[] = [];
+    let bytes = 0;
+    for (const i of pending) {
+      const size = sizeOf([...lists[i]!, marker(i)]);
+      if (chunk.length > 0 && bytes + size > BATCH_BYTES) break;
+      chunk.push(i);
+      bytes += size;
+    }
+    const cmds = chunk.flatMap((i) => [...lists[i]!, marker(i)]);
+    // A process for many actions gets time for each (a new session forks its pane).
+    const res = await tmux(socket, cmds, 15_000 + 100 * chunk.length);
+    const out = res.stdout.split('\n');
+    const done = new Set(out.filter((l) => l.startsWith(MARK)).map((l) => Number(l.slice(MARK.length))));
+    const rest = chunk.filter((i) => !done.has(i));
+    const failed = rest.shift();
+    if (failed !== undefined) {
+      const said =
+        res.stderr.trim() ||
+        out
+          .filter((l) => !l.startsWith(MARK))
+          .join('\n')
+          .trim();
+      errors[failed] = said || `tmux exited ${res.exitCode}`;
+    }
+    pending = [...rest, ...pending.slice(chunk.length)];
+  }
+  return errors;
 }
