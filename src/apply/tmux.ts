@@ -83,6 +83,9 @@ export function sessionEnv(a: PaneAgent, ctx: PaneContext): Record<string, strin
     GITFLEET_FLEET: ctx.fleet,
     GITFLEET_SOCKET: a.socket,
     GITFLEET_HEARTBEAT_FILE: heartbeatPath(ctx.stateDir, ref),
+    // The runtime's declared interval: a runtime left to its own default would beat at another pace than the
+    // limit gitfleet judges it by, and flap between healthy and stale.
+    ...(a.heartbeatInterval !== null ? { GITFLEET_HEARTBEAT_INTERVAL: String(a.heartbeatInterval) } : {}),
   };
 }
 

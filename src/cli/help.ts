@@ -128,7 +128,8 @@ Writes one heartbeat (protocol v1) for an agent runtime that does not write its
 own: the line ts=<ISO-8601 now> pid=<PID> status=<ok|busy>, atomically (a temp
 file renamed over the old one; the directory is created). gitfleet tells every
 pane where its heartbeat goes in GITFLEET_HEARTBEAT_FILE. An agent is healthy
-while its heartbeat is at most 3 intervals old (15 s interval by default),
+while its heartbeat is at most 3 intervals old (the runtime's heartbeat: interval,
+given to the pane as GITFLEET_HEARTBEAT_INTERVAL),
 stale when older, unknown without a file. Prints nothing unless --json.
 
 Options:

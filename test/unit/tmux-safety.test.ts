@@ -11,7 +11,7 @@ import { createAgentCommands, createHolderCommands, PANE_WRAPPER } from '../../s
 import { LIST_FORMAT, parseListPanes, parsePanes } from '../../src/observe/tmux.js';
 import { agentLogPath } from '../../src/paths.js';
 import { argWord, formatLiteral, tmuxArgv } from '../../src/tmux/client.js';
-import { desired, spec } from './builders.js';
+import { desired, desiredFrom, SOCKET, spec } from './builders.js';
 
 describe('tmux arguments', () => {
   it('escapes a final ; (tmux would end the command there) and nothing else', () => {
@@ -51,6 +51,30 @@ describe('tmux arguments', () => {
     const pane = create!.slice(create!.indexOf('--') + 1);
     expect(pane).toEqual(['sh', '-c', PANE_WRAPPER, 'gitfleet:a', exitFile, 'run', '#(touch c)', '#{x}']);
     expect(createHolderCommands('_holder', 'f')[0]!.slice(0, 4)).toEqual(['new-session', '-d', '-s', '_holder']);
+  });
+});
+
+describe('pane environment', () => {
+  it('tells a heartbeat runtime its declared interval, so it beats at the pace it is judged by (#10)', () => {
+    const d = desiredFrom({
+      'rosters/agents.yaml': [
+        'version: 1',
+        `tmux: {socket_name: ${SOCKET}}`,
+        'runtimes:',
+        '  beats: {command: stub, heartbeat: 5}',
+        '  quiet: {command: stub}',
+        'agents:',
+        '  - {name: b, runtime: beats}',
+        '  - {name: q, runtime: quiet}',
+      ].join('\n'),
+    });
+    const env = (name: string) => {
+      const [create] = createAgentCommands(spec(d, name), { fleet: 'f', path: '/bin', stateDir: '/state' });
+      return create!.flatMap((w, i) => (create![i - 1] === '-e' ? [w] : []));
+    };
+    expect(env('b')).toContain('GITFLEET_HEARTBEAT_INTERVAL=5');
+    expect(env('b').some((e) => e.startsWith('GITFLEET_HEARTBEAT_FILE=/state/'))).toBe(true);
+    expect(env('q').some((e) => e.startsWith('GITFLEET_HEARTBEAT_INTERVAL='))).toBe(false);
   });
 });
 
