@@ -25,7 +25,6 @@ Commands:
   uninstall  remove the timer and service install wrote
   agent      one agent: watch (read-only), attach, send, reset, logs
   heartbeat  write an agent's heartbeat file (for runtimes and wrappers)
-  agent-start  start one agent's session from its spec file (run by gitfleet's agent units)
 
 ${GLOBAL_HELP}
 

@@ -97,7 +97,9 @@ export function parseCommandLine(
   try {
     parsed = parseArgs({ args: argv, options: GLOBAL_OPTIONS, allowPositionals: true, strict: true });
   } catch (e) {
-    throw new UsageError(`${(e as Error).message.replace(/\. To specify a positional.*$/s, '')}; see gitfleet --help`);
+    // Node's words ("Unknown option '--x'. To specify ...") in gitfleet's one error style: lower case, "quoted".
+    const said = (e as Error).message.replace(/\. To specify a positional.*$/s, '').replace(/'([^']*)'/g, '"$1"');
+    throw new UsageError(`${said[0]!.toLowerCase()}${said.slice(1)}; see gitfleet --help`);
   }
   const v = parsed.values;
   const [command = null, ...positionals] = parsed.positionals;
