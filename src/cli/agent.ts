@@ -41,6 +41,13 @@ export async function agent(opts: GlobalOptions, positionals: string[], io: Io):
 
   const src = await readSource(opts);
   const spec = findAgent(src.desired, name, opts);
+  // A disabled agent has no session by design: say that, not that a session is missing or not ours.
+  if (!spec.enabled && verb !== 'logs') {
+    throw new TerminalError(
+      `agent "${name}" is disabled (enabled: false in ${spec.source.file}:${spec.source.line}); ` +
+        'it has no session: set enabled: true and apply',
+    );
+  }
   const fleet = src.desired.config.fleet;
   switch (verb) {
     case 'watch': {

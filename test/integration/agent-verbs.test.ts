@@ -31,6 +31,7 @@ const AGENTS = [
   agent('restartme', 'repl'),
   agent('watched', 'repl'),
   agent('ghost', 'repl', '    enabled: false\n'),
+  agent('squat', 'repl'),
 ].join('');
 
 let tmuxDir: string;
@@ -223,7 +224,7 @@ describe('agent verbs refuse what they must', () => {
     const unknown = await fleet.gitfleet('agent', 'send', 'nobody', '--message', 'x');
     expect(unknown.code).toBe(64);
     expect(unknown.stderr).toContain(
-      'no agent "nobody" in the roster; agents: blank, drafty, ghost, mute, repl, restartme, tui, watched',
+      'no agent "nobody" in the roster; agents: blank, drafty, ghost, mute, repl, restartme, squat, tui, watched',
     );
     expect((await fleet.gitfleet('agent', 'dance', 'repl')).stderr).toContain(
       'unknown agent verb "dance"; verbs: watch, attach, send, reset, logs',
@@ -251,19 +252,35 @@ describe('agent verbs refuse what they must', () => {
   });
 
   it("never acts on a session gitfleet does not own, even under the agent's name", async () => {
-    // ghost is disabled: someone else's session.
-    expect(fleet.tmux('new-session', '-d', '-s', 'ghost', 'cat').code).toBe(0);
+    // squat's own session is gone and someone else's runs under its name.
+    expect(fleet.tmux('kill-session', '-t', '=squat').code).toBe(0);
+    expect(fleet.tmux('new-session', '-d', '-s', 'squat', 'cat').code).toBe(0);
     try {
-      const r = await fleet.gitfleet('agent', 'send', 'ghost', '--message', 'intrusion');
+      const r = await fleet.gitfleet('agent', 'send', 'squat', '--message', 'intrusion');
       expect(r.code).toBe(1);
       expect(r.stderr).toContain(
         'session ' +
           fleet.socket +
-          '/ghost is not agent "ghost" of fleet "verbs" (not tagged by gitfleet); refusing to touch it',
+          '/squat is not agent "squat" of fleet "verbs" (not tagged by gitfleet); refusing to touch it',
+      );
+      expect((await fleet.gitfleet('agent', 'reset', 'squat')).code).toBe(1);
+      expect(screen('squat')).not.toContain('intrusion');
+      expect(fleet.tmux('list-buffers').out).toBe(''); // no paste buffer left behind either
+    } finally {
+      fleet.tmux('kill-session', '-t', '=squat');
+    }
+  });
+
+  it('says a disabled agent is disabled, and touches a session under its name no more than any other', async () => {
+    expect(fleet.tmux('new-session', '-d', '-s', 'ghost', 'cat').code).toBe(0);
+    try {
+      const r = await fleet.gitfleet('agent', 'send', 'ghost', '--message', 'intrusion');
+      expect(r.code).toBe(1);
+      expect(r.stderr).toMatch(
+        /agent "ghost" is disabled \(enabled: false in rosters\/team\.yaml:\d+\); it has no session/,
       );
       expect((await fleet.gitfleet('agent', 'reset', 'ghost')).code).toBe(1);
       expect(screen('ghost')).not.toContain('intrusion');
-      expect(fleet.tmux('list-buffers').out).toBe(''); // no paste buffer left behind either
     } finally {
       fleet.tmux('kill-session', '-t', '=ghost');
     }
