@@ -4,9 +4,10 @@ import { Ajv2020, type ErrorObject, type ValidateFunction } from 'ajv/dist/2020.
 import { readFileSync } from 'node:fs';
 import { fileURLToPath } from 'node:url';
 import type { Problem } from '../errors.js';
+import { PACKAGE_ROOT_URL } from '../package-root.js';
 import { keyAsWritten, problemAt, showPath, type Path, type YamlFile } from './yaml.js';
 
-const schemaDir = fileURLToPath(new URL('../../schemas/', import.meta.url));
+const schemaDir = fileURLToPath(new URL('schemas/', PACKAGE_ROOT_URL));
 const ajv = new Ajv2020({ allErrors: true, verbose: true, strict: true, allowUnionTypes: true });
 const compiled = new Map<string, ValidateFunction>();
 
