@@ -25,7 +25,7 @@ await build({
   format: 'esm',
   platform: 'node',
   target: 'node20',
-  // Source maps beside the files, read only when a stack trace is printed (see src/cli.ts).
+  // Source maps beside the files, read only when an internal error's stack is printed (src/cli/mapped-stack.ts).
   sourcemap: 'linked',
   sourcesContent: false,
   define: { GITFLEET_VERSION: JSON.stringify(version) },

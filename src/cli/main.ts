@@ -6,6 +6,7 @@ import { HELP } from './help.js';
 import { parseCommandLine, type GlobalOptions } from './options.js';
 import { EXIT } from './exit-codes.js';
 import type { Io } from './io.js';
+import { mappedStack } from './mapped-stack.js';
 import { version } from './version.js';
 
 type Handler = (opts: GlobalOptions, positionals: string[], io: Io) => Promise<number>;
@@ -66,7 +67,7 @@ function fail(e: unknown, io: Io): number {
     io.stderr(`gitfleet: ${e.message}\n`);
     return EXIT.error;
   }
-  io.stderr(`gitfleet: internal error: ${e instanceof Error ? (e.stack ?? e.message) : String(e)}\n`);
+  io.stderr(`gitfleet: internal error: ${e instanceof Error ? mappedStack(e.stack ?? e.message) : String(e)}\n`);
   return EXIT.error;
 }
 
