@@ -1,9 +1,10 @@
 // Where gitfleet's built CLI is: the program units and pinned settings run.
-import { fileURLToPath } from 'node:url';
+import path from 'node:path';
+import { PACKAGE_ROOT } from '../package-root.js';
 
 /**
- * gitfleet's built CLI, which the units run. `../../dist/cli.js` from both
- * dist/cli/cli-path.js and src/cli/cli-path.ts (tests run the sources; the
- * units must still run the build).
+ * gitfleet's built CLI, which the units run: dist/cli.js under the package
+ * root, whether this runs from the bundle or from the sources (tests run the
+ * sources; the units must still run the build).
  */
-export const CLI_PATH = fileURLToPath(new URL('../../dist/cli.js', import.meta.url));
+export const CLI_PATH = path.join(PACKAGE_ROOT, 'dist', 'cli.js');

@@ -1,40 +1,28 @@
 // Command dispatch and the one place where outcomes become exit codes.
-import { readFileSync } from 'node:fs';
-import { fileURLToPath } from 'node:url';
+// Each command's modules are imported when it is chosen (dynamic import(), a chunk of its own in the bundle):
+// --version and --help load nearly nothing, and agent-start does not load git, YAML or ajv.
 import { formatProblem, GitfleetError, UsageError } from '../errors.js';
-import { readSource, reconcile } from '../reconcile.js';
-import { renderApplyJson } from '../report/apply-json.js';
-import { renderPlanJson } from '../report/plan-json.js';
-import { byPosition } from '../desired/load.js';
-import { renderPlan } from '../report/plan-text.js';
-import { statusFileText } from '../report/status-json.js';
-import { renderStatusText } from '../report/status-text.js';
-import { readStatus } from '../status/read.js';
 import { HELP } from './help.js';
-import { heartbeat } from './heartbeat.js';
-import { agentStartCommand } from './agent-start.js';
-import { ps } from './ps.js';
-import { agent } from './agent.js';
-import { install, uninstall } from './install.js';
 import { parseCommandLine, type GlobalOptions } from './options.js';
 import { EXIT } from './exit-codes.js';
 import type { Io } from './io.js';
-import { reconcileOptions } from './settings.js';
-import { ensureStateDir } from '../lock.js';
+import { mappedStack } from './mapped-stack.js';
+import { version } from './version.js';
 
 type Handler = (opts: GlobalOptions, positionals: string[], io: Io) => Promise<number>;
 
-const COMMANDS: Record<string, Handler> = {
-  validate,
-  plan,
-  apply,
-  status,
-  install,
-  uninstall,
-  heartbeat,
-  ps,
-  'agent-start': agentStartCommand,
-  agent,
+/** Each command's handler, loaded on demand. */
+const COMMANDS: Record<string, () => Promise<Handler>> = {
+  validate: async () => validate,
+  plan: async () => plan,
+  apply: async () => apply,
+  status: async () => status,
+  install: async () => (await import('./install.js')).install,
+  uninstall: async () => (await import('./install.js')).uninstall,
+  heartbeat: async () => (await import('./heartbeat.js')).heartbeat,
+  ps: async () => (await import('./ps.js')).ps,
+  'agent-start': async () => (await import('./agent-start.js')).agentStartCommand,
+  agent: async () => (await import('./agent.js')).agent,
 };
 
 /** Commands that take arguments; the others refuse any. */
@@ -54,8 +42,8 @@ export async function main(argv: string[], io: Io): Promise<number> {
       (opts.help || command === 'help' ? io.stdout : io.stderr)(`${HELP[topic]}\n`);
       return opts.help || command === 'help' ? EXIT.ok : EXIT.usage;
     }
-    const handler = COMMANDS[command];
-    if (!handler) throw new UsageError(`unknown command "${command}"; commands: ${Object.keys(COMMANDS).join(', ')}`);
+    const load = COMMANDS[command];
+    if (!load) throw new UsageError(`unknown command "${command}"; commands: ${Object.keys(COMMANDS).join(', ')}`);
     if (opts.help) {
       io.stdout(`${HELP[`${command} ${positionals[0]}`] ?? HELP[command]}\n`);
       return EXIT.ok;
@@ -64,7 +52,7 @@ export async function main(argv: string[], io: Io): Promise<number> {
       throw new UsageError(
         `${command} takes no arguments (got ${positionals.join(' ')}); see gitfleet ${command} --help`,
       );
-    return await handler(opts, positionals, io);
+    return await (await load())(opts, positionals, io);
   } catch (e) {
     return fail(e, io);
   }
@@ -79,11 +67,12 @@ function fail(e: unknown, io: Io): number {
     io.stderr(`gitfleet: ${e.message}\n`);
     return EXIT.error;
   }
-  io.stderr(`gitfleet: internal error: ${e instanceof Error ? (e.stack ?? e.message) : String(e)}\n`);
+  io.stderr(`gitfleet: internal error: ${e instanceof Error ? mappedStack(e.stack ?? e.message) : String(e)}\n`);
   return EXIT.error;
 }
 
 async function validate(opts: GlobalOptions, _p: string[], io: Io): Promise<number> {
+  const [{ readSource }, { byPosition }] = await Promise.all([import('../reconcile.js'), import('../desired/load.js')]);
   const src = await readSource(opts);
   const { problems, files, notes } = src.desired;
   if (opts.json) {
@@ -115,6 +104,12 @@ async function validate(opts: GlobalOptions, _p: string[], io: Io): Promise<numb
 }
 
 async function plan(opts: GlobalOptions, _p: string[], io: Io): Promise<number> {
+  const [{ reconcile }, { reconcileOptions }, { renderPlanJson }, { renderPlan }] = await Promise.all([
+    import('../reconcile.js'),
+    import('./settings.js'),
+    import('../report/plan-json.js'),
+    import('../report/plan-text.js'),
+  ]);
   const { plan } = await reconcile(reconcileOptions(opts, io), 'plan');
   io.stdout(opts.json ? `${JSON.stringify(renderPlanJson(plan), null, 2)}\n` : renderPlan(plan));
   // A PR check runs plan: a broken file must fail it, even though apply would still run on last-known-good specs.
@@ -124,6 +119,21 @@ async function plan(opts: GlobalOptions, _p: string[], io: Io): Promise<number> 
 }
 
 async function apply(opts: GlobalOptions, _p: string[], io: Io): Promise<number> {
+  const [
+    { reconcile },
+    { reconcileOptions },
+    { ensureStateDir },
+    { renderApplyJson },
+    { renderPlan },
+    { renderStatusText },
+  ] = await Promise.all([
+    import('../reconcile.js'),
+    import('./settings.js'),
+    import('../lock.js'),
+    import('../report/apply-json.js'),
+    import('../report/plan-text.js'),
+    import('../report/status-text.js'),
+  ]);
   // Before pinned.json is written there: a state dir that is a file is said plainly.
   await ensureStateDir(opts.stateDir);
   const r = await reconcile(reconcileOptions(opts, io, true), 'apply');
@@ -149,6 +159,12 @@ async function apply(opts: GlobalOptions, _p: string[], io: Io): Promise<number>
 }
 
 async function status(opts: GlobalOptions, _p: string[], io: Io): Promise<number> {
+  const [{ readSource }, { readStatus }, { statusFileText }, { renderStatusText }] = await Promise.all([
+    import('../reconcile.js'),
+    import('../status/read.js'),
+    import('../report/status-json.js'),
+    import('../report/status-text.js'),
+  ]);
   const src = await readSource(opts);
   const branch = src.desired.config.statusBranch;
   const head = await src.repo.resolve(branch);
@@ -161,11 +177,4 @@ async function status(opts: GlobalOptions, _p: string[], io: Io): Promise<number
   }
   io.stdout(opts.json ? statusFileText(doc) : renderStatusText(doc));
   return doc.converged ? EXIT.ok : EXIT.notConverged;
-}
-
-function version(): string {
-  const pkg = JSON.parse(readFileSync(fileURLToPath(new URL('../../package.json', import.meta.url)), 'utf8')) as {
-    version: string;
-  };
-  return pkg.version;
 }

@@ -2,12 +2,12 @@
 // file:line:col and worded as "what is wrong, what is allowed".
 import { Ajv2020, type ErrorObject, type ValidateFunction } from 'ajv/dist/2020.js';
 import { readFileSync } from 'node:fs';
-import { fileURLToPath } from 'node:url';
 import type { Problem } from '../errors.js';
+import { PACKAGE_ROOT } from '../package-root.js';
 import { keyAsWritten, problemAt, showPath, type Path, type YamlFile } from './yaml.js';
 
-/** The repository root (from src/desired or dist/desired alike): kinds name their schema relative to it. */
-const root = fileURLToPath(new URL('../../', import.meta.url));
+/** The package root (from src/ or the flat dist/ bundle alike): kinds name their schema relative to it. */
+const root = PACKAGE_ROOT;
 const ajv = new Ajv2020({ allErrors: true, verbose: true, strict: true, allowUnionTypes: true });
 const compiled = new Map<string, ValidateFunction>();
 

@@ -1,7 +1,7 @@
 // Heartbeat protocol v1 on real files and processes: `gitfleet heartbeat`
 // (in-process, and the built bin with --every), the atomic writer, the
 // reader, and the stub runtime turning busy while it works. No tmux needed.
-import { spawn, type ChildProcess } from 'node:child_process';
+import { spawn, spawnSync, type ChildProcess } from 'node:child_process';
 import {
   chmodSync,
   existsSync,
@@ -175,7 +175,9 @@ describe('gitfleet heartbeat', () => {
 
 describe('gitfleet heartbeat --every (the built bin)', () => {
   it('dist/ is built with the heartbeat command (npm test builds it; else run npm run build)', () => {
-    expect(existsSync(path.resolve('dist/cli/heartbeat.js'))).toBe(true);
+    const r = spawnSync(process.execPath, [BIN, 'heartbeat', '--help'], { encoding: 'utf8' });
+    expect(r.status).toBe(0);
+    expect(r.stdout).toContain('Usage: gitfleet heartbeat');
   });
 
   it('keeps refreshing the file until SIGTERM, then exits 0 and writes no more', async () => {
