@@ -1,7 +1,7 @@
 // `ps --json`: the fleet table's external shape (docs/formats.md), mapped
 // field by field from src/ps.ts's rows. Pure.
 import type { PsResult, PsRow, UnmanagedRow } from '../ps.js';
-import type { StatusSupervisorJson } from './status-json.js';
+import { type StatusSupervisorJson, supervisorJson } from './status-json.js';
 
 /** Additive changes keep it; a rename, removal or change of meaning bumps it (docs/formats.md). */
 export const PS_FORMAT_VERSION = 1;
@@ -50,14 +50,7 @@ export function renderPsJson(r: PsResult): PsJson {
     formatVersion: PS_FORMAT_VERSION,
     fleet: r.fleet,
     host: r.host,
-    supervisor: {
-      mode: sup.mode,
-      reason: sup.reason,
-      observed: sup.observed,
-      error: sup.error,
-      linger: sup.linger,
-      lingerFix: sup.lingerFix,
-    },
+    supervisor: supervisorJson(sup),
     agents: r.agents.map(rowJson),
     unmanaged: r.unmanaged.map(unmanagedJson),
   };

@@ -3,7 +3,15 @@
 // (src/status/types.ts). Other hosts and the next run read this file, so the
 // keys and their order are today's: an unchanged status renders to the same
 // bytes and makes no commit. status/read.ts parses it back. Pure.
-import type { AgentRecord, Condition, FileRecord, SocketRecord, StatusDoc, UnitRecord } from '../status/types.js';
+import type {
+  AgentRecord,
+  Condition,
+  FileRecord,
+  SocketRecord,
+  StatusDoc,
+  SupervisorStatus,
+  UnitRecord,
+} from '../status/types.js';
 import { type HeldPruneJson, heldPruneJson, type ProblemJson, problemJson } from './plan-json.js';
 
 /** Additive changes keep it; a rename, removal or change of meaning bumps it (docs/formats.md). */
@@ -112,14 +120,7 @@ export function renderStatusJson(s: StatusDoc): StatusJson {
       unmanaged: m.unmanaged,
       errors: m.errors,
     },
-    supervisor: {
-      mode: sup.mode,
-      reason: sup.reason,
-      observed: sup.observed,
-      error: sup.error,
-      linger: sup.linger,
-      lingerFix: sup.lingerFix,
-    },
+    supervisor: supervisorJson(sup),
     agents: s.agents.map(agentJson),
     sockets: s.sockets.map(socketJson),
     unmanaged: s.unmanaged.map((u) => ({ socket: u.socket, session: u.session, command: u.command, fleet: u.fleet })),
@@ -169,6 +170,12 @@ function conditionJson(c: Condition): ConditionJson {
     message: c.message,
     lastTransitionTime: c.lastTransitionTime,
   };
+}
+
+/** Shared with ps --json: what keeps the agents running, and whether it could be observed. */
+export function supervisorJson(sup: SupervisorStatus): StatusSupervisorJson {
+  const { mode, reason, observed, error, linger, lingerFix } = sup;
+  return { mode, reason, observed, error, linger, lingerFix };
 }
 
 function unitJson(u: UnitRecord): UnitJson {
