@@ -1,6 +1,14 @@
 // The terminal view of the fleet table.
 import type { PsResult, PsRow } from '../ps.js';
 
+/** What the pane is: a disabled agent has none by design, so it is neither dead nor missing. */
+function paneWord(a: PsRow): string {
+  if (a.pane.alive) return 'alive';
+  if (a.pane.exitStatus !== null) return `dead(${a.pane.exitStatus})`;
+  if (a.reason === 'Disabled') return '-';
+  return a.reason === 'SessionMissing' ? 'missing' : 'dead';
+}
+
 export function renderPs(r: PsResult): string {
   const head = ['AGENT', 'HOST', 'TENANT', 'RUNTIME', 'UNIT', 'PANE', 'PID', 'IDLE', 'HEARTBEAT', 'READY', 'FLAGS'];
   const rows = r.agents.map((a) => [
@@ -9,13 +17,7 @@ export function renderPs(r: PsResult): string {
     a.tenant_id,
     a.runtime,
     a.unit ? `${a.unit.active}/${a.unit.enabled}` : '-',
-    a.pane.alive
-      ? 'alive'
-      : a.pane.exitStatus !== null
-        ? `dead(${a.pane.exitStatus})`
-        : a.reason === 'SessionMissing'
-          ? 'missing'
-          : 'dead',
+    paneWord(a),
     String(a.pane.pid ?? '-'),
     a.idleSeconds === null ? '-' : duration(a.idleSeconds),
     heartbeat(a),

@@ -183,6 +183,8 @@ describe('dashboard: words', () => {
       unmanaged: [],
     });
     expect(ps).toMatch(/^bravo .* no \(CrashLoopBackOff\)/m);
+    // delta is disabled: it has no pane by design, which is neither "dead" nor "missing" (#10 item 5).
+    expect(ps).toMatch(/^delta +\S+ +\S+ +\S+ +- +- +- +- +- +no \(Disabled\)/m);
     expect(renderStatusText(status)).toMatch(/^bravo +mosaic-factory +CrashLoopBackOff /m);
     expect(md).toMatch(/^\| \*\*bravo\*\* \| CrashLoopBackOff \|/m);
   });
