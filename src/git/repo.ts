@@ -145,7 +145,7 @@ export class Repo {
     for (;;) {
       const st = await stat(lock).catch(() => null);
       if (!st) return;
-      if (await this.removeOwnStaleLock(lock, st.ino)) return;
+      if (await this.removeOwnStaleLock(lock, st)) return;
       if (Date.now() >= deadline) {
         const age = Math.max(0, Math.round((Date.now() - st.mtimeMs) / 1000));
         throw new TransientError(
@@ -158,13 +158,21 @@ export class Repo {
   }
 
   /** A ref lock this state dir's gitfleet took and was killed holding (see lockJournal): remove it. */
-  private async removeOwnStaleLock(lock: string, ino: number): Promise<boolean> {
+  private async removeOwnStaleLock(lock: string, st: { ino: number; ctimeMs: number }): Promise<boolean> {
     if (!this.lockJournal) return false;
-    const noted = await readFile(this.lockJournal, 'utf8').then(
-      (t) => JSON.parse(t) as { lock?: string; ino?: number },
-      () => null,
-    );
-    if (!noted || noted.lock !== lock || noted.ino !== ino) return false;
+    let noted: { lock?: string; ino?: number; at?: number } | null = null;
+    try {
+      noted = JSON.parse(await readFile(this.lockJournal, 'utf8'));
+    } catch {
+      return false; // none, or unreadable: not known to be ours
+    }
+    if (!noted || noted.lock !== lock) return false;
+    // Noted before the lock was taken (killed before its inode was): ours only if it was made right after.
+    const ours =
+      typeof noted.ino === 'number'
+        ? noted.ino === st.ino
+        : typeof noted.at === 'number' && st.ctimeMs >= noted.at - 1000 && st.ctimeMs <= noted.at + 5000;
+    if (!ours) return false;
     await rm(lock, { force: true });
     await rm(this.lockJournal, { force: true });
     return true;
@@ -384,9 +392,12 @@ export class Repo {
     const lock = `${refFile}.lock`;
     await fs.promises.mkdir(path.dirname(refFile), { recursive: true });
     let handle: FileHandle | undefined;
+    // Noted before it is taken, so a kill between taking it and noting its inode still leaves it known as ours.
+    if (this.lockJournal) await writeFileDurably(this.lockJournal, `${JSON.stringify({ lock, at: Date.now() })}\n`);
     try {
       handle = await open(lock, 'wx');
     } catch (e) {
+      if (this.lockJournal) await rm(this.lockJournal, { force: true });
       if ((e as NodeJS.ErrnoException).code === 'EEXIST') {
         await new Promise((r) => setTimeout(r, 100));
         return 'locked';
@@ -419,15 +430,19 @@ export class Repo {
   }
 }
 
+/** Whole or not at all: a kill mid-write leaves the old file (or none), never a torn one. */
 async function writeFileDurably(file: string, content: string): Promise<void> {
   await fs.promises.mkdir(path.dirname(file), { recursive: true, mode: 0o700 });
-  const h = await open(file, 'w', 0o600);
+  const tmp = `${file}.${process.pid}.tmp`;
+  const h = await open(tmp, 'w', 0o600);
   try {
     await h.writeFile(content);
     await h.sync();
   } finally {
     await h.close();
   }
+  await rename(tmp, file);
+  await fsyncDir(path.dirname(file));
 }
 
 export function redactUrl(url: string): string {
