@@ -4,7 +4,9 @@
 // change every run. Other hosts' rows come from their committed status.
 import type { PlanContext } from './plan/input.js';
 import { agentFlags, agentState } from './report/agent-state.js';
-import { agentsInScope, DEFAULT_BACKOFF, plan as makePlan } from './plan/plan.js';
+import { agentsInScope } from './plan/scope.js';
+import { DEFAULT_BACKOFF } from './plan/crash-loop.js';
+import { plan as makePlan } from './plan/plan.js';
 import type { Observation, Source } from './reconcile.js';
 import { buildStatus } from './status/build.js';
 import type { AgentRecord, StatusDoc } from './status/types.js';

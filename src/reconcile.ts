@@ -17,7 +17,9 @@ import { observeSupervisor, type SupervisorObservation } from './observe/supervi
 import { observeSystemd, type SystemdQuery } from './observe/systemd.js';
 import { observeSocket, type SocketObservation } from './observe/tmux.js';
 import type { PlanContext } from './plan/input.js';
-import { agentsInScope, DEFAULT_BACKOFF, plan as makePlan, socketsToObserve } from './plan/plan.js';
+import { agentsInScope, socketsToObserve } from './plan/scope.js';
+import { DEFAULT_BACKOFF } from './plan/crash-loop.js';
+import { plan as makePlan } from './plan/plan.js';
 import type { Plan } from './plan/types.js';
 import { actionKind } from './plan/action-kinds.js';
 import type { SupervisorInput } from './plan/units.js';

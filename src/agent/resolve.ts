@@ -2,7 +2,7 @@
 // never a tmux session picked by name alone. Pure.
 import type { AgentSpec, DesiredState } from '../desired/types.js';
 import { TerminalError, UsageError } from '../errors.js';
-import { agentsInScope } from '../plan/plan.js';
+import { agentsInScope } from '../plan/scope.js';
 
 export function findAgent(desired: DesiredState, name: string, scope: { host: string; tenant: string }): AgentSpec {
   const all = desired.rosters.flatMap((r) => r.agents);

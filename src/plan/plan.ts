@@ -12,10 +12,6 @@ import { sessionPlan } from './sessions.js';
 import { ACTION_KINDS, type Action, type ActionKind, type Plan } from './types.js';
 import { supervisorInfo, unitPlan } from './units.js';
 
-export { backoffDelaySeconds, DEFAULT_BACKOFF } from './crash-loop.js';
-export { agentsInScope, socketsToObserve } from './scope.js';
-export { idleness } from './sessions.js';
-
 export function plan(input: PlanInput, context: PlanContext): Plan {
   const { desired, observed } = input;
   const scope = scopeOf(desired, input.previous, context);

@@ -8,7 +8,7 @@ import type { HeartbeatJudgement } from '../heartbeat/protocol.js';
 import { actionKind } from '../plan/action-kinds.js';
 import { nextBackoff } from '../plan/crash-loop.js';
 import type { PlanContext } from '../plan/input.js';
-import { agentsInScope } from '../plan/plan.js';
+import { agentsInScope } from '../plan/scope.js';
 import type { Action } from '../plan/types.js';
 import { agentUnit } from '../systemd/fleet-units.js';
 import { withTransitionTime } from './condition-kinds.js';

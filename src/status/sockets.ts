@@ -3,7 +3,7 @@
 // still look at it (socketsToObserve reads the previous status). Pure.
 import type { DesiredState } from '../desired/types.js';
 import type { SocketObservation } from '../observe/tmux.js';
-import { socketsToObserve } from '../plan/plan.js';
+import { socketsToObserve } from '../plan/scope.js';
 import { UP } from '../plan/units.js';
 import { holderUnit } from '../systemd/fleet-units.js';
 import type { StatusInput } from './input.js';

@@ -4,7 +4,8 @@
 import { describe, expect, it } from 'vitest';
 import type { SystemdObservation } from '../../src/observe/systemd.js';
 import { ACTION_KIND_TABLE, ACTION_KINDS } from '../../src/plan/action-kinds.js';
-import { agentsInScope, plan } from '../../src/plan/plan.js';
+import { agentsInScope } from '../../src/plan/scope.js';
+import { plan } from '../../src/plan/plan.js';
 import type { Action, Plan } from '../../src/plan/types.js';
 import { agentUnit, holderUnit } from '../../src/systemd/fleet-units.js';
 import {

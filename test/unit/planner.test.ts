@@ -3,7 +3,9 @@
 import { describe, expect, it } from 'vitest';
 import type { AgentSpec } from '../../src/desired/types.js';
 import { commandsFor } from '../../src/apply/tmux.js';
-import { agentsInScope, backoffDelaySeconds, DEFAULT_BACKOFF, plan, socketsToObserve } from '../../src/plan/plan.js';
+import { agentsInScope, socketsToObserve } from '../../src/plan/scope.js';
+import { backoffDelaySeconds, DEFAULT_BACKOFF } from '../../src/plan/crash-loop.js';
+import { plan } from '../../src/plan/plan.js';
 import type { Action, Plan } from '../../src/plan/types.js';
 import type { AgentRecord, SocketRecord, StatusDoc } from '../../src/status/types.js';
 import {
