@@ -10,6 +10,7 @@ import type { AgentSpec } from '../desired/types.js';
 import { shellWord } from '../systemd/syntax.js';
 import { agentLogPath, exitStatusPath, heartbeatPath } from '../paths.js';
 import { isSecretEnv, maskArgv, maskUrls, MASK } from '../redact.js';
+import { encodeSpecFields, SPEC_FIELDS_OPTION } from '../spec-fields.js';
 import type { Action } from '../plan/types.js';
 import {
   argWord,
@@ -110,6 +111,11 @@ export function createAgentCommands(a: PaneAgent, ctx: PaneContext): TmuxCommand
     ...idTag(windowTarget(a.session), ctx.id),
     ['set-option', '-t', windowTarget(a.session), '@gitfleet-agent', a.name],
     ['set-option', '-t', windowTarget(a.session), '@gitfleet-spec', a.specHash],
+    // What the hash stands for, secrets sealed, so a later plan can say which fields changed (src/spec-fields.ts).
+    // A spec file written by an older gitfleet has none: the session then goes without, and plans say so.
+    ...(a.fields
+      ? [['set-option', '-t', windowTarget(a.session), SPEC_FIELDS_OPTION, encodeSpecFields(a.fields)]]
+      : []),
     pipePaneCommand(a, ctx),
   ];
 }
@@ -181,7 +187,8 @@ function need(agent: AgentSpec | undefined, action: Action): AgentSpec {
  * secrets in its argv masked (src/redact.ts, the rules of plan output), then
  * every new-session env value hidden but SHOWN's (roster values may be
  * secret without saying so), a SHOWN one too when its name is secret or the
- * runtime lists it under `redact:`.
+ * runtime lists it under `redact:`; the spec's fields (which hold the same
+ * values) hidden whole.
  */
 export function redactedCommands(action: Action, agent: AgentSpec | undefined, ctx: PaneContext): TmuxCommand[] {
   const shown = agent ? { ...agent, argv: maskArgv(agent.argv, agent.redact) } : undefined;
@@ -191,6 +198,8 @@ export function redactedCommands(action: Action, agent: AgentSpec | undefined, c
 /** new-session's `-e NAME=value` flags (before `--`) as evidence shows them. */
 export function redact(cmds: readonly TmuxCommand[], extra: readonly string[] = []): TmuxCommand[] {
   return cmds.map((c) => {
+    // The spec's fields hold the env values that -e hides here: hidden with them (secrets are only sealed there).
+    if (c[0] === 'set-option' && c.at(-2) === SPEC_FIELDS_OPTION) return [...c.slice(0, -1), MASK];
     if (c[0] !== 'new-session') return c;
     const end = c.includes('--') ? c.indexOf('--') : c.length;
     return c.map((x, i) => (i < end && c[i - 1] === '-e' ? envShown(x, extra) : x));

@@ -5,6 +5,7 @@ import { errorMessage } from '../errors.js';
 import type { RunResult } from '../exec.js';
 import { readText } from '../files.js';
 import { exitStatusPath } from '../paths.js';
+import { decodeSpecFields, SPEC_FIELDS_OPTION, type SpecFields } from '../spec-fields.js';
 import { isNoServer, tmux } from '../tmux/client.js';
 
 export interface PaneInfo {
@@ -19,6 +20,11 @@ export interface PaneInfo {
   currentCommand: string;
   fleet: string | null;
   spec: string | null;
+  /**
+   * What the spec hash stands for, secrets sealed (src/spec-fields.ts), as the session was started with it; null
+   * for a session started before gitfleet kept it (or one whose option does not parse).
+   */
+  specFields: SpecFields | null;
   agent: string | null;
   role: string | null;
   /** Unix seconds of the last output in the pane (for idle detection later). */
@@ -66,6 +72,7 @@ const FIELDS = [
   'version',
   '@gitfleet-watch-of',
   '@gitfleet-id',
+  SPEC_FIELDS_OPTION,
 ] as const;
 /** A literal at the end of every line: a line cut short (even by whole fields) lacks it. */
 const EOL = 'gitfleet-eol';
@@ -185,7 +192,9 @@ function panesOf(lines: readonly string[][]): Map<string, PaneInfo> {
       ,
       watchOf,
       fleetId,
+      fields,
     ] = f as [
+      string,
       string,
       string,
       string,
@@ -229,6 +238,7 @@ function panesOf(lines: readonly string[][]): Map<string, PaneInfo> {
         height: Number(h) || 0,
         watchOf: watchOf || null,
         fleetId: fleetId || null,
+        specFields: decodeSpecFields(fields),
       },
     });
   }

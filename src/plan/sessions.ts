@@ -10,6 +10,7 @@ import type { PaneInfo, SocketObservation } from '../observe/tmux.js';
 import { maskArgv } from '../redact.js';
 import type { AgentRecord } from '../status/types.js';
 import { respawnDecision } from './crash-loop.js';
+import { diffSpecFields } from './spec-diff.js';
 import type { PlanContext, PlanInput } from './input.js';
 import type { Scope } from './scope.js';
 import {
@@ -119,16 +120,20 @@ function agentAction(
     // A dead pane has no context to lose: restart it whatever the policy; on-idle waits until the agent is idle.
     const idle =
       a.update === 'on-idle' ? idleness(a, pane, facts.input.observed.heartbeats.get(key), context.now) : null;
-    if (pane.dead || a.update === 'recreate' || idle?.idle)
-      return {
-        action: createAction(a, 'spec_changed', 'restart_session', pane.spec, idle?.idle ? idle.why : undefined),
-        now: true,
-      };
+    // Which fields differ, from what tmux kept on the session; null when it kept nothing (an older session) or
+    // fields that do not tell the hashes apart (kept by a gitfleet that hashed otherwise): unknown, not "none".
+    const diff = pane.specFields ? diffSpecFields(pane.specFields, a.fields, a.redact) : [];
+    const changes = diff.length > 0 ? diff : null;
+    if (pane.dead || a.update === 'recreate' || idle?.idle) {
+      const restart = createAction(a, 'spec_changed', 'restart_session', pane.spec, idle?.idle ? idle.why : undefined);
+      return { action: { ...restart, detail: { ...restart.detail, changes } }, now: true };
+    }
     const reason = a.update === 'manual' ? 'update_manual' : 'update_on_idle';
     const detail = {
       agent: a.name,
       specHash: a.specHash,
       runningSpec: pane.spec,
+      changes,
       ...(idle ? { waiting: idle.why } : {}),
     };
     return { action: act('restart_session', a.socket, a.session, reason, {}, detail), now: false };

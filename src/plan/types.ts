@@ -2,6 +2,7 @@
 // render it; apply/ executes it. Nothing here does I/O.
 import type { AgentSpec } from '../desired/types.js';
 import type { Problem } from '../errors.js';
+import type { FieldChange } from './spec-diff.js';
 
 // The kinds and what each means to apply, status and the supervisor: plan/action-kinds.ts.
 export { ACTION_KINDS, type ActionKind } from './action-kinds.js';
@@ -82,6 +83,11 @@ export interface DisplayDetail {
   notBefore?: string;
   /** The spec running now (spec_changed). */
   runningSpec?: string | null;
+  /**
+   * A spec change: the fields that differ, running → desired, secret values masked (plan/spec-diff.ts); null when
+   * the running session's fields are not known (started before gitfleet kept them: src/spec-fields.ts).
+   */
+  changes?: FieldChange[] | null;
   /** update: on-idle: why the agent counts as idle (restart now) ... */
   idle?: string;
   /** ... or what the restart waits for. */

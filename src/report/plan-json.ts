@@ -14,6 +14,7 @@ import {
   type Reason,
   type SupervisorInfo,
 } from '../plan/types.js';
+import { type FieldChange, isMasked, type ShownValue } from '../plan/spec-diff.js';
 
 /** Additive changes keep it; a rename, removal or change of meaning bumps it (docs/formats.md). */
 export const PLAN_FORMAT_VERSION = 1;
@@ -78,6 +79,7 @@ export interface ActionDetailJson {
   streak?: number;
   notBefore?: string;
   runningSpec?: string | null;
+  changes?: FieldChangeJson[] | null;
   idle?: string;
   waiting?: string;
   unit?: string;
@@ -87,6 +89,18 @@ export interface ActionDetailJson {
   killSession?: boolean;
   watchers?: string[];
   removeFiles?: string[];
+}
+
+/** A value of a changed field: the value, `{ "masked": true }` for a secret, null where the field is not set. */
+export type FieldValueJson = string | number | boolean | { masked: true } | FieldValueJson[] | ObjectJson | null;
+interface ObjectJson {
+  [key: string]: FieldValueJson;
+}
+
+export interface FieldChangeJson {
+  field: string;
+  old: FieldValueJson;
+  new: FieldValueJson;
 }
 
 export interface ActionJson {
@@ -172,6 +186,7 @@ function detailJson(d: ApplyDetail & DisplayDetail): ActionDetailJson {
   if (d.streak !== undefined) out.streak = d.streak;
   if (d.notBefore !== undefined) out.notBefore = d.notBefore;
   if (d.runningSpec !== undefined) out.runningSpec = d.runningSpec;
+  if (d.changes !== undefined) out.changes = d.changes === null ? null : d.changes.map(changeJson);
   if (d.idle !== undefined) out.idle = d.idle;
   if (d.waiting !== undefined) out.waiting = d.waiting;
   if (d.unit !== undefined) out.unit = d.unit;
@@ -182,6 +197,17 @@ function detailJson(d: ApplyDetail & DisplayDetail): ActionDetailJson {
   if (d.watchers !== undefined) out.watchers = [...d.watchers];
   if (d.removeFiles !== undefined) out.removeFiles = [...d.removeFiles];
   return out;
+}
+
+function changeJson(c: FieldChange): FieldChangeJson {
+  return { field: c.field, old: valueJson(c.old), new: valueJson(c.new) };
+}
+
+function valueJson(v: ShownValue): FieldValueJson {
+  if (v === null || typeof v !== 'object') return v;
+  if (isMasked(v)) return { masked: true };
+  if (Array.isArray(v)) return v.map(valueJson);
+  return Object.fromEntries(Object.entries(v).map(([k, x]) => [k, valueJson(x)]));
 }
 
 export function planSupervisorJson(s: SupervisorInfo): PlanSupervisorJson {

@@ -2,7 +2,8 @@
 // after, a one-line count last. No-ops are not shown.
 import { formatProblem } from '../errors.js';
 import type { Action, Plan } from '../plan/types.js';
-import { maskArgv } from '../redact.js';
+import { isMasked, type ShownValue } from '../plan/spec-diff.js';
+import { MASK, maskArgv } from '../redact.js';
 
 const SIGIL: Record<Action['kind'], string> = {
   create_session: '+',
@@ -28,11 +29,17 @@ const UNIT_COUNTS: [Action['kind'], string][] = [
 export function renderPlan(plan: Plan): string {
   const out: string[] = [];
   out.push(`Plan for fleet ${plan.fleet} on ${plan.host} at ${plan.desiredRevision.slice(0, 12)}:`);
-  for (const a of plan.actions) out.push(`  ${SIGIL[a.kind]} ${a.kind} ${a.target} (${a.reason})${describe(a)}`);
+  for (const a of plan.actions) {
+    out.push(`  ${SIGIL[a.kind]} ${a.kind} ${a.target} (${a.reason})${describe(a)}`);
+    out.push(...changeLines(a));
+  }
   if (plan.actions.length === 0) out.push('  no changes: the fleet matches the desired state');
   if (plan.deferred.length > 0) {
     out.push('Not done now:');
-    for (const d of plan.deferred) out.push(`  · ${d.kind} ${d.target} (${d.reason})${describe(d)}`);
+    for (const d of plan.deferred) {
+      out.push(`  · ${d.kind} ${d.target} (${d.reason})${describe(d)}`);
+      out.push(...changeLines(d));
+    }
   }
   for (const h of plan.pruneHeld) out.push(`PruneHeld: ${h.message}`);
   for (const u of plan.unobserved)
@@ -65,16 +72,36 @@ function describe(a: Action): string {
   const parts: string[] = [];
   if (role === 'holder') parts.push(unit ? 'tmux server' : 'holder');
   if (unit && unit !== a.target) parts.push(unit);
+  // A spec change says what changed (changeLines), not the whole command again.
+  const known = d.changes !== undefined && d.changes !== null;
   // Masked by the planner already; masking again is idempotent and keeps this view safe on its own.
-  if (d.argv) parts.push(`exec ${maskArgv(d.argv).map(shellish).join(' ')}`);
-  if (d.cwd) parts.push(`in ${d.cwd}`);
+  if (d.argv && !known) parts.push(`exec ${maskArgv(d.argv).map(shellish).join(' ')}`);
+  if (d.cwd && !known) parts.push(`in ${d.cwd}`);
   if (d.exitStatus !== undefined && d.exitStatus !== null) parts.push(`exit status ${d.exitStatus}`);
   if (d.streak) parts.push(`${d.streak} respawns in a row`);
   if (d.notBefore) parts.push(`not before ${d.notBefore}`);
-  if (d.runningSpec !== undefined) parts.push(`spec ${d.runningSpec ?? '?'} → ${d.specHash}`);
+  // The hashes stay in --json as data; people are told which fields changed, or that nobody knows.
+  if (d.changes === null) parts.push('spec changed (fields unknown)');
+  else if (d.changes === undefined && d.runningSpec !== undefined) parts.push('spec changed');
   if (d.idle) parts.push(d.idle);
   if (d.waiting) parts.push(`waits: ${d.waiting}`);
   return parts.length ? `: ${parts.join(', ')}` : '';
+}
+
+/** One line per changed field under its action: `env.MOOD: calm → stormy`, a secret's value never. */
+function changeLines(a: Action): string[] {
+  return (a.detail.changes ?? []).map((c) => {
+    if (isMasked(c.old) && isMasked(c.new)) return `      ${c.field}: (secret changed)`;
+    return `      ${c.field}: ${shownValue(c.old)} → ${shownValue(c.new)}`;
+  });
+}
+
+function shownValue(v: ShownValue): string {
+  if (v === null) return '(unset)';
+  if (isMasked(v)) return MASK;
+  if (typeof v === 'string') return /^[^\s"'\\]+$/.test(v) && v !== '(unset)' && v !== MASK ? v : JSON.stringify(v);
+  // A mapping or list (a field that changed shape): its secrets are masked by the planner already.
+  return JSON.stringify(v);
 }
 
 function shellish(s: string): string {

@@ -92,6 +92,7 @@ export function pane(session: string, o: Partial<PaneInfo> = {}): PaneInfo {
     activity: null,
     watchOf: null,
     fleetId: null,
+    specFields: null,
     width: 80,
     height: 24,
     ...o,
@@ -100,7 +101,15 @@ export function pane(session: string, o: Partial<PaneInfo> = {}): PaneInfo {
 
 /** The pane gitfleet would have started for `a`, running its current spec. */
 export const running = (a: AgentSpec, o: Partial<PaneInfo> = {}): PaneInfo =>
-  pane(a.session, { fleet: FLEET, spec: a.specHash, agent: a.name, role: 'agent', currentCommand: a.argv[0]!, ...o });
+  pane(a.session, {
+    fleet: FLEET,
+    spec: a.specHash,
+    specFields: a.fields,
+    agent: a.name,
+    role: 'agent',
+    currentCommand: a.argv[0]!,
+    ...o,
+  });
 
 /** The same pane after its runtime exited. */
 export const dead = (a: AgentSpec, status = 1, o: Partial<PaneInfo> = {}): PaneInfo =>

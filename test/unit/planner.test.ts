@@ -337,6 +337,8 @@ describe('plan: spec changes', () => {
           argv: ['claude', '--yolo'],
           cwd: '/home/op',
           envKeys: [],
+          // The pane's fields are the desired ones: they cannot say what the other hash stands for.
+          changes: null,
         },
       },
     ]);
@@ -350,6 +352,7 @@ describe('plan: spec changes', () => {
           agent: 'idle',
           specHash: spec(d, 'idle').specHash,
           runningSpec: 'old0000000000000',
+          changes: null,
           waiting: 'no pane activity time from tmux',
         },
       },
@@ -358,10 +361,42 @@ describe('plan: spec changes', () => {
         target: 'mosaic-factory/man',
         reason: 'update_manual',
         apply: { socket: SOCKET, session: 'man' },
-        detail: { agent: 'man', specHash: spec(d, 'man').specHash, runningSpec: 'old0000000000000' },
+        detail: { agent: 'man', specHash: spec(d, 'man').specHash, runningSpec: 'old0000000000000', changes: null },
       },
     ]);
     expect(p.summary).toMatchObject({ restart_session: 1, deferred: 2 });
+  });
+
+  it('a changed env value is named in the detail, old → new, and a secret one masked', () => {
+    const entry = (mood: string, token: string) => ({
+      name: 'rec',
+      update: 'recreate',
+      env: { MOOD: mood, API_TOKEN: token, KEEP: 'same' },
+    });
+    const before = spec(desired([entry('calm', 'tok-old-1')]), 'rec');
+    const after = desired([entry('stormy', 'tok-new-2')]);
+    const p = plan(planInput(after, observed(socket(SOCKET, [holder(), running(before)])), null), context());
+    expect(p.actions.map((a) => [a.kind, a.reason, a.detail.changes])).toEqual([
+      [
+        'restart_session',
+        'spec_changed',
+        [
+          { field: 'env.API_TOKEN', old: { masked: true }, new: { masked: true } },
+          { field: 'env.MOOD', old: 'calm', new: 'stormy' },
+        ],
+      ],
+    ]);
+    expect(JSON.stringify(p)).not.toMatch(/tok-(old|new)/);
+  });
+
+  it('a session started without kept fields says its changes are unknown (null), deferred or not', () => {
+    const before = spec(desired([{ name: 'man', update: 'manual', env: { MOOD: 'calm' } }]), 'man');
+    const after = desired([{ name: 'man', update: 'manual', env: { MOOD: 'stormy' } }]);
+    const old = running(before, { specFields: null });
+    const p = plan(planInput(after, observed(socket(SOCKET, [holder(), old])), null), context());
+    expect(p.deferred.map((a) => [a.reason, a.detail.changes])).toEqual([['update_manual', null]]);
+    const kept = plan(planInput(after, observed(socket(SOCKET, [holder(), running(before)])), null), context());
+    expect(kept.deferred.map((a) => a.detail.changes)).toEqual([[{ field: 'env.MOOD', old: 'calm', new: 'stormy' }]]);
   });
 
   it('on-idle restarts once the pane has been quiet for idle_after, never while output is recent', () => {

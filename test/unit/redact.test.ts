@@ -191,6 +191,11 @@ describe('plan output and apply evidence', () => {
     expect(shown).toHaveLength(real.length);
     const tail = shown.slice(shown.indexOf('stub'));
     expect(tail.slice(0, 7)).toEqual(['stub', `--token=${M}`, '--password', M, '--model', M, ';']);
+    // The spec's fields kept on the session hold env values (secrets sealed): hidden whole in evidence.
+    const fieldsAt = real.indexOf('@gitfleet-spec-fields');
+    expect(real[fieldsAt + 1]).toContain('"MY_VAR"');
+    expect(real[fieldsAt + 1]).not.toContain('s3cr3t-C');
+    expect(shown[fieldsAt + 1]).toBe(M);
     // A SHOWN name is hidden too when the runtime lists it.
     const listed = redactedCommands(action, { ...a, redact: ['PATH'] }, ctx);
     expect(tmuxArgv(a.socket, listed)).toContain(`PATH=${M}`);

@@ -7,6 +7,7 @@ import type { Problem } from '../../../errors.js';
 import { DEFAULT_HEARTBEAT_INTERVAL_SECONDS } from '../../../heartbeat/protocol.js';
 import { expandHome, splitCommandLine } from './command.js';
 import { maskCommandLine } from '../../../redact.js';
+import { specFields } from '../../../spec-fields.js';
 import { schemaCheck } from '../../schema.js';
 import type { ParseContext } from '../kind.js';
 import type { AgentSpec, Roster, UpdatePolicy } from './types.js';
@@ -263,6 +264,7 @@ function buildAgent(yaml: YamlFile, i: number, rt: RawRuntime, argv: string[], c
     idleAfter: rt.idle_after ?? DEFAULT_IDLE_AFTER_SECONDS,
     redact: rt.redact ?? [],
     specHash: specHash(a.runtime, argv, cwd, env),
+    fields: specFields({ runtime: a.runtime, argv, cwd, env, redact: rt.redact ?? [] }),
   };
 }
 

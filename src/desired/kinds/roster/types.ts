@@ -1,4 +1,5 @@
 // The roster kind's normalised type: every field required, defaults applied.
+import type { SpecFields } from '../../../spec-fields.js';
 
 export type UpdatePolicy = 'on-idle' | 'recreate' | 'manual';
 
@@ -33,6 +34,8 @@ export interface AgentSpec {
   redact: string[];
   /** Hash of everything that changes what runs in the pane. */
   specHash: string;
+  /** The same spec as fields, secrets sealed (src/spec-fields.ts): kept on the session, diffed by the plan. */
+  fields: SpecFields;
 }
 
 export interface Roster {
