@@ -159,7 +159,11 @@ export function pendingRestartCondition(f: AgentFacts): ConditionDraft | null {
   const how = manual
     ? 'update: manual: restart it by hand (or set update: recreate)'
     : 'update: on-idle: restarts once the agent is idle';
-  const specs = `spec ${d.detail.runningSpec ?? '?'} runs, ${f.agent.specHash} is desired`;
+  // The fields that changed, by name only (values stay out of the committed status); hashes where none are known.
+  const changed = d.detail.changes?.map((c) => c.field);
+  const specs = changed
+    ? `changed: ${changed.join(', ')}`
+    : `spec ${d.detail.runningSpec ?? '?'} runs, ${f.agent.specHash} is desired`;
   return draft(PENDING_RESTART, 'True', manual ? 'UpdateManual' : 'UpdateOnIdle', `${specs}; ${how}`);
 }
 

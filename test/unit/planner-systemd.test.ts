@@ -441,7 +441,12 @@ describe('systemd plan: spec changes', () => {
     expect(install!.detail).toEqual({ fileKind: 'spec' });
     expect(restart!).toMatchObject({
       apply: { socket: SOCKET, session: 'r', role: 'agent', unit: unitOf(now('r')) },
-      detail: { agent: 'r', specHash: now('r').specHash, runningSpec: old('r').specHash },
+      detail: {
+        agent: 'r',
+        specHash: now('r').specHash,
+        runningSpec: old('r').specHash,
+        changes: [{ field: 'env.MODE', old: 'old', new: 'new' }],
+      },
     });
   });
 
@@ -454,7 +459,11 @@ describe('systemd plan: spec changes', () => {
     ]);
     expect(p.deferred[0]!).toMatchObject({
       apply: { socket: SOCKET, session: 'i', unit: unitOf(now('i')) },
-      detail: { specHash: now('i').specHash, runningSpec: old('i').specHash },
+      detail: {
+        specHash: now('i').specHash,
+        runningSpec: old('i').specHash,
+        changes: [{ field: 'env.MODE', old: 'old', new: 'new' }],
+      },
     });
     expect(p.summary.deferred).toBe(2);
   });

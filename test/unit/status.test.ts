@@ -454,6 +454,17 @@ describe('status: converged', () => {
     expect(s.converged).toBe(false);
   });
 
+  it('a PendingRestart names the fields that changed (names only: values stay out of the status)', () => {
+    const entry = (mood: string) => ({ name: 'man', update: 'manual', env: { MOOD: mood, API_TOKEN: `t-${mood}` } });
+    const before = spec(desired([entry('calm')]), 'man');
+    const d = desired([entry('stormy')]);
+    const s = run({ desired: d, before: observed(socket(SOCKET, [holder(), running(before)])) });
+    expect(cond(s, 'man', 'PendingRestart')!.message).toBe(
+      'changed: env.API_TOKEN, env.MOOD; update: manual: restart it by hand (or set update: recreate)',
+    );
+    expect(JSON.stringify(s)).not.toMatch(/calm|stormy/);
+  });
+
   it('is true when a leftover session is kept by reconcile.prune: false (the operator chose it)', () => {
     const d = desiredFrom({ 'rosters/a.yaml': rosterYaml(['a']) }, 'reconcile: {prune: false}\n');
     const s = run({
