@@ -54,6 +54,11 @@ const restart = action({
     socket: 'lab',
     session: 'idler',
     runningSpec: 'sha-0',
+    changes: [
+      { field: 'env.API_TOKEN', old: { masked: true }, new: { masked: true } },
+      { field: 'env.MOOD', old: 'calm', new: 'stormy' },
+      { field: 'env.X', old: null, new: '1' },
+    ],
     idle: 'idle: no pane output for 900 s',
     watchers: ['w'],
   },
@@ -98,7 +103,7 @@ const onIdle = action({
   kind: 'restart_session',
   target: 'lab/busy',
   reason: 'update_on_idle',
-  detail: { socket: 'lab', session: 'busy', runningSpec: null, waiting: 'busy (heartbeat)' },
+  detail: { socket: 'lab', session: 'busy', runningSpec: null, changes: null, waiting: 'busy (heartbeat)' },
 });
 
 const summary = Object.fromEntries(ACTION_KINDS.map((k) => [k, 0])) as Record<ActionKind, number>;
@@ -344,6 +349,13 @@ const ACTION_SHAPE = {
   'detail.agent': 'string',
   'detail.argv': 'array',
   'detail.argv[]': 'string',
+  'detail.changes': 'array|null',
+  'detail.changes[]': 'object',
+  'detail.changes[].field': 'string',
+  'detail.changes[].new': 'object|string',
+  'detail.changes[].new.masked': 'boolean',
+  'detail.changes[].old': 'null|object|string',
+  'detail.changes[].old.masked': 'boolean',
   'detail.cwd': 'string',
   'detail.envKeys': 'array',
   'detail.envKeys[]': 'string',
