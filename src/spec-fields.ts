@@ -15,12 +15,13 @@
 // Secrets are sealed, never kept: a value whose key is secret-looking
 // (src/redact.ts isSecretName or the runtime's `redact:` list, at any depth,
 // any case) and an argv element that maskArgv would mask are replaced by
-// `{ sealed: <16 hex digits of sha256(field path, NUL, value)> }`. A change of
+// `{ sealed: <16 hex digits of sha256(field path, NUL, value)> }`, and so is
+// a value with a password in a URL (maskUrls). A change of
 // the secret changes the seal, so it is still seen as a change; the value
 // cannot be read back. (The spec hash, which tmux and the status already
 // hold, is itself a hash over these same values.)
 import { createHash } from 'node:crypto';
-import { isSecretEnv, maskArgv } from './redact.js';
+import { isSecretEnv, maskArgv, maskUrls } from './redact.js';
 
 /** A value of a spec as fields: JSON, with secrets sealed. */
 export type FieldValue = string | number | boolean | null | Sealed | FieldValue[] | { [key: string]: FieldValue };
@@ -57,8 +58,9 @@ export function fieldPath(parent: string, key: string | number): string {
   return parent === '' ? key : `${parent}.${key}`;
 }
 
-/** The values under secret-looking keys, at any depth, sealed. */
+/** The values under secret-looking keys, at any depth, sealed; so is a string with a password in a URL. */
 export function sealSecrets(v: FieldValue, redact: readonly string[] = [], at = ''): FieldValue {
+  if (typeof v === 'string') return maskUrls(v) === v ? v : seal(at, v);
   if (v === null || typeof v !== 'object' || isSealed(v)) return v;
   if (Array.isArray(v)) return v.map((x, i) => sealSecrets(x, redact, fieldPath(at, i)));
   const out: { [key: string]: FieldValue } = {};

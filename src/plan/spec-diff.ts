@@ -3,8 +3,9 @@
 // (src/spec-fields.ts): the running one as tmux kept it on the session, the
 // desired one from the roster. Secret values never come out: a sealed value,
 // or any value under a secret-looking key (at any depth, any case; checked
-// here again, so an unsealed tree is safe too), is shown as MASKED.
-import { isSecretEnv } from '../redact.js';
+// here again, so an unsealed tree is safe too), is shown as MASKED; a
+// password in a URL as redact.ts masks it.
+import { isSecretEnv, maskUrls } from '../redact.js';
 import { type FieldValue, fieldPath, isSealed, type SpecFields } from '../spec-fields.js';
 
 /** A secret value: that it is set is shown, never what it is. */
@@ -73,6 +74,7 @@ function isMapping(v: FieldValue | undefined): v is { [key: string]: FieldValue 
 /** A whole value as shown (a mapping that became a string, say): its secrets masked all the way down. */
 function shown(v: FieldValue | undefined, redact: readonly string[]): ShownValue {
   if (v === undefined) return null;
+  if (typeof v === 'string') return maskUrls(v);
   if (v === null || typeof v !== 'object') return v;
   if (isSealed(v)) return MASKED;
   if (Array.isArray(v)) return v.map((x) => shown(x, redact));

@@ -94,6 +94,19 @@ describe('specFields', () => {
     expect(diffSpecFields(a, spec('sk-first-secret'))).toEqual([]);
   });
 
+  it('a password in a URL is sealed in env and argv; unsealed, it is shown masked', () => {
+    const spec = (pw: string) =>
+      specFields({ ...base, argv: ['claude', `https://u:${pw}@forge.example/x`], env: { DB: `pg://u:${pw}@db/x` } });
+    const [a, b] = [spec('hunter2'), spec('hunter3')];
+    expect(JSON.stringify([a, b])).not.toContain('hunter');
+    expect(diffSpecFields(a, b)).toEqual([
+      { field: 'argv[1]', old: MASKED, new: MASKED },
+      { field: 'env.DB', old: MASKED, new: MASKED },
+    ]);
+    const raw = diffSpecFields({ env: { DB: 'pg://u:p1@db/x' } }, { env: { DB: 'pg://u:p2@db/y' } });
+    expect(JSON.stringify(raw)).not.toMatch(/p1|p2/);
+  });
+
   it('one secret in two fields seals differently (the field is part of the seal)', () => {
     const f = specFields({ ...base, env: { A_TOKEN: 'same', B_TOKEN: 'same' } });
     const env = f.env as Record<string, { sealed: string }>;
