@@ -58,6 +58,15 @@ export function fieldPath(parent: string, key: string | number): string {
   return parent === '' ? key : `${parent}.${key}`;
 }
 
+/**
+ * A key whose value is kept and shown only sealed: secret by redact.ts's rules or the runtime's `redact:` list,
+ * or with TOKEN, KEY, SECRET or PASSWORD anywhere in its name (any case). The last is broader than redact.ts
+ * (MAX_TOKENS, KEYBOARD): a false positive only shows a harmless change as "(secret changed)".
+ */
+export function isSecretField(key: string, redact: readonly string[] = []): boolean {
+  return /TOKEN|KEY|SECRET|PASSWORD/i.test(key) || isSecretEnv(key, redact);
+}
+
 /** The values under secret-looking keys, at any depth, sealed; so is a string with a password in a URL. */
 export function sealSecrets(v: FieldValue, redact: readonly string[] = [], at = ''): FieldValue {
   if (typeof v === 'string') return maskUrls(v) === v ? v : seal(at, v);
@@ -66,7 +75,7 @@ export function sealSecrets(v: FieldValue, redact: readonly string[] = [], at = 
   const out: { [key: string]: FieldValue } = {};
   for (const [k, x] of Object.entries(v)) {
     const p = fieldPath(at, k);
-    out[k] = isSecretEnv(k, redact) ? (isSealed(x) ? x : seal(p, x)) : sealSecrets(x, redact, p);
+    out[k] = isSecretField(k, redact) ? (isSealed(x) ? x : seal(p, x)) : sealSecrets(x, redact, p);
   }
   return out;
 }

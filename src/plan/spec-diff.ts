@@ -5,8 +5,8 @@
 // or any value under a secret-looking key (at any depth, any case; checked
 // here again, so an unsealed tree is safe too), is shown as MASKED; a
 // password in a URL as redact.ts masks it.
-import { isSecretEnv, maskUrls } from '../redact.js';
-import { type FieldValue, fieldPath, isSealed, type SpecFields } from '../spec-fields.js';
+import { maskUrls } from '../redact.js';
+import { type FieldValue, fieldPath, isSealed, isSecretField, type SpecFields } from '../spec-fields.js';
 
 /** A secret value: that it is set is shown, never what it is. */
 export const MASKED = { masked: true } as const;
@@ -54,7 +54,7 @@ function walk(
   }
   if (isMapping(o) && isMapping(n)) {
     for (const k of [...new Set([...Object.keys(o), ...Object.keys(n)])])
-      walk(at0(o, k), at0(n, k), fieldPath(at, k), isSecretEnv(k, redact), redact, out);
+      walk(at0(o, k), at0(n, k), fieldPath(at, k), isSecretField(k, redact), redact, out);
     return;
   }
   if (Array.isArray(o) && Array.isArray(n)) {
@@ -79,7 +79,7 @@ function shown(v: FieldValue | undefined, redact: readonly string[]): ShownValue
   if (isSealed(v)) return MASKED;
   if (Array.isArray(v)) return v.map((x) => shown(x, redact));
   const out: { [key: string]: ShownValue } = {};
-  for (const [k, x] of Object.entries(v)) out[k] = isSecretEnv(k, redact) ? MASKED : shown(x, redact);
+  for (const [k, x] of Object.entries(v)) out[k] = isSecretField(k, redact) ? MASKED : shown(x, redact);
   return out;
 }
 

@@ -69,6 +69,16 @@ describe('diffSpecFields', () => {
     expect(JSON.stringify(changes)).not.toMatch(/ghp-|pw1|pw2|k1|"s"|"q"/);
   });
 
+  it('masks any key with TOKEN, KEY, SECRET or PASSWORD anywhere in its name, wider than argv masking', () => {
+    const keys = ['MAX_TOKENS', 'mytokenvalue', 'KEYRING', 'x_SecretSauce', 'dbpassword1'];
+    const env = (v: string) => Object.fromEntries(keys.map((k) => [k, `${v}-${k}`]));
+    const changes = diffSpecFields({ env: env('old') }, { env: env('new') });
+    expect(changes.map((c) => [c.field, c.old, c.new])).toEqual(
+      [...keys].sort().map((k) => [`env.${k}`, MASKED, MASKED]),
+    );
+    expect(JSON.stringify(specFields({ ...base, env: env('v') }))).not.toContain('v-');
+  });
+
   it('masks names the runtime lists under redact:, case-insensitively', () => {
     const old = specFields({ ...base, env: { MOOD: 'calm', WHO: 'alice' }, redact: ['who'] });
     const now = specFields({ ...base, env: { MOOD: 'calm', WHO: 'bob' }, redact: ['who'] });
