@@ -30,7 +30,11 @@ const git = (...args) =>
     cwd: work,
     encoding: 'utf8',
   });
-const say = (s) => console.log(`\n\x1b[1m== ${s}\x1b[0m`);
+// Bold headings on a terminal only: a log the demo is redirected to gets plain text (NO_COLOR and FORCE_COLOR
+// as everywhere: https://no-color.org).
+const force = process.env.FORCE_COLOR !== undefined && process.env.FORCE_COLOR !== '0';
+const bold = force || (process.stdout.isTTY && !process.env.NO_COLOR);
+const say = (s) => console.log(bold ? `\n\x1b[1m== ${s}\x1b[0m` : `\n== ${s}`);
 function gitfleet(...args) {
   const cmd = ['gitfleet', ...args].join(' ');
   console.log(`$ ${cmd}`);

@@ -4,12 +4,39 @@
 // of a `--version`). Code splitting puts each command's modules in a chunk of its own that main.ts imports only when
 // that command runs. Every file lands directly in dist/, one level below the package root, which is what
 // src/package-root.ts relies on to find package.json, schemas/ and dist/cli.js.
-import { readFileSync, rmSync } from 'node:fs';
+//
+// `--if-stale` builds only when dist/ is older than something it is built from (`npm run demo` right after
+// `npm ci`, whose prepare step has just built it, would otherwise build a second time).
+import { readdirSync, readFileSync, rmSync, statSync } from 'node:fs';
 import path from 'node:path';
 import { build } from 'esbuild';
 
 const root = path.join(import.meta.dirname, '..');
 const { version } = JSON.parse(readFileSync(path.join(root, 'package.json'), 'utf8'));
+
+/** What the bundle is made of: every file under src/, and the files that say how it is built. */
+function inputs() {
+  const files = ['package.json', 'package-lock.json', 'tsconfig.json', 'scripts/build.mjs'].map((f) =>
+    path.join(root, f),
+  );
+  const walk = (dir) => {
+    for (const e of readdirSync(dir, { withFileTypes: true })) {
+      const p = path.join(dir, e.name);
+      if (e.isDirectory()) walk(p);
+      else files.push(p);
+    }
+  };
+  walk(path.join(root, 'src'));
+  return files;
+}
+
+function upToDate() {
+  const mtime = (f) => statSync(f, { throwIfNoEntry: false })?.mtimeMs ?? null;
+  const built = mtime(path.join(root, 'dist', 'cli.js'));
+  return built !== null && inputs().every((f) => (mtime(f) ?? 0) <= built);
+}
+
+if (process.argv.includes('--if-stale') && upToDate()) process.exit(0);
 
 rmSync(path.join(root, 'dist'), { recursive: true, force: true });
 await build({

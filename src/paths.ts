@@ -27,3 +27,7 @@ export const exitStatusPath = (stateDir: string, a: AgentRef): string => agentFi
 
 /** The previous log, moved aside when the log reached its cap (apply/log-rotate.ts). */
 export const rotatedLogPath = (log: string): string => `${log}.1`;
+
+/** In the state dir: what the crontab line `gitfleet install` prints appends gitfleet's output to. */
+export const CRON_LOG = 'cron.log';
+export const cronLogPath = (stateDir: string): string => path.join(stateDir, CRON_LOG);

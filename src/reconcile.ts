@@ -1,7 +1,7 @@
 // One reconcile, top to bottom (DESIGN §4). Each step lives in its own
 // module; this file only wires them together.
 import { applyActions } from './apply/apply.js';
-import { rotateLogs } from './apply/log-rotate.js';
+import { rotateCronLog, rotateLogs } from './apply/log-rotate.js';
 import type { ActionResult } from './apply/types.js';
 import path from 'node:path';
 import { loadDesired, readFleetConfig } from './desired/load.js';
@@ -73,6 +73,8 @@ export async function reconcile(opts: ReconcileOptions, mode: 'plan' | 'apply'):
       ? await acquireLock(opts.stateDir, `gitfleet ${mode} --repo ${opts.repo}`)
       : await ensureStateDir(opts.stateDir).then(() => null);
   try {
+    // The crontab line's log (gitfleet install without systemd), first: a run that fails later still keeps it small.
+    if (mode === 'apply') await rotateCronLog(opts.stateDir);
     // source: committed desired state at the branch head, and the last status
     const src = await readSource(opts);
     if (mode === 'apply') {

@@ -6,9 +6,11 @@
 import { open, type FileHandle } from 'node:fs/promises';
 import { errorMessage } from '../errors.js';
 import { writeAtomic } from '../files.js';
-import { agentLogPath, rotatedLogPath } from '../paths.js';
+import { agentLogPath, cronLogPath, rotatedLogPath } from '../paths.js';
 
 export const DEFAULT_LOG_CAP = 10 * 1024 * 1024;
+/** cron.log grows by one run's output every few minutes, unattended: a smaller cap is plenty. */
+export const CRON_LOG_CAP = 1024 * 1024;
 
 export interface RotateResult {
   /** Logs that were over the cap and now start empty, their tail in `<log>.1`. */
@@ -33,6 +35,19 @@ export async function rotateLogs(
     }
   }
   return result;
+}
+
+/**
+ * The cron line's log (install/units.ts crontabLine), rotated by the run writing to it: its shell holds the file
+ * with O_APPEND, so this run's later output lands at the new end. Never fatal.
+ */
+export async function rotateCronLog(stateDir: string, capBytes = CRON_LOG_CAP): Promise<RotateResult> {
+  const log = cronLogPath(stateDir);
+  try {
+    return { rotated: (await rotateLog(log, capBytes)) ? [log] : [], errors: [] };
+  } catch (e) {
+    return { rotated: [], errors: [`${log}: ${errorMessage(e)}`] };
+  }
 }
 
 /** Rotate one log if it is over the cap; false when there is nothing to do. */

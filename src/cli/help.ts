@@ -101,14 +101,15 @@ TMUX_TMPDIR, --branch and --state-dir. Files are written only when their
 content changed, and systemd is reloaded only then: running install again
 changes nothing. The user manager runs timers only while you are logged in
 unless lingering is on: loginctl enable-linger $USER. When systemd cannot be
-reached, install fails (exit 1) and prints the equivalent crontab line.
+reached, install fails (exit 1) and prints the equivalent crontab line, which
+appends what each run prints to cron.log in the state dir (kept under 1 MiB).
 
 Options:
   --every INTERVAL   how often (default 5min): 1min, 2min, 3min, 4min, 5min, 6min,
                      10min, 12min, 15min, 20min, 30min, 1h, 2h, 3h, 4h, 6h, 8h, 12h, 24h
                      (evenly spaced on the clock; no seconds: cron cannot do them)
-  --name NAME        unit name suffix (default: the repository's directory name
-                     without .git); letters, digits, '_', '.', '-'
+  --name NAME        unit name suffix (default: the fleet's name, fleet.yaml fleet:);
+                     letters, digits, '_', '.', '-'
   --dry-run          print the files and the crontab line; write and start nothing
 Exit 0 installed (or already), 1 error, 64 usage.
 
@@ -117,7 +118,9 @@ ${GLOBAL_HELP}`,
 
 Disables and stops the timer install wrote, stops its service (a run in
 progress; the agents keep running), removes both files and reloads systemd.
-Nothing installed is not an error. --name as given to install; --dry-run says
+Nothing installed is not an error. Without --name, the units that run --repo
+(found by their ExecStart, so a renamed fleet or a deleted repository is no
+obstacle), else the fleet's name; --dry-run says
 what would be removed. Exit 0 done, 1 error, 64 usage.
 
 ${GLOBAL_HELP}`,

@@ -7,6 +7,7 @@ import {
   type InstallOptions,
 } from '../install/install.js';
 import { DEFAULT_EVERY } from '../install/units.js';
+import { cronLogPath } from '../paths.js';
 import { CLI_PATH } from './cli-path.js';
 import { EXIT } from './exit-codes.js';
 import type { Io } from './io.js';
@@ -19,6 +20,7 @@ function installOptions(opts: GlobalOptions, io: Io): InstallOptions {
     stateDir: opts.stateDir,
     every: opts.every ?? DEFAULT_EVERY,
     name: opts.name,
+    host: opts.host,
     dryRun: opts.dryRun,
     node: process.execPath,
     cli: CLI_PATH,
@@ -37,7 +39,8 @@ export async function install(opts: GlobalOptions, _p: string[], io: Io): Promis
     io.stdout(`${renderFiles(r.files)}\n`);
     const would = r.files.map((f) => `${f.name} ${f.action === 'unchanged' ? 'unchanged' : `would be ${f.action}`}`);
     io.stdout(`Dry run: nothing written, systemd not contacted (${would.join(', ')}).\n`);
-    io.stdout(`Without systemd, the crontab line would be:\n${r.crontab}\n`);
+    io.stdout(`Without systemd, the crontab line would be (its output goes to ${cronLogPath(opts.stateDir)}):\n`);
+    io.stdout(`${r.crontab}\n`);
     return EXIT.ok;
   }
   for (const f of r.files) io.stdout(`${f.action.padEnd(9)} ${f.path}\n`);

@@ -3,18 +3,21 @@
 // `systemctl --user`. Idempotent: files are written only when their content
 // changed, the manager is reloaded once and only then, and a timer already
 // enabled and active is left alone. Every process starts in exec.ts.
-import { mkdir, rm } from 'node:fs/promises';
+import { mkdir, readdir, rm } from 'node:fs/promises';
 import path from 'node:path';
 import { errorMessage, TerminalError, UsageError } from '../errors.js';
 import { run, type RunResult } from '../exec.js';
 import { readText, writeAtomic } from '../files.js';
 import { Repo } from '../git/repo.js';
+import { CRON_LOG, cronLogPath } from '../paths.js';
+import { CRON_LOG_CAP } from '../apply/log-rotate.js';
+import { readSource } from '../reconcile.js';
 import { Systemctl } from '../systemd/client.js';
 import { userUnitDir } from '../systemd/paths.js';
+import { execArg } from '../systemd/syntax.js';
 import {
   checkName,
   crontabLine,
-  defaultName,
   generateUnits,
   parseInterval,
   unitNames,
@@ -27,8 +30,10 @@ export interface InstallOptions {
   branch: string | null;
   stateDir: string;
   every: string;
-  /** `--name`, or null for the repository's name. */
+  /** `--name`, or null for the fleet's name (fleet.yaml `fleet:`, else `fleet-<root commit>`). */
   name: string | null;
+  /** `--host`: whose status the fleet's settings are read with (as apply would). */
+  host: string;
   dryRun: boolean;
   /** Absolute paths of node and of gitfleet's dist/cli.js. */
   node: string;
@@ -91,11 +96,12 @@ export async function install(o: InstallOptions): Promise<InstallResult> {
   if (o.name !== null) checkName(o.name);
   await Repo.open(o.repo); // refuses remote URLs; the repository must exist
   await assertFile(o.cli, 'gitfleet CLI', 'build it first: npm run build');
-  const name = o.name ?? defaultName(path.resolve(o.repo));
+  const name = o.name ?? (await fleetName(o));
   const values = unitOptions(o, name);
   const units = generateUnits(values);
   const names = unitNames(name);
   const unitDir = userUnitDir(o.env, o.home);
+  await assertOwnName(path.join(unitDir, names.service), values.repo, o.name !== null);
   const result: InstallResult = {
     name,
     repo: values.repo,
@@ -126,7 +132,7 @@ export async function install(o: InstallOptions): Promise<InstallResult> {
   }
 
   const sd = new UserSystemd(o.env, result.systemctl);
-  await sd.reachable(() => cronFallback(result.crontab));
+  await sd.reachable(() => cronFallback(result.crontab, o.stateDir));
   // Write the changed files, reload the manager once, then enable and start the timer.
   const changedFiles = result.files.filter((f) => f.action !== 'unchanged');
   await mkdir(unitDir, { recursive: true });
@@ -144,15 +150,17 @@ export async function install(o: InstallOptions): Promise<InstallResult> {
 
 export async function uninstall(o: Omit<InstallOptions, 'every'>): Promise<UninstallResult> {
   if (o.name !== null) checkName(o.name);
+  let readable = true;
   try {
     await Repo.open(o.repo); // refuses remote URLs
   } catch (e) {
-    // A repository that is gone can still be uninstalled by its name.
+    // A repository that is gone can still be uninstalled: by the units that run it, or by --name.
     if (e instanceof UsageError) throw e;
+    readable = false;
   }
-  const name = o.name ?? defaultName(path.resolve(o.repo));
-  const names = unitNames(name);
   const unitDir = userUnitDir(o.env, o.home);
+  const name = o.name ?? (await installedName(unitDir, path.resolve(o.repo), readable ? o : null));
+  const names = unitNames(name);
   const result: UninstallResult = {
     name,
     unitDir,
@@ -226,8 +234,73 @@ class UserSystemd extends Systemctl {
   }
 }
 
-function cronFallback(line: string): string {
-  return `Without systemd, reconcile from cron instead: run crontab -e and add this line:\n${line}`;
+function cronFallback(line: string, stateDir: string): string {
+  return (
+    `Without systemd, reconcile from cron instead: run crontab -e and add this line:\n${line}\n` +
+    `What each run prints, errors included, is appended to ${cronLogPath(stateDir)} ` +
+    `(apply keeps it under ${CRON_LOG_CAP / 1024 / 1024} MiB, the older part in ${CRON_LOG}.1).`
+  );
+}
+
+// ---- names ----------------------------------------------------------------
+
+/**
+ * The units' default name: the fleet's, read as apply reads it (fleet.yaml `fleet:` on the branch apply
+ * follows, else `fleet-<root commit>`), so `systemctl --user list-timers` shows what people call the fleet, and
+ * moving or renaming the repository's folder does not make a second pair.
+ */
+async function fleetName(o: Pick<InstallOptions, 'repo' | 'branch' | 'host' | 'home'>): Promise<string> {
+  try {
+    const src = await readSource({ repo: o.repo, branch: o.branch, host: o.host, home: o.home });
+    return src.desired.config.fleet;
+  } catch (e) {
+    if (e instanceof UsageError) throw e;
+    throw new TerminalError(
+      `cannot read the fleet's name from ${path.resolve(o.repo)}: ${errorMessage(e)}; ` +
+        'the units are named after the fleet: push a first commit, or name them with --name',
+    );
+  }
+}
+
+/** Whether a gitfleet service file's ExecStart reconciles `repo`. */
+function runsRepo(content: string, repo: string): boolean {
+  const exec = content.split('\n').find((l) => l.startsWith('ExecStart='));
+  const arg = ` --repo ${execArg(repo)}`;
+  return exec !== undefined && (exec.includes(`${arg} `) || exec.endsWith(arg));
+}
+
+/**
+ * Two repositories may hold fleets of one name (a fleet is its name plus its root commit): installing the second
+ * must not silently take over the first one's units.
+ */
+async function assertOwnName(serviceFile: string, repo: string, named: boolean): Promise<void> {
+  const old = await readText(serviceFile);
+  if (old === null || runsRepo(old, repo)) return;
+  const exec = old.split('\n').find((l) => l.startsWith('ExecStart=')) ?? '(no ExecStart)';
+  throw new TerminalError(
+    `${serviceFile} reconciles another repository (${exec}); ` +
+      (named ? 'choose another --name' : 'two fleets share this name: give this one its units with --name NAME'),
+  );
+}
+
+/** uninstall without --name: the units that run this repository, else (when it is readable) the fleet's name. */
+async function installedName(
+  unitDir: string,
+  repo: string,
+  readable: Pick<InstallOptions, 'repo' | 'branch' | 'host' | 'home'> | null,
+): Promise<string> {
+  const found: string[] = [];
+  const files = await readdir(unitDir).catch(() => [] as string[]);
+  for (const f of files.sort()) {
+    const m = /^gitfleet-reconcile-([A-Za-z0-9_.-]+)\.service$/.exec(f);
+    const content = m ? await readText(path.join(unitDir, f)) : null;
+    if (m && content !== null && runsRepo(content, repo)) found.push(m[1]!);
+  }
+  if (found.length > 1)
+    throw new UsageError(`several units reconcile ${repo}: ${found.join(', ')}; say which with --name NAME`);
+  if (found.length === 1) return found[0]!;
+  if (readable) return fleetName(readable);
+  throw new TerminalError(`no gitfleet unit in ${unitDir} reconciles ${repo}; give the units' name with --name NAME`);
 }
 
 // ---- files ----------------------------------------------------------------

@@ -4,8 +4,8 @@
 // processes; the paths of node and the CLI, the PATH and the repo are passed
 // in. `reconciler/` ships exactly what this produces for PLACEHOLDERS (a test
 // keeps them equal), and `gitfleet install` writes it for real values.
-import path from 'node:path';
 import { UsageError } from '../errors.js';
+import { CRON_LOG } from '../paths.js';
 import { checkAbsolute, checkValue, envAssignment, escapeSpecifiers, execArg, shellWord } from '../systemd/syntax.js';
 
 export interface UnitOptions {
@@ -19,7 +19,7 @@ export interface UnitOptions {
   stateDir?: string;
   /** How often to reconcile, e.g. `5min`, `1h` (see parseInterval). */
   every: string;
-  /** Unit name suffix, [A-Za-z0-9_.-]; one per repository (see defaultName). */
+  /** Unit name suffix, [A-Za-z0-9_.-]: the fleet's name (fleet.yaml `fleet:`) unless `--name` says otherwise. */
   name: string;
   /** PATH for the service (panes inherit the tmux server's environment). */
   path: string;
@@ -71,23 +71,6 @@ export function checkName(name: string): string {
     throw new UsageError(`--name ${JSON.stringify(name)}: allowed: 1 to 200 letters, digits, '_', '.', '-'`);
   }
   return name;
-}
-
-/**
- * The default unit name suffix: the repository's directory name without
- * `.git` (the work tree's name for `<dir>/.git`), other characters replaced
- * by `-`. Two fleets of one user get different units unless their
- * directories share a name; then `--name` tells them apart.
- */
-export function defaultName(repoPath: string): string {
-  let base = path.basename(repoPath);
-  if (base === '.git') base = path.basename(path.dirname(repoPath));
-  const name = base
-    .replace(/\.git$/, '')
-    .replace(/[^A-Za-z0-9_.-]+/g, '-')
-    .replace(/^[.-]+|[.-]+$/g, '')
-    .slice(0, 200);
-  return name || 'fleet';
 }
 
 // ---- intervals ------------------------------------------------------------
@@ -283,13 +266,22 @@ export function generateDaemonUnit(options: UnitOptions): UnitFile {
 
 /**
  * The crontab line that does what the timer does, for hosts without a user
- * manager. Standard output is dropped (status goes to the repository);
- * errors on standard error reach cron's mail. `%` is special to cron.
+ * manager. Everything gitfleet prints, errors included, is appended to
+ * cron.log in the state dir (apply keeps it small: apply/log-rotate.ts): cron mail is rarely set up, and output thrown
+ * away leaves nothing to read when a run fails. The state dir is made first
+ * because the shell opens the log before gitfleet runs. `%` is special to cron.
  */
 export function crontabLine(options: UnitOptions): string {
   const { o, iv } = validated(options);
+  // Without --state-dir, gitfleet's default under cron (which sets HOME but no XDG_STATE_HOME).
+  const dir = o.stateDir !== undefined ? shellWord(o.stateDir) : '"$HOME"/.local/state/gitfleet';
   const env = envVars(o).map(([k, v]) => `${k}=${shellWord(v)}`);
-  const command = [...env, ...gitfleetArgv(o, 'apply').map(shellWord), '>/dev/null'].join(' ');
+  const command = [
+    `mkdir -p -m 700 ${dir} &&`,
+    ...env,
+    ...gitfleetArgv(o, 'apply').map(shellWord),
+    `>>${dir}/${CRON_LOG} 2>&1`,
+  ].join(' ');
   return `${iv.cron} ${command.replace(/%/g, '\\%')}`;
 }
 
@@ -299,11 +291,12 @@ export function generateCrontab(options: UnitOptions): UnitFile {
   const content = [
     '# gitfleet from cron, for hosts without a systemd user manager: add the line',
     '# below with `crontab -e` (edit the paths). It runs `gitfleet apply` every',
-    `# ${parseInterval(options.every).text}; standard output is dropped (gitfleet commits status to the`,
-    '# repository), errors go to cron mail. gitfleet takes its own lock: a run',
-    '# that starts while the last one is still going fails (exit 1) instead of',
-    '# overlapping it. `gitfleet install` prints this line for your paths when it',
-    '# cannot reach systemd.',
+    `# ${parseInterval(options.every).text}; what it prints, errors included, is appended to cron.log`,
+    "# in gitfleet's state dir, which apply keeps under 1 MiB (the older part in",
+    '# cron.log.1): `tail ~/.local/state/gitfleet/cron.log`. gitfleet takes its',
+    '# own lock: a run that starts while the last one is still going fails',
+    '# (exit 1) instead of overlapping it. `gitfleet install` prints this line',
+    '# for your paths when it cannot reach systemd.',
     line,
     '',
   ].join('\n');

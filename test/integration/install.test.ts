@@ -27,12 +27,23 @@ afterEach(async () => {
   for (const t of temps.splice(0)) rmSync(t, { recursive: true, force: true });
 });
 
-function newFleet(name?: string): TestFleet {
-  const f = new TestFleet(name);
+/**
+ * A fleet in a repository whose folder is `folder`.git, named `fleet` in fleet.yaml (null: no fleet.yaml, so
+ * `fleet-<root commit>`). The folder and the name differ on purpose: the units are named after the fleet.
+ */
+function newFleet(folder = 'checkout', fleet: string | null = 'fleet'): TestFleet {
+  const f = new TestFleet(folder);
   fleets.push(f);
-  f.commit({ 'rosters/team.yaml': roster(f.socket, '  - name: alpha\n    runtime: stub\n') });
+  f.commit({
+    'rosters/team.yaml': roster(f.socket, '  - name: alpha\n    runtime: stub\n'),
+    ...(fleet !== null ? { 'fleet.yaml': `fleet: ${fleet}\n` } : {}),
+  });
   return f;
 }
+
+/** The name a fleet without fleet.yaml has: from its root commit, whatever its folder. */
+const defaultFleetName = (f: TestFleet) =>
+  `fleet-${sh('git', ['--git-dir', f.bare, 'rev-list', '--max-parents=0', 'main']).trim().slice(0, 8)}`;
 
 /** A UTF-8 locale whatever the runner has: install passes LANG on to the units. */
 const LANG = 'C.UTF-8';
@@ -136,8 +147,8 @@ describe('gitfleet install', () => {
 
   it('two fleets of one user get their own units', async () => {
     const m = await startManager();
-    const a = newFleet('alpha');
-    const b = newFleet('beta');
+    const a = newFleet('fleet', 'alpha');
+    const b = newFleet('fleet', 'beta');
     expect((await gitfleet(m.env, 'install', '--repo', a.bare)).code).toBe(0);
     expect((await gitfleet(m.env, 'install', '--repo', b.bare)).code).toBe(0);
     expect((await gitfleet(m.env, 'install', '--repo', b.bare, '--name', 'beta-2')).code).toBe(0);
@@ -149,6 +160,54 @@ describe('gitfleet install', () => {
     for (const n of ['alpha', 'beta', 'beta-2'])
       expect(m.show(`gitfleet-reconcile-${n}.timer`, 'ActiveState').ActiveState).toBe('active');
   });
+
+  it('units are named after the fleet, never the folder; a name two repositories share is not taken over', async () => {
+    const m = await startManager();
+    const prod = newFleet('prod', 'shared');
+    const staging = newFleet('staging', 'shared');
+    const unnamed = newFleet('fleet', null);
+    const timers = () =>
+      readdirSync(m.unitDir)
+        .filter((f) => f.endsWith('.timer'))
+        .sort();
+    expect((await gitfleet(m.env, 'install', '--repo', prod.bare)).code).toBe(0);
+    expect(timers()).toEqual(['gitfleet-reconcile-shared.timer']);
+
+    // Another repository whose fleet has the same name: refused, the first fleet's units untouched.
+    const service = path.join(m.unitDir, 'gitfleet-reconcile-shared.service');
+    const before = readFileSync(service, 'utf8');
+    const clash = await gitfleet(m.env, 'install', '--repo', staging.bare);
+    expect(clash.code).toBe(1);
+    expect(clash.stderr).toContain(`${service} reconciles another repository`);
+    expect(clash.stderr).toContain('--name');
+    expect(readFileSync(service, 'utf8')).toBe(before);
+    expect((await gitfleet(m.env, 'install', '--repo', staging.bare, '--name', 'shared-staging')).code).toBe(0);
+
+    // No fleet.yaml: the fleet's default name, from its root commit (the folder is called fleet).
+    expect((await gitfleet(m.env, 'install', '--repo', unnamed.bare)).code).toBe(0);
+    const unnamedTimer = `gitfleet-reconcile-${defaultFleetName(unnamed)}.timer`;
+    expect(timers()).toEqual(
+      [unnamedTimer, 'gitfleet-reconcile-shared-staging.timer', 'gitfleet-reconcile-shared.timer'].sort(),
+    );
+
+    // uninstall finds the units that run the repository: installed with --name, ...
+    const u1 = JSON.parse((await gitfleet(m.env, 'uninstall', '--repo', staging.bare, '--json')).stdout);
+    expect(u1).toMatchObject({ name: 'shared-staging', changed: true });
+    // ... after the fleet was renamed in fleet.yaml, ...
+    prod.commit({ 'fleet.yaml': 'fleet: renamed\n' });
+    const u2 = JSON.parse((await gitfleet(m.env, 'uninstall', '--repo', prod.bare, '--json')).stdout);
+    expect(u2).toMatchObject({ name: 'shared', changed: true });
+    // ... and after the repository is gone.
+    rmSync(unnamed.bare, { recursive: true, force: true });
+    const u3 = await gitfleet(m.env, 'uninstall', '--repo', unnamed.bare);
+    expect(u3.stderr).toBe('');
+    expect(u3.code).toBe(0);
+    expect(timers()).toEqual([]);
+    // Nothing runs a gone repository any more: say to name the units.
+    const u4 = await gitfleet(m.env, 'uninstall', '--repo', unnamed.bare);
+    expect(u4.code).toBe(1);
+    expect(u4.stderr).toContain('--name');
+  }, 90_000); // seven installs and uninstalls against a manager: slow on a loaded machine
 
   it('--dry-run prints the files and touches nothing, not even systemd', async () => {
     const fleet = newFleet();
@@ -169,7 +228,9 @@ describe('gitfleet install', () => {
     );
     expect(r.stdout).toContain('[Timer]');
     expect(r.stdout).toContain('would be created');
-    expect(r.stdout).toMatch(/\n\*\/5 \* \* \* \* PATH=\S+ .* apply --repo \S+ --state-dir \S+ >\/dev\/null\n/);
+    expect(r.stdout).toMatch(
+      /\n\*\/5 \* \* \* \* mkdir -p -m 700 \S+ && PATH=\S+ .* apply --repo \S+ --state-dir \S+ >>\S+\/cron\.log 2>&1\n/,
+    );
     expect(existsSync(path.join(base, 'config'))).toBe(false);
     const json = JSON.parse((await gitfleet(env, 'install', '--repo', fleet.bare, '--dry-run', '--json')).stdout);
     expect(json).toMatchObject({ dryRun: true, systemctl: [] });
@@ -179,7 +240,7 @@ describe('gitfleet install', () => {
 
   it('every generated unit passes systemd-analyze verify, with paths that need quoting', async () => {
     const m = await startManager();
-    const fleet = newFleet('my fleet $HOME 100%');
+    const fleet = newFleet('my fleet $HOME 100%', null);
     const r = await gitfleet(
       m.env,
       'install',
@@ -192,7 +253,7 @@ describe('gitfleet install', () => {
     );
     expect(r.stderr).toBe('');
     expect(r.code).toBe(0);
-    const service = 'gitfleet-reconcile-my-fleet-HOME-100.service';
+    const service = `gitfleet-reconcile-${defaultFleetName(fleet)}.service`;
     const installed = readdirSync(m.unitDir).filter((f) => f.startsWith('gitfleet-reconcile-'));
     expect(installed.sort()).toEqual([service, service.replace('.service', '.timer')]);
     const v = m.verify(...installed.map((f) => path.join(m.unitDir, f)));
@@ -233,7 +294,7 @@ describe('gitfleet install', () => {
 
   it('the installed service runs the built gitfleet apply: converged, session up, status committed', async () => {
     const m = await startManager();
-    const fleet = newFleet('fleet one');
+    const fleet = newFleet('fleet one', 'fleet-one');
     const head = fleet.headOf('main');
     expect((await gitfleet(m.env, 'install', '--repo', fleet.bare, '--state-dir', fleet.stateDir)).code).toBe(0);
     const service = 'gitfleet-reconcile-fleet-one.service';
@@ -347,17 +408,37 @@ describe('gitfleet install', () => {
     expect(r.stderr).toContain('loginctl enable-linger');
     const line = r.stderr.split('\n').find((l) => l.startsWith('*/10 * * * * '));
     expect(line).toBe(
-      `*/10 * * * * PATH=${process.env.PATH} LANG=${LANG} TMUX_TMPDIR=${privateTmux.dir} ` +
-        `${process.execPath} ${CLI_PATH} apply --repo ${fleet.bare} --state-dir ${fleet.stateDir} >/dev/null`,
+      `*/10 * * * * mkdir -p -m 700 ${fleet.stateDir} && PATH=${process.env.PATH} LANG=${LANG} ` +
+        `TMUX_TMPDIR=${privateTmux.dir} ` +
+        `${process.execPath} ${CLI_PATH} apply --repo ${fleet.bare} --state-dir ${fleet.stateDir} ` +
+        `>>${fleet.stateDir}/cron.log 2>&1`,
     );
+    const log = path.join(fleet.stateDir, 'cron.log');
+    expect(r.stderr).toContain(`is appended to ${log} (apply keeps it under 1 MiB, the older part in cron.log.1)`);
     expect(existsSync(path.join(base, 'config'))).toBe(false);
-    // The crontab line's command really reconciles (run by /bin/sh as cron would).
+    // The crontab line's command really reconciles (run by /bin/sh as cron would), and keeps what it printed.
     const cmd = line!.replace(/^(\S+ ){5}/, '');
     const cronEnv = { HOME: os.homedir(), LOGNAME: os.userInfo().username, SHELL: '/bin/sh', PATH: '/usr/bin:/bin' };
-    const sh_ = spawnSync('/bin/sh', ['-c', cmd], { encoding: 'utf8', env: cronEnv });
-    expect(sh_.stderr).toBe('');
-    expect(sh_.status).toBe(0);
+    const cron = () => spawnSync('/bin/sh', ['-c', cmd], { encoding: 'utf8', env: cronEnv });
+    const first = cron();
+    expect(first.stderr + first.stdout).toBe('');
+    expect(first.status).toBe(0);
     expect(fleet.tmux('has-session', '-t', '=alpha').code).toBe(0);
+    const applied = readFileSync(log, 'utf8');
+    expect(applied).toContain('alpha');
+    // A failing run's error lands in the log too (cron mail is rarely set up).
+    fleet.commit({ 'rosters/bad.yaml': 'version: 1\nbogus: true\n' });
+    expect(cron().status).toBe(1);
+    const failed = readFileSync(log, 'utf8');
+    expect(failed.startsWith(applied)).toBe(true);
+    expect(failed.slice(applied.length)).toContain('rosters/bad.yaml');
+    // Over 1 MiB, the run writing to it moves the log's tail to cron.log.1 and starts it afresh.
+    writeFileSync(log, `${'old run output\n'.repeat(80_000)}last old line\n`);
+    expect(cron().status).toBe(1);
+    expect(readFileSync(`${log}.1`, 'utf8')).toMatch(/last old line\n$/);
+    const fresh = readFileSync(log, 'utf8');
+    expect(fresh).not.toContain('old run output');
+    expect(fresh).toContain('rosters/bad.yaml');
   });
 
   it('usage errors exit 64 and say what is allowed', async () => {

@@ -10,7 +10,6 @@ import {
   ALLOWED_INTERVALS,
   checkName,
   crontabLine,
-  defaultName,
   generateCrontab,
   generateDaemonUnit,
   generateUnits,
@@ -238,30 +237,27 @@ describe('quoting', () => {
     expect(shellWord("it's $HOME")).toBe("'it'\\''s $HOME'");
   });
 
-  it('the crontab line quotes for the shell and escapes % for cron', () => {
+  it('the crontab line quotes for the shell, escapes % for cron, and logs to cron.log in the state dir', () => {
     expect(crontabLine({ ...BASE, repo: "/srv/it's 100%.git", tmuxTmpdir: '/tmp/t', lang: 'C.UTF-8' })).toBe(
-      '*/5 * * * * PATH=/home/op/.local/bin:/usr/bin:/bin LANG=C.UTF-8 TMUX_TMPDIR=/tmp/t ' +
-        "/opt/node/bin/node /opt/gitfleet/dist/cli.js apply --repo '/srv/it'\\''s 100\\%.git' >/dev/null",
+      '*/5 * * * * mkdir -p -m 700 "$HOME"/.local/state/gitfleet && ' +
+        'PATH=/home/op/.local/bin:/usr/bin:/bin LANG=C.UTF-8 TMUX_TMPDIR=/tmp/t ' +
+        "/opt/node/bin/node /opt/gitfleet/dist/cli.js apply --repo '/srv/it'\\''s 100\\%.git' " +
+        '>>"$HOME"/.local/state/gitfleet/cron.log 2>&1',
+    );
+    expect(crontabLine({ ...BASE, stateDir: '/var/lib/my fleet' })).toBe(
+      "*/5 * * * * mkdir -p -m 700 '/var/lib/my fleet' && PATH=/home/op/.local/bin:/usr/bin:/bin " +
+        '/opt/node/bin/node /opt/gitfleet/dist/cli.js apply --repo /srv/fleets/prod.git ' +
+        "--state-dir '/var/lib/my fleet' " +
+        ">>'/var/lib/my fleet'/cron.log 2>&1",
     );
     expect(crontabLine({ ...BASE, every: '2h' })).toMatch(/^0 \*\/2 \* \* \* /);
   });
 });
 
 describe('names', () => {
-  it('the default name is the repository directory without .git, sanitised', () => {
-    expect(defaultName('/srv/fleet.git')).toBe('fleet');
-    expect(defaultName('/home/op/fleet')).toBe('fleet');
-    expect(defaultName('/home/op/fleet/.git')).toBe('fleet');
-    expect(defaultName('/home/op/my fleet (prod).git')).toBe('my-fleet-prod');
-    expect(defaultName('/srv/ünï.git')).toBe('n');
-    expect(defaultName('/srv/.git.git')).toBe('git');
-    expect(defaultName('/srv/+++.git')).toBe('fleet');
-    expect(defaultName('/')).toBe('fleet');
-  });
-
   it('two fleets of one user never share units', () => {
-    const a = unitNames(defaultName('/srv/alpha.git'));
-    const b = unitNames(defaultName('/srv/beta.git'));
+    const a = unitNames('alpha');
+    const b = unitNames('beta');
     expect(new Set([...Object.values(a), ...Object.values(b)]).size).toBe(6);
     expect(unitNames('beta')).toEqual({
       service: 'gitfleet-reconcile-beta.service',
