@@ -3,6 +3,7 @@
 import { formatProblem } from '../errors.js';
 import type { Action, Plan } from '../plan/types.js';
 import { maskArgv } from '../redact.js';
+import { shortRevision } from '../revision.js';
 
 const SIGIL: Record<Action['kind'], string> = {
   create_session: '+',
@@ -27,7 +28,7 @@ const UNIT_COUNTS: [Action['kind'], string][] = [
 
 export function renderPlan(plan: Plan): string {
   const out: string[] = [];
-  out.push(`Plan for fleet ${plan.fleet} on ${plan.host} at ${plan.desiredRevision.slice(0, 12)}:`);
+  out.push(`Plan for fleet ${plan.fleet} on ${plan.host} at ${shortRevision(plan.desiredRevision)}:`);
   for (const a of plan.actions) out.push(`  ${SIGIL[a.kind]} ${a.kind} ${a.target} (${a.reason})${describe(a)}`);
   if (plan.actions.length === 0) out.push('  no changes: the fleet matches the desired state');
   if (plan.deferred.length > 0) {
