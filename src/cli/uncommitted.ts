@@ -2,6 +2,7 @@
 // `validate` or `plan` read from a commit: say so, rather than let an edit be
 // silently ignored. Only these two commands look (apply's no-op run stays as
 // cheap as it was), and only when the repository has a work tree.
+import { errorMessage } from '../errors.js';
 import { KINDS } from '../desired/kinds/registry.js';
 import type { FleetConfig } from '../desired/types.js';
 import { uncommittedFleetFiles } from '../git/worktree.js';
@@ -15,7 +16,14 @@ export async function noteUncommitted(
   io: Io,
 ): Promise<string[]> {
   const folders = [...new Set(KINDS.map((k) => config.paths[k.pathKey]))];
-  const files = await uncommittedFleetFiles(repo.workTree, repo.gitdir, folders, config.ignore);
+  let files: string[];
+  try {
+    files = await uncommittedFleetFiles(repo.workTree, repo.gitdir, folders, config.ignore);
+  } catch (e) {
+    // The check itself stands without it (gitfleet reads git objects itself): say what could not be told.
+    io.stderr(`note: cannot tell which fleet files are uncommitted: ${errorMessage(e)}\n`);
+    return [];
+  }
   if (files.length > 0) io.stderr(`${uncommittedNote(files, what)}\n`);
   return files;
 }

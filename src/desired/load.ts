@@ -116,7 +116,7 @@ async function readKindFolder(
       line: 1,
       col: 1,
       message:
-        `paths.${kind.pathKey}: "${dir}" does not exist at ${tree.label}; allowed: ` +
+        `paths.${kind.pathKey}: "${dir}" does not exist ${tree.where}; allowed: ` +
         `an existing folder (or remove paths.${kind.pathKey} for the default "${DEFAULT_PATHS[kind.pathKey]}")`,
     });
   }

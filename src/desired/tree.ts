@@ -7,8 +7,8 @@ import type { Repo } from '../git/repo.js';
 import { shortRevision } from '../revision.js';
 
 export interface DesiredTree {
-  /** Names the tree in messages: "<12 digits of the commit>" or "the work tree". */
-  readonly label: string;
+  /** Where the tree is, for messages: "at <revision>" or "in the work tree". */
+  readonly where: string;
   /**
    * Where an invalid fleet.yaml looks for its last valid version: the first commit to look at (a commit tree
    * starts at its parent, a work tree at its HEAD), or null when there is none.
@@ -25,7 +25,7 @@ export interface DesiredTree {
 /** The tree of `commit`, read from the object store. */
 export function commitTree(repo: Repo, commit: string): DesiredTree {
   return {
-    label: shortRevision(commit),
+    where: `at ${shortRevision(commit)}`,
     olderVersions: async () => (await repo.firstParent(commit)) ?? null,
     entryAt: (filepath) => repo.entryAt(commit, filepath),
     listDir: (dir) => repo.listDir(commit, dir),

@@ -67,7 +67,7 @@ export function workTreeOf(root: string, gitdir: string, head: string | null): D
   };
 
   return {
-    label: 'the work tree',
+    where: 'in the work tree',
     olderVersions: async () => head,
     entryAt,
     async listDir(dir) {
@@ -107,7 +107,9 @@ export async function uncommittedFleetFiles(
   if (!root) return [];
   const argv = ['git', '--no-optional-locks', '--literal-pathspecs', `--git-dir=${gitdir}`, `--work-tree=${root}`];
   argv.push('status', '--porcelain=v1', '-z', '--untracked-files=all', '--no-renames', '--', FLEET_FILE, ...folders);
-  const r = await run(argv, { cwd: root, timeoutMs: 10_000 });
+  const r = await run(argv, { cwd: root, timeoutMs: 10_000 }).catch((e: { code?: string }) => {
+    throw new TerminalError(e.code === 'ENOENT' ? 'git is not on PATH' : `cannot run git (${e.code ?? e})`);
+  });
   if (r.exitCode !== 0) throw new TerminalError(`git status in ${root} failed: ${r.stderr.trim() || r.exitCode}`);
   // Each entry is "XY path" (porcelain v1, -z: NUL-terminated, paths as they are, from the work tree's top).
   const files = r.stdout

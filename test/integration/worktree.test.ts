@@ -121,7 +121,10 @@ describe('validate --worktree', () => {
 });
 
 describe('validate FILE...', () => {
-  it('reports on the files given, judged against the rest of the work tree; others are refused', async () => {
+  // Runs the built bin (a current directory of its own) three times: slow on a loaded machine.
+  it('reports on the files given, judged against the rest of the work tree; others are refused', {
+    timeout: 90_000,
+  }, async () => {
     fleet = new TestFleet();
     fleet.commit({ 'rosters/a.yaml': roster(fleet.socket, agent('a')), 'README.md': 'the fleet\n' });
     edit({
@@ -144,7 +147,13 @@ describe('validate FILE...', () => {
         '(until then neither applies, and the last valid spec stays in force)\n' +
         'invalid: 1 problem in 1 file(s) in the work tree (rosters/c.yaml)\n',
     );
-    const missing = run('b.yaml', path.join(fleet.work, 'fleet.yaml'));
+    // Absolute paths do not depend on the current directory: in-process.
+    const missing = await cli(
+      fleet.work,
+      'validate',
+      path.join(fleet.work, 'rosters/b.yaml'),
+      path.join(fleet.work, 'fleet.yaml'),
+    );
     expect(missing).toMatchObject({
       code: 64,
       stderr: `gitfleet: ${path.join(fleet.work, 'fleet.yaml')}: no such file\n`,
@@ -162,14 +171,16 @@ describe('validate FILE...', () => {
     const outside = mkdtempSync(path.join(os.tmpdir(), 'gitfleet-outside-'));
     temps.push(outside);
     writeFileSync(path.join(outside, 'x.yaml'), 'version: 1\n');
-    const far = run(path.join(outside, 'x.yaml'));
+    const far = await cli(fleet.work, 'validate', path.join(outside, 'x.yaml'));
     expect(far.code).toBe(64);
     expect(far.stderr).toContain(`${path.join(outside, 'x.yaml')} is outside the work tree`);
   });
 });
 
 describe('a pre-commit hook', () => {
-  it("the README's hook refuses a commit with an invalid roster, with file:line:col, and lets a valid one in", () => {
+  it("the README's hook refuses a commit with an invalid roster, with file:line:col, and lets a valid one in", {
+    timeout: 90_000,
+  }, () => {
     const dir = mkdtempSync(path.join(os.tmpdir(), 'gitfleet-hook-'));
     temps.push(dir);
     const repo = path.join(dir, 'fleet');
@@ -232,6 +243,16 @@ describe('uncommitted changes', () => {
     const bare = await cli(fleet.bare, 'plan', '--json');
     expect(JSON.parse(bare.stdout).uncommitted).toEqual([]);
     expect(bare.stderr).toBe('');
+  });
+  it('validate still checks the commit when git cannot run to tell, and says so', async () => {
+    fleet = new TestFleet();
+    fleet.commit({ 'rosters/a.yaml': roster(fleet.socket, agent('a')) });
+    edit({ 'rosters/a.yaml': roster(fleet.socket, agent('a') + agent('b')) });
+    const argv = [BIN, 'validate', '--repo', fleet.work, '--state-dir', fleet.stateDir];
+    const r = spawnSync(process.execPath, argv, { encoding: 'utf8', env: { ...process.env, PATH: '/nonexistent' } });
+    expect(r.status).toBe(0);
+    expect(r.stdout).toMatch(/^valid: 2 files, 1 rosters, 1 agents at [0-9a-f]{12}\n$/);
+    expect(r.stderr).toMatch(/^note: cannot tell which fleet files are uncommitted: git is not on PATH\n$/);
   });
 });
 
