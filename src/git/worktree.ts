@@ -115,7 +115,7 @@ export async function uncommittedFleetFiles(
   const files = r.stdout
     .split('\0')
     .filter((e) => e.length > 3)
-    .map((e) => e.slice(3));
+    .map((e) => e.slice(3).replace(/\/$/, '')); // an untracked repository inside shows as "path/"
   const counts = (f: string) => f === FLEET_FILE || (!/\.md$/i.test(f) && !ignore.some((g) => globMatch(g, f)));
   return [...new Set(files.filter(counts))].sort();
 }

@@ -52,7 +52,8 @@ function edit(files: Record<string, string | null>): void {
 }
 
 describe('validate --worktree', () => {
-  it('checks the files on disk with the rules and positions a commit of them gets', async () => {
+  // Many git processes (a nested repository, two commits): slow on a loaded machine.
+  it('checks the files on disk with the rules and positions a commit of them gets', { timeout: 90_000 }, async () => {
     fleet = new TestFleet();
     // Committed: agent a declared twice, which the work tree fixes by deleting one file.
     fleet.commit({
@@ -67,18 +68,33 @@ describe('validate --worktree', () => {
       'rosters/.a.yaml.swp': 'editor swap: ignored by git, so not there', // ignored and untracked
       'rosters/todo.txt': 'not a roster', // untracked: refused as in a commit
       'rosters/README.md': 'notes', // notes are not desired state
+      'rosters/old/x.yaml': 'version: 1\n', // a subfolder: refused as in a commit
     });
     symlinkSync('a.yaml', path.join(fleet.work, 'rosters/link.yaml'));
+    // A repository inside the folder: a submodule (gitlink) once committed.
+    const nested = path.join(fleet.work, 'rosters/vendored');
+    sh('git', ['init', '-q', nested]);
+    writeFileSync(path.join(nested, 'r.yaml'), 'version: 1\n');
+    sh('git', ['-C', nested, 'add', '-A']);
+    sh('git', ['-C', nested, '-c', 'user.name=O', '-c', 'user.email=o@example.invalid', 'commit', '-q', '-m', 'x']);
 
     const committed = await cli(fleet.work, 'validate', '--json');
     expect(committed.code).toBe(1);
     const c = JSON.parse(committed.stdout);
     expect(c.worktree).toBe(false);
     expect(c.problems.map((p: { file: string }) => p.file)).toEqual(['rosters/a.yaml', 'rosters/dup.yaml']);
-    const changed = ['rosters/a.yaml', 'rosters/b.yaml', 'rosters/dup.yaml', 'rosters/link.yaml', 'rosters/todo.txt'];
-    expect(c.uncommitted).toEqual(changed);
+    expect(c.uncommitted).toEqual([
+      'rosters/a.yaml',
+      'rosters/b.yaml',
+      'rosters/dup.yaml',
+      'rosters/link.yaml',
+      'rosters/old/x.yaml',
+      'rosters/todo.txt',
+      'rosters/vendored',
+    ]);
     expect(committed.stderr).toBe(
-      `note: 5 uncommitted changes are not part of what was checked (${changed.join(', ')}); ` +
+      'note: 7 uncommitted changes are not part of what was checked (rosters/a.yaml, rosters/b.yaml, ' +
+        'rosters/dup.yaml, rosters/link.yaml, rosters/old/x.yaml and 2 more); ' +
         'commit them, or use validate --worktree\n',
     );
 
@@ -91,12 +107,16 @@ describe('validate --worktree', () => {
       'rosters/a.yaml:12',
       'rosters/b.yaml:4',
       'rosters/link.yaml:1',
+      'rosters/old:1',
       'rosters/todo.txt:1',
+      'rosters/vendored:1',
     ]);
     expect(d.files.map((f: { path: string }) => f.path)).not.toContain('rosters/dup.yaml');
     const text = await cli(fleet.work, 'validate', '--worktree');
     expect(text.stdout).toContain('rosters/a.yaml:12:11: agents[1].name: "b b" is not allowed');
-    expect(text.stdout).toMatch(/\ninvalid: 4 problems in 4 file\(s\) in the work tree\n$/);
+    expect(text.stdout).toContain('rosters/old:1:1: is a directory in the rosters folder');
+    expect(text.stdout).toContain('rosters/vendored:1:1: is a submodule (gitlink) in the rosters folder');
+    expect(text.stdout).toMatch(/\ninvalid: 6 problems in 6 file\(s\) in the work tree\n$/);
 
     // Committed as they are, the same files get the very same problems and notes.
     fleet.git('add', '-A');
