@@ -11,6 +11,7 @@ import { TerminalError, UsageError } from './errors.js';
 import { defaultFleetName, fleetId, markForeign } from './fleet-identity.js';
 import { branchNameProblem } from './git/refname.js';
 import { Repo } from './git/repo.js';
+import { workTreeOf } from './git/worktree.js';
 import { acquireLock, ensureStateDir } from './lock.js';
 import { observeHeartbeats } from './observe/heartbeat.js';
 import { observeSupervisor, type SupervisorObservation } from './observe/supervisor.js';
@@ -166,13 +167,52 @@ export async function readSource(
   }
   const statusHead = fleet.config.statusBranch === branch ? head : await repo.resolve(fleet.config.statusBranch);
   const previous = statusHead ? await readStatus(repo, statusHead, opts.host) : null;
-  const lastGood = new Map((previous?.files ?? []).filter((f) => f.blob).map((f) => [f.path, f.blob!]));
-  const previousOwners = new Map(
-    (previous?.agents ?? []).map((r) => [`${r.socket}/${r.session.name}`, r.source.replace(/:\d+(:\d+)?$/, '')]),
-  );
-  const desired = await loadDesired(repo, head, fleet, { home: opts.home, lastGood, previousOwners });
+  const desired = await loadDesired(repo, head, fleet, { home: opts.home, ...lastKnown(previous) });
   const revision = await repo.desiredRevision(head, OWN_DIRS);
   return { repo, head, revision, desired, previous };
+}
+
+/** What the last status knew: each file's last valid blob, and which file owned each agent. */
+function lastKnown(previous: StatusDoc | null) {
+  return {
+    lastGood: new Map((previous?.files ?? []).filter((f) => f.blob).map((f) => [f.path, f.blob!])),
+    previousOwners: new Map(
+      (previous?.agents ?? []).map((r) => [`${r.socket}/${r.session.name}`, r.source.replace(/:\d+(:\d+)?$/, '')]),
+    ),
+  };
+}
+
+/** The desired state in a work tree (validate --worktree); `head` is its HEAD, null before the first commit. */
+export interface WorkTreeSource {
+  repo: Repo;
+  root: string;
+  head: string | null;
+  desired: DesiredState;
+}
+
+/**
+ * The files on disk in the work tree of `opts.repo`, read and checked as a commit's would be (git/worktree.ts);
+ * the last status (on fleet.yaml's status branch) gives the same fallbacks and owners as for a commit.
+ */
+export async function readWorkTreeSource(
+  opts: Pick<ReconcileOptions, 'repo' | 'branch' | 'host' | 'home'> & { stateDir?: string },
+): Promise<WorkTreeSource> {
+  const repo = await Repo.open(opts.repo);
+  const root = repo.workTree;
+  if (!root)
+    throw new UsageError(
+      `--repo ${opts.repo} is a bare repository: it has no work tree to check; ` +
+        'run validate --worktree in a clone, or validate without --worktree to check the committed state',
+    );
+  const head = await repo.resolve('HEAD');
+  const id = head ? await fleetId(repo, head, opts.stateDir ?? null) : null;
+  const defaults = { fleet: id ? defaultFleetName(id) : repo.name, id, branch: opts.branch ?? 'main', host: opts.host };
+  const tree = workTreeOf(root, repo.gitdir, head);
+  const fleet = await readFleetConfig(repo, tree, defaults);
+  const statusHead = await repo.resolve(fleet.config.statusBranch);
+  const previous = statusHead ? await readStatus(repo, statusHead, opts.host) : null;
+  const desired = await loadDesired(repo, tree, fleet, { home: opts.home, ...lastKnown(previous) });
+  return { repo, root, head, desired };
 }
 
 /**

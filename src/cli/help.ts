@@ -16,7 +16,7 @@ export const HELP: Record<string, string> = {
 Usage: gitfleet <command> [options]
 
 Commands:
-  validate   check the committed desired state; every error with file:line:col
+  validate   check the committed desired state (or the work tree's); every error with file:line:col
   plan       show what apply would do (exit 0 no changes, 2 changes or deferred, 1 invalid file or error)
   apply      reconcile once and commit status back (exit 0 converged, 3 not yet, 1 invalid file or error)
   status     show this host's committed status
@@ -29,11 +29,20 @@ Commands:
 ${GLOBAL_HELP}
 
 ${EXIT_HELP}`,
-  validate: `Usage: gitfleet validate [--repo PATH] [--branch NAME] [--json]
+  validate: `Usage: gitfleet validate [--repo PATH] [--branch NAME] [--worktree | FILE...] [--json]
 
-Reads fleet.yaml and rosters/*.yaml at the head of the branch (committed state,
-never the work tree) and checks them against the schemas and rules. Prints every
-problem as file:line:col: message. Exit 0 valid, 1 invalid.
+Reads fleet.yaml and rosters/*.yaml at the head of the branch (committed state)
+and checks them against the schemas and rules. Prints every problem as
+file:line:col: message. Fleet files with uncommitted changes in the work tree
+are named in a note on stderr (and under "uncommitted" in --json).
+
+  --worktree         check the files on disk in the work tree instead (untracked
+                     new files count, deleted ones are gone), with the same rules
+                     and positions: a pre-commit hook runs gitfleet validate --worktree
+  FILE...            check these files on disk (relative to the current directory),
+                     judged against the rest of the work tree; each must be
+                     fleet.yaml or in the rosters folder
+Exit 0 valid, 1 invalid, 64 usage.
 
 ${GLOBAL_HELP}`,
   plan: `Usage: gitfleet plan [--repo PATH] [--confirm-prune REV] [--json]

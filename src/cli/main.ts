@@ -1,19 +1,20 @@
 // Command dispatch and the one place where outcomes become exit codes.
 // Each command's modules are imported when it is chosen (dynamic import(), a chunk of its own in the bundle):
 // --version and --help load nearly nothing, and agent-start does not load git, YAML or ajv.
-import { formatProblem, GitfleetError, UsageError } from '../errors.js';
+import { GitfleetError, UsageError } from '../errors.js';
 import { HELP } from './help.js';
 import { parseCommandLine, type GlobalOptions } from './options.js';
 import { EXIT } from './exit-codes.js';
 import type { Io } from './io.js';
 import { mappedStack } from './mapped-stack.js';
 import { version } from './version.js';
+import { shortRevision } from '../revision.js';
 
 type Handler = (opts: GlobalOptions, positionals: string[], io: Io) => Promise<number>;
 
 /** Each command's handler, loaded on demand. */
 const COMMANDS: Record<string, () => Promise<Handler>> = {
-  validate: async () => validate,
+  validate: async () => (await import('./validate.js')).validate,
   plan: async () => plan,
   apply: async () => apply,
   status: async () => status,
@@ -26,7 +27,7 @@ const COMMANDS: Record<string, () => Promise<Handler>> = {
 };
 
 /** Commands that take arguments; the others refuse any. */
-const TAKES_ARGUMENTS = new Set(['agent-start', 'agent']);
+const TAKES_ARGUMENTS = new Set(['agent-start', 'agent', 'validate']);
 
 export async function main(argv: string[], io: Io): Promise<number> {
   try {
@@ -71,47 +72,19 @@ function fail(e: unknown, io: Io): number {
   return EXIT.error;
 }
 
-async function validate(opts: GlobalOptions, _p: string[], io: Io): Promise<number> {
-  const [{ readSource }, { byPosition }] = await Promise.all([import('../reconcile.js'), import('../desired/load.js')]);
-  const src = await readSource(opts);
-  const { problems, files, notes } = src.desired;
-  if (opts.json) {
-    io.stdout(
-      `${JSON.stringify(
-        {
-          valid: problems.length === 0,
-          revision: src.head,
-          files: files.map((f) => ({ path: f.path, valid: f.valid })),
-          problems,
-          notes,
-        },
-        null,
-        2,
-      )}\n`,
-    );
-  } else if (problems.length === 0) {
-    const agents = src.desired.rosters.reduce((n, r) => n + r.agents.length, 0);
-    const rosters = src.desired.rosters.length;
-    io.stdout(`valid: ${files.length} files, ${rosters} rosters, ${agents} agents at ${src.head.slice(0, 12)}\n`);
-  } else {
-    // Notes (rules that could not run on a broken file) read after that file's problems.
-    for (const p of [...problems, ...notes].sort(byPosition)) io.stdout(`${formatProblem(p)}\n`);
-    const plural = problems.length === 1 ? '' : 's';
-    const inFiles = new Set(problems.map((p) => p.file)).size;
-    io.stdout(`invalid: ${problems.length} problem${plural} in ${inFiles} file(s) at ${src.head.slice(0, 12)}\n`);
-  }
-  return problems.length === 0 ? EXIT.ok : EXIT.error;
-}
-
 async function plan(opts: GlobalOptions, _p: string[], io: Io): Promise<number> {
-  const [{ reconcile }, { reconcileOptions }, { renderPlanJson }, { renderPlan }] = await Promise.all([
-    import('../reconcile.js'),
-    import('./settings.js'),
-    import('../report/plan-json.js'),
-    import('../report/plan-text.js'),
-  ]);
-  const { plan } = await reconcile(reconcileOptions(opts, io), 'plan');
-  io.stdout(opts.json ? `${JSON.stringify(renderPlanJson(plan), null, 2)}\n` : renderPlan(plan));
+  const [{ reconcile }, { reconcileOptions }, { renderPlanJson }, { renderPlan }, { Repo }, { noteUncommitted }] =
+    await Promise.all([
+      import('../reconcile.js'),
+      import('./settings.js'),
+      import('../report/plan-json.js'),
+      import('../report/plan-text.js'),
+      import('../git/repo.js'),
+      import('./uncommitted.js'),
+    ]);
+  const { plan, desired } = await reconcile(reconcileOptions(opts, io), 'plan');
+  const uncommitted = await noteUncommitted(await Repo.open(opts.repo), desired.config, 'planned', io);
+  io.stdout(opts.json ? `${JSON.stringify(renderPlanJson(plan, uncommitted), null, 2)}\n` : renderPlan(plan));
   // A PR check runs plan: a broken file must fail it, even though apply would still run on last-known-good specs.
   if (plan.errors.length > 0 || plan.unobserved.length > 0 || !plan.supervisor.observed) return EXIT.error;
   // Deferred work (a restart waiting for idle, a held prune) is a difference too: 0 means nothing differs.
@@ -149,7 +122,7 @@ async function apply(opts: GlobalOptions, _p: string[], io: Io): Promise<number>
     io.stdout(renderStatusText(status));
     io.stdout(
       r.commit
-        ? `Committed status ${r.commit.slice(0, 12)} to ${r.desired.config.statusBranch}.\n`
+        ? `Committed status ${shortRevision(r.commit)} to ${r.desired.config.statusBranch}.\n`
         : 'Status unchanged: no commit.\n',
     );
   }

@@ -32,6 +32,8 @@ export const GLOBAL_OPTIONS = {
   'all-hosts': { type: 'boolean' },
   // apply only
   repin: { type: 'boolean' },
+  // validate only
+  worktree: { type: 'boolean' },
   // apply and plan
   'confirm-prune': { type: 'string' },
 } as const;
@@ -52,6 +54,7 @@ const COMMAND_ONLY: Record<string, readonly string[]> = {
   raw: ['agent'],
   lines: ['agent'],
   repin: ['apply'],
+  worktree: ['validate'],
   'confirm-prune': ['apply', 'plan'],
 };
 
@@ -83,6 +86,8 @@ export interface GlobalOptions
   allHosts: boolean;
   /** apply: --repin, take PATH, LANG, TMUX_TMPDIR and the programs from this environment again (src/pinned.ts). */
   repin: boolean;
+  /** validate: --worktree, check the files on disk in the repository's work tree instead of a commit. */
+  worktree: boolean;
   /** apply, plan: --confirm-prune <revision>, release deletes held as PruneHeld for that revision. */
   confirmPrune: string | null;
 }
@@ -145,6 +150,7 @@ export function parseCommandLine(
       lines: v.lines === undefined ? null : positiveCount('--lines', v.lines),
       allHosts: v['all-hosts'] ?? false,
       repin: v.repin ?? false,
+      worktree: v.worktree ?? false,
       confirmPrune: v['confirm-prune'] === undefined ? null : revisionArg(v['confirm-prune']),
     },
   };

@@ -1,7 +1,8 @@
-// Read desired state from a commit (I/O) and assemble it (pure), the same way
-// for every kind in the registry (desired/kinds/registry.ts): read the kind's
-// folder, parse each file, apply the kind's rules across files. A file that
-// fails is replaced by its last-known-good version (the blob recorded in the
+// Read desired state from a commit or the work tree (I/O, through
+// desired/tree.ts) and assemble it (pure), the same way for every kind in
+// the registry (desired/kinds/registry.ts): read the kind's folder, parse
+// each file, apply the kind's rules across files. A file that fails is
+// replaced by its last-known-good version (the blob recorded in the
 // previous status), so an invalid commit never makes gitfleet forget, and so
 // prune, what that file declared.
 import type { TreeEntry } from 'isomorphic-git';
@@ -13,6 +14,7 @@ import type { AnyKind, Candidate, DesiredKind, ParseContext, Version } from './k
 import { valuesOf } from './kinds/kind.js';
 import { KINDS } from './kinds/registry.js';
 import { rosterKind } from './kinds/roster/index.js';
+import { commitTree, type DesiredTree } from './tree.js';
 import type { DesiredState, FileState, FleetConfig, SourceFile } from './types.js';
 
 export interface AssembleContext extends ParseContext {
@@ -33,48 +35,51 @@ export interface FleetSource {
 }
 
 /**
- * fleet.yaml at `commit`. When it is invalid, the newest valid version on the
- * first-parent history stands in (it names the status branch, which holds
- * every other file's last-known-good record); with none, the defaults.
+ * fleet.yaml at `at` (a commit, or a tree such as the work tree). When it is
+ * invalid, the newest valid version on the first-parent history stands in
+ * (it names the status branch, which holds every other file's last-known-good
+ * record); with none, the defaults.
  */
 export async function readFleetConfig(
   repo: Repo,
-  commit: string,
+  at: string | DesiredTree,
   d: FleetDefaults,
   maxWalk = 200,
 ): Promise<FleetSource> {
-  const read = async (oid: string) => {
-    const entry = await repo.entryAt(oid, FLEET_FILE);
+  const tree = typeof at === 'string' ? commitTree(repo, at) : at;
+  const read = async (t: DesiredTree) => {
+    const entry = await t.entryAt(FLEET_FILE);
     if (!entry) return { file: null, parsed: parseFleetConfig(null, d) };
     const wrong = kindEntryProblem(FLEET_FILE, entry, 'fleet.yaml');
     if (wrong) return { file: { blob: entry.oid }, parsed: { config: null, problems: [wrong] } };
-    const text = await repo.readBlob(entry.oid);
+    const text = await t.readText(FLEET_FILE, entry);
     return { file: { blob: entry.oid }, parsed: parseFleetConfig(text, d) };
   };
-  const { file, parsed } = await read(commit);
+  const { file, parsed } = await read(tree);
   const state = fileState(FLEET_FILE, file?.blob ?? null, parsed.problems);
   if (parsed.config) return { config: parsed.config, state };
-  let oid: string | undefined = commit;
+  let oid = await tree.olderVersions();
   for (let i = 0; i < maxWalk && oid; i++) {
-    oid = await repo.firstParent(oid);
-    if (!oid) break;
-    const old = await read(oid);
+    const old = await read(commitTree(repo, oid));
     if (old.file && old.parsed.config)
       return { config: old.parsed.config, state: { ...state, blob: old.file.blob, usingLastKnownGood: true } };
+    oid = (await repo.firstParent(oid)) ?? null;
   }
   return { config: defaultConfig(d), state };
 }
 
+/** Desired state at `at`: a commit of `repo`, or a tree such as the work tree (last-good blobs come from `repo`). */
 export async function loadDesired(
   repo: Repo,
-  commit: string,
+  at: string | DesiredTree,
   fleet: FleetSource,
   opts: LoadOptions,
 ): Promise<DesiredState> {
+  const tree = typeof at === 'string' ? commitTree(repo, at) : at;
   const folderProblems: Problem[] = [];
   const sources: SourceFile[] = [];
   for (const kind of opts.kinds ?? KINDS) {
-    const read = await readKindFolder(repo, commit, fleet.config, kind);
+    const read = await readKindFolder(tree, fleet.config, kind);
     sources.push(...read.sources);
     folderProblems.push(...read.problems);
   }
@@ -92,18 +97,17 @@ export async function loadDesired(
   return { ...desired, files, problems: [...desired.problems, ...folderProblems].sort(byPosition) };
 }
 
-/** The files of one kind at `commit`: its folder's YAML files, and a problem for anything else there. */
+/** The files of one kind in `tree`: its folder's YAML files, and a problem for anything else there. */
 async function readKindFolder(
-  repo: Repo,
-  commit: string,
+  tree: DesiredTree,
   config: FleetConfig,
   kind: AnyKind,
 ): Promise<{ sources: SourceFile[]; problems: Problem[] }> {
   const dir = config.paths[kind.pathKey];
-  const folder = await repo.entryAt(commit, dir);
+  const folder = await tree.entryAt(dir);
   const problems: Problem[] = [];
   let entries: TreeEntry[] = [];
-  if (folder?.type === 'tree') entries = await repo.listDir(commit, dir);
+  if (folder?.type === 'tree') entries = await tree.listDir(dir);
   else if (folder) problems.push(kindEntryProblem(dir, folder, 'folder')!);
   else if (dir !== DEFAULT_PATHS[kind.pathKey]) {
     // A folder fleet.yaml names explicitly must exist: a typo would otherwise read as "no agents".
@@ -112,14 +116,15 @@ async function readKindFolder(
       line: 1,
       col: 1,
       message:
-        `paths.${kind.pathKey}: "${dir}" does not exist at ${commit.slice(0, 12)}; allowed: ` +
+        `paths.${kind.pathKey}: "${dir}" does not exist ${tree.where}; allowed: ` +
         `an existing folder (or remove paths.${kind.pathKey} for the default "${DEFAULT_PATHS[kind.pathKey]}")`,
     });
   }
   const sources: SourceFile[] = [];
   for (const e of entries.sort((a, b) => (a.path < b.path ? -1 : 1))) {
-    const problem = kindEntryProblem(`${dir}/${e.path}`, e, { kind: kind.name }, config.ignore);
-    if (problem === null) sources.push({ path: `${dir}/${e.path}`, blob: e.oid, text: await repo.readBlob(e.oid) });
+    const path = `${dir}/${e.path}`;
+    const problem = kindEntryProblem(path, e, { kind: kind.name }, config.ignore);
+    if (problem === null) sources.push({ path, blob: e.oid, text: await tree.readText(path, e) });
     else if (problem !== 'ignored') problems.push(problem);
   }
   return { sources, problems };

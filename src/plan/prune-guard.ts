@@ -6,6 +6,7 @@
 import type { FleetConfig } from '../desired/types.js';
 import type { SocketObservation } from '../observe/tmux.js';
 import type { Action, HeldPrune } from './types.js';
+import { shortRevision } from '../revision.js';
 
 const isDelete = (a: Action) => a.kind === 'delete_session' || a.kind === 'stop_unit';
 
@@ -46,7 +47,7 @@ export function holdMassPrune(
     const limit = pruneLimit(running, config.maxPrune);
     if (deletes.length === 0 || (deletes.length < running && deletes.length <= limit)) continue;
     holdOn.add(socket);
-    const short = revision.slice(0, 12);
+    const short = shortRevision(revision);
     const howMany = deletes.length >= running ? 'all of them' : `more than reconcile.max_prune allows: ${limit}`;
     held.push({
       socket,

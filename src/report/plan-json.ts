@@ -138,9 +138,11 @@ export interface PlanJson {
   summary: Record<string, number>;
   errors: ProblemJson[];
   pruneHeld: HeldPruneJson[];
+  /** `plan --json` only (not apply's plan): fleet files in the work tree that differ from HEAD, not planned from. */
+  uncommitted?: string[];
 }
 
-export function renderPlanJson(plan: Plan): PlanJson {
+export function renderPlanJson(plan: Plan, uncommitted?: readonly string[]): PlanJson {
   const summary: Record<string, number> = {};
   for (const k of ACTION_KINDS) summary[KIND[k]] = plan.summary[k];
   summary.deferred = plan.summary.deferred;
@@ -156,6 +158,7 @@ export function renderPlanJson(plan: Plan): PlanJson {
     summary,
     errors: plan.errors.map(problemJson),
     pruneHeld: plan.pruneHeld.map(heldPruneJson),
+    ...(uncommitted ? { uncommitted: [...uncommitted] } : {}),
   };
 }
 

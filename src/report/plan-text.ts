@@ -4,6 +4,7 @@ import { formatProblem } from '../errors.js';
 import type { Action, Plan } from '../plan/types.js';
 import { isMasked, type ShownValue } from '../plan/spec-diff.js';
 import { MASK, maskArgv } from '../redact.js';
+import { shortRevision } from '../revision.js';
 
 const SIGIL: Record<Action['kind'], string> = {
   create_session: '+',
@@ -28,7 +29,7 @@ const UNIT_COUNTS: [Action['kind'], string][] = [
 
 export function renderPlan(plan: Plan): string {
   const out: string[] = [];
-  out.push(`Plan for fleet ${plan.fleet} on ${plan.host} at ${plan.desiredRevision.slice(0, 12)}:`);
+  out.push(`Plan for fleet ${plan.fleet} on ${plan.host} at ${shortRevision(plan.desiredRevision)}:`);
   for (const a of plan.actions) {
     out.push(`  ${SIGIL[a.kind]} ${a.kind} ${a.target} (${a.reason})${describe(a)}`);
     out.push(...changeLines(a));

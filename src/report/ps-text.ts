@@ -1,5 +1,6 @@
 // The terminal view of the fleet table.
 import type { PsResult, PsRow } from '../ps.js';
+import { shortRevision } from '../revision.js';
 
 /** What the pane is: a disabled agent has none by design, so it is neither dead nor missing. */
 function paneWord(a: PsRow): string {
@@ -13,7 +14,7 @@ export function renderPs(r: PsResult): string {
   const head = ['AGENT', 'HOST', 'TENANT', 'RUNTIME', 'UNIT', 'PANE', 'PID', 'IDLE', 'HEARTBEAT', 'READY', 'FLAGS'];
   const rows = r.agents.map((a) => [
     a.name,
-    a.host + (a.source.kind === 'status' ? `@${a.source.commit.slice(0, 8)}` : ''),
+    a.host + (a.source.kind === 'status' ? `@${shortRevision(a.source.commit)}` : ''),
     a.tenant_id,
     a.runtime,
     a.unit ? `${a.unit.active}/${a.unit.enabled}` : '-',

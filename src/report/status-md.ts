@@ -9,6 +9,7 @@ import { CONDITION_REASONS } from '../status/condition-kinds.js';
 import type { AgentRecord, Condition, FileRecord, StatusDoc } from '../status/types.js';
 import { agentFlags, agentRank, agentState, attentionConditions } from './agent-state.js';
 import { supervisorLines } from './status-text.js';
+import { shortRevision } from '../revision.js';
 
 export function renderStatusMarkdown(s: StatusDoc): string {
   const out: string[] = [...headline(s), ...attention(s), ...agentTable(s), ...unmanaged(s), ...about(s)];
@@ -23,7 +24,7 @@ function headline(s: StatusDoc): string[] {
   const facts = [counts.join(', ')];
   if (n.errors > 0) facts.push(`**${plural(n.errors, 'error')} in desired-state files**`);
   if (n.unmanaged > 0) facts.push(plural(n.unmanaged, 'unmanaged session'));
-  facts.push(`desired revision \`${s.desiredRevision.slice(0, 12)}\``);
+  facts.push(`desired revision \`${shortRevision(s.desiredRevision)}\``);
   const changed = lastChange(s);
   if (changed) facts.push(`last change ${utc(changed)}`);
   const verdict = s.converged ? '✅' : '⚠️';

@@ -2,6 +2,7 @@
 import { formatProblem } from '../errors.js';
 import type { StatusDoc } from '../status/types.js';
 import { agentFlags, agentState } from './agent-state.js';
+import { shortRevision } from '../revision.js';
 
 export function renderStatusText(s: StatusDoc): string {
   const rows = s.agents.map((a) => [
@@ -27,7 +28,7 @@ export function renderStatusText(s: StatusDoc): string {
   const { ready, agents, disabled } = s.summary;
   out.push(
     `${s.converged ? 'Converged' : 'Not converged'}: ${ready}/${agents - disabled} ready ` +
-      `at ${s.desiredRevision.slice(0, 12)} (host ${s.host}, fleet ${s.fleet}).`,
+      `at ${shortRevision(s.desiredRevision)} (host ${s.host}, fleet ${s.fleet}).`,
   );
   return `${out.join('\n')}\n`;
 }

@@ -609,6 +609,15 @@ describe('plan --json', () => {
     expect(out.summary).toMatchObject({ create_session: 1, stop_unit: 1, deferred: 2 });
   });
 
+  it("carries uncommitted (plan --json only, so not in apply's plan) as a sorted list of paths", () => {
+    expect(renderPlanJson(PLAN, ['rosters/a.yaml']).uncommitted).toEqual(['rosters/a.yaml']);
+    expect(shapeOf(renderPlanJson(PLAN, []), renderPlanJson(PLAN, ['fleet.yaml']))).toMatchObject({
+      uncommitted: 'array',
+      'uncommitted[]': 'string',
+    });
+    expect(renderPlanJson(PLAN)).not.toHaveProperty('uncommitted');
+  });
+
   it('leaves out what the internal plan holds beyond the format', () => {
     const internal = {
       ...PLAN,
