@@ -101,7 +101,7 @@ export async function install(o: InstallOptions): Promise<InstallResult> {
   const units = generateUnits(values);
   const names = unitNames(name);
   const unitDir = userUnitDir(o.env, o.home);
-  await assertOwnName(path.join(unitDir, names.service), values.repo, o.name !== null);
+  await assertOwnName(path.join(unitDir, names.service), values.repo, name, o.name !== null);
   const result: InstallResult = {
     name,
     repo: values.repo,
@@ -273,13 +273,14 @@ function runsRepo(content: string, repo: string): boolean {
  * Two repositories may hold fleets of one name (a fleet is its name plus its root commit): installing the second
  * must not silently take over the first one's units.
  */
-async function assertOwnName(serviceFile: string, repo: string, named: boolean): Promise<void> {
+async function assertOwnName(serviceFile: string, repo: string, name: string, named: boolean): Promise<void> {
   const old = await readText(serviceFile);
   if (old === null || runsRepo(old, repo)) return;
   const exec = old.split('\n').find((l) => l.startsWith('ExecStart=')) ?? '(no ExecStart)';
   throw new TerminalError(
     `${serviceFile} reconciles another repository (${exec}); ` +
-      (named ? 'choose another --name' : 'two fleets share this name: give this one its units with --name NAME'),
+      (named ? 'choose another --name' : 'two fleets share this name: give this one its units with --name NAME') +
+      `, or, if this is that fleet moved, remove the old units first: gitfleet uninstall --name ${name}`,
   );
 }
 

@@ -180,6 +180,9 @@ describe('gitfleet install', () => {
     expect(clash.code).toBe(1);
     expect(clash.stderr).toContain(`${service} reconciles another repository`);
     expect(clash.stderr).toContain('--name');
+    expect(clash.stderr).toContain(
+      'if this is that fleet moved, remove the old units first: gitfleet uninstall --name shared',
+    );
     expect(readFileSync(service, 'utf8')).toBe(before);
     expect((await gitfleet(m.env, 'install', '--repo', staging.bare, '--name', 'shared-staging')).code).toBe(0);
 
@@ -207,7 +210,7 @@ describe('gitfleet install', () => {
     const u4 = await gitfleet(m.env, 'uninstall', '--repo', unnamed.bare);
     expect(u4.code).toBe(1);
     expect(u4.stderr).toContain('--name');
-  }, 90_000); // seven installs and uninstalls against a manager: slow on a loaded machine
+  }, 120_000); // seven installs and uninstalls against a manager: slow on a loaded machine
 
   it('--dry-run prints the files and touches nothing, not even systemd', async () => {
     const fleet = newFleet();
