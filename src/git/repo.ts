@@ -355,10 +355,13 @@ export class Repo {
       const slash = c.path.indexOf('/');
       const name = slash < 0 ? c.path : c.path.slice(0, slash);
       if (!name) continue;
-      byName.set(name, [
-        ...(byName.get(name) ?? []),
-        { path: slash < 0 ? '' : c.path.slice(slash + 1), content: c.content },
-      ]);
+      // Appended in place: copying the list per change was quadratic in the files of one folder (evidence).
+      let list = byName.get(name);
+      if (!list) {
+        list = [];
+        byName.set(name, list);
+      }
+      list.push({ path: slash < 0 ? '' : c.path.slice(slash + 1), content: c.content });
     }
     for (const [name, list] of byName) {
       const leaf = list.find((c) => c.path === '');
