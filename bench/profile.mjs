@@ -2,6 +2,7 @@
 // Where a no-op `gitfleet apply` spends its time (issue #11, docs/performance.md).
 //
 //   npm run build && node bench/profile.mjs [SIZE] [RUNS]     (default 200 agents, 3 runs)
+//   node bench/profile.mjs SIZE RUNS --ab OTHER/dist/cli.js     A/B: no profiles, RUNS runs of each CLI, alternately
 //
 // Sets up one fleet like bench/bench.mjs does (a bare repo holding a roster of SIZE `sleep infinity` agents on a
 // private tmux socket under a temp dir), converges it with one apply, then runs RUNS no-op applies of dist/cli.js
@@ -9,6 +10,9 @@
 // from the bundle back to src/ and node_modules/ through dist/*.map) and per function, averaged over the runs.
 // The .cpuprofile files stay in the printed directory (open them in Chrome's DevTools, Performance tab) when
 // --keep is given; everything else is removed at the end. It never runs tmux without `-L <its own socket>`.
+// With --ab, both CLIs (e.g. a build of main's tree, then this one) run no-op applies on the same fleet in turn,
+// under /usr/bin/time: medians of wall time, CPU time (user + sys: less disturbed by other load on a shared
+// machine than wall time) and peak RSS.
 import { spawnSync } from 'node:child_process';
 import { randomBytes } from 'node:crypto';
 import fs from 'node:fs';
@@ -22,6 +26,7 @@ const ROOT = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '..');
 const CLI = path.join(ROOT, 'dist', 'cli.js');
 const args = process.argv.slice(2);
 const keep = args.includes('--keep');
+const other = args.includes('--ab') ? path.resolve(args[args.indexOf('--ab') + 1] ?? '') : null;
 const [size = 200, runs = 3] = args.filter((a) => /^\d+$/.test(a)).map(Number);
 const ENV = { ...process.env, GIT_CONFIG_NOSYSTEM: '1', GIT_CONFIG_GLOBAL: '/dev/null', GIT_TERMINAL_PROMPT: '0' };
 for (const k of Object.keys(ENV)) if (k === 'TMUX' || k === 'TMUX_PANE' || k.startsWith('GITFLEET_')) delete ENV[k];
@@ -62,6 +67,34 @@ run('git', ['-C', work, 'push', '-q', 'origin', 'HEAD:refs/heads/main']);
 const apply = ['apply', '--repo', bare, '--state-dir', path.join(dir, 'state'), '--host', 'bench'];
 const converge = spawnSync(process.execPath, [CLI, ...apply], { env: ENV, encoding: 'utf8' });
 if (converge.status !== 0) throw new Error(`cold apply exited ${converge.status}: ${converge.stderr}`);
+
+// ------------------------------------------------------------- A/B
+const median = (xs) => [...xs].sort((a, b) => a - b)[xs.length >> 1];
+if (other) {
+  const cpu = new Map([
+    [other, []],
+    [CLI, []],
+  ]);
+  for (let i = 0; i < runs; i++) {
+    for (const cli of cpu.keys()) {
+      const r = spawnSync('/usr/bin/time', ['-f', '%e %U %S %M', process.execPath, cli, ...apply], {
+        env: ENV,
+        encoding: 'utf8',
+      });
+      if (r.status !== 0) throw new Error(`${cli}: exit ${r.status}: ${r.stderr}`);
+      const [wall, user, sys, rss] = r.stderr.trim().split('\n').at(-1).split(' ').map(Number);
+      cpu.get(cli).push({ wall: wall * 1000, cpu: (user + sys) * 1000, rss: rss / 1024 });
+    }
+  }
+  for (const [cli, xs] of cpu) {
+    const m = (k) => median(xs.map((x) => x[k])).toFixed(0);
+    process.stdout.write(
+      `${path.relative(process.cwd(), cli)}: no-op apply, ${size} agents, median of ${runs}: ` +
+        `wall ${m('wall')} ms, cpu ${m('cpu')} ms, peak RSS ${m('rss')} MiB\n`,
+    );
+  }
+  process.exit(0);
+}
 
 // ------------------------------------------------------------- profiled no-op applies
 const profDir = path.join(dir, 'profiles');
@@ -150,9 +183,8 @@ const top = (m, k) =>
     .slice(0, k)
     .map(([name, ms]) => `${(ms / n).toFixed(1).padStart(8)} ms  ${name}`)
     .join('\n');
-const median = [...walls].sort((a, b) => a - b)[walls.length >> 1];
 process.stdout.write(
-  `no-op apply, ${size} agents: wall ${walls.map((w) => w.toFixed(0)).join(', ')} ms (median ${median.toFixed(0)})` +
+  `no-op apply, ${size} agents: wall ${walls.map((w) => w.toFixed(0)).join(', ')} ms (median ${median(walls).toFixed(0)})` +
     ` under --cpu-prof; profiled ${(total / n).toFixed(0)} ms per run\n\n` +
     `self time per part (mean of ${n} runs):\n${top(byPart, 20)}\n\n` +
     `self time per source file:\n${top(byFile, 20)}\n\n` +

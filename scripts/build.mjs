@@ -4,7 +4,8 @@
 // of a `--version`). Code splitting puts each command's modules in a chunk of its own that main.ts imports only when
 // that command runs. Every file lands directly in dist/, one level below the package root, which is what
 // src/package-root.ts relies on to find package.json, schemas/ and dist/cli.js.
-import { readFileSync, rmSync } from 'node:fs';
+import { createHash } from 'node:crypto';
+import { readdirSync, readFileSync, rmSync } from 'node:fs';
 import path from 'node:path';
 import { build } from 'esbuild';
 import { writeValidators } from './validators.mjs';
@@ -15,6 +16,17 @@ const { version } = JSON.parse(readFileSync(path.join(root, 'package.json'), 'ut
 // The schemas' validators as code (src/generated/validators.ts), bundled like any module: no ajv at run time.
 writeValidators();
 rmSync(path.join(root, 'dist'), { recursive: true, force: true });
+// What was built, as a hash of every input: a parse remembered in the state dir (src/desired/parse-memo.ts) is
+// reused only by the build that made it.
+const inputs = ['src', 'schemas']
+  .flatMap((dir) => readdirSync(path.join(root, dir), { recursive: true, withFileTypes: true }))
+  .filter((e) => e.isFile())
+  .map((e) => path.join(e.parentPath, e.name))
+  .concat(['package.json', 'package-lock.json'].map((f) => path.join(root, f)))
+  .sort();
+const buildHash = createHash('sha256');
+for (const file of inputs) buildHash.update(`${path.relative(root, file)}\0`).update(readFileSync(file));
+const buildId = buildHash.digest('hex').slice(0, 16);
 await build({
   absWorkingDir: root,
   entryPoints: {
@@ -31,7 +43,7 @@ await build({
   // Source maps beside the files, read only when an internal error's stack is printed (src/cli/mapped-stack.ts).
   sourcemap: 'linked',
   sourcesContent: false,
-  define: { GITFLEET_VERSION: JSON.stringify(version) },
+  define: { GITFLEET_VERSION: JSON.stringify(version), GITFLEET_BUILD: JSON.stringify(buildId) },
   // Bundled CommonJS dependencies (ajv) call require() for node's modules: an ES module has none of its own.
   banner: {
     js:

@@ -5,6 +5,7 @@ import { rotateLogs } from './apply/log-rotate.js';
 import type { ActionResult } from './apply/types.js';
 import path from 'node:path';
 import { loadDesired, readFleetConfig } from './desired/load.js';
+import { buildId, ParseMemo } from './desired/parse-memo.js';
 import type { AgentSpec, DesiredState, FleetConfig } from './desired/types.js';
 import type { HeartbeatJudgement } from './heartbeat/protocol.js';
 import { TerminalError, UsageError } from './errors.js';
@@ -168,7 +169,10 @@ export async function readSource(
   const previousOwners = new Map(
     (previous?.agents ?? []).map((r) => [`${r.socket}/${r.session.name}`, r.source.replace(/:\d+(:\d+)?$/, '')]),
   );
-  const desired = await loadDesired(repo, head, fleet, { home: opts.home, lastGood, previousOwners });
+  const build = buildId();
+  const memo = opts.stateDir && build ? await ParseMemo.load(opts.stateDir, build) : null;
+  const desired = await loadDesired(repo, head, fleet, { home: opts.home, lastGood, previousOwners, memo });
+  await memo?.save();
   const revision = await repo.desiredRevision(head, OWN_DIRS);
   return { repo, head, revision, desired, previous };
 }
