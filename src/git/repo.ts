@@ -9,7 +9,7 @@ import { open, readFile, rename, rm, stat, readdir, type FileHandle } from 'node
 import path from 'node:path';
 import git, { type TreeEntry } from 'isomorphic-git';
 import { errorMessage, GitfleetError, TerminalError, TransientError, UsageError } from '../errors.js';
-import { commitContent, fsyncDir, treeContent, writeObject } from './objects.js';
+import { commitContent, fsyncDir, objectId, treeContent, writeObject } from './objects.js';
 
 export interface Author {
   name: string;
@@ -367,7 +367,14 @@ export class Repo {
       const leaf = list.find((c) => c.path === '');
       if (leaf?.content === null) entries.delete(name);
       else if (leaf) {
-        const oid = await writeObject(this.gitdir, 'blob', Buffer.from(leaf.content, 'utf8'));
+        const content = Buffer.from(leaf.content, 'utf8');
+        const same = entries.get(name);
+        // Unchanged (the status of a no-op run): the parent's tree already holds that blob; hashing says so without
+        // reading it back and inflating it, as writeObject does to reuse a loose copy.
+        const oid =
+          same?.type === 'blob' && same.oid === objectId('blob', content)
+            ? same.oid
+            : await writeObject(this.gitdir, 'blob', content);
         entries.set(name, { mode: '100644', path: name, oid, type: 'blob' });
       } else {
         const existing = entries.get(name);
@@ -378,7 +385,8 @@ export class Repo {
       }
     }
     if (entries.size === 0) return null;
-    return writeObject(this.gitdir, 'tree', treeContent([...entries.values()]));
+    const tree = treeContent([...entries.values()]);
+    return treeOid === objectId('tree', tree) ? treeOid : writeObject(this.gitdir, 'tree', tree);
   }
 
   /**
