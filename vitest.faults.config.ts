@@ -6,7 +6,7 @@ import { defineConfig } from 'vitest/config';
 export default defineConfig({
   test: {
     include: ['test/faults/**/*.test.ts'],
-    globalSetup: ['test/faults/figures.ts'],
+    globalSetup: ['test/helpers/generate.ts', 'test/faults/figures.ts'],
     // Each file is one long scenario with its own budget; 10 minutes in all on two cores.
     testTimeout: 240_000,
     hookTimeout: 60_000,

@@ -7,17 +7,19 @@
 //
 // `--if-stale` builds only when dist/ is older than something it is built from (`npm run demo` right after
 // `npm ci`, whose prepare step has just built it, would otherwise build a second time).
+import { createHash } from 'node:crypto';
 import { readdirSync, readFileSync, rmSync, statSync } from 'node:fs';
 import path from 'node:path';
 import { build } from 'esbuild';
+import { writeValidators } from './validators.mjs';
 
 const root = path.join(import.meta.dirname, '..');
 const { version } = JSON.parse(readFileSync(path.join(root, 'package.json'), 'utf8'));
 
 /** What the bundle is made of: every file under src/, and the files that say how it is built. */
-function inputs() {
-  const files = ['package.json', 'package-lock.json', 'tsconfig.json', 'scripts/build.mjs'].map((f) =>
-    path.join(root, f),
+function buildInputs() {
+  const files = ['package.json', 'package-lock.json', 'tsconfig.json', 'scripts/build.mjs', 'scripts/validators.mjs'].map(
+    (f) => path.join(root, f),
   );
   const walk = (dir) => {
     for (const e of readdirSync(dir, { withFileTypes: true })) {
@@ -27,18 +29,32 @@ function inputs() {
     }
   };
   walk(path.join(root, 'src'));
+  walk(path.join(root, 'schemas'));
   return files;
 }
 
 function upToDate() {
   const mtime = (f) => statSync(f, { throwIfNoEntry: false })?.mtimeMs ?? null;
   const built = mtime(path.join(root, 'dist', 'cli.js'));
-  return built !== null && inputs().every((f) => (mtime(f) ?? 0) <= built);
+  return built !== null && buildInputs().every((f) => (mtime(f) ?? 0) <= built);
 }
 
 if (process.argv.includes('--if-stale') && upToDate()) process.exit(0);
 
+// The schemas' validators as code (src/generated/validators.ts), bundled like any module: no ajv at run time.
+writeValidators();
 rmSync(path.join(root, 'dist'), { recursive: true, force: true });
+// What was built, as a hash of every input: a parse remembered in the state dir (src/desired/parse-memo.ts) is
+// reused only by the build that made it.
+const inputs = ['src', 'schemas']
+  .flatMap((dir) => readdirSync(path.join(root, dir), { recursive: true, withFileTypes: true }))
+  .filter((e) => e.isFile())
+  .map((e) => path.join(e.parentPath, e.name))
+  .concat(['package.json', 'package-lock.json'].map((f) => path.join(root, f)))
+  .sort();
+const buildHash = createHash('sha256');
+for (const file of inputs) buildHash.update(`${path.relative(root, file)}\0`).update(readFileSync(file));
+const buildId = buildHash.digest('hex').slice(0, 16);
 await build({
   absWorkingDir: root,
   entryPoints: {
@@ -55,7 +71,7 @@ await build({
   // Source maps beside the files, read only when an internal error's stack is printed (src/cli/mapped-stack.ts).
   sourcemap: 'linked',
   sourcesContent: false,
-  define: { GITFLEET_VERSION: JSON.stringify(version) },
+  define: { GITFLEET_VERSION: JSON.stringify(version), GITFLEET_BUILD: JSON.stringify(buildId) },
   // Bundled CommonJS dependencies (ajv) call require() for node's modules: an ES module has none of its own.
   banner: {
     js:

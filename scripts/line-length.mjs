@@ -5,7 +5,7 @@ import path from 'node:path';
 
 const MAX = 120;
 const ROOTS = ['src', 'test'];
-const SKIP = new Set(['test/fixtures']);
+const SKIP = new Set(['test/fixtures', 'src/generated']);
 const SOURCE = /\.(ts|mjs|js)$/;
 
 const files = (dir) =>

@@ -5,6 +5,7 @@ import { rotateCronLog, rotateLogs } from './apply/log-rotate.js';
 import type { ActionResult } from './apply/types.js';
 import path from 'node:path';
 import { loadDesired, readFleetConfig } from './desired/load.js';
+import { buildId, ParseMemo } from './desired/parse-memo.js';
 import type { AgentSpec, DesiredState, FleetConfig } from './desired/types.js';
 import type { HeartbeatJudgement } from './heartbeat/protocol.js';
 import { TerminalError, UsageError } from './errors.js';
@@ -167,7 +168,10 @@ export async function readSource(
   }
   const statusHead = fleet.config.statusBranch === branch ? head : await repo.resolve(fleet.config.statusBranch);
   const previous = statusHead ? await readStatus(repo, statusHead, opts.host) : null;
-  const desired = await loadDesired(repo, head, fleet, { home: opts.home, ...lastKnown(previous) });
+  const build = buildId();
+  const memo = opts.stateDir && build ? await ParseMemo.load(opts.stateDir, build) : null;
+  const desired = await loadDesired(repo, head, fleet, { home: opts.home, ...lastKnown(previous), memo });
+  await memo?.save();
   const revision = await repo.desiredRevision(head, OWN_DIRS);
   return { repo, head, revision, desired, previous };
 }

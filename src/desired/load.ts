@@ -14,12 +14,15 @@ import type { AnyKind, Candidate, DesiredKind, ParseContext, Version } from './k
 import { valuesOf } from './kinds/kind.js';
 import { KINDS } from './kinds/registry.js';
 import { rosterKind } from './kinds/roster/index.js';
+import type { ParseMemo } from './parse-memo.js';
 import { commitTree, type DesiredTree } from './tree.js';
 import type { DesiredState, FileState, FleetConfig, SourceFile } from './types.js';
 
 export interface AssembleContext extends ParseContext {
   /** The kinds to read; the registry's unless a test brings its own. */
   kinds?: readonly AnyKind[];
+  /** Parses remembered from earlier runs (parse-memo.ts); without it every file is parsed. */
+  memo?: ParseMemo | null;
 }
 
 export interface LoadOptions extends AssembleContext {
@@ -166,17 +169,19 @@ function assembleKind<T>(
   kind: DesiredKind<T>,
   sources: readonly SourceFile[],
   fallback: ReadonlyMap<string, SourceFile>,
-  ctx: ParseContext,
+  ctx: AssembleContext,
   rules: { config: FleetConfig; previousOwners: ReadonlyMap<string, string> },
 ): { files: FileState[]; values: T[]; notes: Problem[] } {
+  const parse = (src: SourceFile) =>
+    ctx.memo ? ctx.memo.parse(kind.name, src, ctx.home, () => kind.parse(src, ctx)) : kind.parse(src, ctx);
   const cands = sources.map((src): Candidate<T> => {
-    const { value, problems } = kind.parse(src, ctx);
+    const { value, problems } = parse(src);
     let good: Version<T> | null | undefined;
     const lastGood = (): Version<T> | null => {
       if (good !== undefined) return good;
       const old = fallback.get(src.path);
       // An unchanged file is not parsed twice: its last good version is the current one, if that parsed.
-      const parsed = !old ? null : old.blob === src.blob ? value : kind.parse(old, ctx).value;
+      const parsed = !old ? null : old.blob === src.blob ? value : parse(old).value;
       good = old && parsed ? { value: parsed, blob: old.blob } : null;
       return good;
     };

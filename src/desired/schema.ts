@@ -1,23 +1,16 @@
 // JSON Schema validation (ajv, draft 2020-12) with errors mapped to
 // file:line:col and worded as "what is wrong, what is allowed".
-import { Ajv2020, type ErrorObject, type ValidateFunction } from 'ajv/dist/2020.js';
-import { readFileSync } from 'node:fs';
+// The validators are ajv's standalone code, generated from schemas/ before every build, typecheck and test run
+// (scripts/validators.mjs): nothing is compiled at start and ajv itself is never loaded, only its types.
+import type { ErrorObject, ValidateFunction } from 'ajv';
 import type { Problem } from '../errors.js';
-import { PACKAGE_ROOT } from '../package-root.js';
+import { validators } from '../generated/validators.js';
 import { keyAsWritten, problemAt, showPath, type Path, type YamlFile } from './yaml.js';
 
-/** The package root (from src/ or the flat dist/ bundle alike): kinds name their schema relative to it. */
-const root = PACKAGE_ROOT;
-const ajv = new Ajv2020({ allErrors: true, verbose: true, strict: true, allowUnionTypes: true });
-const compiled = new Map<string, ValidateFunction>();
-
-/** The compiled validator of a schema file, by its path from the repository root (`schemas/roster.schema.json`). */
+/** The validator of a schema file, by its path from the repository root (`schemas/roster.schema.json`). */
 export function schemaValidator(schema: string): ValidateFunction {
-  let fn = compiled.get(schema);
-  if (!fn) {
-    fn = ajv.compile(JSON.parse(readFileSync(`${root}${schema}`, 'utf8')) as object);
-    compiled.set(schema, fn);
-  }
+  const fn = validators[schema];
+  if (!fn) throw new Error(`no validator generated for ${schema} (scripts/validators.mjs compiles schemas/*.json)`);
   return fn;
 }
 

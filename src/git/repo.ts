@@ -9,7 +9,7 @@ import { open, readFile, rename, rm, stat, readdir, type FileHandle } from 'node
 import path from 'node:path';
 import git, { type TreeEntry } from 'isomorphic-git';
 import { errorMessage, GitfleetError, TerminalError, TransientError, UsageError } from '../errors.js';
-import { commitContent, fsyncDir, treeContent, writeObject } from './objects.js';
+import { commitContent, fsyncDir, objectId, treeContent, writeObject } from './objects.js';
 
 export interface Author {
   name: string;
@@ -355,16 +355,26 @@ export class Repo {
       const slash = c.path.indexOf('/');
       const name = slash < 0 ? c.path : c.path.slice(0, slash);
       if (!name) continue;
-      byName.set(name, [
-        ...(byName.get(name) ?? []),
-        { path: slash < 0 ? '' : c.path.slice(slash + 1), content: c.content },
-      ]);
+      // Appended in place: copying the list per change was quadratic in the files of one folder (evidence).
+      let list = byName.get(name);
+      if (!list) {
+        list = [];
+        byName.set(name, list);
+      }
+      list.push({ path: slash < 0 ? '' : c.path.slice(slash + 1), content: c.content });
     }
     for (const [name, list] of byName) {
       const leaf = list.find((c) => c.path === '');
       if (leaf?.content === null) entries.delete(name);
       else if (leaf) {
-        const oid = await writeObject(this.gitdir, 'blob', Buffer.from(leaf.content, 'utf8'));
+        const content = Buffer.from(leaf.content, 'utf8');
+        const same = entries.get(name);
+        // Unchanged (the status of a no-op run): the parent's tree already holds that blob; hashing says so without
+        // reading it back and inflating it, as writeObject does to reuse a loose copy.
+        const oid =
+          same?.type === 'blob' && same.oid === objectId('blob', content)
+            ? same.oid
+            : await writeObject(this.gitdir, 'blob', content);
         entries.set(name, { mode: '100644', path: name, oid, type: 'blob' });
       } else {
         const existing = entries.get(name);
@@ -375,7 +385,8 @@ export class Repo {
       }
     }
     if (entries.size === 0) return null;
-    return writeObject(this.gitdir, 'tree', treeContent([...entries.values()]));
+    const tree = treeContent([...entries.values()]);
+    return treeOid === objectId('tree', tree) ? treeOid : writeObject(this.gitdir, 'tree', tree);
   }
 
   /**

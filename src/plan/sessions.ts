@@ -159,12 +159,13 @@ function pruneActions(
   const fleet = facts.input.desired.config.fleet;
   const enabled = agents.filter((a) => a.enabled);
   const wanted = new Set(enabled.map((a) => a.session));
+  const bySession = new Map(agents.map((a) => [a.session, a]));
   const out: Action[] = [];
   for (const pane of [...obs.sessions.values()].sort((x, y) => (x.session < y.session ? -1 : 1))) {
     if (pane.fleet !== fleet || wanted.has(pane.session)) continue;
     const isHolder = pane.role === 'holder' || pane.session === holder;
     if (isHolder && enabled.length > 0) continue;
-    const agent = agents.find((a) => a.session === pane.session);
+    const agent = bySession.get(pane.session);
     const declared = facts.declaredAnywhere.has(`${socket}/${pane.session}`);
     const reason = isHolder ? 'not_in_roster' : pruneReason(agent, declared);
     const role = isHolder ? 'holder' : 'agent';
@@ -178,15 +179,25 @@ function pruneActions(
  * on in it.
  */
 function attachWatchers(actions: Action[], tmux: ReadonlyMap<string, SocketObservation>): void {
+  // The watch views of each socket by the session they watch, gathered once: looking them up per action was
+  // quadratic when many sessions restart at once.
+  const views = new Map<string, Map<string, string[]>>();
+  const viewsOn = (socket: string) => {
+    let of = views.get(socket);
+    if (!of) {
+      of = new Map();
+      const obs = tmux.get(socket);
+      for (const p of obs?.ok ? obs.sessions.values() : []) {
+        if (p.watchOf === null) continue;
+        of.set(p.watchOf, [...(of.get(p.watchOf) ?? []), p.session]);
+      }
+      views.set(socket, of);
+    }
+    return of;
+  };
   for (const a of actions) {
     if (a.kind !== 'delete_session' && a.kind !== 'restart_session') continue;
-    const obs = tmux.get(a.apply.socket!);
-    const watchers = obs?.ok
-      ? [...obs.sessions.values()]
-          .filter((p) => p.watchOf === a.apply.session)
-          .map((p) => p.session)
-          .sort()
-      : [];
+    const watchers = [...(viewsOn(a.apply.socket!).get(a.apply.session!) ?? [])].sort();
     if (watchers.length > 0) a.apply.watchers = watchers;
   }
 }

@@ -152,6 +152,9 @@ function orphanStops(
   const tmux = input.observed.tmux;
   const byKey = new Map(scope.agents.map((a) => [`${a.socket}/${a.session}`, a]));
   const enabledHere = new Set(scope.agents.filter((a) => a.enabled).map((a) => `${a.socket}/${a.session}`));
+  const declaredAnywhere = new Set(
+    input.desired.rosters.flatMap((r) => r.agents.map((x) => `${x.socket}/${x.session}`)),
+  );
   const out: Action[] = [];
   for (const unit of candidates) {
     const c = classifyUnit(u.fleet, unit);
@@ -159,9 +162,7 @@ function orphanStops(
       continue;
     if (!scope.sockets.includes(c.socket) || !tmux.get(c.socket)?.ok) continue;
     const agent = byKey.get(`${c.socket}/${c.session}`);
-    const declared = input.desired.rosters.some((r) =>
-      r.agents.some((x) => x.socket === c.socket && x.session === c.session),
-    );
+    const declared = declaredAnywhere.has(`${c.socket}/${c.session}`);
     const seen = (tmux.get(c.socket) as Seen).sessions.get(c.session);
     // killSession: the session observed under this name is the fleet's own (never kill another's).
     const apply = { killSession: seen?.fleet === u.fleet };

@@ -143,6 +143,32 @@ describe('writeObject is crash-safe', () => {
   });
 });
 
+describe('a status commit that changes nothing', () => {
+  it('returns null and writes no object: what the branch holds is hashed, not written or read back', async () => {
+    const repo = await Repo.open(gitdir);
+    const now = new Date('2026-11-29T12:00:00Z');
+    const changes = [
+      { path: 'status/h.json', content: '{"ready": 3}\n' },
+      { path: 'status/h.md', content: '# h\n' },
+      { path: 'evidence/h/2026-11-29/a.json', content: '{}\n' },
+    ];
+    const commit = (base: string) =>
+      repo.commitFiles({ branch: 'main', base, changes, message: 'status', author: { name: 't', email: 't@t' }, now });
+    const who = { GIT_AUTHOR_NAME: 't', GIT_AUTHOR_EMAIL: 't@t', GIT_COMMITTER_NAME: 't', GIT_COMMITTER_EMAIL: 't@t' };
+    const root = gitIn(['commit-tree', gitIn(['mktree'], ''), '-m', 'root'], undefined, who);
+    const first = await commit(root);
+    expect(first).toMatch(/^[0-9a-f]{40}$/);
+    // Everything into a pack: a no-op that wrote (or re-read) its blobs and trees would leave loose copies again.
+    gitIn(['repack', '-a', '-d', '-q']);
+    gitIn(['prune-packed']);
+    const loose = () => readdirSync(path.join(gitdir, 'objects')).filter((d) => /^[0-9a-f]{2}$/.test(d));
+    expect(loose()).toEqual([]);
+    expect(await commit(first!)).toBeNull();
+    expect(loose()).toEqual([]);
+    expect(gitIn(['rev-parse', 'main'])).toBe(first);
+  });
+});
+
 describe('reading a damaged repository', () => {
   let work: string;
   beforeEach(() => {
