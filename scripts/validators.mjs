@@ -47,11 +47,21 @@ export function writeValidators() {
     '',
   ].join('\n');
   const dir = path.join(root, 'src', 'generated');
+  // Unchanged code is not rewritten: its mtime would make `build --if-stale` think dist/ is out of date.
+  if (readIfExists(path.join(dir, 'validators.ts')) === ts) return;
   mkdirSync(dir, { recursive: true });
   // A whole file only (temp, rename): a build and a test run may generate at once.
   const tmp = path.join(dir, `.validators.ts.${process.pid}`);
   writeFileSync(tmp, ts);
   renameSync(tmp, path.join(dir, 'validators.ts'));
+}
+
+function readIfExists(file) {
+  try {
+    return readFileSync(file, 'utf8');
+  } catch {
+    return null;
+  }
 }
 
 if (import.meta.url === pathToFileURL(process.argv[1] ?? '').href) writeValidators();
