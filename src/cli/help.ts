@@ -8,7 +8,8 @@ export const GLOBAL_HELP = `Global options (before or after the command):
   --host NAME        this host's name in the fleet (default: the short hostname)
   --state-dir DIR    local state and lock (default: $XDG_STATE_HOME/gitfleet)
   --json             machine-readable output; errors too, as {"error": {...}} on stderr
-  -q, --quiet        only errors: nothing on stdout, what went wrong on stderr
+  -q, --quiet        only errors: nothing on stdout (--json documents still),
+                     what went wrong on stderr; the exit code says the rest
   -v, --verbose      more detail on stderr: each command run (tmux, systemctl) and,
                      for plan and apply, how long each phase took
   -h, --help         help for a command
@@ -80,6 +81,11 @@ KEY, SECRET, PASSWORD, PASS, CREDENTIAL, AUTH), those a runtime lists under
 \`redact:\`, and passwords in URLs are shown as <redacted> in plan output,
 evidence, status and messages; every other roster env value is hidden in
 evidence too. The agent still gets the real values.
+
+Output: -q prints nothing when the fleet converged, else only the failed
+actions, invalid files and the agents not Ready (on stderr: what a timer's
+journal or cron's mail should hold); -v adds each phase's time and each
+command run (tmux, systemctl) on stderr.
 
 ${GLOBAL_HELP}`,
   status: `Usage: gitfleet status [--repo PATH] [--host NAME] [--json]

@@ -77,8 +77,14 @@ export async function main(argv: string[], io: Io): Promise<number> {
 }
 
 /** `--version --json`: what a bug report needs about this gitfleet and the node running it. */
-function versionInfo(): Record<string, string> {
-  return { version: version(), node: process.versions.node, platform: process.platform, arch: process.arch };
+function versionInfo(): Record<string, string | number> {
+  return {
+    formatVersion: 1,
+    version: version(),
+    node: process.versions.node,
+    platform: process.platform,
+    arch: process.arch,
+  };
 }
 
 /** An error as `--json` prints it on stderr (docs/formats.md, "error"). */
@@ -103,7 +109,7 @@ export function errorJson(e: unknown): ErrorJson {
 function fail(e: unknown, io: Io, json: boolean): number {
   const err = errorJson(e);
   if (json) {
-    io.stderr(`${JSON.stringify({ error: err }, null, 2)}\n`);
+    io.stderr(`${JSON.stringify({ formatVersion: 1, error: err }, null, 2)}\n`);
     return err.exitCode;
   }
   const text =

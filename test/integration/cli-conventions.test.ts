@@ -179,6 +179,7 @@ describe('--json errors and --version --json', () => {
     const r = await cli(['--version', '--json']);
     expect(r.code).toBe(0);
     expect(JSON.parse(r.stdout)).toEqual({
+      formatVersion: 1,
       version: expect.stringMatching(/^\d+\.\d+\.\d+/),
       node: process.versions.node,
       platform: process.platform,
@@ -190,6 +191,7 @@ describe('--json errors and --version --json', () => {
     const usage = await cli(['plan', 'extra', '--json']);
     expect(usage).toMatchObject({ code: 64, stdout: '' });
     expect(JSON.parse(usage.stderr)).toEqual({
+      formatVersion: 1,
       error: { code: 'usage', message: expect.stringContaining('plan takes no arguments'), exitCode: 64 },
     });
     // Before the command line could be parsed at all.
@@ -201,6 +203,7 @@ describe('--json errors and --version --json', () => {
     const missing = await cli(['plan', '--json', '--repo', '/nonexistent/fleet.git']);
     expect(missing.code).toBe(1);
     expect(JSON.parse(missing.stderr)).toEqual({
+      formatVersion: 1,
       error: { code: 'terminal', message: expect.stringContaining('no such directory'), exitCode: 1 },
     });
     fleet = twoAgents();
