@@ -125,9 +125,12 @@ export function bashScript(): string {
 _gitfleet() {
   local cur=\${COMP_WORDS[COMP_CWORD]} prev=\${COMP_WORDS[COMP_CWORD-1]}
   local cmd='' verb='' nargs=0 skip=0 i w words=''
+  # bash splits --repo=DIR into --repo, =, DIR: the value is the word after the =.
+  if [[ $cur == = ]]; then prev=\${COMP_WORDS[COMP_CWORD-1]}; cur=''
+  elif [[ $prev == = ]] && ((COMP_CWORD > 2)); then prev=\${COMP_WORDS[COMP_CWORD-2]}; fi
   for ((i = 1; i < COMP_CWORD; i++)); do
     w=\${COMP_WORDS[i]}
-    if ((skip)); then skip=0; continue; fi
+    if ((skip)); then [[ $w == = ]] || skip=0; continue; fi
     case $w in
     ${valueWords().join('|')}) skip=1 ;;
     -*) ;;

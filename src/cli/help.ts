@@ -167,6 +167,12 @@ of each command, and agent names (read from the roster when you press Tab).
   fish   gitfleet completion fish | source      or save it as
          ~/.config/fish/completions/gitfleet.fish
 Exit 0, 64 usage (also for --json: the script is not JSON).`,
+  __complete: `Usage: gitfleet __complete agents -- WORDS
+
+Run by the completion scripts (gitfleet completion), not by people: prints
+this host's agent names, one a line, from the roster of the repository the
+WORDS (what was typed after gitfleet) name with --repo, --branch, --host and
+--state-dir. Prints nothing, and exits 0, when there is nothing to read.`,
   ps: `Usage: gitfleet ps [--repo PATH] [--all-hosts] [--json]
 
 One row per roster agent of this host, observed now (read-only: no lock, no

@@ -32,9 +32,9 @@ beforeAll(() => {
 afterAll(() => rmSync(dir, { recursive: true, force: true }));
 afterEach(() => fleet?.cleanup());
 
-function shell(argv: string[]): { code: number; out: string; err: string } {
+function shell(argv: string[], timeout = 20_000): { code: number; out: string; err: string } {
   const env = { ...process.env, PATH: `${path.join(dir, 'bin')}:${process.env.PATH}` };
-  const r = spawnSync(argv[0]!, argv.slice(1), { encoding: 'utf8', env, cwd: dir, timeout: 20_000 });
+  const r = spawnSync(argv[0]!, argv.slice(1), { encoding: 'utf8', env, cwd: dir, timeout });
   if (r.error) throw new Error(`${argv[0]} could not run (${r.error.message}); .ci/run installs bash, zsh and fish`);
   return { code: r.status ?? 1, out: r.stdout, err: r.stderr };
 }
@@ -117,6 +117,10 @@ describe('completion scripts', () => {
     // A value-taking option's value is not the command: after --repo DIR, commands again.
     expect(bash('gitfleet --repo /tmp pl')).toEqual(['plan']);
     expect(bash('gitfleet heartbeat --status ')).toEqual(['ok', 'busy']);
+    // --opt=VALUE, which bash splits at the = into three words.
+    expect(bash('gitfleet heartbeat --status = b')).toEqual(['busy']);
+    expect(bash('gitfleet heartbeat --status =')).toEqual(['ok', 'busy']);
+    expect(bash('gitfleet --repo = /tmp pl')).toEqual(['plan']);
     expect(bash('gitfleet completion ')).toEqual(['bash', 'zsh', 'fish']);
   });
 
@@ -127,6 +131,37 @@ describe('completion scripts', () => {
     expect(zsh('gitfleet agent watch --')).not.toContain('--json');
     expect(zsh('gitfleet --repo /t')).toEqual(['<files -/>']);
     expect(zsh('gitfleet --repo /tmp ')).toEqual(PUBLIC_COMMANDS);
+  });
+
+  it("zsh's own completion system completes the line, in a pty (zsh/zpty): compinit, _describe, compadd", {
+    timeout: 90_000,
+  }, () => {
+    // Each expected line is waited for (zpty -r with a pattern), not slept for; `timeout` ends a hang as a failure.
+    const driver = path.join(dir, 'zpty.zsh');
+    writeFileSync(
+      driver,
+      [
+        'zmodload zsh/zpty',
+        "zpty z 'TERM=dumb zsh -f -i'",
+        `zpty -w z "PS1='> '; autoload -U compinit; compinit -u -D; source '${scripts.zsh}'; ` +
+          `bindkey -e; bindkey '^I' complete-word; print RE''ADY"`, // emacs keys, whatever $EDITOR says
+        "zpty -r z out '*READY*' || exit 1",
+        'try() { zpty -w -n z "$1"$\'\\t\'; zpty -r z out "*$2*" && print -r -- "completed: $2"; ' +
+          "zpty -w -n z $'\\C-a\\C-k'; }",
+        "try 'gitfleet agent s' 'gitfleet agent send '",
+        "try 'gitfleet apply --re' 'gitfleet apply --rep'", // --repo and --repin: their common prefix
+        "try 'gitfleet apply --js' 'gitfleet apply --json '",
+        "try 'gitfleet --repo /tmp st' 'gitfleet --repo /tmp status '",
+        'zpty -d z',
+      ].join('\n'),
+    );
+    const r = shell(['timeout', '60', 'zsh', '-f', driver], 70_000);
+    expect(r.out.split('\n').filter(Boolean)).toEqual([
+      'completed: gitfleet agent send ',
+      'completed: gitfleet apply --rep',
+      'completed: gitfleet apply --json ',
+      'completed: gitfleet --repo /tmp status ',
+    ]);
   });
 
   it('fish completes commands, verbs and options with descriptions', () => {
