@@ -47,6 +47,8 @@ export async function main(argv: string[], io: Io): Promise<number> {
       io.stdout(opts.json ? `${JSON.stringify(versionInfo(), null, 2)}\n` : `gitfleet ${version()}\n`);
       return EXIT.ok;
     }
+    if (!command && !opts.help && opts.json)
+      throw new UsageError(`a command is needed; commands: ${PUBLIC_COMMANDS.join(', ')}`);
     if (!command || command === 'help') {
       const topic = command === 'help' ? positionals.join(' ') : '';
       if (!(topic in HELP)) throw new UsageError(`no help for "${topic}"; commands: ${PUBLIC_COMMANDS.join(', ')}`);
@@ -124,6 +126,7 @@ async function validate(opts: GlobalOptions, _p: string[], io: Io): Promise<numb
   const [{ readSource }, { byPosition }] = await Promise.all([import('../reconcile.js'), import('../desired/load.js')]);
   const src = await readSource(opts);
   const { problems, files, notes } = src.desired;
+  if (opts.verbose) for (const f of files) io.stderr(`· ${f.valid ? 'valid  ' : 'invalid'} ${f.path}\n`);
   if (opts.json) {
     io.stdout(
       `${JSON.stringify(

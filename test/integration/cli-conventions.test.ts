@@ -64,6 +64,9 @@ describe('-q and -v', () => {
     expect(await cli(['apply', '-q', ...at(fleet)])).toEqual({ code: 0, stdout: '', stderr: '' });
     expect(await cli(['status', '-q', ...at(fleet)])).toEqual({ code: 0, stdout: '', stderr: '' });
     expect(await cli(['validate', '-q', ...at(fleet)])).toEqual({ code: 0, stdout: '', stderr: '' });
+    const validate = await cli(['validate', '-v', ...at(fleet)]);
+    expect(validate.stdout).toMatch(/^valid: /);
+    expect(validate.stderr).toBe('· valid   fleet.yaml\n· valid   rosters/a.yaml\n· valid   rosters/b.yaml\n');
     expect(await cli(['ps', '-q', ...at(fleet)])).toEqual({ code: 0, stdout: '', stderr: '' });
     // --json documents are what was asked for: -q leaves them.
     expect(JSON.parse((await cli(['status', '-q', '--json', ...at(fleet)])).stdout)).toMatchObject({ converged: true });
@@ -210,6 +213,9 @@ describe('--json errors and --version --json', () => {
     const noStatus = await cli(['status', '--json', ...at(fleet)]);
     expect(noStatus.code).toBe(1);
     expect(JSON.parse(noStatus.stderr).error).toMatchObject({ code: 'terminal', message: /no status for host/ });
+    const none = await cli(['--json']);
+    expect(none).toMatchObject({ code: 64, stdout: '' });
+    expect(JSON.parse(none.stderr).error).toMatchObject({ code: 'usage', message: /^a command is needed; commands: / });
     // Without --json, the same in words.
     expect((await cli(['plan', 'extra'])).stderr).toMatch(/^gitfleet: plan takes no arguments/);
   });
