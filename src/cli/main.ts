@@ -157,17 +157,17 @@ async function validate(opts: GlobalOptions, _p: string[], io: Io): Promise<numb
 }
 
 async function plan(opts: GlobalOptions, _p: string[], io: Io): Promise<number> {
-  const [{ reconcile }, { reconcileOptions }, { renderPlanJson }, { renderPlan, planProblemLines }] = await Promise.all(
-    [
-      import('../reconcile.js'),
-      import('./settings.js'),
-      import('../report/plan-json.js'),
-      import('../report/plan-text.js'),
-    ],
-  );
+  const [{ reconcile }, { reconcileOptions }, { renderPlanJson }, planText] = await Promise.all([
+    import('../reconcile.js'),
+    import('./settings.js'),
+    import('../report/plan-json.js'),
+    import('../report/plan-text.js'),
+  ]);
   const { plan } = await reconcile(reconcileOptions(opts, io), 'plan');
-  io.stdout(opts.json ? `${JSON.stringify(renderPlanJson(plan), null, 2)}\n` : renderPlan(plan, stdoutStyle(io)));
-  if (opts.quiet && !opts.json) for (const line of planProblemLines(plan)) io.stderr(`${line}\n`);
+  io.stdout(
+    opts.json ? `${JSON.stringify(renderPlanJson(plan), null, 2)}\n` : planText.renderPlan(plan, stdoutStyle(io)),
+  );
+  if (opts.quiet && !opts.json) for (const line of planText.planProblemLines(plan)) io.stderr(`${line}\n`);
   // A PR check runs plan: a broken file must fail it, even though apply would still run on last-known-good specs.
   if (plan.errors.length > 0 || plan.unobserved.length > 0 || !plan.supervisor.observed) return EXIT.error;
   // Deferred work (a restart waiting for idle, a held prune) is a difference too: 0 means nothing differs.

@@ -38,10 +38,8 @@ function twoAgents(): TestFleet {
 
 const at = (f: TestFleet) => ['--repo', f.bare, '--state-dir', f.stateDir, '--host', f.host];
 
-describe('-q and -v', () => {
-  it('plan and apply: -q prints nothing on success, -v adds timings per phase and the commands run', {
-    timeout: 60_000,
-  }, async () => {
+describe('-q and -v', { timeout: 120_000 }, () => {
+  it('plan and apply: -q prints nothing on success, -v adds timings per phase and the commands run', async () => {
     fleet = twoAgents();
     const quietPlan = await cli(['plan', '-q', ...at(fleet)]);
     expect(quietPlan).toEqual({ code: 2, stdout: '', stderr: '' }); // the exit code says there are changes
@@ -93,6 +91,17 @@ describe('-q and -v', () => {
     expect(a.stderr).not.toMatch(/\ba \(/);
   });
 
+  it('-v never shows env values: only the first words of each command, secrets masked', async () => {
+    fleet = new TestFleet();
+    const env = '    env: {API_TOKEN: hunter2-secret, MOOD: calm-sea}\n';
+    fleet.commit({ 'rosters/a.yaml': roster(fleet.socket, `  - name: a\n    runtime: stub\n${env}`) });
+    const r = await cli(['apply', '-v', ...at(fleet)]);
+    expect(r.code).toBe(0);
+    expect(r.stderr).toMatch(/^· ran tmux .*new-session/m);
+    expect(r.stderr).not.toContain('hunter2');
+    expect(r.stderr).not.toContain('calm-sea');
+  });
+
   it('-q and -v together are a usage error', async () => {
     const r = await cli(['plan', '-q', '-v']);
     expect(r).toMatchObject({ code: 64, stdout: '' });
@@ -100,7 +109,7 @@ describe('-q and -v', () => {
   });
 });
 
-describe('colour', () => {
+describe('colour', { timeout: 60_000 }, () => {
   it('is decided by NO_COLOR, then FORCE_COLOR, then whether the stream is a terminal', () => {
     expect(wantsColour({}, false)).toBe(false);
     expect(wantsColour({}, true)).toBe(true);
@@ -177,7 +186,7 @@ describe('colour', () => {
   });
 });
 
-describe('--json errors and --version --json', () => {
+describe('--json errors and --version --json', { timeout: 60_000 }, () => {
   it('--version --json says the version and the node running it', async () => {
     const r = await cli(['--version', '--json']);
     expect(r.code).toBe(0);
