@@ -18,9 +18,13 @@ const { version } = JSON.parse(readFileSync(path.join(root, 'package.json'), 'ut
 
 /** What the bundle is made of: every file under src/, and the files that say how it is built. */
 function buildInputs() {
-  const files = ['package.json', 'package-lock.json', 'tsconfig.json', 'scripts/build.mjs', 'scripts/validators.mjs'].map(
-    (f) => path.join(root, f),
-  );
+  const files = [
+    'package.json',
+    'package-lock.json',
+    'tsconfig.json',
+    'scripts/build.mjs',
+    'scripts/validators.mjs',
+  ].map((f) => path.join(root, f));
   const walk = (dir) => {
     for (const e of readdirSync(dir, { withFileTypes: true })) {
       const p = path.join(dir, e.name);

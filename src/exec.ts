@@ -2,6 +2,7 @@
 // so): every child gets a timeout that kills its whole process group.
 import { execa } from 'execa';
 import { TerminalError } from './errors.js';
+import { maskArgv } from './redact.js';
 
 export interface RunResult {
   exitCode: number;
@@ -17,6 +18,20 @@ export interface RunOptions {
   cwd?: string;
 }
 
+/** -v: told of each command run (program and first words, secrets masked), with its exit status and time. */
+let trace: ((line: string) => void) | null = null;
+
+export function traceRuns(to: ((line: string) => void) | null): void {
+  trace = to;
+}
+
+/** The first words of argv, masked: enough to say which command ran, never a roster's env values. */
+function traced(argv: readonly string[], res: { exitCode?: number; timedOut?: boolean }, ms: number): string {
+  const words = maskArgv(argv.slice(0, 5));
+  const end = res.timedOut ? 'timed out' : `exit ${res.exitCode ?? '?'}`;
+  return `${words.join(' ')}${argv.length > 5 ? ' …' : ''} (${end}, ${Math.round(ms)} ms)`;
+}
+
 /**
  * Run argv (never a shell string) and return its result; a non-zero exit is
  * a result, not an exception. Only a failure to start at all throws.
@@ -24,6 +39,7 @@ export interface RunOptions {
 export async function run(argv: readonly string[], opts: RunOptions = {}): Promise<RunResult> {
   const [file, ...args] = argv;
   if (!file) throw new Error('run: empty argv');
+  const started = performance.now();
   const child = execa(file, args, {
     reject: false,
     stripFinalNewline: false,
@@ -38,6 +54,7 @@ export async function run(argv: readonly string[], opts: RunOptions = {}): Promi
     extendEnv: true,
   });
   const res = await child;
+  trace?.(traced(argv, res, performance.now() - started));
   if (res.timedOut && child.pid) {
     try {
       process.kill(-child.pid, 'SIGKILL');

@@ -54,6 +54,18 @@ export interface ReconcileOptions {
   pinned: Pinned;
   /** --confirm-prune: the revision whose held deletes a person confirmed. */
   confirmPrune?: string | null;
+  /** -v: told when each phase ends and how long it took. */
+  trace?: (phase: string, ms: number) => void;
+}
+
+/** Marks the end of each phase for ReconcileOptions.trace; does nothing without one. */
+function phaseClock(trace: ReconcileOptions['trace']): (phase: string) => void {
+  let last = performance.now();
+  return (phase) => {
+    const now = performance.now();
+    trace?.(phase, Math.round(now - last));
+    last = now;
+  };
 }
 
 export interface ReconcileResult {
@@ -69,11 +81,13 @@ export interface ReconcileResult {
 export const OWN_DIRS = ['status', 'evidence'] as const;
 
 export async function reconcile(opts: ReconcileOptions, mode: 'plan' | 'apply'): Promise<ReconcileResult> {
+  const done = phaseClock(opts.trace);
   // lock: one reconciler per state dir (plan only reads)
   const lock =
     mode === 'apply'
       ? await acquireLock(opts.stateDir, `gitfleet ${mode} --repo ${opts.repo}`)
       : await ensureStateDir(opts.stateDir).then(() => null);
+  done(mode === 'apply' ? 'lock' : 'state dir');
   try {
     // The crontab line's log (gitfleet install without systemd), first: a run that fails later still keeps it small.
     if (mode === 'apply') await rotateCronLog(opts.stateDir);
@@ -86,8 +100,10 @@ export async function reconcile(opts: ReconcileOptions, mode: 'plan' | 'apply'):
       src.repo.lockJournal = path.join(opts.stateDir, 'ref-lock.json');
       await src.repo.assertRefUnlocked(src.desired.config.statusBranch);
     }
+    done('read desired state');
     // observe: tmux (one call per socket), the supervisor (one systemctl call), heartbeat files
     const seen = await observe(src, opts);
+    done('observe');
     // plan: pure
     const pruneConfirmed = await confirmedPrune(src, opts.confirmPrune ?? null, opts.host);
     const policy: PlanContext = {
@@ -100,6 +116,7 @@ export async function reconcile(opts: ReconcileOptions, mode: 'plan' | 'apply'):
     };
     const observed = { tmux: seen.tmux, supervisor: seen.supervisor.input, heartbeats: seen.heartbeats };
     const plan = makePlan({ desired: src.desired, observed, previous: src.previous }, policy);
+    done('plan');
     if (mode === 'plan') return { desired: src.desired, plan, results: [], status: null, commit: null };
     // apply, then look again at what now runs
     const sup = seen.supervisor.input;
@@ -115,9 +132,11 @@ export async function reconcile(opts: ReconcileOptions, mode: 'plan' | 'apply'):
       onResult: evidence.onResult,
       ...(units ? { units } : {}),
     });
+    done(`apply ${results.length} action(s)`);
     // pane logs: cap and rotate (copytruncate; never fails the run)
     await rotateLogs(opts.stateDir, plan.fleet, seen.agents);
     const after = results.length > 0 ? await settle(src, opts, seen, results) : seen;
+    done('observe again');
     // report: status + evidence, committed only when something changed
     const status = buildStatus(
       {
@@ -131,6 +150,7 @@ export async function reconcile(opts: ReconcileOptions, mode: 'plan' | 'apply'):
     );
     const events = serverLossEvents(src.previous, seen.tmux, after.supervisor.input, opts.clock());
     const commit = await commitStatus(src, status, results, events, evidence, opts);
+    done(commit ? 'commit status' : 'status unchanged');
     return { desired: src.desired, plan, results, status, commit };
   } finally {
     await lock?.release();

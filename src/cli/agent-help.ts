@@ -1,4 +1,5 @@
 // Help for `gitfleet agent` and each of its verbs (help.ts adds them to HELP).
+import { AGENT_VERBS, summaryList } from './commands.js';
 
 export function agentHelp(globalHelp: string): Record<string, string> {
   return {
@@ -9,11 +10,7 @@ read at the head of the branch). Verbs that touch a session act only on one
 gitfleet created for this fleet and agent.
 
 Verbs:
-  watch    read-only view of the agent's pane: cannot type into it, does not resize it
-  attach   take over the agent's session (types into the pane, sizes the window)
-  send     send a message, as a bracketed paste then Enter; --verify checks it was taken
-  reset    the runtime's reset command (verified), else restart the session
-  logs     the last lines the pane printed, from its log (survives screen clears)
+${summaryList(Object.entries(AGENT_VERBS))}
 
 See gitfleet agent <verb> --help.
 Exit codes: 0 ok, 1 error, 4 message not accepted (send --verify, reset), 64 usage.

@@ -11,22 +11,11 @@ import { TerminalError, UsageError, errorMessage } from '../errors.js';
 import { runInteractive } from '../exec.js';
 import { agentLogPath } from '../paths.js';
 import { readSource } from '../reconcile.js';
+import { AGENT_VERBS, type Verb, VERBS } from './commands.js';
 import { EXIT } from './exit-codes.js';
 import type { Io } from './io.js';
 import { pinnedSettings } from './settings.js';
 import type { GlobalOptions } from './options.js';
-
-export const VERBS = ['watch', 'attach', 'send', 'reset', 'logs'] as const;
-type Verb = (typeof VERBS)[number];
-
-/** The agent options each verb takes (options.ts keeps them all to `agent`). */
-const VERB_OPTIONS: Record<Verb, readonly string[]> = {
-  watch: [],
-  attach: [],
-  send: ['message', 'file', 'verify', 'timeout', 'from', 'raw', 'json'],
-  reset: ['timeout', 'json'],
-  logs: ['lines', 'json'],
-};
 
 const DEFAULT_LINES = 50;
 
@@ -126,8 +115,11 @@ function checkOptions(verb: Verb, opts: GlobalOptions): void {
     lines: opts.lines !== null,
     json: opts.json,
   };
+  // The agent options each verb takes are in commands.ts (options.ts keeps them all to `agent`).
+  const takes: readonly string[] = AGENT_VERBS[verb].options;
+  if (opts.json && !takes.includes('json')) throw new UsageError(`agent ${verb} does not support --json`);
   for (const [k, on] of Object.entries(given)) {
-    if (on && !VERB_OPTIONS[verb].includes(k))
+    if (on && !takes.includes(k))
       throw new UsageError(`--${k} is not an option of agent ${verb}; see gitfleet agent ${verb} --help`);
   }
   if (verb === 'send' && opts.timeoutMs !== null && !opts.verify)

@@ -1,4 +1,5 @@
 import { agentHelp } from './agent-help.js';
+import { COMMAND_TABLE, PUBLIC_COMMANDS, summaryList } from './commands.js';
 import { EXIT_HELP } from './exit-codes.js';
 
 export const GLOBAL_HELP = `Global options (before or after the command):
@@ -6,8 +7,13 @@ export const GLOBAL_HELP = `Global options (before or after the command):
   --branch NAME      branch holding desired state (default: fleet.yaml's branch, else main)
   --host NAME        this host's name in the fleet (default: the short hostname)
   --state-dir DIR    local state and lock (default: $XDG_STATE_HOME/gitfleet)
-  --json             machine-readable output
-  -h, --help         help for a command`;
+  --json             machine-readable output; errors too, as {"error": {...}} on stderr
+  -q, --quiet        only errors: nothing on stdout (--json documents still),
+                     what went wrong on stderr; the exit code says the rest
+  -v, --verbose      more detail on stderr: each command run (tmux, systemctl) and,
+                     for plan and apply, how long each phase took
+  -h, --help         help for a command
+Colour only on a terminal; NO_COLOR=1 turns it off, FORCE_COLOR=1 on (NO_COLOR wins).`;
 
 export const HELP: Record<string, string> = {
   ...agentHelp(GLOBAL_HELP),
@@ -16,15 +22,9 @@ export const HELP: Record<string, string> = {
 Usage: gitfleet <command> [options]
 
 Commands:
-  validate   check the committed desired state (or the work tree's); every error with file:line:col
-  plan       show what apply would do (exit 0 no changes, 2 changes or deferred, 1 invalid file or error)
-  apply      reconcile once and commit status back (exit 0 converged, 3 not yet, 1 invalid file or error)
-  status     show this host's committed status
-  ps         the fleet table, observed now: tmux, systemd, process, idle time, heartbeat, flags
-  install    run apply from a systemd --user timer (or print the crontab line)
-  uninstall  remove the timer and service install wrote
-  agent      one agent: watch (read-only), attach, send, reset, logs
-  heartbeat  write an agent's heartbeat file (for runtimes and wrappers)
+${summaryList(PUBLIC_COMMANDS.map((c) => [c, COMMAND_TABLE[c]]))}
+
+Also: gitfleet --version [--json]; gitfleet help <command>; gitfleet <command> --help.
 
 ${GLOBAL_HELP}
 
@@ -90,6 +90,11 @@ KEY, SECRET, PASSWORD, PASS, CREDENTIAL, AUTH), those a runtime lists under
 \`redact:\`, and passwords in URLs are shown as <redacted> in plan output,
 evidence, status and messages; every other roster env value is hidden in
 evidence too. The agent still gets the real values.
+
+Output: -q prints nothing when the fleet converged, else only the failed
+actions, invalid files and the agents not Ready (on stderr: what a timer's
+journal or cron's mail should hold); -v adds each phase's time and each
+command run (tmux, systemctl) on stderr.
 
 ${GLOBAL_HELP}`,
   status: `Usage: gitfleet status [--repo PATH] [--host NAME] [--json]
@@ -163,6 +168,23 @@ file apply keeps in the state dir, with the same command, environment and tags
 apply uses. A session that already runs that spec is adopted, not restarted. It
 never starts a tmux server itself: the socket's server unit runs that.
 Exit 0 started or adopted, 1 could not start, 64 usage.`,
+  completion: `Usage: gitfleet completion bash|zsh|fish
+
+Prints a completion script for the shell: commands, agent verbs, the options
+of each command, and agent names (read from the roster when you press Tab).
+  bash   source <(gitfleet completion bash)     (e.g. in ~/.bashrc), or save it as
+         ~/.local/share/bash-completion/completions/gitfleet
+  zsh    source <(gitfleet completion zsh)      (after compinit), or save it as
+         _gitfleet in a directory of $fpath
+  fish   gitfleet completion fish | source      or save it as
+         ~/.config/fish/completions/gitfleet.fish
+Exit 0, 64 usage (also for --json: the script is not JSON).`,
+  __complete: `Usage: gitfleet __complete agents -- WORDS
+
+Run by the completion scripts (gitfleet completion), not by people: prints
+this host's agent names, one a line, from the roster of the repository the
+WORDS (what was typed after gitfleet) name with --repo, --branch, --host and
+--state-dir. Prints nothing, and exits 0, when there is nothing to read.`,
   ps: `Usage: gitfleet ps [--repo PATH] [--all-hosts] [--json]
 
 One row per roster agent of this host, observed now (read-only: no lock, no

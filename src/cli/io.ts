@@ -6,4 +6,6 @@ export interface Io {
   stdout: (s: string) => void;
   stderr: (s: string) => void;
   env: NodeJS.ProcessEnv;
+  /** Which streams are terminals (colour.ts colours only those); absent: neither, as in tests and pipes. */
+  tty?: { stdout: boolean; stderr: boolean };
 }

@@ -1,7 +1,10 @@
 // Command dispatch and the one place where outcomes become exit codes.
 // Each command's modules are imported when it is chosen (dynamic import(), a chunk of its own in the bundle):
 // --version and --help load nearly nothing, and agent-start does not load git, YAML or ajv.
-import { GitfleetError, UsageError } from '../errors.js';
+import { GitfleetError, TerminalError, UsageError, ValidationError } from '../errors.js';
+import { traceRuns } from '../exec.js';
+import { stderrStyle, stdoutStyle } from './colour.js';
+import { type CommandName, commandInfo, PUBLIC_COMMANDS } from './commands.js';
 import { HELP } from './help.js';
 import { parseCommandLine, type GlobalOptions } from './options.js';
 import { EXIT } from './exit-codes.js';
@@ -12,8 +15,8 @@ import { shortRevision } from '../revision.js';
 
 type Handler = (opts: GlobalOptions, positionals: string[], io: Io) => Promise<number>;
 
-/** Each command's handler, loaded on demand. */
-const COMMANDS: Record<string, () => Promise<Handler>> = {
+/** Each command's handler, loaded on demand; keyed by the command table (commands.ts), all of it. */
+const COMMANDS: Record<CommandName, () => Promise<Handler>> = {
   validate: async () => (await import('./validate.js')).validate,
   plan: async () => plan,
   apply: async () => apply,
@@ -24,56 +27,104 @@ const COMMANDS: Record<string, () => Promise<Handler>> = {
   ps: async () => (await import('./ps.js')).ps,
   'agent-start': async () => (await import('./agent-start.js')).agentStartCommand,
   agent: async () => (await import('./agent.js')).agent,
+  completion: async () => (await import('./completion.js')).completion,
+  __complete: async () => (await import('./completion.js')).complete,
 };
 
 /** Commands that take arguments; the others refuse any. */
-const TAKES_ARGUMENTS = new Set(['agent-start', 'agent', 'validate']);
+const TAKES_ARGUMENTS = new Set(['agent-start', 'agent', 'validate', 'completion', '__complete']);
+
+/** Commands whose output is what was asked for, so -q does not silence it. */
+const ALWAYS_PRINTS = new Set(['completion', '__complete']);
 
 export async function main(argv: string[], io: Io): Promise<number> {
+  // Until the command line is parsed, --json is known only as a word in it: a usage error still answers in JSON.
+  const end = argv.indexOf('--');
+  let json = (end === -1 ? argv : argv.slice(0, end)).includes('--json');
   try {
     const { command, positionals, opts } = parseCommandLine(argv, io.env);
+    json = opts.json;
     if (opts.version) {
-      io.stdout(`gitfleet ${version()}\n`);
+      io.stdout(opts.json ? `${JSON.stringify(versionInfo(), null, 2)}\n` : `gitfleet ${version()}\n`);
       return EXIT.ok;
     }
+    if (!command && !opts.help && opts.json)
+      throw new UsageError(`a command is needed; commands: ${PUBLIC_COMMANDS.join(', ')}`);
     if (!command || command === 'help') {
       const topic = command === 'help' ? positionals.join(' ') : '';
-      if (!(topic in HELP))
-        throw new UsageError(`no help for "${topic}"; commands: ${Object.keys(COMMANDS).join(', ')}`);
+      if (!(topic in HELP)) throw new UsageError(`no help for "${topic}"; commands: ${PUBLIC_COMMANDS.join(', ')}`);
       (opts.help || command === 'help' ? io.stdout : io.stderr)(`${HELP[topic]}\n`);
       return opts.help || command === 'help' ? EXIT.ok : EXIT.usage;
     }
-    const load = COMMANDS[command];
-    if (!load) throw new UsageError(`unknown command "${command}"; commands: ${Object.keys(COMMANDS).join(', ')}`);
+    const info = commandInfo(command);
+    if (!info) throw new UsageError(`unknown command "${command}"; commands: ${PUBLIC_COMMANDS.join(', ')}`);
     if (opts.help) {
       io.stdout(`${HELP[`${command} ${positionals[0]}`] ?? HELP[command]}\n`);
       return EXIT.ok;
     }
+    if (opts.json && !info.json) throw new UsageError(`${command} does not support --json`);
     if (positionals.length > 0 && !TAKES_ARGUMENTS.has(command))
       throw new UsageError(
         `${command} takes no arguments (got ${positionals.join(' ')}); see gitfleet ${command} --help`,
       );
-    return await (await load())(opts, positionals, io);
+    const run = await COMMANDS[command as CommandName]();
+    if (opts.verbose) traceRuns((line) => io.stderr(`· ran ${line}\n`));
+    // -q: what a command prints for people is dropped; its errors (stderr) and --json documents are not.
+    const quiet = opts.quiet && !opts.json && !ALWAYS_PRINTS.has(command);
+    return await run(opts, positionals, quiet ? { ...io, stdout: () => {} } : io);
   } catch (e) {
-    return fail(e, io);
+    return fail(e, io, json);
+  } finally {
+    traceRuns(null);
   }
 }
 
-function fail(e: unknown, io: Io): number {
-  if (e instanceof UsageError) {
-    io.stderr(`gitfleet: ${e.message}\n`);
-    return EXIT.usage;
+/** `--version --json`: what a bug report needs about this gitfleet and the node running it. */
+function versionInfo(): Record<string, string | number> {
+  return {
+    formatVersion: 1,
+    version: version(),
+    node: process.versions.node,
+    platform: process.platform,
+    arch: process.arch,
+  };
+}
+
+/** An error as `--json` prints it on stderr (docs/formats.md, "error"). */
+export interface ErrorJson {
+  code: 'usage' | 'invalid' | 'terminal' | 'transient' | 'internal';
+  message: string;
+  exitCode: number;
+  problems?: { file: string; line: number; col: number; message: string }[];
+  stack?: string;
+}
+
+export function errorJson(e: unknown): ErrorJson {
+  if (e instanceof UsageError) return { code: 'usage', message: e.message, exitCode: EXIT.usage };
+  if (e instanceof ValidationError)
+    return { code: 'invalid', message: e.message, exitCode: EXIT.error, problems: e.problems };
+  if (e instanceof GitfleetError) return { code: e.kind, message: e.message, exitCode: EXIT.error };
+  const message = e instanceof Error ? e.message : String(e);
+  const stack = e instanceof Error && e.stack ? { stack: mappedStack(e.stack) } : {};
+  return { code: 'internal', message: `internal error: ${message}`, exitCode: EXIT.error, ...stack };
+}
+
+function fail(e: unknown, io: Io, json: boolean): number {
+  const err = errorJson(e);
+  if (json) {
+    io.stderr(`${JSON.stringify({ formatVersion: 1, error: err }, null, 2)}\n`);
+    return err.exitCode;
   }
-  if (e instanceof GitfleetError) {
-    io.stderr(`gitfleet: ${e.message}\n`);
-    return EXIT.error;
-  }
-  io.stderr(`gitfleet: internal error: ${e instanceof Error ? mappedStack(e.stack ?? e.message) : String(e)}\n`);
-  return EXIT.error;
+  const text =
+    err.code === 'internal'
+      ? `internal error: ${e instanceof Error ? mappedStack(e.stack ?? e.message) : String(e)}`
+      : err.message;
+  io.stderr(`${stderrStyle(io)('error', 'gitfleet:')} ${text}\n`);
+  return err.exitCode;
 }
 
 async function plan(opts: GlobalOptions, _p: string[], io: Io): Promise<number> {
-  const [{ reconcile }, { reconcileOptions }, { renderPlanJson }, { renderPlan }, { Repo }, { noteUncommitted }] =
+  const [{ reconcile }, { reconcileOptions }, { renderPlanJson }, planText, { Repo }, { noteUncommitted }] =
     await Promise.all([
       import('../reconcile.js'),
       import('./settings.js'),
@@ -84,7 +135,12 @@ async function plan(opts: GlobalOptions, _p: string[], io: Io): Promise<number> 
     ]);
   const { plan, desired } = await reconcile(reconcileOptions(opts, io), 'plan');
   const uncommitted = await noteUncommitted(await Repo.open(opts.repo), desired.config, 'planned', io);
-  io.stdout(opts.json ? `${JSON.stringify(renderPlanJson(plan, uncommitted), null, 2)}\n` : renderPlan(plan));
+  io.stdout(
+    opts.json
+      ? `${JSON.stringify(renderPlanJson(plan, uncommitted), null, 2)}\n`
+      : planText.renderPlan(plan, stdoutStyle(io)),
+  );
+  if (opts.quiet && !opts.json) for (const line of planText.planProblemLines(plan)) io.stderr(`${line}\n`);
   // A PR check runs plan: a broken file must fail it, even though apply would still run on last-known-good specs.
   if (plan.errors.length > 0 || plan.unobserved.length > 0 || !plan.supervisor.observed) return EXIT.error;
   // Deferred work (a restart waiting for idle, a held prune) is a difference too: 0 means nothing differs.
@@ -99,6 +155,7 @@ async function apply(opts: GlobalOptions, _p: string[], io: Io): Promise<number>
     { renderApplyJson },
     { renderPlan },
     { renderStatusText },
+    { applyProblemLines },
   ] = await Promise.all([
     import('../reconcile.js'),
     import('./settings.js'),
@@ -106,6 +163,7 @@ async function apply(opts: GlobalOptions, _p: string[], io: Io): Promise<number>
     import('../report/apply-json.js'),
     import('../report/plan-text.js'),
     import('../report/status-text.js'),
+    import('../report/quiet.js'),
   ]);
   // Before pinned.json is written there: a state dir that is a file is said plainly.
   await ensureStateDir(opts.stateDir);
@@ -113,8 +171,10 @@ async function apply(opts: GlobalOptions, _p: string[], io: Io): Promise<number>
   const status = r.status!;
   if (opts.json) {
     io.stdout(`${JSON.stringify(renderApplyJson({ ...r, status }), null, 2)}\n`);
+  } else if (opts.quiet) {
+    for (const line of applyProblemLines({ ...r, status })) io.stderr(`${line}\n`);
   } else {
-    io.stdout(renderPlan(r.plan));
+    io.stdout(renderPlan(r.plan, stdoutStyle(io)));
     for (const res of r.results)
       io.stdout(
         `${res.ok ? 'ok    ' : 'FAILED'} ${res.action.kind} ${res.action.target}${res.error ? `: ${res.error}` : ''}\n`,
@@ -142,12 +202,10 @@ async function status(opts: GlobalOptions, _p: string[], io: Io): Promise<number
   const branch = src.desired.config.statusBranch;
   const head = await src.repo.resolve(branch);
   const doc = head ? await readStatus(src.repo, head, opts.host) : null;
-  if (!doc) {
-    io.stderr(
-      `gitfleet: no status for host ${opts.host} on branch ${branch} yet; run gitfleet apply --repo ${opts.repo}\n`,
+  if (!doc)
+    throw new TerminalError(
+      `no status for host ${opts.host} on branch ${branch} yet; run gitfleet apply --repo ${opts.repo}`,
     );
-    return EXIT.error;
-  }
   io.stdout(opts.json ? statusFileText(doc) : renderStatusText(doc));
   return doc.converged ? EXIT.ok : EXIT.notConverged;
 }

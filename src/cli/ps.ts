@@ -6,6 +6,7 @@ import { observe, readSource } from '../reconcile.js';
 import { renderPsJson } from '../report/ps-json.js';
 import { renderPs } from '../report/ps-text.js';
 import { readStatus } from '../status/read.js';
+import { stdoutStyle } from './colour.js';
 import { EXIT } from './exit-codes.js';
 import type { Io } from './io.js';
 import { reconcileOptions } from './settings.js';
@@ -36,6 +37,6 @@ export async function ps(opts: GlobalOptions, _p: string[], io: Io): Promise<num
       result.agents.push(...statusRows(doc, commit));
     }
   }
-  io.stdout(opts.json ? `${JSON.stringify(renderPsJson(result), null, 2)}\n` : renderPs(result));
+  io.stdout(opts.json ? `${JSON.stringify(renderPsJson(result), null, 2)}\n` : renderPs(result, stdoutStyle(io)));
   return EXIT.ok;
 }

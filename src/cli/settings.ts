@@ -8,7 +8,9 @@ import { type GlobalOptions, panePath } from './options.js';
 
 /** apply (`pin`) pins what the environment gives now at its first run; every run then uses the pinned values. */
 export function reconcileOptions(opts: GlobalOptions, io: Io, pin = false): ReconcileOptions {
-  return { ...opts, clock: () => new Date(), env: io.env, pinned: pinnedSettings(opts, io, pin) };
+  // -v: each phase's time on stderr, so stdout stays the same report.
+  const trace = opts.verbose ? { trace: (phase: string, ms: number) => io.stderr(`· ${phase}: ${ms} ms\n`) } : {};
+  return { ...opts, clock: () => new Date(), env: io.env, pinned: pinnedSettings(opts, io, pin), ...trace };
 }
 
 /** PATH, LANG, TMUX_TMPDIR and programs for panes and units: pinned in the state dir (src/pinned.ts). */

@@ -44,6 +44,7 @@ function show(
   io: Io,
 ): number {
   const { problems, files, notes } = d;
+  if (opts.verbose) for (const f of files) io.stderr(`· ${f.valid ? 'valid  ' : 'invalid'} ${f.path}\n`);
   if (opts.json) {
     const doc = {
       valid: problems.length === 0,
@@ -60,8 +61,9 @@ function show(
     const rosters = d.rosters.length;
     io.stdout(`valid: ${files.length} files, ${rosters} rosters, ${agents} agents ${at.where}\n`);
   } else {
-    // Notes (rules that could not run on a broken file) read after that file's problems.
-    for (const p of [...problems, ...notes].sort(byPosition)) io.stdout(`${formatProblem(p)}\n`);
+    // Notes (rules that could not run on a broken file) read after that file's problems. -q: these, on stderr.
+    const say = opts.quiet ? io.stderr : io.stdout;
+    for (const p of [...problems, ...notes].sort(byPosition)) say(`${formatProblem(p)}\n`);
     const plural = problems.length === 1 ? '' : 's';
     const inFiles = new Set(problems.map((p) => p.file)).size;
     io.stdout(`invalid: ${problems.length} problem${plural} in ${inFiles} file(s) ${at.where}\n`);

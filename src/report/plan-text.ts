@@ -5,6 +5,7 @@ import type { Action, Plan } from '../plan/types.js';
 import { isMasked, type ShownValue } from '../plan/spec-diff.js';
 import { MASK, maskArgv } from '../redact.js';
 import { shortRevision } from '../revision.js';
+import { plain, type Style, type StyleKind } from '../cli/colour.js';
 
 const SIGIL: Record<Action['kind'], string> = {
   create_session: '+',
@@ -27,11 +28,18 @@ const UNIT_COUNTS: [Action['kind'], string][] = [
   ['stop_unit', 'to stop and remove'],
 ];
 
-export function renderPlan(plan: Plan): string {
+/** The marker's colour: what is added green, changed yellow, removed red (only where the caller's Style colours). */
+function sigil(kind: Action['kind'], style: Style): string {
+  const s = SIGIL[kind];
+  const colour: Record<string, StyleKind> = { '+': 'add', '~': 'change', '↻': 'change', '-': 'remove' };
+  return colour[s] ? style(colour[s], s) : s;
+}
+
+export function renderPlan(plan: Plan, style: Style = plain): string {
   const out: string[] = [];
   out.push(`Plan for fleet ${plan.fleet} on ${plan.host} at ${shortRevision(plan.desiredRevision)}:`);
   for (const a of plan.actions) {
-    out.push(`  ${SIGIL[a.kind]} ${a.kind} ${a.target} (${a.reason})${describe(a)}`);
+    out.push(`  ${sigil(a.kind, style)} ${a.kind} ${a.target} (${a.reason})${describe(a)}`);
     out.push(...changeLines(a));
   }
   if (plan.actions.length === 0) out.push('  no changes: the fleet matches the desired state');
@@ -43,6 +51,14 @@ export function renderPlan(plan: Plan): string {
     }
   }
   for (const h of plan.pruneHeld) out.push(`PruneHeld: ${h.message}`);
+  out.push(...planProblemLines(plan));
+  out.push(summaryLine(plan));
+  return `${out.join('\n')}\n`;
+}
+
+/** What went wrong while planning: all that `plan -q` prints (on stderr), and what renderPlan ends with. */
+export function planProblemLines(plan: Plan): string[] {
+  const out: string[] = [];
   for (const u of plan.unobserved)
     out.push(`Socket ${u.socket} could not be observed, nothing planned there: ${u.error}`);
   const sup = plan.supervisor;
@@ -52,8 +68,7 @@ export function renderPlan(plan: Plan): string {
     out.push('Errors in desired state:');
     for (const e of plan.errors) out.push(`  ${formatProblem(e)}`);
   }
-  out.push(summaryLine(plan));
-  return `${out.join('\n')}\n`;
+  return out;
 }
 
 export function summaryLine(plan: Plan): string {

@@ -1,5 +1,6 @@
 // The terminal view of the fleet table.
 import type { PsResult, PsRow } from '../ps.js';
+import { plain, type Style } from '../cli/colour.js';
 import { shortRevision } from '../revision.js';
 
 /** What the pane is: a disabled agent has none by design, so it is neither dead nor missing. */
@@ -10,7 +11,16 @@ function paneWord(a: PsRow): string {
   return a.reason === 'SessionMissing' ? 'missing' : 'dead';
 }
 
-export function renderPs(r: PsResult): string {
+/** Not Ready but not failing either: disabled by choice, not known yet, or on its way (a first heartbeat). */
+const NOT_FAILING = new Set(['Disabled', 'Unknown', 'Progressing']);
+
+/** READY's colour: Ready green, failing red, the others uncoloured. */
+function readyCell(a: PsRow, text: string, style: Style): string {
+  if (a.ready === 'True') return style('good', text);
+  return NOT_FAILING.has(a.state) ? text : style('bad', text);
+}
+
+export function renderPs(r: PsResult, style: Style = plain): string {
   const head = ['AGENT', 'HOST', 'TENANT', 'RUNTIME', 'UNIT', 'PANE', 'PID', 'IDLE', 'HEARTBEAT', 'READY', 'FLAGS'];
   const rows = r.agents.map((a) => [
     a.name,
@@ -40,12 +50,17 @@ export function renderPs(r: PsResult): string {
       `unmanaged (${u.command} on ${u.socket})`,
     ]);
   const widths = head.map((h, i) => Math.max(h.length, ...rows.map((row) => row[i]!.length)));
-  const line = (row: string[]) =>
+  const READY = head.indexOf('READY');
+  // Padded by the plain text's width, coloured after: escape codes take no column.
+  const line = (row: string[], a?: PsRow) =>
     row
-      .map((c, i) => c.padEnd(widths[i]!))
+      .map((c, i) => {
+        const padded = c.padEnd(widths[i]!);
+        return a && i === READY ? readyCell(a, c, style) + padded.slice(c.length) : padded;
+      })
       .join('  ')
       .trimEnd();
-  const out = [line(head), ...rows.map(line)];
+  const out = [line(head), ...rows.map((row, i) => line(row, r.agents[i]))];
   const sup = r.supervisor;
   const live = r.agents.filter((a) => a.source.kind === 'live').length;
   const unobserved = sup.observed ? '' : `: NOT OBSERVED: ${sup.error}`;

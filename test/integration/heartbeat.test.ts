@@ -161,7 +161,7 @@ describe('gitfleet heartbeat', () => {
     const help = await cli(['heartbeat', '--help']);
     expect(help.code).toBe(0);
     expect(help.stdout).toContain('Usage: gitfleet heartbeat');
-    expect((await cli(['--help'])).stdout).toContain('heartbeat  write');
+    expect((await cli(['--help'])).stdout).toMatch(/^ {2}heartbeat +write/m); // columns as wide as the longest command
   });
 
   it('a file it cannot write is an error (exit 1) naming the file', async () => {
