@@ -19,6 +19,7 @@ Commands:
   validate   check the committed desired state; every error with file:line:col
   plan       show what apply would do (exit 0 no changes, 2 changes or deferred, 1 invalid file or error)
   apply      reconcile once and commit status back (exit 0 converged, 3 not yet, 1 invalid file or error)
+  run        the daemon: reconcile on every desired-state change, on a schedule, and when a pane dies
   status     show this host's committed status
   ps         the fleet table, observed now: tmux, systemd, process, idle time, heartbeat, flags
   install    run apply from a systemd --user timer (or print the crontab line)
@@ -81,6 +82,43 @@ KEY, SECRET, PASSWORD, PASS, CREDENTIAL, AUTH), those a runtime lists under
 \`redact:\`, and passwords in URLs are shown as <redacted> in plan output,
 evidence, status and messages; every other roster env value is hidden in
 evidence too. The agent still gets the real values.
+
+${GLOBAL_HELP}`,
+  run: `Usage: gitfleet run [--repo PATH] [--listen ADDR:PORT] [--webhook-secret-file FILE] [--log-format human|json]
+
+The daemon: one per host and tenant (state dir), running until SIGTERM or
+SIGINT. It reconciles as apply does:
+  start        once at startup
+  ref-change   when the desired branch's ref (or packed-refs) changes and the
+               desired state (fleet.yaml and the kinds' folders) differs: its
+               own status commits never trigger it
+  schedule     fleet.yaml reconcile.schedule (cron; default every 5 minutes),
+               each host at its own fixed offset within the interval
+  observe      every reconcile.observe_every (default 15s) it looks at tmux,
+               heartbeats and units without a fetch, and reconciles when what
+               it sees needs action and changed (a pane died)
+  webhook      a verified push webhook (with --listen)
+It holds the state dir's lock only while reconciling: gitfleet apply by hand
+works while it idles. Lock held, git busy or network errors are retried with
+backoff (1s doubling to 5min); other errors wait for the next change or the
+schedule. On SIGTERM/SIGINT it finishes the reconcile in progress, releases
+its locks and exits 0. One log line per reconcile on standard output: time,
+trigger, outcome (ok, not-converged, invalid, transient, terminal, error),
+actions, duration.
+
+Options:
+  --listen ADDR:PORT   serve POST /webhook, GET /healthz and GET /metrics
+                       (Prometheus); ADDR defaults to 127.0.0.1, another than
+                       loopback is allowed with a warning; port 0 picks a free one
+  --webhook-secret-file FILE
+                       the webhook secret (a file only its owner may read):
+                       GitHub X-Hub-Signature-256, Gitea/Forgejo X-Gitea-/X-Forgejo-
+                       Signature (HMAC-SHA256), GitLab X-Gitlab-Token; anything
+                       unverified gets 401 and is logged without its body
+  --log-format F       human (default) or json (one JSON object per line)
+/healthz is 200 while the last reconcile ran to its end within three schedule
+intervals, else 503; its JSON body names the last success.
+Exit 0 stopped by a signal, 1 error, 64 usage.
 
 ${GLOBAL_HELP}`,
   status: `Usage: gitfleet status [--repo PATH] [--host NAME] [--json]

@@ -23,6 +23,7 @@ const COMMANDS: Record<string, () => Promise<Handler>> = {
   ps: async () => (await import('./ps.js')).ps,
   'agent-start': async () => (await import('./agent-start.js')).agentStartCommand,
   agent: async () => (await import('./agent.js')).agent,
+  run: async () => (await import('./run.js')).run,
 };
 
 /** Commands that take arguments; the others refuse any. */
