@@ -128,6 +128,8 @@ branch). Exit 0 converged, 3 not converged, 1 no status.
 
 ${GLOBAL_HELP}`,
   install: `Usage: gitfleet install [--repo PATH] [--every INTERVAL] [--name NAME] [--dry-run] [--json]
+       gitfleet install --daemon [--repo PATH] [--listen ADDR:PORT] [--webhook-secret-file FILE]
+                        [--log-format human|json] [--name NAME] [--dry-run] [--json]
 
 Writes two systemd --user units into $XDG_CONFIG_HOME/systemd/user (default
 ~/.config/systemd/user) and enables the timer:
@@ -148,15 +150,19 @@ Options:
   --name NAME        unit name suffix (default: the repository's directory name
                      without .git); letters, digits, '_', '.', '-'
   --dry-run          print the files and the crontab line; write and start nothing
+  --daemon           instead, gitfleet-run-NAME.service: the daemon (gitfleet run
+                     --help), Restart=on-failure; it disables the timer, and
+                     passes --listen, --webhook-secret-file and --log-format on
 Exit 0 installed (or already), 1 error, 64 usage.
 
 ${GLOBAL_HELP}`,
-  uninstall: `Usage: gitfleet uninstall [--repo PATH] [--name NAME] [--dry-run] [--json]
+  uninstall: `Usage: gitfleet uninstall [--repo PATH] [--name NAME] [--daemon] [--dry-run] [--json]
 
 Disables and stops the timer install wrote, stops its service (a run in
 progress; the agents keep running), removes both files and reloads systemd.
 Nothing installed is not an error. --name as given to install; --dry-run says
-what would be removed. Exit 0 done, 1 error, 64 usage.
+what would be removed. --daemon: the same for the gitfleet run service
+install --daemon wrote. Exit 0 done, 1 error, 64 usage.
 
 ${GLOBAL_HELP}`,
   heartbeat: `Usage: gitfleet heartbeat [--file PATH] [--status ok|busy] [--pid PID] [--every SECONDS] [--json]
