@@ -187,7 +187,9 @@ export class Daemon {
         this.retryTimer = setTimeout(() => this.send({ type: 'timer' }), Math.max(0, effect.at - Date.now()));
         return;
       case 'start':
-        void this.runJob(effect.job).then((outcome) => this.send({ type: 'done', outcome }));
+        void this.runJob(effect.job)
+          .catch((): Outcome => 'transient') // each job reports its own errors; this is a last guard
+          .then((outcome) => this.send({ type: 'done', outcome }));
         return;
     }
   }

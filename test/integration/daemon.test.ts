@@ -11,6 +11,12 @@ import { roster, TestFleet, usePrivateTmux, waitFor } from '../helpers/fleet.js'
 
 usePrivateTmux();
 
+/**
+ * A schedule that does not fire while a test runs (daily, at this host's offset): tests that count reconciles
+ * would otherwise see the default 5-minute schedule fire now and then.
+ */
+const QUIET = 'reconcile:\n  schedule: "0 0 * * *"\n';
+
 let fleet: TestFleet;
 let daemon: DaemonProcess | null = null;
 afterEach(async () => {
@@ -33,7 +39,7 @@ function secretFile(secret: string, mode = 0o600): string {
 describe('gitfleet run', () => {
   it('a merge converges within seconds; its own status commits trigger nothing', async () => {
     fleet = new TestFleet();
-    fleet.commit({ 'fleet.yaml': 'fleet: demo\n', 'rosters/team.yaml': roster(fleet.socket, agent('alpha')) });
+    fleet.commit({ 'fleet.yaml': `fleet: demo\n${QUIET}`, 'rosters/team.yaml': roster(fleet.socket, agent('alpha')) });
     daemon = new DaemonProcess(fleet);
     await daemon.waitForLine(/ reconcile trigger=start outcome=ok actions=2 /);
     expect(hasSession('alpha')).toBe(true);
@@ -132,7 +138,7 @@ describe('gitfleet run', () => {
   it('a cheap look notices a dead session and reconciles; an unchanged fleet is not reconciled', async () => {
     fleet = new TestFleet();
     fleet.commit({
-      'fleet.yaml': 'reconcile:\n  observe_every: 1\n',
+      'fleet.yaml': `${QUIET}  observe_every: 1\n`,
       'rosters/team.yaml': roster(fleet.socket, agent('alpha')),
     });
     daemon = new DaemonProcess(fleet);
@@ -154,14 +160,15 @@ describe('gitfleet run', () => {
     expect(sick.status).toBe(503);
     expect(await sick.json()).toMatchObject({ healthy: false, lastSuccess: null, lastOutcome: 'terminal' });
     await sleep(1000);
-    expect(daemon.reconciles()).toHaveLength(1); // no retry loop
+    // No retry loop (only the default schedule, were it to fire now, would try again).
+    expect(daemon.reconciles().filter((l) => !l.includes(' trigger=schedule '))).toHaveLength(1);
 
-    fleet.commit({ 'rosters/team.yaml': roster(fleet.socket, agent('alpha') + agent('beta')) });
+    fleet.commit({ 'fleet.yaml': QUIET, 'rosters/team.yaml': roster(fleet.socket, agent('alpha') + agent('beta')) });
     await daemon.waitForLine(/ reconcile trigger=ref-change outcome=ok actions=3 /);
     const well = await fetch(`${base}/healthz`);
     expect(well.status).toBe(200);
     const health = await well.json();
-    expect(health).toMatchObject({ healthy: true, lastOutcome: 'ok', scheduleIntervalSeconds: 300 });
+    expect(health).toMatchObject({ healthy: true, lastOutcome: 'ok', scheduleIntervalSeconds: 86_400 });
     expect(Date.now() - Date.parse(health.lastSuccess)).toBeLessThan(10_000);
 
     const metrics = await fetch(`${base}/metrics`);
@@ -208,7 +215,7 @@ describe('gitfleet run', () => {
     fleet = new TestFleet();
     // A runtime that shows as `sh` for a while keeps apply in its settle step (up to 3 s) after the session exists.
     const runtimes = 'stub:\n    command: [cat]\n  slow:\n    command: [sh, -c, "sleep 30"]';
-    fleet.commit({ 'rosters/team.yaml': roster(fleet.socket, agent('alpha'), runtimes) });
+    fleet.commit({ 'fleet.yaml': QUIET, 'rosters/team.yaml': roster(fleet.socket, agent('alpha'), runtimes) });
     daemon = new DaemonProcess(fleet);
     await daemon.waitForLine(/ trigger=start outcome=ok /);
     fleet.commit({ 'rosters/team.yaml': roster(fleet.socket, agent('alpha') + agent('slow', 'slow'), runtimes) });
