@@ -29,7 +29,7 @@ export class DaemonProcess {
   }
 
   /** Wait until a log line matches; fails naming what the daemon said. */
-  async waitForLine(re: RegExp, ms = 10_000): Promise<string> {
+  async waitForLine(re: RegExp, ms = 30_000): Promise<string> {
     const end = Date.now() + ms;
     for (;;) {
       const hit = this.lines.find((l) => re.test(l));
@@ -41,7 +41,7 @@ export class DaemonProcess {
   }
 
   /** Wait until `count` lines match. */
-  async waitForCount(re: RegExp, count: number, ms = 10_000): Promise<void> {
+  async waitForCount(re: RegExp, count: number, ms = 30_000): Promise<void> {
     const end = Date.now() + ms;
     while (this.lines.filter((l) => re.test(l)).length < count) {
       if (Date.now() > end || this.proc.exitCode !== null)

@@ -36,7 +36,8 @@ function secretFile(secret: string, mode = 0o600): string {
   return file;
 }
 
-describe('gitfleet run', () => {
+// Generous timeouts: two cores shared with other work; the latency figure itself is bench/daemon.mjs's.
+describe('gitfleet run', { timeout: 120_000 }, () => {
   it('a merge converges within seconds; its own status commits trigger nothing', async () => {
     fleet = new TestFleet();
     fleet.commit({ 'fleet.yaml': `fleet: demo\n${QUIET}`, 'rosters/team.yaml': roster(fleet.socket, agent('alpha')) });
@@ -49,12 +50,12 @@ describe('gitfleet run', () => {
 
     const t0 = Date.now();
     fleet.commit({ 'rosters/team.yaml': roster(fleet.socket, agent('alpha') + agent('beta')) });
-    await waitFor(() => hasSession('beta'), 5000);
+    await waitFor(() => hasSession('beta'), 10_000);
     const took = Date.now() - t0;
     await daemon.waitForLine(/ reconcile trigger=ref-change outcome=ok actions=1 /);
     await sleep(1500);
     expect(daemon.reconciles().map((l) => / trigger=(\S+)/.exec(l)![1])).toEqual(['start', 'ref-change']);
-    expect(took).toBeLessThan(5000);
+    expect(took).toBeLessThan(10_000);
     expect(fleet.status().agents.map((a) => a.name)).toEqual(['alpha', 'beta']);
     expect(await daemon.stop()).toBe(0);
     expect(daemon.lines.at(-1)).toMatch(/ stopped$/);
@@ -131,7 +132,7 @@ describe('gitfleet run', () => {
       'rosters/team.yaml': roster(fleet.socket, agent('alpha')),
     });
     daemon = new DaemonProcess(fleet);
-    await daemon.waitForCount(/ reconcile trigger=schedule outcome=ok actions=0 /, 3, 8000);
+    await daemon.waitForCount(/ reconcile trigger=schedule outcome=ok actions=0 /, 3, 30_000);
     expect(await daemon.stop()).toBe(0);
   });
 
@@ -146,7 +147,7 @@ describe('gitfleet run', () => {
     await sleep(2500); // two looks or more: nothing to do, no reconcile
     expect(daemon.reconciles()).toHaveLength(1);
     fleet.tmux('kill-session', '-t', '=alpha');
-    await daemon.waitForLine(/ reconcile trigger=observe outcome=ok actions=1 /, 5000);
+    await daemon.waitForLine(/ reconcile trigger=observe outcome=ok actions=1 /, 15_000);
     expect(hasSession('alpha')).toBe(true);
     expect(await daemon.stop()).toBe(0);
   });
@@ -209,7 +210,7 @@ describe('gitfleet run', () => {
     await lock.release();
     await daemon.waitForLine(/ reconcile trigger=webhook outcome=ok /, 10_000);
     expect(await daemon.stop()).toBe(0);
-  }, 60_000);
+  });
 
   it('SIGTERM mid-apply: the reconcile finishes, the lock is released, exit 0; apply works after', async () => {
     fleet = new TestFleet();
@@ -219,7 +220,7 @@ describe('gitfleet run', () => {
     daemon = new DaemonProcess(fleet);
     await daemon.waitForLine(/ trigger=start outcome=ok /);
     fleet.commit({ 'rosters/team.yaml': roster(fleet.socket, agent('alpha') + agent('slow', 'slow'), runtimes) });
-    await waitFor(() => hasSession('slow'), 5000);
+    await waitFor(() => hasSession('slow'), 15_000);
     daemon.proc.kill('SIGTERM');
     expect(await daemon.exited).toBe(0);
     expect(daemon.lines.find((l) => l.includes(' stopping '))).toMatch(/signal=SIGTERM reconciling=true/);
