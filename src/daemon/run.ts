@@ -12,7 +12,6 @@ import { reconcileOptions } from '../cli/settings.js';
 import type { Io } from '../cli/io.js';
 import type { FleetConfig } from '../desired/types.js';
 import { errorMessage, GitfleetError, TerminalError, TransientError, UsageError } from '../errors.js';
-import { Repo } from '../git/repo.js';
 import { acquireLock, ensureStateDir, type Lock } from '../lock.js';
 import type { Plan } from '../plan/types.js';
 import { reconcile } from '../reconcile.js';
@@ -25,7 +24,7 @@ import {
   type ChangeSource,
   debounce,
   desiredKey,
-  LocalRefSource,
+  openChangeSource,
   Schedule,
   Ticker,
   watchedBranches,
@@ -81,8 +80,9 @@ export class Daemon {
     process.on('SIGTERM', onSignal);
     process.on('SIGINT', onSignal);
     try {
-      this.gitdir = (await Repo.open(opts.repo)).gitdir;
-      this.source = new LocalRefSource(this.gitdir);
+      const { source, gitdir } = await openChangeSource(opts.repo);
+      this.source = source;
+      this.gitdir = gitdir;
       await this.source.start(watchedBranches(opts.branch, null), () => this.refChanged.call());
       if (this.o.listen) await this.startHttp(this.o.listen);
       this.arm(DEFAULT_SCHEDULE, DEFAULT_OBSERVE_EVERY_MS);

@@ -28,6 +28,16 @@ export interface ChangeSource {
   close(): Promise<void>;
 }
 
+/**
+ * The change source for `--repo`, and the gitdir the daemon reads desired state from. The one place a remote
+ * source plugs in: for a URL, a source that keeps the private clone, polls the remote head (with jitter) and
+ * fetches in refresh(); its gitdir is the clone's.
+ */
+export async function openChangeSource(repo: string): Promise<{ source: ChangeSource; gitdir: string }> {
+  const { gitdir } = await Repo.open(repo);
+  return { source: new LocalRefSource(gitdir), gitdir };
+}
+
 /** A local repository: chokidar on `refs/heads/<branch>` and `packed-refs` (git gc moves refs there). */
 export class LocalRefSource implements ChangeSource {
   private watcher: FSWatcher | null = null;
