@@ -39,14 +39,25 @@ export async function ensureStateDir(stateDir: string): Promise<void> {
   }
 }
 
-export async function lockName(stateDir: string): Promise<string> {
+/**
+ * `reconcile`: held by whoever reconciles (apply, a daemon's reconcile). `daemon`: held by `gitfleet run` for its
+ * lifetime, so one host and tenant has one daemon, while `apply` by hand still runs between its reconciles.
+ */
+export type LockPurpose = 'reconcile' | 'daemon';
+
+export async function lockName(stateDir: string, purpose: LockPurpose = 'reconcile'): Promise<string> {
   const real = await realpath(stateDir);
-  return `\0gitfleet-reconcile-${createHash('sha256').update(real).digest('hex').slice(0, 32)}`;
+  return `\0gitfleet-${purpose}-${createHash('sha256').update(real).digest('hex').slice(0, 32)}`;
 }
 
-export async function acquireLock(stateDir: string, command: string, waitMs = 5_000): Promise<Lock> {
+export async function acquireLock(
+  stateDir: string,
+  command: string,
+  waitMs = 5_000,
+  purpose: LockPurpose = 'reconcile',
+): Promise<Lock> {
   await ensureStateDir(stateDir);
-  const name = await lockName(stateDir);
+  const name = await lockName(stateDir, purpose);
   const me: Holder = { pid: process.pid, host: os.hostname(), since: new Date().toISOString(), command };
   const deadline = Date.now() + waitMs;
   for (;;) {

@@ -26,6 +26,10 @@ export const COMMAND_TABLE = {
     summary: 'reconcile once and commit status back (exit 0 converged, 3 not yet, 1 invalid file or error)',
     json: true,
   },
+  run: {
+    summary: 'the daemon: reconcile on every desired-state change, on a schedule, and when a pane dies',
+    json: false,
+  },
   status: { summary: "show this host's committed status", json: true },
   ps: { summary: 'the fleet table, observed now: tmux, systemd, process, idle time, heartbeat, flags', json: true },
   install: { summary: 'run apply from a systemd --user timer (or print the crontab line)', json: true },

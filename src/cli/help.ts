@@ -97,6 +97,43 @@ journal or cron's mail should hold); -v adds each phase's time and each
 command run (tmux, systemctl) on stderr.
 
 ${GLOBAL_HELP}`,
+  run: `Usage: gitfleet run [--repo PATH] [--listen ADDR:PORT] [--webhook-secret-file FILE] [--log-format human|json]
+
+The daemon: one per host and tenant (state dir), running until SIGTERM or
+SIGINT. It reconciles as apply does:
+  start        once at startup
+  ref-change   when the desired branch's ref (or packed-refs) changes and the
+               desired state (fleet.yaml and the kinds' folders) differs: its
+               own status commits never trigger it
+  schedule     fleet.yaml reconcile.schedule (cron; default every 5 minutes),
+               each host at its own fixed offset within the interval
+  observe      every reconcile.observe_every (default 15s) it looks at tmux,
+               heartbeats and units without a fetch, and reconciles when what
+               it sees needs action and changed (a pane died)
+  webhook      a verified push webhook (with --listen)
+It holds the state dir's lock only while reconciling: gitfleet apply by hand
+works while it idles. Lock held, git busy or network errors are retried with
+backoff (1s doubling to 5min); other errors wait for the next change or the
+schedule. On SIGTERM/SIGINT it finishes the reconcile in progress, releases
+its locks and exits 0. One log line per reconcile on standard output: time,
+trigger, outcome (ok, not-converged, invalid, transient, terminal, error),
+actions, duration.
+
+Options:
+  --listen ADDR:PORT   serve POST /webhook, GET /healthz and GET /metrics
+                       (Prometheus); ADDR defaults to 127.0.0.1, another than
+                       loopback is allowed with a warning; port 0 picks a free one
+  --webhook-secret-file FILE
+                       the webhook secret (a file only its owner may read):
+                       GitHub X-Hub-Signature-256, Gitea/Forgejo X-Gitea-/X-Forgejo-
+                       Signature (HMAC-SHA256), GitLab X-Gitlab-Token; anything
+                       unverified gets 401 and is logged without its body
+  --log-format F       human (default) or json (one JSON object per line)
+/healthz is 200 while the last reconcile ran to its end within three schedule
+intervals, else 503; its JSON body names the last success.
+Exit 0 stopped by a signal, 1 error, 64 usage.
+
+${GLOBAL_HELP}`,
   status: `Usage: gitfleet status [--repo PATH] [--host NAME] [--json]
 
 Shows the status this host last committed (status/<host>.json on the status
@@ -104,6 +141,8 @@ branch). Exit 0 converged, 3 not converged, 1 no status.
 
 ${GLOBAL_HELP}`,
   install: `Usage: gitfleet install [--repo PATH] [--every INTERVAL] [--name NAME] [--dry-run] [--json]
+       gitfleet install --daemon [--repo PATH] [--listen ADDR:PORT] [--webhook-secret-file FILE]
+                        [--log-format human|json] [--name NAME] [--dry-run] [--json]
 
 Writes two systemd --user units into $XDG_CONFIG_HOME/systemd/user (default
 ~/.config/systemd/user) and enables the timer:
@@ -125,17 +164,21 @@ Options:
   --name NAME        unit name suffix (default: the fleet's name, fleet.yaml fleet:);
                      letters, digits, '_', '.', '-'
   --dry-run          print the files and the crontab line; write and start nothing
+  --daemon           instead, gitfleet-run-NAME.service: the daemon (gitfleet run
+                     --help), Restart=on-failure; it disables the timer, and
+                     passes --listen, --webhook-secret-file and --log-format on
 Exit 0 installed (or already), 1 error, 64 usage.
 
 ${GLOBAL_HELP}`,
-  uninstall: `Usage: gitfleet uninstall [--repo PATH] [--name NAME] [--dry-run] [--json]
+  uninstall: `Usage: gitfleet uninstall [--repo PATH] [--name NAME] [--daemon] [--dry-run] [--json]
 
 Disables and stops the timer install wrote, stops its service (a run in
 progress; the agents keep running), removes both files and reloads systemd.
 Nothing installed is not an error. Without --name, the units that run --repo
 (found by their ExecStart, so a renamed fleet or a deleted repository is no
-obstacle), else the fleet's name; --dry-run says
-what would be removed. Exit 0 done, 1 error, 64 usage.
+obstacle), else the fleet's name; --dry-run says what would be removed.
+--daemon: the same for the gitfleet run service install --daemon wrote.
+Exit 0 done, 1 error, 64 usage.
 
 ${GLOBAL_HELP}`,
   heartbeat: `Usage: gitfleet heartbeat [--file PATH] [--status ok|busy] [--pid PID] [--every SECONDS] [--json]

@@ -7,6 +7,7 @@ import {
   type InstallOptions,
 } from '../install/install.js';
 import { DEFAULT_EVERY } from '../install/units.js';
+import { UsageError } from '../errors.js';
 import { cronLogPath } from '../paths.js';
 import { CLI_PATH } from './cli-path.js';
 import { EXIT } from './exit-codes.js';
@@ -26,10 +27,17 @@ function installOptions(opts: GlobalOptions, io: Io): InstallOptions {
     cli: CLI_PATH,
     home: opts.home,
     env: io.env,
+    daemon: opts.daemon
+      ? { listen: opts.listen, webhookSecretFile: opts.webhookSecretFile, logFormat: opts.logFormat }
+      : null,
   };
 }
 
 export async function install(opts: GlobalOptions, _p: string[], io: Io): Promise<number> {
+  if (!opts.daemon && (opts.listen ?? opts.webhookSecretFile ?? opts.logFormat) !== null)
+    throw new UsageError('--listen, --webhook-secret-file and --log-format are options of install --daemon only');
+  if (opts.daemon && opts.every !== null)
+    throw new UsageError('--every is not an option of install --daemon: the schedule is fleet.yaml reconcile.schedule');
   const r = await installUnits(installOptions(opts, io));
   if (opts.json) {
     io.stdout(`${JSON.stringify({ formatVersion: 1, ...r }, null, 2)}\n`);
@@ -45,6 +53,15 @@ export async function install(opts: GlobalOptions, _p: string[], io: Io): Promis
   }
   for (const f of r.files) io.stdout(`${f.action.padEnd(9)} ${f.path}\n`);
   for (const c of r.systemctl.filter((c) => !c.startsWith('show '))) io.stdout(`ran       systemctl --user ${c}\n`);
+  if (r.daemon) {
+    io.stdout(
+      r.changed
+        ? `Installed: ${r.service} runs gitfleet run --repo ${r.repo} (it replaces ${r.timer}).\n` +
+            `See: systemctl --user status ${r.service}; journalctl --user -u ${r.service}\n`
+        : `Nothing to do: ${r.service} is installed, enabled and active.\n`,
+    );
+    return EXIT.ok;
+  }
   if (!r.changed) {
     io.stdout(`Nothing to do: ${r.timer} is installed, enabled and active (every ${r.every}).\n`);
     return EXIT.ok;
@@ -63,7 +80,8 @@ export async function uninstall(opts: GlobalOptions, _p: string[], io: Io): Prom
     return EXIT.ok;
   }
   if (!r.files.some((f) => f.action === 'removed')) {
-    io.stdout(`Nothing to uninstall: no ${r.timer} or ${r.service} in ${r.unitDir}.\n`);
+    const units = opts.daemon ? r.service : `${r.timer} or ${r.service}`;
+    io.stdout(`Nothing to uninstall: no ${units} in ${r.unitDir}.\n`);
     return EXIT.ok;
   }
   for (const f of r.files)
@@ -72,7 +90,7 @@ export async function uninstall(opts: GlobalOptions, _p: string[], io: Io): Prom
   io.stdout(
     r.dryRun
       ? 'Dry run: nothing removed, systemd not contacted.\n'
-      : `Uninstalled ${r.timer} and ${r.service}; running agents were left alone.\n`,
+      : `Uninstalled ${opts.daemon ? r.service : `${r.timer} and ${r.service}`}; running agents were left alone.\n`,
   );
   return EXIT.ok;
 }

@@ -27,6 +27,7 @@ const COMMANDS: Record<CommandName, () => Promise<Handler>> = {
   ps: async () => (await import('./ps.js')).ps,
   'agent-start': async () => (await import('./agent-start.js')).agentStartCommand,
   agent: async () => (await import('./agent.js')).agent,
+  run: async () => (await import('./run.js')).run,
   completion: async () => (await import('./completion.js')).completion,
   __complete: async () => (await import('./completion.js')).complete,
 };

@@ -45,6 +45,11 @@ export const GLOBAL_OPTIONS = {
   worktree: { type: 'boolean' },
   // apply and plan
   'confirm-prune': { type: 'string' },
+  // run (and install --daemon)
+  listen: { type: 'string' },
+  'log-format': { type: 'string' },
+  'webhook-secret-file': { type: 'string' },
+  daemon: { type: 'boolean' },
 } as const;
 
 /** Options that only some commands take. */
@@ -65,6 +70,10 @@ export const COMMAND_ONLY: Record<string, readonly string[]> = {
   repin: ['apply'],
   worktree: ['validate'],
   'confirm-prune': ['apply', 'plan'],
+  listen: ['run', 'install'],
+  'log-format': ['run', 'install'],
+  'webhook-secret-file': ['run', 'install'],
+  daemon: ['install', 'uninstall'],
 };
 
 /** What every command knows: where the fleet is, who and where we are, and how to answer. */
@@ -102,6 +111,12 @@ export interface GlobalOptions
   worktree: boolean;
   /** apply, plan: --confirm-prune <revision>, release deletes held as PruneHeld for that revision. */
   confirmPrune: string | null;
+  /** run (and install --daemon): --listen, --log-format, --webhook-secret-file as given (checked by the command). */
+  listen: string | null;
+  logFormat: string | null;
+  webhookSecretFile: string | null;
+  /** install, uninstall: --daemon, the `gitfleet run` service instead of the timer. */
+  daemon: boolean;
 }
 
 export function parseCommandLine(
@@ -167,6 +182,10 @@ export function parseCommandLine(
       repin: v.repin ?? false,
       worktree: v.worktree ?? false,
       confirmPrune: v['confirm-prune'] === undefined ? null : revisionArg(v['confirm-prune']),
+      listen: v.listen ?? null,
+      logFormat: v['log-format'] ?? null,
+      webhookSecretFile: v['webhook-secret-file'] ?? null,
+      daemon: v.daemon ?? false,
     },
   };
 }

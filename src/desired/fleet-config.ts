@@ -4,6 +4,7 @@ import { branchNameProblem } from '../git/refname.js';
 import { validateAgainst } from './schema.js';
 import type { FleetConfig } from './types.js';
 import { parseYaml, problemAt, type Path } from './yaml.js';
+import { Cron } from 'croner';
 
 export const FLEET_FILE = 'fleet.yaml';
 
@@ -14,13 +15,24 @@ interface RawFleet {
   status?: { branch?: string };
   git?: { author?: { name?: string; email?: string } };
   hosts?: string[];
-  reconcile?: { prune?: boolean; max_prune?: number | string; confirm_prune?: string };
+  reconcile?: {
+    prune?: boolean;
+    max_prune?: number | string;
+    confirm_prune?: string;
+    schedule?: string;
+    observe_every?: number | string;
+  };
   supervisor?: FleetConfig['supervisor'];
   ignore?: string[];
 }
 
 /** Without reconcile.max_prune: a plan that deletes more than half of a socket's agents waits for confirmation. */
 export const DEFAULT_MAX_PRUNE: FleetConfig['maxPrune'] = { percent: 50 };
+
+/** `gitfleet run`: a full reconcile every 5 minutes (croner syntax; a 6th leading field counts seconds). */
+export const DEFAULT_SCHEDULE = '*/5 * * * *';
+/** `gitfleet run`: a cheap look (tmux, heartbeats, units; no fetch) between full reconciles. */
+export const DEFAULT_OBSERVE_EVERY_MS = 15_000;
 
 export interface FleetDefaults {
   /** Default fleet name: derived from the repository's root commit, never from where it sits. */
@@ -54,6 +66,8 @@ export function defaultConfig(d: FleetDefaults): FleetConfig {
     confirmPrune: null,
     supervisor: 'auto',
     ignore: [],
+    schedule: DEFAULT_SCHEDULE,
+    observeEveryMs: DEFAULT_OBSERVE_EVERY_MS,
   };
 }
 
@@ -82,6 +96,20 @@ export function parseFleetConfig(
       ['reconcile', 'max_prune'],
       'reconcile.max_prune: allowed: a number of agents (e.g. 3) or a share of a socket\'s agents (e.g. "50%")',
     );
+  const schedule = raw.reconcile?.schedule;
+  const badSchedule = schedule === undefined ? null : scheduleProblem(schedule);
+  if (badSchedule)
+    at(
+      ['reconcile', 'schedule'],
+      `reconcile.schedule: ${badSchedule}; allowed: a cron pattern, e.g. "*/5 * * * *" (every 5 minutes) ` +
+        'or "*/30 * * * * *" (a sixth, leading field counts seconds)',
+    );
+  const observeEveryMs = parseObserveEvery(raw.reconcile?.observe_every);
+  if (observeEveryMs === null)
+    at(
+      ['reconcile', 'observe_every'],
+      'reconcile.observe_every: allowed: seconds (15), or a duration of at least 1s ("15s", "500ms", "2min")',
+    );
   if (problems.length > 0) return { config: null, problems };
   const branch = raw.branch ?? base.branch;
   return {
@@ -98,6 +126,8 @@ export function parseFleetConfig(
       confirmPrune: raw.reconcile?.confirm_prune ?? null,
       supervisor: raw.supervisor ?? 'auto',
       ignore: raw.ignore ?? [],
+      schedule: schedule ?? base.schedule,
+      observeEveryMs: observeEveryMs ?? base.observeEveryMs,
     },
     problems,
   };
@@ -114,4 +144,24 @@ function parseMaxPrune(v: number | string | undefined): FleetConfig['maxPrune'] 
   if (typeof v === 'number') return Number.isInteger(v) && v >= 0 ? { count: v } : null;
   const m = /^(\d{1,3})%$/.exec(v);
   return m && Number(m[1]) <= 100 ? { percent: Number(m[1]) } : null;
+}
+
+/** Why croner refuses a pattern, or null when it takes it (and it ever fires). */
+export function scheduleProblem(pattern: string): string | null {
+  try {
+    const next = new Cron(pattern, { paused: true }).nextRuns(2);
+    return next.length === 2 ? null : 'it never fires (twice)';
+  } catch (e) {
+    return `not a cron pattern (${(e as Error).message.replace(/^CronPattern: /, '')})`;
+  }
+}
+
+/** observe_every: a number of seconds, or "15s", "500ms", "2min"; at least one second. */
+function parseObserveEvery(v: number | string | undefined): number | null | undefined {
+  if (v === undefined) return undefined;
+  const m = typeof v === 'number' ? [String(v), String(v), 's'] : /^(\d+(?:\.\d+)?)(ms|s|min|m|h)?$/.exec(v.trim());
+  if (!m) return null;
+  const unit = { ms: 1, s: 1000, min: 60_000, m: 60_000, h: 3_600_000 }[(m[2] ?? 's') as 'ms'];
+  const ms = Number(m[1]) * unit;
+  return Number.isFinite(ms) && ms >= 1000 ? ms : null;
 }

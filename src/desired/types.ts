@@ -27,6 +27,10 @@ export interface FleetConfig {
   ignore: string[];
   /** fleet.yaml `supervisor`; `auto` picks systemd when the user manager answers. */
   supervisor: SupervisorSetting;
+  /** fleet.yaml reconcile.schedule: when `gitfleet run` reconciles fully (a croner pattern). */
+  schedule: string;
+  /** fleet.yaml reconcile.observe_every: how often `gitfleet run` looks (tmux, heartbeats, units) in between. */
+  observeEveryMs: number;
 }
 
 export type SupervisorSetting = 'auto' | 'systemd' | 'tmux';

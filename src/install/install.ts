@@ -18,6 +18,7 @@ import { execArg } from '../systemd/syntax.js';
 import {
   checkName,
   crontabLine,
+  generateDaemonUnit,
   generateUnits,
   parseInterval,
   unitNames,
@@ -41,12 +42,16 @@ export interface InstallOptions {
   home: string;
   /** The installer's environment: PATH, TMUX_TMPDIR, XDG_CONFIG_HOME, and what systemctl needs to reach the manager. */
   env: NodeJS.ProcessEnv;
+  /** --daemon: the `gitfleet run` service (with these run options) instead of the timer and its oneshot service. */
+  daemon?: { listen: string | null; webhookSecretFile: string | null; logFormat: string | null } | null;
 }
 
 export type FileAction = 'created' | 'updated' | 'unchanged' | 'removed' | 'absent';
 
 export interface InstallResult {
   name: string;
+  /** --daemon: `service` is the daemon's unit, and `timer` the one disabled in its favour. */
+  daemon: boolean;
   repo: string;
   unitDir: string;
   service: string;
@@ -87,6 +92,9 @@ export function unitOptions(o: InstallOptions, name: string): UnitOptions {
     path: o.env.PATH || '/usr/local/bin:/usr/bin:/bin',
     ...(o.env.LANG ? { lang: o.env.LANG } : {}),
     ...(o.env.TMUX_TMPDIR ? { tmuxTmpdir: path.resolve(o.env.TMUX_TMPDIR) } : {}),
+    ...(o.daemon?.listen ? { listen: o.daemon.listen } : {}),
+    ...(o.daemon?.webhookSecretFile ? { webhookSecretFile: path.resolve(o.daemon.webhookSecretFile) } : {}),
+    ...(o.daemon?.logFormat ? { logFormat: o.daemon.logFormat } : {}),
   };
 }
 
@@ -98,15 +106,17 @@ export async function install(o: InstallOptions): Promise<InstallResult> {
   await assertFile(o.cli, 'gitfleet CLI', 'build it first: npm run build');
   const name = o.name ?? (await fleetName(o));
   const values = unitOptions(o, name);
-  const units = generateUnits(values);
+  const daemon = !!o.daemon;
+  const units = daemon ? [generateDaemonUnit(values)] : generateUnits(values);
   const names = unitNames(name);
   const unitDir = userUnitDir(o.env, o.home);
   await assertOwnName(path.join(unitDir, names.service), values.repo, name, o.name !== null);
   const result: InstallResult = {
     name,
+    daemon,
     repo: values.repo,
     unitDir,
-    service: names.service,
+    service: daemon ? names.daemon : names.service,
     timer: names.timer,
     every: iv.text,
     onCalendar: iv.onCalendar,
@@ -138,14 +148,34 @@ export async function install(o: InstallOptions): Promise<InstallResult> {
   await mkdir(unitDir, { recursive: true });
   for (const f of changedFiles) await writeAtomic(f.path, f.content);
   if (changedFiles.length > 0) await sd.must('daemon-reload');
+  if (daemon) await startDaemon(sd, names, changedFiles.length > 0);
+  else await startTimer(sd, names, changedFiles);
+  result.changed = changedFiles.length > 0 || result.systemctl.some((c) => !c.startsWith('show'));
+  return result;
+}
+
+/** Enable and start the timer; restart it when its file changed (a new schedule takes effect now). */
+async function startTimer(sd: UserSystemd, names: ReturnType<typeof unitNames>, changedFiles: { name: string }[]) {
   const state = await sd.show(names.timer, ['UnitFileState', 'ActiveState']);
   if (state.UnitFileState !== 'enabled' || state.ActiveState !== 'active') {
     await sd.must('enable', '--now', names.timer);
   } else if (changedFiles.some((f) => f.name === names.timer)) {
     await sd.must('restart', names.timer); // a new schedule takes effect now
   }
-  result.changed = changedFiles.length > 0 || result.systemctl.some((c) => !c.startsWith('show'));
-  return result;
+}
+
+/**
+ * The daemon replaces the timer: the timer is disabled first (the units conflict, and an enabled timer would
+ * stop the daemon at its next run), then the daemon enabled and started, or restarted when its file changed.
+ */
+async function startDaemon(sd: UserSystemd, names: ReturnType<typeof unitNames>, changed: boolean) {
+  const timer = await sd.show(names.timer, ['UnitFileState', 'ActiveState']);
+  if (timer.UnitFileState === 'enabled' || timer.ActiveState === 'active')
+    await sd.must('disable', '--now', names.timer);
+  const state = await sd.show(names.daemon, ['UnitFileState', 'ActiveState']);
+  if (state.UnitFileState !== 'enabled' || state.ActiveState !== 'active')
+    await sd.must('enable', '--now', names.daemon);
+  else if (changed) await sd.must('restart', names.daemon);
 }
 
 export async function uninstall(o: Omit<InstallOptions, 'every'>): Promise<UninstallResult> {
@@ -161,17 +191,18 @@ export async function uninstall(o: Omit<InstallOptions, 'every'>): Promise<Unins
   const unitDir = userUnitDir(o.env, o.home);
   const name = o.name ?? (await installedName(unitDir, path.resolve(o.repo), readable ? o : null));
   const names = unitNames(name);
+  const daemon = !!o.daemon;
   const result: UninstallResult = {
     name,
     unitDir,
-    service: names.service,
+    service: daemon ? names.daemon : names.service,
     timer: names.timer,
     dryRun: o.dryRun,
     files: [],
     systemctl: [],
     changed: false,
   };
-  for (const unit of [names.timer, names.service]) {
+  for (const unit of daemon ? [names.daemon] : [names.timer, names.service]) {
     const file = path.join(unitDir, unit);
     result.files.push({ name: unit, path: file, action: (await readText(file)) === null ? 'absent' : 'removed' });
   }
@@ -181,14 +212,16 @@ export async function uninstall(o: Omit<InstallOptions, 'every'>): Promise<Unins
   const sd = new UserSystemd(o.env, result.systemctl);
   await sd.reachable(() => 'Without systemd, remove the gitfleet line from your crontab instead (crontab -e).');
   // Stop first (the unit files must still be there for disable), remove, reload.
-  if (result.files[0]!.action === 'removed') await sd.must('disable', '--now', names.timer);
+  // The daemon finishes its reconcile in progress on SIGTERM; the agents' tmux servers stay (KillMode=process).
+  if (daemon) await sd.must('disable', '--now', names.daemon);
+  else if (result.files[0]!.action === 'removed') await sd.must('disable', '--now', names.timer);
   // Stops a run in progress; with KillMode=process the agents' tmux servers stay.
-  const stop = await sd.call('stop', names.service);
-  if (stop.exitCode !== 0 && !/not loaded/i.test(stop.stderr)) throw sd.failure(['stop', names.service], stop);
+  const stop = await sd.call('stop', result.service);
+  if (stop.exitCode !== 0 && !/not loaded/i.test(stop.stderr)) throw sd.failure(['stop', result.service], stop);
   for (const f of result.files) if (f.action === 'removed') await rm(f.path, { force: true });
   await sd.must('daemon-reload');
   // Forget a failed last run; fails harmlessly when there was none.
-  await sd.call('reset-failed', names.service, names.timer);
+  await sd.call('reset-failed', ...(daemon ? [names.daemon] : [names.service, names.timer]));
   result.changed = true;
   return result;
 }

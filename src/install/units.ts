@@ -32,6 +32,10 @@ export interface UnitOptions {
    * cron and a user manager without /etc/locale.conf do not set.
    */
   lang?: string;
+  /** `gitfleet run` only: --listen, --webhook-secret-file (absolute), --log-format, passed on as given. */
+  listen?: string;
+  webhookSecretFile?: string;
+  logFormat?: string;
 }
 
 export interface UnitFile {
@@ -140,6 +144,9 @@ function validated(o: UnitOptions): { o: UnitOptions; iv: Interval; names: Retur
   if (o.tmuxTmpdir !== undefined) checkAbsolute('TMUX_TMPDIR', o.tmuxTmpdir);
   if (o.branch !== undefined) checkValue('--branch', o.branch);
   if (o.lang !== undefined) checkValue('LANG', o.lang);
+  if (o.listen !== undefined) checkValue('--listen', o.listen);
+  if (o.webhookSecretFile !== undefined) checkAbsolute('--webhook-secret-file', o.webhookSecretFile);
+  if (o.logFormat !== undefined) checkValue('--log-format', o.logFormat);
   checkValue('PATH', o.path);
   return { o, iv, names };
 }
@@ -154,6 +161,9 @@ function gitfleetArgv(o: UnitOptions, command: 'apply' | 'run'): string[] {
     o.repo,
     ...(o.branch !== undefined ? ['--branch', o.branch] : []),
     ...(o.stateDir !== undefined ? ['--state-dir', o.stateDir] : []),
+    ...(command === 'run' && o.listen !== undefined ? ['--listen', o.listen] : []),
+    ...(command === 'run' && o.webhookSecretFile !== undefined ? ['--webhook-secret-file', o.webhookSecretFile] : []),
+    ...(command === 'run' && o.logFormat !== undefined ? ['--log-format', o.logFormat] : []),
   ];
 }
 
@@ -232,16 +242,16 @@ export function generateUnits(options: UnitOptions): UnitFile[] {
   ];
 }
 
-/** The long-running service for `gitfleet run`, the daemon mode to come. */
+/** The long-running service for `gitfleet run`: what `gitfleet install --daemon` writes. */
 export function generateDaemonUnit(options: UnitOptions): UnitFile {
   const { o, names } = validated(options);
   const content = [
     `# gitfleet: keep the fleet in ${o.repo} reconciled as a daemon (\`gitfleet run\`).`,
+    GENERATED,
     '#',
-    '# NOT IMPLEMENTED YET: this version of gitfleet has no `run` command, so this',
-    '# unit fails to start. It is shipped for the daemon mode to come (reconcile on',
-    `# new commits and on a schedule); until then use ${names.timer}`,
-    '# (`gitfleet install`) or cron (crontab.example).',
+    '# It reconciles on every desired-state change, on fleet.yaml reconcile.schedule',
+    '# (default every 5 minutes) and when a look sees a pane die; one log line per',
+    `# reconcile: journalctl --user -u ${names.daemon}`,
     `# It conflicts with the timer: starting it stops ${names.timer}.`,
     '[Unit]',
     `Description=${escapeSpecifiers(`gitfleet daemon ${o.name} (${o.repo})`)}`,
@@ -255,6 +265,8 @@ export function generateDaemonUnit(options: UnitOptions): UnitFile {
     'RestartSec=30s',
     '# A usage error (exit 64) does not go away by restarting.',
     'RestartPreventExitStatus=64',
+    '# On SIGTERM it finishes the reconcile in progress, then exits 0.',
+    'TimeoutStopSec=2min',
     ...KILL_MODE,
     '',
     '[Install]',

@@ -10,7 +10,7 @@ import { afterEach, describe, expect, it } from 'vitest';
 import { main } from '../../src/cli/main.js';
 import { CLI_PATH } from '../../src/cli/cli-path.js';
 import { reconcilerFiles } from '../../src/install/units.js';
-import { roster, sh, TestFleet, usePrivateTmux } from '../helpers/fleet.js';
+import { roster, sh, TestFleet, usePrivateTmux, waitFor } from '../helpers/fleet.js';
 import { UserManager } from '../helpers/systemd.js';
 
 const privateTmux = usePrivateTmux();
@@ -333,6 +333,52 @@ describe('gitfleet install', () => {
     expect(m.show(service, 'Result', 'ExecMainStatus')).toEqual({ Result: 'success', ExecMainStatus: '0' });
     expect(fleet.headOf('main')).toBe(newHead);
   });
+
+  it('install --daemon: the run service replaces the timer and reconciles merges; uninstall --daemon', async () => {
+    const m = await startManager();
+    const fleet = newFleet();
+    const args = ['--repo', fleet.bare, '--state-dir', fleet.stateDir];
+    expect((await gitfleet(m.env, 'install', ...args)).code).toBe(0); // the timer first: the daemon replaces it
+    const r = await gitfleet(m.env, 'install', '--daemon', ...args, '--log-format', 'json');
+    expect(r.stderr).toBe('');
+    expect(r.code).toBe(0);
+    const daemon = 'gitfleet-run-fleet.service';
+    expect(r.stdout).toContain(`Installed: ${daemon} runs gitfleet run`);
+    expect(m.show('gitfleet-reconcile-fleet.timer', 'UnitFileState', 'ActiveState')).toEqual({
+      UnitFileState: 'disabled',
+      ActiveState: 'inactive',
+    });
+    expect(m.show(daemon, 'UnitFileState', 'ActiveState')).toEqual({ UnitFileState: 'enabled', ActiveState: 'active' });
+    const converged = () => fleet.tmux('has-session', '-t', '=alpha').code === 0;
+    await waitFor(converged, 20_000);
+    // A merge reaches the running daemon.
+    fleet.commit({
+      'rosters/team.yaml': roster(
+        fleet.socket,
+        '  - name: alpha\n    runtime: stub\n  - name: beta\n    runtime: stub\n',
+      ),
+    });
+    await waitFor(() => fleet.tmux('has-session', '-t', '=beta').code === 0, 20_000);
+    // ... and commits the status of it.
+    const agents = () => {
+      try {
+        return JSON.parse(fleet.show(`main:status/${hostname}.json`)).agents.map((a: { name: string }) => a.name);
+      } catch {
+        return [];
+      }
+    };
+    await waitFor(() => agents().includes('beta'), 20_000);
+    const again = await gitfleet(m.env, 'install', '--daemon', ...args, '--log-format', 'json');
+    expect(again.stdout).toContain('Nothing to do');
+
+    const u = await gitfleet(m.env, 'uninstall', '--daemon', '--repo', fleet.bare);
+    expect(u.code).toBe(0);
+    expect(u.stdout).toContain(`Uninstalled ${daemon}`);
+    // SIGTERM from systemd: a clean exit (not failed), the agents stay.
+    expect(m.show(daemon, 'LoadState')).toEqual({ LoadState: 'not-found' });
+    expect(existsSync(path.join(m.unitDir, daemon))).toBe(false);
+    expect(fleet.tmux('has-session', '-t', '=beta').code).toBe(0);
+  }, 90_000);
 
   it('an invalid committed file fails the service (exit 1), though the rest is reconciled', async () => {
     const m = await startManager();

@@ -972,6 +972,8 @@ describe('parseFleetConfig', () => {
       confirmPrune: null,
       supervisor: 'auto',
       ignore: [],
+      schedule: '*/5 * * * *',
+      observeEveryMs: 15_000,
     };
     expect(parseFleetConfig(null, d)).toEqual({ config: want, problems: [] });
     expect(parseFleetConfig('', d)).toEqual({ config: want, problems: [] });
@@ -988,7 +990,7 @@ describe('parseFleetConfig', () => {
       'status: {branch: gitfleet-status}',
       'git: {author: {name: Bot, email: bot@example.com}}',
       'hosts: [a, b]',
-      'reconcile: {prune: false, maxPrune: 2, confirm_prune: abcdef1}',
+      'reconcile: {prune: false, maxPrune: 2, confirm_prune: abcdef1, schedule: "*/10 * * * *", observeEvery: 30s}',
       'supervisor: tmux',
       'ignore: ["*.bak", "rosters/drafts/**"]',
     );
@@ -1011,9 +1013,26 @@ describe('parseFleetConfig', () => {
         supervisor: 'tmux',
         id: null,
         ignore: ['*.bak', 'rosters/drafts/**'],
+        schedule: '*/10 * * * *',
+        observeEveryMs: 30_000,
       },
       problems: [],
     });
+  });
+
+  it('reconcile.schedule and observe_every: seconds syntax taken, a bad pattern or a too short look refused', () => {
+    const ok = parseFleetConfig(doc('reconcile:', '  schedule: "* * * * * *"', '  observe_every: 2'), d);
+    expect(ok.config).toMatchObject({ schedule: '* * * * * *', observeEveryMs: 2000 });
+    expect(parseFleetConfig('reconcile: {observe_every: 500ms}\n', d).problems).toHaveLength(1);
+    const bad = parseFleetConfig(doc('reconcile:', '  schedule: "every day"', '  observe_every: "1.5min"'), d);
+    expect(bad.config).toBeNull();
+    expectProblems(
+      bad.problems,
+      [[2, 13, /^reconcile\.schedule: not a cron pattern .*; allowed: a cron pattern/]],
+      'fleet.yaml',
+    );
+    const short = parseFleetConfig(doc('reconcile:', '  observe_every: 100ms'), d);
+    expectProblems(short.problems, [[2, 18, /^reconcile\.observe_every: allowed: seconds/]], 'fleet.yaml');
   });
 
   it('status branch follows the desired branch unless set', () => {
@@ -1041,7 +1060,7 @@ describe('parseFleetConfig', () => {
         [4, 10, /^paths\.vault: "\/etc" is not allowed; allowed: a path inside the repository/],
         [5, 8, /^hosts: must NOT have duplicate items/],
         [6, 20, /^reconcile\.prune: must be boolean, not string "no"$/],
-        [6, 26, /^reconcile: unknown key "when"; allowed: prune, max_prune, confirm_prune$/],
+        [6, 26, /^reconcile: unknown key "when"; allowed: prune, max_prune, schedule, observe_every, confirm_prune$/],
         [
           7,
           1,

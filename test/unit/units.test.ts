@@ -274,10 +274,10 @@ describe('names', () => {
 });
 
 describe('the daemon unit and the crontab', () => {
-  it('the daemon unit runs gitfleet run, says it is not implemented yet, and conflicts with the timer', () => {
+  it('the daemon unit runs gitfleet run, restarts on failure, and conflicts with the timer', () => {
     const d = generateDaemonUnit(BASE);
     expect(d.name).toBe('gitfleet-run-prod.service');
-    expect(d.content).toContain('# NOT IMPLEMENTED YET');
+    expect(d.content).not.toContain('NOT IMPLEMENTED');
     expect(settings(d.content)).toEqual([
       'Description=gitfleet daemon prod (/srv/fleets/prod.git)',
       'Conflicts=gitfleet-reconcile-prod.timer gitfleet-reconcile-prod.service',
@@ -287,9 +287,17 @@ describe('the daemon unit and the crontab', () => {
       'Restart=on-failure',
       'RestartSec=30s',
       'RestartPreventExitStatus=64',
+      'TimeoutStopSec=2min',
       'KillMode=process',
       'WantedBy=default.target',
     ]);
+    // The run options are passed on; the timer's apply never gets them.
+    const withListen = { ...BASE, listen: '127.0.0.1:9464', webhookSecretFile: '/home/op/hook', logFormat: 'json' };
+    expect(settings(generateDaemonUnit(withListen).content)).toContain(
+      'ExecStart=/opt/node/bin/node /opt/gitfleet/dist/cli.js run --repo /srv/fleets/prod.git ' +
+        '--listen 127.0.0.1:9464 --webhook-secret-file /home/op/hook --log-format json',
+    );
+    expect(generateUnits(withListen)[0]!.content).not.toContain('--listen');
   });
 
   it('crontab.example is comments and one line', () => {
