@@ -271,7 +271,7 @@ describe('--json errors and --version --json', { timeout: 60_000 }, () => {
   it('an unknown command lists only the commands people run', async () => {
     const r = await cli(['destroy']);
     expect(r.stderr).toContain(
-      'commands: validate, plan, apply, status, ps, install, uninstall, agent, heartbeat, completion\n',
+      'commands: validate, plan, apply, run, status, ps, install, uninstall, agent, heartbeat, completion\n',
     );
     expect(r.stderr).not.toContain('agent-start');
     expect(r.stderr).not.toContain('__complete');
