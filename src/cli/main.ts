@@ -155,7 +155,8 @@ async function apply(opts: GlobalOptions, _p: string[], io: Io): Promise<number>
   }
   // An invalid committed file is an error a person must fix, even though apply ran on last-known-good specs.
   if (r.desired.problems.length > 0) return EXIT.error;
-  return status.converged ? EXIT.ok : EXIT.notConverged;
+  // Agents only starting (Progressing, within their heartbeat grace) are not a failure: a timer's unit stays green.
+  return status.converged || status.progressing ? EXIT.ok : EXIT.notConverged;
 }
 
 async function status(opts: GlobalOptions, _p: string[], io: Io): Promise<number> {
@@ -176,5 +177,5 @@ async function status(opts: GlobalOptions, _p: string[], io: Io): Promise<number
     return EXIT.error;
   }
   io.stdout(opts.json ? statusFileText(doc) : renderStatusText(doc));
-  return doc.converged ? EXIT.ok : EXIT.notConverged;
+  return doc.converged || doc.progressing ? EXIT.ok : EXIT.notConverged;
 }

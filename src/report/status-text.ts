@@ -26,7 +26,8 @@ export function renderStatusText(s: StatusDoc): string {
   for (const e of s.errors) out.push(`error: ${formatProblem(e)}`);
   const { ready, agents, disabled } = s.summary;
   out.push(
-    `${s.converged ? 'Converged' : 'Not converged'}: ${ready}/${agents - disabled} ready ` +
+    `${s.converged ? 'Converged' : s.progressing ? 'Progressing (agents starting)' : 'Not converged'}: ` +
+      `${ready}/${agents - disabled} ready ` +
       `at ${s.desiredRevision.slice(0, 12)} (host ${s.host}, fleet ${s.fleet}).`,
   );
   return `${out.join('\n')}\n`;

@@ -92,6 +92,7 @@ export function pane(session: string, o: Partial<PaneInfo> = {}): PaneInfo {
     activity: null,
     watchOf: null,
     fleetId: null,
+    created: null,
     width: 80,
     height: 24,
     ...o,

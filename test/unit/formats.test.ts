@@ -175,6 +175,7 @@ const STATUS: StatusDoc = {
   tenant_id: 'op',
   desiredRevision: 'rev-1',
   converged: false,
+  progressing: true,
   summary: { agents: 2, ready: 1, notReady: 0, disabled: 1, unmanaged: 1, errors: 1 },
   supervisor: {
     mode: 'systemd',
@@ -459,6 +460,7 @@ const STATUS_SHAPE = {
   fleet: 'string',
   formatVersion: 'number',
   host: 'string',
+  progressing: 'boolean',
   pruneHeld: 'array',
   'pruneHeld[]': 'object',
   ...under('pruneHeld[]', HELD_PRUNE),
@@ -667,6 +669,7 @@ describe('status/<host>.json', () => {
     const old = JSON.parse(statusFileText(STATUS));
     delete old.supervisor;
     delete old.pruneHeld;
+    delete old.progressing;
     for (const a of old.agents) {
       delete a.heartbeat;
       delete a.unit;
@@ -678,6 +681,7 @@ describe('status/<host>.json', () => {
     const doc = parseStatusJson(old);
     expect(doc.supervisor).toMatchObject({ mode: 'tmux', observed: true, error: null, linger: null, lingerFix: null });
     expect(doc).not.toHaveProperty('pruneHeld');
+    expect(doc).not.toHaveProperty('progressing');
     expect(doc.agents.map((a) => [a.heartbeat, a.unit])).toEqual([
       [null, null],
       [null, null],
