@@ -137,25 +137,32 @@ async function apply(opts: GlobalOptions, _p: string[], io: Io): Promise<number>
   // Before pinned.json is written there: a state dir that is a file is said plainly.
   await ensureStateDir(opts.stateDir);
   const r = await reconcile(reconcileOptions(opts, io, true), 'apply');
-  const status = r.status!;
-  if (opts.json) {
-    io.stdout(`${JSON.stringify(renderApplyJson({ ...r, status }), null, 2)}\n`);
-  } else {
+  if (!opts.json) {
     io.stdout(renderPlan(r.plan));
     for (const res of r.results)
       io.stdout(
         `${res.ok ? 'ok    ' : 'FAILED'} ${res.action.kind} ${res.action.target}${res.error ? `: ${res.error}` : ''}\n`,
       );
-    io.stdout(renderStatusText(status));
+    io.stdout(renderStatusText(r.status!));
     io.stdout(
       r.commit
         ? `Committed status ${r.commit.slice(0, 12)} to ${r.desired.config.statusBranch}.\n`
         : 'Status unchanged: no commit.\n',
     );
   }
+  // --wait: no lock held, until every agent is Ready or the time is up; then the status as it is (apply-wait.ts).
+  const waited = opts.wait ? await (await import('./apply-wait.js')).waitForReady(r, opts, io) : null;
+  const last = waited?.last ?? r;
+  const status = last.status!;
+  if (opts.json)
+    io.stdout(
+      `${JSON.stringify(renderApplyJson({ ...last, status, ...(waited ? { wait: waited.wait } : {}) }), null, 2)}\n`,
+    );
   // An invalid committed file is an error a person must fix, even though apply ran on last-known-good specs.
   if (r.desired.problems.length > 0) return EXIT.error;
-  // Agents only starting (Progressing, within their heartbeat grace) are not a failure: a timer's unit stays green.
+  // Waited for: Ready, or not converged. Else agents only starting (Progressing, within their heartbeat grace) are
+  // not a failure: the timer's unit stays green while a new agent's first beat is on its way.
+  if (waited) return status.converged ? EXIT.ok : EXIT.notConverged;
   return status.converged || status.progressing ? EXIT.ok : EXIT.notConverged;
 }
 

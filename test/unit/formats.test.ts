@@ -511,6 +511,15 @@ const APPLY_SHAPE = {
   'results[].startedAt': 'string',
   'results[].target': 'string',
   status: 'object',
+  wait: 'object',
+  'wait.notReady': 'array',
+  'wait.notReady[]': 'object',
+  'wait.notReady[].name': 'string',
+  'wait.notReady[].socket': 'string',
+  'wait.notReady[].state': 'string',
+  'wait.outcome': 'string',
+  'wait.timeoutMs': 'number',
+  'wait.waitedMs': 'number',
 };
 
 const PS_SHAPE = {
@@ -577,7 +586,18 @@ function stringBooleans(value: unknown, allowed: RegExp): string[] {
   return found;
 }
 
-const APPLIED = { plan: PLAN, results: RESULTS, status: STATUS, commit: 'c0ffee' };
+const APPLIED = {
+  plan: PLAN,
+  results: RESULTS,
+  status: STATUS,
+  commit: 'c0ffee',
+  wait: {
+    outcome: 'timeout' as const,
+    timeoutMs: 20_000,
+    waitedMs: 20_004,
+    notReady: [{ name: 'crashy', socket: 'lab', state: 'HeartbeatMissing' }],
+  },
+};
 
 describe('plan --json', () => {
   it('has the golden shape and formatVersion 1', () => {
@@ -620,6 +640,9 @@ describe('apply --json', () => {
     expect(shapeOf(outside, { ...outside, commit: null })).toEqual(sorted(APPLY_SHAPE));
     expect(out.plan).toEqual(renderPlanJson(PLAN));
     expect(out.status).toEqual(renderStatusJson(STATUS));
+    // Only apply --wait says how its wait ended.
+    const { wait: _, ...once } = APPLIED;
+    expect(renderApplyJson(once)).not.toHaveProperty('wait');
   });
 
   it("gives each result its action, outcome and duration; converged is the status's", () => {
