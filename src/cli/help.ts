@@ -144,7 +144,8 @@ file renamed over the old one; the directory is created). gitfleet tells every
 pane where its heartbeat goes in GITFLEET_HEARTBEAT_FILE. An agent is healthy
 while its heartbeat is at most 3 intervals old (the runtime's heartbeat: interval,
 given to the pane as GITFLEET_HEARTBEAT_INTERVAL),
-stale when older, unknown without a file. Prints nothing unless --json.
+stale when older, unknown without a file; a new session without a beat yet is
+only starting (Progressing) for the runtime's heartbeat_grace (default 3 intervals). Prints nothing unless --json.
 
 Options:
   --file PATH        the heartbeat file (default: $GITFLEET_HEARTBEAT_FILE)

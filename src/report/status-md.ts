@@ -5,7 +5,7 @@
 // which move only on transitions: a converged fleet's dashboard never churns.
 // Links are relative to status/, which GitHub, Gitea and GitLab all resolve.
 import type { Problem } from '../errors.js';
-import { CONDITION_REASONS } from '../status/condition-kinds.js';
+import { CONDITION_REASONS, PROGRESSING } from '../status/condition-kinds.js';
 import type { AgentRecord, Condition, FileRecord, StatusDoc } from '../status/types.js';
 import { agentFlags, agentRank, agentState, attentionConditions } from './agent-state.js';
 import { supervisorLines } from './status-text.js';
@@ -36,7 +36,7 @@ function headline(s: StatusDoc): string[] {
   return [`# ${mark} ${text(s.fleet)} on ${text(s.host)}: ${verdict}`, '', `${capitalise(facts.join(' · '))}.`, ''];
 }
 
-const isStarting = (c: Condition) => c.type === 'Progressing' && c.status === 'True';
+const isStarting = (c: Condition) => c.type === PROGRESSING && c.status === 'True';
 
 /** The newest transition of any condition: when the fleet's state last changed. */
 function lastChange(s: StatusDoc): string | null {
