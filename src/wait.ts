@@ -89,3 +89,22 @@ export function notReadyList(r: Readiness, max = 10): string {
   const more = r.notReady.length - shown.length;
   return `${shown.join(', ')}${more > 0 ? `, and ${more} more` : ''}`;
 }
+
+/**
+ * Whether two statuses of one run say the same, times aside. A look rebuilds
+ * the status against the status before the run (reconcile.ts#lookAgain), so
+ * the times this run stamps (a condition's first lastTransitionTime, a
+ * respawn's lastRestart) are those of the look: they say nothing changed.
+ */
+export function sameButTimes(a: StatusDoc, b: StatusDoc): boolean {
+  const timeless = (s: StatusDoc) =>
+    JSON.stringify({
+      ...s,
+      agents: s.agents.map((r) => ({
+        ...r,
+        backoff: r.backoff && { ...r.backoff, lastRestart: '' },
+        conditions: r.conditions.map((c) => ({ ...c, lastTransitionTime: '' })),
+      })),
+    });
+  return timeless(a) === timeless(b);
+}

@@ -5,9 +5,8 @@
 // stderr, one line when who is not Ready changes; --json says it all at the end.
 import { reconcile, type ReconcileResult } from '../reconcile.js';
 import type { WaitJson } from '../report/apply-json.js';
-import { statusFileText } from '../report/status-json.js';
 import { renderStatusText } from '../report/status-text.js';
-import { DEFAULT_WAIT_MS, notReadyList, waitUntilReady } from '../wait.js';
+import { DEFAULT_WAIT_MS, notReadyList, sameButTimes, waitUntilReady } from '../wait.js';
 import type { Io } from './io.js';
 import type { GlobalOptions } from './options.js';
 import { reconcileOptions } from './settings.js';
@@ -38,7 +37,7 @@ export async function waitForReady(first: ReconcileResult, opts: GlobalOptions, 
   if (waited.outcome === 'failed') say(`not waiting: an action of this apply failed; not Ready: ${notReadyList(r)}`);
   const wait: WaitJson = { outcome: waited.outcome, timeoutMs, waitedMs: waited.waitedMs, notReady: r.notReady };
   // Seen as committed: nothing to record, and no second reconcile.
-  if (statusFileText(waited.status) === statusFileText(first.status!)) return { last: first, wait };
+  if (sameButTimes(waited.status, first.status!)) return { last: first, wait };
   const again = await reconcile(reconcileOptions(opts, io, true), 'apply');
   if (!opts.json) {
     for (const res of again.results)

@@ -5,7 +5,7 @@
 import { describe, expect, it } from 'vitest';
 import type { Condition, ConditionReason } from '../../src/status/condition-kinds.js';
 import type { StatusDoc } from '../../src/status/types.js';
-import { notReadyList, POLL_MS, readiness, waitUntilReady, type Readiness } from '../../src/wait.js';
+import { notReadyList, POLL_MS, readiness, sameButTimes, waitUntilReady, type Readiness } from '../../src/wait.js';
 import { agentRecord, desired, previousStatus, spec } from './builders.js';
 
 const d = desired(['a', 'b', { name: 'off', enabled: false }]);
@@ -104,5 +104,27 @@ describe('waitUntilReady', () => {
     const w = await waitUntilReady(doc('ApplyFailed', 'AwaitingFirstHeartbeat'), s.opts(60_000));
     expect(w.outcome).toBe('failed');
     expect(s.looks()).toBe(0);
+  });
+});
+
+describe('sameButTimes', () => {
+  it('tells a status that changed from one only re-stamped by a later look', () => {
+    const first = doc('Running', 'AwaitingFirstHeartbeat');
+    const restamped: StatusDoc = {
+      ...first,
+      agents: first.agents.map((a) => ({
+        ...a,
+        backoff: { streak: 1, lastRestart: '2026-03-01T12:00:09.000Z' },
+        conditions: a.conditions.map((c) => ({ ...c, lastTransitionTime: '2026-03-01T12:00:09.000Z' })),
+      })),
+    };
+    const stamped: StatusDoc = {
+      ...first,
+      agents: first.agents.map((a) => ({ ...a, backoff: { streak: 1, lastRestart: T } })),
+    };
+    expect(sameButTimes(stamped, restamped)).toBe(true);
+    expect(sameButTimes(first, doc('Running', 'Running'))).toBe(false);
+    expect(sameButTimes(first, doc('Running', 'HeartbeatMissing'))).toBe(false);
+    expect(sameButTimes(first, { ...first, converged: true })).toBe(false);
   });
 });
