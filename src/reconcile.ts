@@ -75,6 +75,11 @@ export interface ReconcileResult {
   status: StatusDoc | null;
   /** The status commit made, or null when nothing changed. */
   commit: string | null;
+  /**
+   * apply: the status this run would record if it looked again now (tmux and heartbeat files; the supervisor as
+   * seen after apply), with no lock taken and nothing written: what `apply --wait` polls.
+   */
+  lookAgain?: () => Promise<StatusDoc>;
 }
 
 /** Paths gitfleet writes; commits touching only these are not desired-state changes. */
@@ -138,20 +143,23 @@ export async function reconcile(opts: ReconcileOptions, mode: 'plan' | 'apply'):
     const after = results.length > 0 ? await settle(src, opts, seen, results) : seen;
     done('observe again');
     // report: status + evidence, committed only when something changed
-    const status = buildStatus(
-      {
-        desired: src.desired,
-        plan,
-        observed: { tmux: after.tmux, supervisor: after.supervisor.input, heartbeats: after.heartbeats },
-        results,
-        previous: src.previous,
-      },
-      { ...policy, now: opts.clock() },
-    );
+    const statusOf = (o: Observation) =>
+      buildStatus(
+        {
+          desired: src.desired,
+          plan,
+          observed: { tmux: o.tmux, supervisor: o.supervisor.input, heartbeats: o.heartbeats },
+          results,
+          previous: src.previous,
+        },
+        { ...policy, now: opts.clock() },
+      );
+    const status = statusOf(after);
     const events = serverLossEvents(src.previous, seen.tmux, after.supervisor.input, opts.clock());
     const commit = await commitStatus(src, status, results, events, evidence, opts);
     done(commit ? 'commit status' : 'status unchanged');
-    return { desired: src.desired, plan, results, status, commit };
+    const lookAgain = async () => statusOf(await observe(src, opts, after, { keepSupervisor: true }));
+    return { desired: src.desired, plan, results, status, commit, lookAgain };
   } finally {
     await lock?.release();
   }
@@ -325,9 +333,15 @@ export interface Observation {
 /**
  * Everything gitfleet looks at, read-only: one tmux call per socket, one
  * systemctl call (systemd mode), heartbeat files. Given the first
- * observation, looks again at the same things (after apply).
+ * observation, looks again at the same things (after apply); `keepSupervisor`
+ * then keeps its supervisor as it was (no systemctl call: apply --wait polls).
  */
-export async function observe(src: Source, opts: ReconcileOptions, again?: Observation): Promise<Observation> {
+export async function observe(
+  src: Source,
+  opts: ReconcileOptions,
+  again?: Observation,
+  { keepSupervisor = false } = {},
+): Promise<Observation> {
   const sockets = again?.sockets ?? socketsToObserve(src.desired, src.previous);
   const agents = again?.agents ?? agentsInScope(src.desired, opts);
   const config = src.desired.config;
@@ -335,7 +349,8 @@ export async function observe(src: Source, opts: ReconcileOptions, again?: Obser
   const listed = await Promise.all(sockets.map((s) => observeSocket(s, exits)));
   const tmux = new Map(listed.map((o) => [o.socket, markForeign(o, config)]));
   let supervisor: SupervisorSetup;
-  if (again) {
+  if (again && keepSupervisor) supervisor = again.supervisor;
+  else if (again) {
     const s = again.supervisor;
     supervisor =
       s.input.mode === 'systemd' && s.query

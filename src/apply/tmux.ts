@@ -22,8 +22,8 @@ import {
   type TmuxCommand,
 } from '../tmux/client.js';
 
-/** What creating an agent's session needs from its spec (not where it was declared). */
-export type PaneAgent = Omit<AgentSpec, 'source' | 'redact'>;
+/** What creating an agent's session needs from its spec (not where it was declared, nor how status judges it). */
+export type PaneAgent = Omit<AgentSpec, 'source' | 'redact' | 'heartbeatGrace'>;
 
 export interface PaneContext {
   fleet: string;

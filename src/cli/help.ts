@@ -54,7 +54,7 @@ idle, deletes held); 1 a desired-state file is invalid (the plan shown is what
 apply would still do on last-known-good specs) or a socket could not be seen.
 
 ${GLOBAL_HELP}`,
-  apply: `Usage: gitfleet apply [--repo PATH] [--repin] [--confirm-prune REV] [--json]
+  apply: `Usage: gitfleet apply [--repo PATH] [--repin] [--confirm-prune REV] [--wait [--timeout D]] [--json]
 
 Reconciles once: reads the committed desired state, observes tmux (and the
 fleet's systemd --user units), plans, applies, and commits status/<host>.json,
@@ -62,6 +62,20 @@ status/<host>.md and one evidence file per action to the status branch, only
 when something changed. One apply at a time per state dir. Exit 0 converged,
 3 applied but not everything is Ready, 1 could not run or a committed file
 is invalid (apply still ran on the last valid version of that file).
+
+Starting agents: an agent whose runtime declares heartbeats and whose session
+started less than heartbeat_grace ago (default three intervals) without a beat
+yet is Progressing (AwaitingFirstHeartbeat), not a failure: when nothing else
+is wrong, apply exits 0 and the status says "progressing", so a timer's unit
+does not fail each time an agent is added. The next run judges it again.
+
+--wait waits, after applying and committing, until every agent is Ready
+(Progressing does not count) or --timeout D is up (default 5m; e.g. 90s, 2m,
+1h, or plain seconds), looking again at most once a second (one tmux call per
+socket, the heartbeat files). Progress goes to stderr, one line when who is not
+Ready changes. When what it saw changed, it reconciles once more and commits
+the status as it is then. Exit 0 converged, 3 when the time is up (naming the
+agents not Ready) or an action failed. No lock is held while waiting.
 
 Held deletes (PruneHeld): a plan that would delete every agent of a socket,
 or more than fleet.yaml reconcile.max_prune allows (a count, or "50%" of the
@@ -137,7 +151,8 @@ ${GLOBAL_HELP}`,
   status: `Usage: gitfleet status [--repo PATH] [--host NAME] [--json]
 
 Shows the status this host last committed (status/<host>.json on the status
-branch). Exit 0 converged, 3 not converged, 1 no status.
+branch). Exit 0 converged (or progressing: only agents starting, see apply
+--help), 3 not converged, 1 no status.
 
 ${GLOBAL_HELP}`,
   install: `Usage: gitfleet install [--repo PATH] [--every INTERVAL] [--name NAME] [--dry-run] [--json]
@@ -189,7 +204,8 @@ file renamed over the old one; the directory is created). gitfleet tells every
 pane where its heartbeat goes in GITFLEET_HEARTBEAT_FILE. An agent is healthy
 while its heartbeat is at most 3 intervals old (the runtime's heartbeat: interval,
 given to the pane as GITFLEET_HEARTBEAT_INTERVAL),
-stale when older, unknown without a file. Prints nothing unless --json.
+stale when older, unknown without a file; a new session without a beat yet is
+only starting (Progressing) for the runtime's heartbeat_grace (default 3 intervals). Prints nothing unless --json.
 
 Options:
   --file PATH        the heartbeat file (default: $GITFLEET_HEARTBEAT_FILE)

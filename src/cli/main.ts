@@ -169,27 +169,34 @@ async function apply(opts: GlobalOptions, _p: string[], io: Io): Promise<number>
   // Before pinned.json is written there: a state dir that is a file is said plainly.
   await ensureStateDir(opts.stateDir);
   const r = await reconcile(reconcileOptions(opts, io, true), 'apply');
-  const status = r.status!;
-  if (opts.json) {
-    io.stdout(`${JSON.stringify(renderApplyJson({ ...r, status }), null, 2)}\n`);
-  } else if (opts.quiet) {
-    for (const line of applyProblemLines({ ...r, status })) io.stderr(`${line}\n`);
-  } else {
+  if (!opts.json && !opts.quiet) {
     io.stdout(renderPlan(r.plan, stdoutStyle(io)));
     for (const res of r.results)
       io.stdout(
         `${res.ok ? 'ok    ' : 'FAILED'} ${res.action.kind} ${res.action.target}${res.error ? `: ${res.error}` : ''}\n`,
       );
-    io.stdout(renderStatusText(status));
+    io.stdout(renderStatusText(r.status!));
     io.stdout(
       r.commit
         ? `Committed status ${shortRevision(r.commit)} to ${r.desired.config.statusBranch}.\n`
         : 'Status unchanged: no commit.\n',
     );
   }
+  // --wait: no lock held, until every agent is Ready or the time is up; then the status as it is (apply-wait.ts).
+  const waited = opts.wait ? await (await import('./apply-wait.js')).waitForReady(r, opts, io) : null;
+  const last = waited?.last ?? r;
+  const status = last.status!;
+  if (opts.json)
+    io.stdout(
+      `${JSON.stringify(renderApplyJson({ ...last, status, ...(waited ? { wait: waited.wait } : {}) }), null, 2)}\n`,
+    );
+  else if (opts.quiet) for (const line of applyProblemLines({ ...last, status })) io.stderr(`${line}\n`);
   // An invalid committed file is an error a person must fix, even though apply ran on last-known-good specs.
   if (r.desired.problems.length > 0) return EXIT.error;
-  return status.converged ? EXIT.ok : EXIT.notConverged;
+  // Waited for: Ready, or not converged. Else agents only starting (Progressing, within their heartbeat grace) are
+  // not a failure: the timer's unit stays green while a new agent's first beat is on its way.
+  if (waited) return status.converged ? EXIT.ok : EXIT.notConverged;
+  return status.converged || status.progressing ? EXIT.ok : EXIT.notConverged;
 }
 
 async function status(opts: GlobalOptions, _p: string[], io: Io): Promise<number> {
@@ -208,5 +215,5 @@ async function status(opts: GlobalOptions, _p: string[], io: Io): Promise<number
       `no status for host ${opts.host} on branch ${branch} yet; run gitfleet apply --repo ${opts.repo}`,
     );
   io.stdout(opts.json ? statusFileText(doc) : renderStatusText(doc));
-  return doc.converged ? EXIT.ok : EXIT.notConverged;
+  return doc.converged || doc.progressing ? EXIT.ok : EXIT.notConverged;
 }

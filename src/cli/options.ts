@@ -39,10 +39,12 @@ export const GLOBAL_OPTIONS = {
   lines: { type: 'string', short: 'n' },
   // ps only
   'all-hosts': { type: 'boolean' },
-  // apply only
+  // apply only (--timeout too, with --wait)
   repin: { type: 'boolean' },
   // validate only
   worktree: { type: 'boolean' },
+  // apply only
+  wait: { type: 'boolean' },
   // apply and plan
   'confirm-prune': { type: 'string' },
   // run (and install --daemon)
@@ -63,12 +65,13 @@ export const COMMAND_ONLY: Record<string, readonly string[]> = {
   pid: ['heartbeat'],
   message: ['agent'],
   verify: ['agent'],
-  timeout: ['agent'],
+  timeout: ['agent', 'apply'],
   from: ['agent'],
   raw: ['agent'],
   lines: ['agent'],
   repin: ['apply'],
   worktree: ['validate'],
+  wait: ['apply'],
   'confirm-prune': ['apply', 'plan'],
   listen: ['run', 'install'],
   'log-format': ['run', 'install'],
@@ -109,6 +112,8 @@ export interface GlobalOptions
   repin: boolean;
   /** validate: --worktree, check the files on disk in the repository's work tree instead of a commit. */
   worktree: boolean;
+  /** apply: --wait, until every agent is Ready or --timeout (timeoutMs; null: the default) is up. */
+  wait: boolean;
   /** apply, plan: --confirm-prune <revision>, release deletes held as PruneHeld for that revision. */
   confirmPrune: string | null;
   /** run (and install --daemon): --listen, --log-format, --webhook-secret-file as given (checked by the command). */
@@ -147,6 +152,8 @@ export function parseCommandLine(
     if (v[k as keyof typeof v] !== undefined && !commands.includes(command ?? ''))
       throw new UsageError(`--${k} is an option of ${commands.join(' and ')} only`);
   }
+  if (command === 'apply' && v.timeout !== undefined && !v.wait)
+    throw new UsageError('--timeout: apply takes it only with --wait (how long to wait for every agent to be Ready)');
   return {
     command,
     positionals,
@@ -181,6 +188,7 @@ export function parseCommandLine(
       allHosts: v['all-hosts'] ?? false,
       repin: v.repin ?? false,
       worktree: v.worktree ?? false,
+      wait: v.wait ?? false,
       confirmPrune: v['confirm-prune'] === undefined ? null : revisionArg(v['confirm-prune']),
       listen: v.listen ?? null,
       logFormat: v['log-format'] ?? null,
@@ -214,11 +222,14 @@ export function panePath(env: NodeJS.ProcessEnv, home: string): string {
   return dirs.join(':');
 }
 
-/** A duration in seconds (10, 2.5, 10s) or milliseconds (500ms), more than zero. */
+const UNIT_MS: Record<string, number> = { ms: 1, s: 1000, m: 60_000, h: 3_600_000 };
+
+/** A duration in seconds (10, 2.5, 10s), milliseconds (500ms), minutes (2m) or hours (1h), more than zero. */
 function durationMs(flag: string, text: string): number {
-  const m = /^(\d+(?:\.\d+)?|\.\d+)(ms|s)?$/.exec(text.trim());
-  const ms = m ? Number(m[1]) * (m[2] === 'ms' ? 1 : 1000) : NaN;
-  if (!(ms > 0)) throw new UsageError(`${flag} ${JSON.stringify(text)}: a number of seconds, e.g. 10, 2.5 or 500ms`);
+  const m = /^(\d+(?:\.\d+)?|\.\d+)(ms|s|m|h)?$/.exec(text.trim());
+  const ms = m ? Number(m[1]) * UNIT_MS[m[2] ?? 's']! : NaN;
+  if (!(ms > 0))
+    throw new UsageError(`${flag} ${JSON.stringify(text)}: a duration, e.g. 10 or 2.5 (seconds), 90s, 500ms, 2m or 1h`);
   return ms;
 }
 

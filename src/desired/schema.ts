@@ -97,6 +97,17 @@ function toProblem(yaml: YamlFile, e: ErrorObject): Problem {
       }
       return problemAt(yaml, path, `${where}: ${JSON.stringify(e.data)} is not allowed; ${hint}`);
     }
+    case 'dependentRequired': {
+      // A key that means nothing without another (heartbeat_grace without heartbeat): point at it.
+      const { property, missingProperty } = e.params as { property: string; missingProperty: string };
+      return problemAt(
+        yaml,
+        [...path, property],
+        `${showPath([...path, property])}: only with "${missingProperty}" beside it; ` +
+          `add ${missingProperty} or remove ${keyAsWritten(yaml, [...path, property])}`,
+        'key',
+      );
+    }
     case 'type': {
       const types = String((e.params as { type: string | string[] }).type).replace(',', ' or ');
       return problemAt(yaml, path, `${where}: must be ${types}, not ${describe(e.data)}`);

@@ -35,6 +35,8 @@ export interface PaneInfo {
   watchOf: string | null;
   /** The fleet id (root commit) of the fleet that started it (src/fleet-identity.ts); null for older sessions. */
   fleetId: string | null;
+  /** Unix seconds the session was created: when its agent started (a heartbeat's start-up grace counts from it). */
+  created: number | null;
 }
 
 export type SocketObservation =
@@ -73,6 +75,7 @@ const FIELDS = [
   '@gitfleet-watch-of',
   '@gitfleet-id',
   SPEC_FIELDS_OPTION,
+  'session_created',
 ] as const;
 /** A literal at the end of every line: a line cut short (even by whole fields) lacks it. */
 const EOL = 'gitfleet-eol';
@@ -145,7 +148,7 @@ export function parsePanes(stdout: string): Map<string, PaneInfo> {
 }
 
 const NUMERIC = new Set(['window_index', 'pane_index', 'pane_pid', 'pane_width', 'pane_height', 'pid']);
-const NUMERIC_OR_EMPTY = new Set(['pane_dead_status', 'pane_dead_time', 'window_activity']);
+const NUMERIC_OR_EMPTY = new Set(['pane_dead_status', 'pane_dead_time', 'window_activity', 'session_created']);
 
 function checkLine(line: string, n: number): string[] {
   const f = line.split(SEP);
@@ -193,7 +196,9 @@ function panesOf(lines: readonly string[][]): Map<string, PaneInfo> {
       watchOf,
       fleetId,
       fields,
+      created,
     ] = f as [
+      string,
       string,
       string,
       string,
@@ -239,6 +244,7 @@ function panesOf(lines: readonly string[][]): Map<string, PaneInfo> {
         watchOf: watchOf || null,
         fleetId: fleetId || null,
         specFields: decodeSpecFields(fields),
+        created: num(created),
       },
     });
   }

@@ -1,7 +1,7 @@
 // An agent's state in one word, and its flags, named from its status record.
 // `gitfleet ps`, `gitfleet status` and the dashboard (status/<host>.md) all
 // name states here, so the terminal and the forge never disagree. Pure.
-import { DEGRADED, DRIFTED, isTrue, PENDING_RESTART, READY, STALLED } from '../status/condition-kinds.js';
+import { DEGRADED, DRIFTED, isTrue, PENDING_RESTART, PROGRESSING, READY, STALLED } from '../status/condition-kinds.js';
 import type { AgentRecord, Condition } from '../status/types.js';
 
 /** What naming a state reads from a record. */
@@ -40,12 +40,14 @@ export function agentRank(r: StateFacts): 0 | 1 | 2 {
 }
 
 /**
- * The conditions a person should look at: an enabled agent not Ready, and
- * any Stalled, Degraded, PendingRestart or Drifted condition that holds.
+ * The conditions a person should look at: an enabled agent not Ready (unless
+ * it is only starting: Progressing), and any Stalled, Degraded,
+ * PendingRestart or Drifted condition that holds.
  */
 export function attentionConditions(r: StateFacts): Condition[] {
+  const starting = isTrue(r.conditions, PROGRESSING);
   return r.conditions.filter((c) =>
-    c.type === READY ? r.enabled && c.status !== 'True' : c.status === 'True' && PROBLEM_TYPES.has(c.type),
+    c.type === READY ? r.enabled && c.status !== 'True' && !starting : c.status === 'True' && PROBLEM_TYPES.has(c.type),
   );
 }
 

@@ -30,6 +30,15 @@ export interface ApplyJson {
   status: StatusJson;
   commit: string | null;
   converged: boolean;
+  /** Present only with --wait: how the wait ended, and who was not Ready then. */
+  wait?: WaitJson;
+}
+
+export interface WaitJson {
+  outcome: 'ready' | 'timeout' | 'failed';
+  timeoutMs: number;
+  waitedMs: number;
+  notReady: { name: string; socket: string; state: string }[];
 }
 
 export interface ApplyOutcome {
@@ -37,6 +46,7 @@ export interface ApplyOutcome {
   results: ActionResult[];
   status: StatusDoc;
   commit: string | null;
+  wait?: WaitJson;
 }
 
 export function renderApplyJson(r: ApplyOutcome): ApplyJson {
@@ -47,6 +57,16 @@ export function renderApplyJson(r: ApplyOutcome): ApplyJson {
     status: renderStatusJson(r.status),
     commit: r.commit,
     converged: r.status.converged,
+    ...(r.wait
+      ? {
+          wait: {
+            outcome: r.wait.outcome,
+            timeoutMs: r.wait.timeoutMs,
+            waitedMs: r.wait.waitedMs,
+            notReady: r.wait.notReady.map((n) => ({ name: n.name, socket: n.socket, state: n.state })),
+          },
+        }
+      : {}),
   };
 }
 

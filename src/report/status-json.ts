@@ -91,6 +91,8 @@ export interface StatusJson {
   tenant_id: string;
   desiredRevision: string;
   converged: boolean;
+  /** Present only while the fleet is not converged merely because agents are starting (Progressing). */
+  progressing?: true;
   summary: { agents: number; ready: number; notReady: number; disabled: number; unmanaged: number; errors: number };
   supervisor: StatusSupervisorJson;
   agents: AgentJson[];
@@ -112,6 +114,7 @@ export function renderStatusJson(s: StatusDoc): StatusJson {
     tenant_id: s.tenant_id,
     desiredRevision: s.desiredRevision,
     converged: s.converged,
+    ...(s.progressing ? { progressing: true as const } : {}),
     summary: {
       agents: m.agents,
       ready: m.ready,

@@ -5,7 +5,7 @@
 // which move only on transitions: a converged fleet's dashboard never churns.
 // Links are relative to status/, which GitHub, Gitea and GitLab all resolve.
 import type { Problem } from '../errors.js';
-import { CONDITION_REASONS } from '../status/condition-kinds.js';
+import { CONDITION_REASONS, PROGRESSING } from '../status/condition-kinds.js';
 import type { AgentRecord, Condition, FileRecord, StatusDoc } from '../status/types.js';
 import { agentFlags, agentRank, agentState, attentionConditions } from './agent-state.js';
 import { supervisorLines } from './status-text.js';
@@ -19,7 +19,9 @@ export function renderStatusMarkdown(s: StatusDoc): string {
 function headline(s: StatusDoc): string[] {
   const n = s.summary;
   const counts = n.agents === 0 ? ['no agents run on this host'] : [`${plural(n.agents, 'agent')}: ${n.ready} ready`];
-  if (n.notReady > 0) counts.push(`**${n.notReady} not ready**`);
+  const starting = s.agents.filter((a) => a.enabled && a.conditions.some(isStarting)).length;
+  if (n.notReady > starting) counts.push(`**${n.notReady - starting} not ready**`);
+  if (starting > 0) counts.push(`${starting} starting`);
   if (n.disabled > 0) counts.push(`${n.disabled} disabled`);
   const facts = [counts.join(', ')];
   if (n.errors > 0) facts.push(`**${plural(n.errors, 'error')} in desired-state files**`);
@@ -27,14 +29,15 @@ function headline(s: StatusDoc): string[] {
   facts.push(`desired revision \`${shortRevision(s.desiredRevision)}\``);
   const changed = lastChange(s);
   if (changed) facts.push(`last change ${utc(changed)}`);
-  const verdict = s.converged ? '✅' : '⚠️';
-  return [
-    `# ${verdict} ${text(s.fleet)} on ${text(s.host)}: ${s.converged ? 'converged' : 'not converged'}`,
-    '',
-    `${capitalise(facts.join(' · '))}.`,
-    '',
-  ];
+  const [mark, verdict] = s.converged
+    ? ['✅', 'converged']
+    : s.progressing
+      ? ['⏳', 'progressing']
+      : ['⚠️', 'not converged'];
+  return [`# ${mark} ${text(s.fleet)} on ${text(s.host)}: ${verdict}`, '', `${capitalise(facts.join(' · '))}.`, ''];
 }
+
+const isStarting = (c: Condition) => c.type === PROGRESSING && c.status === 'True';
 
 /** The newest transition of any condition: when the fleet's state last changed. */
 function lastChange(s: StatusDoc): string | null {

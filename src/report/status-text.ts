@@ -27,7 +27,8 @@ export function renderStatusText(s: StatusDoc): string {
   for (const e of s.errors) out.push(`error: ${formatProblem(e)}`);
   const { ready, agents, disabled } = s.summary;
   out.push(
-    `${s.converged ? 'Converged' : 'Not converged'}: ${ready}/${agents - disabled} ready ` +
+    `${s.converged ? 'Converged' : s.progressing ? 'Progressing (agents starting)' : 'Not converged'}: ` +
+      `${ready}/${agents - disabled} ready ` +
       `at ${shortRevision(s.desiredRevision)} (host ${s.host}, fleet ${s.fleet}).`,
   );
   return `${out.join('\n')}\n`;

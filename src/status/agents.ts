@@ -79,6 +79,7 @@ function agentFacts(a: AgentSpec, input: StatusInput, context: PlanContext, inde
     supervisor: observed.supervisor,
     unit: a.enabled ? unitRecord(observed.supervisor, agentUnit(fleet, a)) : null,
     invalidSource: index.invalidFiles.get(a.source.file),
+    now: context.now,
   };
 }
 

@@ -9,7 +9,7 @@ import type { PlanContext } from '../plan/input.js';
 import { agentRecords } from './agents.js';
 import type { StatusInput } from './input.js';
 import { unmanagedSessions, watchedSockets } from './sockets.js';
-import { isConverged, summarize } from './summary.js';
+import { isConverged, isProgressing, summarize } from './summary.js';
 import { supervisorStatus } from './supervisor.js';
 import type { FileRecord, StatusDoc } from './types.js';
 
@@ -28,6 +28,7 @@ export function buildStatus(input: StatusInput, context: PlanContext): StatusDoc
     tenant_id: context.tenant,
     desiredRevision: context.desiredRevision,
     converged: isConverged(input, agents, supervisor.observed),
+    ...(isProgressing(input, agents, supervisor.observed) ? { progressing: true as const } : {}),
     summary: summarize(agents, unmanaged, desired),
     supervisor,
     agents,

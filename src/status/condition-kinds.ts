@@ -8,8 +8,9 @@ export const STALLED = 'Stalled';
 export const PENDING_RESTART = 'PendingRestart';
 export const DEGRADED = 'Degraded';
 export const DRIFTED = 'Drifted';
+export const PROGRESSING = 'Progressing';
 
-export const CONDITION_TYPES = [READY, STALLED, PENDING_RESTART, DEGRADED, DRIFTED] as const;
+export const CONDITION_TYPES = [READY, PROGRESSING, STALLED, PENDING_RESTART, DEGRADED, DRIFTED] as const;
 export type ConditionType = (typeof CONDITION_TYPES)[number];
 
 export type ConditionStatus = 'True' | 'False' | 'Unknown';
@@ -33,6 +34,7 @@ export const CONDITION_REASONS = {
   HeartbeatStale: 'the pane is alive but the runtime stopped writing heartbeats',
   HeartbeatMissing: 'the runtime declares heartbeats but wrote none',
   HeartbeatInvalid: 'the heartbeat file is not protocol v1',
+  AwaitingFirstHeartbeat: 'the session started within its heartbeat_grace and has not beaten yet: starting, not failed',
   RuntimeMismatch: 'the pane runs something other than the roster runtime (drift)',
 } as const;
 export type ConditionReason = keyof typeof CONDITION_REASONS;

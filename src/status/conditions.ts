@@ -14,6 +14,7 @@ import {
   DEGRADED,
   DRIFTED,
   PENDING_RESTART,
+  PROGRESSING,
   READY,
   STALLED,
   type ConditionDraft,
@@ -51,6 +52,8 @@ export interface AgentFacts {
   unit: UnitRecord | null;
   /** The invalid file that declares the agent, while its last valid version is in force. */
   invalidSource: FileState | undefined;
+  /** This run's clock: a heartbeat's start-up grace is measured against it. */
+  now: Date;
 }
 
 const draft = (
@@ -64,6 +67,7 @@ const draft = (
 export function agentConditions(f: AgentFacts): ConditionDraft[] {
   const stated = [
     readyCondition(f),
+    progressingCondition(f),
     driftedCondition(f),
     degradedCondition(f),
     stalledCondition(f),
@@ -89,9 +93,55 @@ export function readyCondition(f: AgentFacts): ConditionDraft {
     return no('CrashLoopBackOff', `${exited(pane.deadStatus)}; ${streak} respawns in a row; next not before ${next}`);
   }
   if (pane.dead) return no('PaneDead', exited(pane.deadStatus));
+  const grace = startupGrace(f);
+  if (grace) return draft(READY, 'Unknown', 'AwaitingFirstHeartbeat', graceMessage(grace));
   if (hb && hb.health !== 'healthy') return no(HEARTBEAT_REASON[hb.health], heartbeatMessage(a, hb));
   const judged = hb ? 'heartbeat healthy' : 'no heartbeat declared: judged by pane and process alone';
   return draft(READY, 'True', 'Running', `pid ${pane.pid ?? '?'} runs ${pane.currentCommand}; ${judged}`);
+}
+
+/** Progressing: the agent is starting (within its heartbeat start-up grace), not failed; stated only while so. */
+export function progressingCondition(f: AgentFacts): ConditionDraft | null {
+  const ready = readyCondition(f);
+  if (ready.reason !== 'AwaitingFirstHeartbeat') return null;
+  return draft(PROGRESSING, 'True', 'AwaitingFirstHeartbeat', ready.message);
+}
+
+/** When the session started and until when a missing first heartbeat is only "starting" (ms since the epoch). */
+export interface StartupGrace {
+  started: number;
+  until: number;
+  graceSeconds: number;
+}
+
+/**
+ * The start-up grace the agent is in, or null: its session (ours, alive) was
+ * created less than heartbeat_grace ago and no heartbeat of this session has
+ * come: no file yet, or only the beat a previous session left (written before
+ * this one started, so stale). Measured from tmux's session_created, so a
+ * restart on a spec change gets a grace of its own; a pane respawned in place
+ * (crash recovery) keeps its session and gets none. Any other judgement
+ * (healthy, invalid, a stale beat of this session) is not "starting".
+ */
+export function startupGrace(f: AgentFacts): StartupGrace | null {
+  const { live, heartbeat: hb, agent: a } = f;
+  if (!hb || !live || live.created === null || a.heartbeatGrace === null) return null;
+  const started = live.created * 1000;
+  const until = started + a.heartbeatGrace * 1000;
+  const now = f.now.getTime();
+  if (now >= until) return null;
+  const beforeStart = hb.health === 'stale' && hb.ageSeconds !== null && now - hb.ageSeconds * 1000 < started;
+  if (hb.health !== 'unknown' && !beforeStart) return null;
+  return { started, until, graceSeconds: a.heartbeatGrace };
+}
+
+/** Absolute times only: the message changes when the session does, not every run. */
+function graceMessage(g: StartupGrace): string {
+  const iso = (ms: number) => new Date(ms).toISOString();
+  return (
+    `no heartbeat yet from the session started at ${iso(g.started)}: starting, not failed, ` +
+    `until ${iso(g.until)} (heartbeat_grace ${g.graceSeconds} s); after that, no heartbeat is a failure`
+  );
 }
 
 /**

@@ -58,6 +58,7 @@ export function parseStatusJson(value: unknown): StatusDoc {
     files: arr(o.files, 'files', file),
     errors: arr(o.errors, 'errors', problem),
   };
+  if (o.progressing !== undefined && bool(o.progressing, 'progressing')) doc.progressing = true;
   if (o.pruneHeld !== undefined) doc.pruneHeld = arr(o.pruneHeld, 'pruneHeld', heldPrune);
   return doc;
 }

@@ -92,6 +92,11 @@ export interface StatusDoc {
   tenant_id: string;
   desiredRevision: string;
   converged: boolean;
+  /**
+   * Present (true) only while the fleet is not converged merely because agents are starting (Progressing, within
+   * their heartbeat start-up grace): apply and status exit 0 then.
+   */
+  progressing?: true;
   summary: { agents: number; ready: number; notReady: number; disabled: number; unmanaged: number; errors: number };
   supervisor: SupervisorStatus;
   agents: AgentRecord[];

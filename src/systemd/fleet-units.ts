@@ -220,12 +220,13 @@ export interface AgentSpecFile {
   fleet: string;
   /** PATH for the pane. */
   path: string;
-  agent: Omit<AgentSpec, 'source' | 'redact'>;
+  agent: Omit<AgentSpec, 'source' | 'redact' | 'heartbeatGrace'>;
 }
 
 export function agentSpecFile(ctx: FleetUnitContext, a: AgentSpec): GeneratedFile {
-  // Not where it was declared, nor what to hide when shown: neither changes the session (nor rewrites the file).
-  const { source: _source, redact: _redact, ...agent } = a;
+  // Not where it was declared, what to hide when shown, nor how long its first beat may take: none changes the
+  // session (nor rewrites the file).
+  const { source: _source, redact: _redact, heartbeatGrace: _grace, ...agent } = a;
   const doc: AgentSpecFile = { formatVersion: 1, fleet: ctx.fleet, path: ctx.path, agent };
   return {
     path: specPath(ctx.stateDir, { fleet: ctx.fleet, socket: a.socket, session: a.session }),

@@ -93,6 +93,7 @@ export function pane(session: string, o: Partial<PaneInfo> = {}): PaneInfo {
     watchOf: null,
     fleetId: null,
     specFields: null,
+    created: null,
     width: 80,
     height: 24,
     ...o,

@@ -392,13 +392,14 @@ describe('agent spec file', () => {
     expect(f.content.endsWith('}\n')).toBe(true);
   });
 
-  it('holds the fleet, PATH and whole agent spec with its hash, not where it was declared nor what to redact', () => {
+  it('holds the fleet, PATH and agent spec with its hash; not its source, redact list nor heartbeat grace', () => {
     expect(doc.formatVersion).toBe(1);
     expect(doc.fleet).toBe(FLEET);
     expect(doc.path).toBe(UNIT_CTX.path);
     expect('source' in doc.agent).toBe(false);
     expect('redact' in doc.agent).toBe(false);
-    const { source: _source, redact: _redact, ...rest } = w;
+    expect('heartbeatGrace' in doc.agent).toBe(false);
+    const { source: _source, redact: _redact, heartbeatGrace: _grace, ...rest } = w;
     expect(doc.agent).toEqual(rest);
     expect(doc.agent.specHash).toBe(w.specHash);
     expect(doc.agent.env).toEqual({ MODE: 'x' });

@@ -180,6 +180,7 @@ const STATUS: StatusDoc = {
   tenant_id: 'op',
   desiredRevision: 'rev-1',
   converged: false,
+  progressing: true,
   summary: { agents: 2, ready: 1, notReady: 0, disabled: 1, unmanaged: 1, errors: 1 },
   supervisor: {
     mode: 'systemd',
@@ -471,6 +472,7 @@ const STATUS_SHAPE = {
   fleet: 'string',
   formatVersion: 'number',
   host: 'string',
+  progressing: 'boolean',
   pruneHeld: 'array',
   'pruneHeld[]': 'object',
   ...under('pruneHeld[]', HELD_PRUNE),
@@ -521,6 +523,15 @@ const APPLY_SHAPE = {
   'results[].startedAt': 'string',
   'results[].target': 'string',
   status: 'object',
+  wait: 'object',
+  'wait.notReady': 'array',
+  'wait.notReady[]': 'object',
+  'wait.notReady[].name': 'string',
+  'wait.notReady[].socket': 'string',
+  'wait.notReady[].state': 'string',
+  'wait.outcome': 'string',
+  'wait.timeoutMs': 'number',
+  'wait.waitedMs': 'number',
 };
 
 const PS_SHAPE = {
@@ -587,7 +598,18 @@ function stringBooleans(value: unknown, allowed: RegExp): string[] {
   return found;
 }
 
-const APPLIED = { plan: PLAN, results: RESULTS, status: STATUS, commit: 'c0ffee' };
+const APPLIED = {
+  plan: PLAN,
+  results: RESULTS,
+  status: STATUS,
+  commit: 'c0ffee',
+  wait: {
+    outcome: 'timeout' as const,
+    timeoutMs: 20_000,
+    waitedMs: 20_004,
+    notReady: [{ name: 'crashy', socket: 'lab', state: 'HeartbeatMissing' }],
+  },
+};
 
 describe('plan --json', () => {
   it('has the golden shape and formatVersion 1', () => {
@@ -639,6 +661,9 @@ describe('apply --json', () => {
     expect(shapeOf(outside, { ...outside, commit: null })).toEqual(sorted(APPLY_SHAPE));
     expect(out.plan).toEqual(renderPlanJson(PLAN));
     expect(out.status).toEqual(renderStatusJson(STATUS));
+    // Only apply --wait says how its wait ended.
+    const { wait: _, ...once } = APPLIED;
+    expect(renderApplyJson(once)).not.toHaveProperty('wait');
   });
 
   it("gives each result its action, outcome and duration; converged is the status's", () => {
@@ -688,6 +713,7 @@ describe('status/<host>.json', () => {
     const old = JSON.parse(statusFileText(STATUS));
     delete old.supervisor;
     delete old.pruneHeld;
+    delete old.progressing;
     for (const a of old.agents) {
       delete a.heartbeat;
       delete a.unit;
@@ -699,6 +725,7 @@ describe('status/<host>.json', () => {
     const doc = parseStatusJson(old);
     expect(doc.supervisor).toMatchObject({ mode: 'tmux', observed: true, error: null, linger: null, lingerFix: null });
     expect(doc).not.toHaveProperty('pruneHeld');
+    expect(doc).not.toHaveProperty('progressing');
     expect(doc.agents.map((a) => [a.heartbeat, a.unit])).toEqual([
       [null, null],
       [null, null],

@@ -385,7 +385,7 @@ describe('bad rosters: position, what is wrong, what is allowed', () => {
           5,
           joinedRegExp(
             /^runtimes\.x: unknown key "cmd"; /,
-            /allowed: reset_command, command, env, heartbeat, process_names, idle_after, redact$/,
+            /allowed: reset_command, command, env, heartbeat, heartbeat_grace, process_names, idle_after, redact$/,
           ),
         ],
       ]);
@@ -619,6 +619,27 @@ describe('bad rosters: position, what is wrong, what is allowed', () => {
       const a = agent(doc('version: 1', 'agents:', '  - name: a', '    runtime: codex', '    command: codex --yolo'));
       expect(a.argv).toEqual(['codex', '--yolo']);
       expect(a.resetCommand).toBeNull();
+    });
+
+    it('heartbeat_grace: three heartbeat intervals by default, as written when given, none without heartbeats', () => {
+      const roster = (rt: string) =>
+        doc('version: 1', 'runtimes:', `  x: ${rt}`, 'agents:', '  - {name: a, runtime: x}');
+      expect(agent(roster('{command: x, heartbeat: 5}'))).toMatchObject({ heartbeatInterval: 5, heartbeatGrace: 15 });
+      expect(agent(roster('{command: x, heartbeat: true}'))).toMatchObject({ heartbeatGrace: 45 });
+      expect(agent(roster('{command: x, heartbeat: 5, heartbeat_grace: 120}')).heartbeatGrace).toBe(120);
+      expect(agent(roster('{command: x, heartbeat: 5, heartbeatGrace: 0}')).heartbeatGrace).toBe(0);
+      expect(agent(roster('{command: x}'))).toMatchObject({ heartbeatInterval: null, heartbeatGrace: null });
+      expectProblems(invalid(roster('{command: x, heartbeat: 5, heartbeat_grace: -1}')), [
+        [3, 50, /^runtimes\.x\.heartbeat_grace: must be >= 0/],
+      ]);
+      // Without heartbeat it would mean nothing: said at the key, with what to do.
+      expectProblems(invalid(roster('{command: x, heartbeatGrace: 60}')), [
+        [
+          3,
+          19,
+          /^runtimes\.x\.heartbeat_grace: only with "heartbeat" beside it; add heartbeat or remove heartbeatGrace$/,
+        ],
+      ]);
     });
   });
 

@@ -115,6 +115,33 @@ describe('dashboard: needs attention first, then every agent by state', () => {
     expect(text.split('\n')[0]).toBe('# ✅ lab on box1: converged');
     expect(text).not.toContain('Needs attention');
   });
+
+  it('says "progressing" while agents await their first heartbeat: counted as starting, not as problems', () => {
+    const d = desired(['a']);
+    const starting = (type: 'Ready' | 'Progressing', status: 'Unknown' | 'True') => ({
+      type,
+      status,
+      reason: 'AwaitingFirstHeartbeat' as const,
+      message: 'no heartbeat yet from the session started at 2026-03-01T12:00:00.000Z: starting, not failed',
+      lastTransitionTime: '2026-03-01T12:00:00.000Z',
+    });
+    const doc = previousStatus(
+      [agentRecord(spec(d, 'a'), { conditions: [starting('Ready', 'Unknown'), starting('Progressing', 'True')] })],
+      [],
+      {
+        converged: false,
+        progressing: true,
+        summary: { agents: 1, ready: 0, notReady: 1, disabled: 0, unmanaged: 0, errors: 0 },
+      },
+    );
+    const text = renderStatusMarkdown(doc);
+    expect(text.split('\n')[0]).toBe('# ⏳ lab on box1: progressing');
+    expect(text.split('\n')[2]).toContain('1 agent: 0 ready, 1 starting ·');
+    expect(text).not.toContain('not ready');
+    expect(text).not.toContain('Needs attention');
+    expect(text).toContain('AwaitingFirstHeartbeat');
+    expect(renderStatusText(doc)).toContain('Progressing (agents starting): 0/1 ready');
+  });
 });
 
 describe('dashboard: the fleet', () => {

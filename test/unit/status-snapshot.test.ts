@@ -252,6 +252,30 @@ function pruneRun(): StatusDoc {
   });
 }
 
+/** A first apply of a heartbeat agent whose first beat has not come: within its start-up grace (Progressing). */
+function progressingRun(): StatusDoc {
+  const d = desiredFrom({
+    'rosters/a.yaml': [
+      'version: 1',
+      'runtimes:',
+      '  stub: {command: [node, stub.mjs], heartbeat: 5}',
+      'agents:',
+      '  - {name: new, runtime: stub}',
+    ].join('\n'),
+  });
+  const created = NOW.getTime() / 1000 - 2;
+  const after = observed(
+    socket('mosaic-factory', [holder(), running(spec(d, 'new'), { currentCommand: 'node', pid: 401, created })]),
+  );
+  return run({
+    desired: d,
+    before: observed(socket('mosaic-factory', [])),
+    after,
+    heartbeats: new Map([['mosaic-factory/new', beat('unknown')]]),
+    apply: (xs) => xs.map((x) => result(x)),
+  });
+}
+
 // ---- the pins ---------------------------------------------------------------------
 
 describe('status document: byte-identical for the same inputs', () => {
@@ -262,6 +286,7 @@ describe('status document: byte-identical for the same inputs', () => {
     'systemd-up': systemdRun('up'),
     'systemd-down': systemdRun('down'),
     prune: pruneRun(),
+    progressing: progressingRun(),
   };
 
   it('the runs raise every condition reason there is', () => {

@@ -618,3 +618,157 @@ describe('status: heartbeats and drift', () => {
     expect(cond(build(beat('healthy')), 'w', 'Drifted')).toBeUndefined();
   });
 });
+
+describe('status: heartbeat start-up grace (Progressing)', () => {
+  // w: grace 3 × 5 s = 15 s by default; g: heartbeat_grace 60 s; p: no heartbeat at all.
+  const graceRoster = (o: { grace?: string; more?: string[] } = {}) =>
+    desiredFrom({
+      'rosters/agents.yaml': [
+        'version: 1',
+        `tmux: {socket_name: ${SOCKET}}`,
+        'runtimes:',
+        `  stub: {command: [node, stub.mjs], heartbeat: 5${o.grace ? `, heartbeat_grace: ${o.grace}` : ''}}`,
+        `  slow: {command: [node, stub.mjs], heartbeat: 5, heartbeat_grace: ${o.grace ?? 60}}`,
+        '  plain: {command: claude}',
+        'agents:',
+        '  - {name: w, runtime: stub}',
+        '  - {name: g, runtime: slow}',
+        '  - {name: p, runtime: plain}',
+        ...(o.more ?? []),
+      ].join('\n'),
+    });
+  const gd = graceRoster();
+  /** Sessions created `ago` seconds before NOW, whatever the clock of the build (null: tmux did not say). */
+  const panes = (ago: number | null, extra: PaneInfo[] = []) =>
+    observed(
+      socket(SOCKET, [
+        holder(),
+        ...['w', 'g'].map((n, i) =>
+          running(spec(gd, n), {
+            currentCommand: 'node',
+            pid: 10 + i,
+            created: ago === null ? null : NOW.getTime() / 1000 - ago,
+          }),
+        ),
+        running(spec(gd, 'p'), { currentCommand: 'claude', pid: 12 }),
+        ...extra,
+      ]),
+    );
+  const none = (): HeartbeatJudgement => ({
+    health: 'unknown',
+    ageSeconds: null,
+    status: null,
+    pid: null,
+    error: null,
+  });
+  const aged = (ageSeconds: number, health: HeartbeatJudgement['health']): HeartbeatJudgement => ({
+    health,
+    ageSeconds,
+    status: 'ok',
+    pid: 10,
+    error: null,
+  });
+  const beats = (w: HeartbeatJudgement, g: HeartbeatJudgement = w) =>
+    new Map([
+      [`${SOCKET}/w`, w],
+      [`${SOCKET}/g`, g],
+    ]);
+  const build = (
+    o: { ago: number | null; beats: Map<string, HeartbeatJudgement>; now?: Date; previous?: StatusDoc | null },
+    d: DesiredState = gd,
+  ) => {
+    const pol = context({ now: o.now ?? NOW });
+    const obs = panes(o.ago);
+    const previous = o.previous ?? null;
+    return buildStatus(
+      {
+        desired: d,
+        plan: plan(planInput(d, obs, previous, { heartbeats: o.beats }), pol),
+        observed: { tmux: obs, supervisor: TMUX_MODE, heartbeats: o.beats },
+        results: [],
+        previous,
+      },
+      pol,
+    );
+  };
+  const started = (ago: number) => new Date(NOW.getTime() - ago * 1000).toISOString();
+
+  it('no beat yet within the grace: Ready Unknown and Progressing, absolute times; the fleet progressing', () => {
+    const s = build({ ago: 10, beats: beats(none()) });
+    const message =
+      `no heartbeat yet from the session started at ${started(10)}: starting, not failed, ` +
+      `until ${at(5).toISOString()} (heartbeat_grace 15 s); after that, no heartbeat is a failure`;
+    expect(cond(s, 'w', 'Ready')).toEqual({
+      type: 'Ready',
+      status: 'Unknown',
+      reason: 'AwaitingFirstHeartbeat',
+      message,
+      lastTransitionTime: NOW.toISOString(),
+    });
+    expect(cond(s, 'w', 'Progressing')).toMatchObject({ status: 'True', reason: 'AwaitingFirstHeartbeat', message });
+    expect(cond(s, 'g', 'Progressing')).toMatchObject({ message: expect.stringContaining('heartbeat_grace 60 s') });
+    expect(cond(s, 'p', 'Progressing')).toBeUndefined();
+    expect(s.summary).toMatchObject({ ready: 1, notReady: 2 });
+    expect(s.converged).toBe(false);
+    expect(s.progressing).toBe(true);
+    // The status file says so next to converged; a converged one does not carry the key at all.
+    expect(committed(s)).toContain('"converged": false,\n  "progressing": true,\n');
+  });
+
+  it('the same within the grace at a later clock: byte-identical (no ages), so no commit', () => {
+    const first = build({ ago: 2, beats: beats(none()) });
+    const later = build({ ago: 2, beats: beats(none()), now: at(9), previous: first });
+    expect(committed(later)).toBe(committed(first));
+  });
+
+  it('once the grace is over, a missing beat is HeartbeatMissing; the fleet neither converged nor progressing', () => {
+    const s = build({ ago: 15, beats: beats(none()) });
+    expect(cond(s, 'w', 'Ready')).toMatchObject({ status: 'False', reason: 'HeartbeatMissing' });
+    expect(cond(s, 'w', 'Progressing')).toBeUndefined();
+    expect(cond(s, 'g', 'Ready')).toMatchObject({ status: 'Unknown', reason: 'AwaitingFirstHeartbeat' });
+    expect(s.converged).toBe(false);
+    expect(s.progressing).toBeUndefined();
+    expect(committed(s)).not.toContain('"progressing"');
+  });
+
+  it('the first beat ends it: Ready True from then on, Progressing gone, converged', () => {
+    const first = build({ ago: 1, beats: beats(none()) });
+    const s = build({ ago: 1, beats: beats(aged(0.5, 'healthy')), now: at(4), previous: first });
+    expect(cond(s, 'w', 'Ready')).toMatchObject({ status: 'True', lastTransitionTime: at(4).toISOString() });
+    expect(cond(s, 'w', 'Progressing')).toBeUndefined();
+    expect(s.converged).toBe(true);
+    expect(s.progressing).toBeUndefined();
+  });
+
+  it("a previous session's beat (written before this one started) is no first beat; one of this session is", () => {
+    const leftover = build({ ago: 10, beats: beats(aged(100, 'stale')) });
+    expect(cond(leftover, 'w', 'Ready')).toMatchObject({ status: 'Unknown', reason: 'AwaitingFirstHeartbeat' });
+    // g (grace 60 s) beat 20 s ago, 10 s after its session started, then went quiet: stale, not starting.
+    const quiet = build({ ago: 30, beats: beats(aged(100, 'stale'), aged(20, 'stale')) });
+    expect(cond(quiet, 'g', 'Ready')).toMatchObject({ status: 'False', reason: 'HeartbeatStale' });
+    expect(cond(quiet, 'g', 'Progressing')).toBeUndefined();
+  });
+
+  it('no grace without a session start (tmux did not say), nor for an invalid heartbeat file', () => {
+    expect(cond(build({ ago: null, beats: beats(none()) }), 'w', 'Ready')).toMatchObject({
+      reason: 'HeartbeatMissing',
+    });
+    const bad = { ...aged(1, 'invalid'), error: 'missing pid' };
+    expect(cond(build({ ago: 1, beats: beats(bad) }), 'w', 'Ready')).toMatchObject({ reason: 'HeartbeatInvalid' });
+  });
+
+  it('heartbeat_grace: 0 means no grace at all', () => {
+    const s = build({ ago: 0, beats: beats(none()) }, graceRoster({ grace: '0' }));
+    expect(cond(s, 'w', 'Ready')).toMatchObject({ reason: 'HeartbeatMissing' });
+    expect(cond(s, 'g', 'Ready')).toMatchObject({ reason: 'HeartbeatMissing' });
+  });
+
+  it('anything else wrong is not "progressing": a missing session keeps the verdict not converged', () => {
+    const withMissing = graceRoster({ more: ['  - {name: gone, runtime: plain}'] });
+    const s = build({ ago: 1, beats: beats(none()) }, withMissing);
+    expect(cond(s, 'w', 'Progressing')).toMatchObject({ status: 'True' });
+    expect(cond(s, 'gone', 'Ready')).toMatchObject({ reason: 'SessionMissing' });
+    expect(s.converged).toBe(false);
+    expect(s.progressing).toBeUndefined();
+  });
+});

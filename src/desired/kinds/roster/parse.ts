@@ -21,6 +21,7 @@ interface RawRuntime {
   command?: string | string[];
   env?: Record<string, string | number | boolean>;
   heartbeat?: boolean | number;
+  heartbeat_grace?: number;
   process_names?: string[];
   idle_after?: number;
   redact?: string[];
@@ -46,6 +47,12 @@ interface RawRoster {
   runtimes?: Record<string, RawRuntime | null>;
   agents: RawAgent[];
 }
+
+/**
+ * A heartbeat runtime's start-up grace, in intervals, when it gives no heartbeat_grace: a runtime that beats at
+ * start and then every interval has beaten well within it; one that beats only after its first interval, too.
+ */
+export const GRACE_INTERVALS = 3;
 
 /** update: on-idle waits this long without pane output before an agent counts as idle. */
 export const DEFAULT_IDLE_AFTER_SECONDS = 120;
@@ -238,6 +245,8 @@ function buildAgent(yaml: YamlFile, i: number, rt: RawRuntime, argv: string[], c
   const env = stringEnv({ ...(rt.env ?? {}), ...(a.env ?? {}) });
   const cwd = expandHome(a.working_directory ?? raw.defaults?.working_directory ?? '~', ctx.home);
   const pos = positionOf(yaml, ['agents', i]);
+  const heartbeatInterval =
+    rt.heartbeat === true ? DEFAULT_HEARTBEAT_INTERVAL_SECONDS : typeof rt.heartbeat === 'number' ? rt.heartbeat : null;
   return {
     name: a.name,
     session: sessionName(a.name),
@@ -254,12 +263,8 @@ function buildAgent(yaml: YamlFile, i: number, rt: RawRuntime, argv: string[], c
     class: a.class ?? null,
     resetCommand: rt.reset_command ?? null,
     resetBetweenTasks: a.reset_between_tasks ?? false,
-    heartbeatInterval:
-      rt.heartbeat === true
-        ? DEFAULT_HEARTBEAT_INTERVAL_SECONDS
-        : typeof rt.heartbeat === 'number'
-          ? rt.heartbeat
-          : null,
+    heartbeatInterval,
+    heartbeatGrace: heartbeatInterval === null ? null : (rt.heartbeat_grace ?? GRACE_INTERVALS * heartbeatInterval),
     processNames: rt.process_names ?? [path.basename(argv[0]!)],
     idleAfter: rt.idle_after ?? DEFAULT_IDLE_AFTER_SECONDS,
     redact: rt.redact ?? [],

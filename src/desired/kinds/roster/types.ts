@@ -26,6 +26,11 @@ export interface AgentSpec {
   resetBetweenTasks: boolean;
   /** Seconds between heartbeats the runtime writes; null when it writes none. */
   heartbeatInterval: number | null;
+  /**
+   * Seconds after the session starts during which no heartbeat yet is Progressing, not a failure (runtime
+   * `heartbeat_grace`, default 3 intervals); null when the runtime writes none.
+   */
+  heartbeatGrace: number | null;
   /** What the pane's current command may be while the runtime runs (else: drift). */
   processNames: string[];
   /** Seconds without pane output after which the agent counts as idle. */
