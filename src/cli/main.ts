@@ -2,6 +2,7 @@
 // Each command's modules are imported when it is chosen (dynamic import(), a chunk of its own in the bundle):
 // --version and --help load nearly nothing, and agent-start does not load git, YAML or ajv.
 import { formatProblem, GitfleetError, UsageError } from '../errors.js';
+import { isRemoteRepo, parseRemoteUrl } from '../git/remote-url.js';
 import { HELP } from './help.js';
 import { parseCommandLine, type GlobalOptions } from './options.js';
 import { EXIT } from './exit-codes.js';
@@ -44,6 +45,9 @@ export async function main(argv: string[], io: Io): Promise<number> {
     }
     const load = COMMANDS[command];
     if (!load) throw new UsageError(`unknown command "${command}"; commands: ${Object.keys(COMMANDS).join(', ')}`);
+    // A remote --repo is checked before anything runs (credentials in it, plain http); the opt-in is said aloud.
+    const warning = isRemoteRepo(opts.repo) ? parseRemoteUrl(opts.repo, opts.remote).warning : null;
+    if (warning && !opts.help) io.stderr(`gitfleet: ${warning}\n`);
     if (opts.help) {
       io.stdout(`${HELP[`${command} ${positionals[0]}`] ?? HELP[command]}\n`);
       return EXIT.ok;
