@@ -123,7 +123,10 @@ export class SshTransport implements Transport {
       );
     if (/permission denied/i.test(text))
       return new TerminalError(`${where}: ssh refused the key (permission denied); check GITFLEET_SSH_KEY`);
-    if (TRANSIENT.test(text)) return new TransientError(`${where}: ${said.at(-1) ?? 'connection failed'}`);
-    return new TerminalError(`${where}: ${said.at(-1) ?? 'git failed'}`);
+    if (TRANSIENT.test(text)) return new TransientError(`${where}: ${said.find((l) => TRANSIENT.test(l))}`);
+    // git's closing advice ("Please make sure you have the correct access rights ...") says less than ssh's line.
+    const advice =
+      /^(fatal: could not read from remote repository|please make sure you have|and the repository exists)/i;
+    return new TerminalError(`${where}: ${said.find((l) => !advice.test(l)) ?? said[0] ?? 'git failed'}`);
   }
 }

@@ -90,7 +90,7 @@ describe('remote repository over HTTP', () => {
     expect(server.counts.upload).toBe(1);
     expect(server.counts.receive).toBe(1);
     expect(JSON.parse(fleet.show('gitfleet-status:status/testhost.json')).desiredRevision).toBe(fleet.headOf('main'));
-  });
+  }, 120_000);
 
   it('a human push between fetch and push: status written again on the new head, no merge, fsck clean', async () => {
     setUp('fleet: remote\nstatus:\n  branch: main\n');
@@ -110,7 +110,7 @@ describe('remote repository over HTTP', () => {
     expect(tree('main')).toEqual(expect.arrayContaining(['notes.md', 'status/testhost.json']));
     expect(server.counts.receive).toBe(2);
     sh('git', ['--git-dir', fleet.bare, 'fsck', '--strict']);
-  });
+  }, 60_000);
 
   it('server failing or hanging during fetch and during push: nothing half-applied, next run succeeds', async () => {
     setUp();
@@ -152,7 +152,7 @@ describe('remote repository over HTTP', () => {
     expect(evidence).toHaveLength(1);
     expect(JSON.parse(fleet.show('gitfleet-status:status/testhost.json')).desiredRevision).toBe(fleet.headOf('main'));
     sh('git', ['--git-dir', fleet.bare, 'fsck', '--strict']);
-  }, 60_000);
+  }, 120_000);
 
   it('a protected branch names status.branch as the way out', async () => {
     setUp('fleet: remote\nstatus:\n  branch: main\n');
@@ -162,7 +162,7 @@ describe('remote repository over HTTP', () => {
     expect(r.code).toBe(1);
     expect(r.stderr).toContain('pushing status to branch "main"');
     expect(r.stderr).toContain('Set status.branch in fleet.yaml');
-  });
+  }, 60_000);
 
   it('wrong token, URL with credentials, readable token file, http elsewhere: clear errors, no secret', async () => {
     setUp();
@@ -204,5 +204,5 @@ describe('remote repository over HTTP', () => {
       expect(text).not.toContain(wrong);
       expect(text).not.toContain(Buffer.from(`x-access-token:${TOKEN}`).toString('base64'));
     }
-  });
+  }, 90_000);
 });
