@@ -6,6 +6,8 @@ import { chmodSync, readFileSync, writeFileSync } from 'node:fs';
 import path from 'node:path';
 import { afterEach, describe, expect, it } from 'vitest';
 import { main } from '../../src/cli/main.js';
+import { RemoteRepo } from '../../src/git/remote.js';
+import { remoteSettings } from '../../src/git/remote-settings.js';
 import { filesUnder, roster, sh, TestFleet, usePrivateTmux } from '../helpers/fleet.js';
 import { GitHttpServer } from '../helpers/git-server.js';
 
@@ -205,4 +207,39 @@ describe('remote repository over HTTP', () => {
       expect(text).not.toContain(Buffer.from(`x-access-token:${TOKEN}`).toString('base64'));
     }
   }, 90_000);
+
+  it('the API the daemon polls: fetchIfMoved; a commit touching more than own paths is never pushed', async () => {
+    setUp();
+    await startServer();
+    const settings = remoteSettings({ ...ENV }, {});
+    const remote = await RemoteRepo.open(server.url('fleet.git'), fleet.stateDir, settings);
+    expect(await remote.sync(['main'])).toEqual({ moved: true });
+    expect(await remote.repo.resolve('main')).toBe(fleet.headOf('main'));
+    server.reset();
+    expect(await remote.fetchIfMoved()).toEqual({ moved: false });
+    expect(server.counts).toEqual({ list: 1, upload: 0, 'receive-list': 0, receive: 0 });
+    fleet.commit({ 'notes.md': 'x\n' });
+    expect(await remote.fetchIfMoved()).toEqual({ moved: true });
+    expect(await remote.repo.resolve('main')).toBe(fleet.headOf('main'));
+
+    const before = fleet.headOf('main');
+    const author = { name: 'gitfleet', email: 'gitfleet@testhost' };
+    const write = (p: string) => () =>
+      remote.repo.commitFiles({
+        branch: 'main',
+        base: before!,
+        changes: [{ path: p, content: 'changed\n' }],
+        message: 'x',
+        author,
+        now: new Date(),
+      });
+    await expect(remote.commitAndPush('main', 'testhost', write('rosters/team.yaml'))).rejects.toThrow(
+      /refusing to push [0-9a-f]{12} to main: gitfleet's commits may change only its own files .* rosters\/team\.yaml/,
+    );
+    expect(server.counts.receive).toBe(0);
+    expect(fleet.headOf('main')).toBe(before);
+    await remote.sync(['main'], true); // the refused commit is dropped: the clone follows the remote again
+    expect(await remote.commitAndPush('main', 'testhost', write('status/testhost.json'))).toMatch(/^[0-9a-f]{40}$/);
+    expect(fleet.show('main:status/testhost.json')).toBe('changed\n');
+  }, 60_000);
 });
