@@ -187,6 +187,14 @@ describe('remote repository over HTTP', () => {
     const readable = await gitfleet(['apply', '--git-token-file', file], { GITFLEET_GIT_TIMEOUT: '2' });
     expect(readable.code).toBe(1);
     expect(readable.stderr).toContain('is readable by group or others (mode 644)');
+    // The opt-in for plain http elsewhere is said on stderr (here stopped by the readable file before any network).
+    const insecure = await gitfleet(
+      ['plan', '--repo', 'http://forge.example/fleet.git', '--allow-insecure-http', '--git-token-file', file],
+      {},
+    );
+    expect(insecure.code).toBe(1);
+    expect(insecure.stderr).toContain('warning: --repo http://forge.example/fleet.git is plain http://');
+    expect(insecure.stderr).toContain('is readable by group or others');
     chmodSync(file, 0o600);
     const fromFile = await gitfleet(['apply', '--git-token-file', file], { GITFLEET_GIT_TIMEOUT: '2' });
     expect(fromFile.stderr).toBe('');
@@ -199,7 +207,7 @@ describe('remote repository over HTTP', () => {
     // The secrets appear nowhere: output, the remote's history (status, evidence), the state dir.
     const history = sh('git', ['--git-dir', fleet.bare, 'log', '--all', '-p', '--format=%H %an %s%n%b']);
     const stateFiles = filesUnder(fleet.stateDir).map((f) => readFileSync(f).toString('latin1'));
-    for (const text of [bad, withCreds, readable, fromFile, far].flatMap((x) => [x.stdout, x.stderr]))
+    for (const text of [bad, withCreds, readable, insecure, fromFile, far].flatMap((x) => [x.stdout, x.stderr]))
       for (const secret of [TOKEN, wrong]) expect(text).not.toContain(secret);
     for (const text of [history, ...stateFiles]) {
       expect(text).not.toContain(TOKEN);
