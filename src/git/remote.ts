@@ -52,7 +52,11 @@ export class RemoteRepo {
     const token = url.transport === 'http' ? await readToken(settings) : null;
     const gitdir = path.join(stateDir, 'repos', cloneDirName(url.url));
     await mkdir(path.dirname(gitdir), { recursive: true, mode: 0o700 });
-    if (!fs.existsSync(path.join(gitdir, 'HEAD'))) {
+    // The refspec is set last: a clone whose setup was cut short is set up again.
+    const ready = fs.existsSync(path.join(gitdir, 'HEAD'))
+      ? await git.getConfig({ fs, gitdir, path: 'remote.origin.fetch' }).catch(() => undefined)
+      : undefined;
+    if (!ready) {
       await git.init({ fs, gitdir, bare: true, defaultBranch: 'main' });
       // For people looking into the state dir; holds no credentials (they are refused in URLs).
       await git.setConfig({ fs, gitdir, path: 'gitfleet.url', value: url.url });
