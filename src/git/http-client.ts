@@ -1,8 +1,9 @@
 // isomorphic-git's HTTP client, on node's http/https with a deadline: each
 // request (connect, send, and reading the whole answer) is aborted after
 // `timeoutMs`, so a server that hangs mid-pack fails the operation instead
-// of stalling the reconciler. isomorphic-git's own node client has no
-// timeout. No proxies, no redirects to other hosts: the URL given is used.
+// of stalling the reconciler, and an answer cut short is an error, never
+// read as a whole one. isomorphic-git's own node client has neither. No
+// proxies, no redirects: the URL given is used.
 import http from 'node:http';
 import https from 'node:https';
 import type { GitHttpRequest, GitHttpResponse, HttpClient } from 'isomorphic-git';
@@ -12,6 +13,14 @@ export class NetworkTimeout extends Error {
   readonly code = 'ETIMEDOUT_GITFLEET';
   constructor(readonly ms: number) {
     super(`no answer within ${ms / 1000} s`);
+  }
+}
+
+/** The server closed the connection before the whole answer arrived (transient). */
+export class CutShort extends Error {
+  readonly code = 'ECONNRESET';
+  constructor() {
+    super('the connection closed before the whole answer arrived');
   }
 }
 
@@ -36,15 +45,20 @@ async function request(req: GitHttpRequest, timeoutMs: number): Promise<GitHttpR
     clearTimeout(timer);
     throw e;
   });
-  res.on('close', () => clearTimeout(timer));
+  // The whole answer is read here, before isomorphic-git sees any of it: its pkt-line reader takes a stream
+  // that ends early for a whole one (a ref advertisement cut short would say a branch is gone). It keeps a
+  // fetched pack in memory whole anyway.
+  const received: Buffer[] = [];
+  try {
+    for await (const c of res) received.push(c as Buffer);
+    if (!res.complete) throw controller.signal.aborted ? timeout : new CutShort();
+  } catch (e) {
+    throw controller.signal.aborted ? timeout : e;
+  } finally {
+    clearTimeout(timer);
+  }
   async function* body(): AsyncIterableIterator<Uint8Array> {
-    try {
-      for await (const c of res) yield c as Uint8Array;
-    } catch (e) {
-      throw controller.signal.aborted ? timeout : e;
-    } finally {
-      clearTimeout(timer);
-    }
+    yield Buffer.concat(received);
   }
   const headers: Record<string, string> = {};
   for (const [k, v] of Object.entries(res.headers)) if (v !== undefined) headers[k] = String(v);

@@ -8,7 +8,7 @@ import http from 'node:http';
 import type { AddressInfo, Socket } from 'node:net';
 
 export type Kind = 'list' | 'upload' | 'receive-list' | 'receive';
-export type Fault = 'none' | '503' | 'hang' | 'reset';
+export type Fault = 'none' | '503' | 'hang' | 'reset' | 'truncate';
 
 export class GitHttpServer {
   readonly counts: Record<Kind, number> = { list: 0, upload: 0, 'receive-list': 0, receive: 0 };
@@ -82,6 +82,13 @@ export class GitHttpServer {
     const fault = this.faults[kind] ?? 'none';
     if (fault === 'hang') return; // never answers; the socket is closed by stop()
     if (fault === 'reset') return void req.socket.destroy();
+    if (fault === 'truncate') {
+      // The start of a ref advertisement, then the connection drops (chunked: the client can tell it was cut).
+      res.writeHead(200, { 'Content-Type': 'application/x-git-upload-pack-advertisement' });
+      res.write('001e# service=git-upload-pack\n0000');
+      setTimeout(() => req.socket.destroy(), 50);
+      return;
+    }
     if (fault === '503') return void res.writeHead(503).end('unavailable\n');
     if (this.protectPushes && (kind === 'receive' || kind === 'receive-list'))
       return void res.writeHead(403).end('protected branch\n');

@@ -133,6 +133,12 @@ describe('remote repository over HTTP', () => {
     expect(down.stderr).toContain('HTTP 503');
     server.faults = { list: 'reset' };
     expect((await gitfleet(['apply'])).stderr).toContain('ECONNRESET');
+    // An answer cut short is a network failure, never a repository without its branch.
+    server.faults = { list: 'truncate' };
+    const cut = await gitfleet(['apply']);
+    expect(cut.code).toBe(1);
+    expect(cut.stderr).toMatch(/reading the branch heads of .*ECONNRESET/);
+    expect(cut.stderr).not.toContain('not found');
     expect(fleet.panes().has('beta')).toBe(false);
     expect(fleet.headOf('gitfleet-status')).toBe(statusHead);
 
