@@ -12,6 +12,8 @@ import { TerminalError, UsageError } from './errors.js';
 import { defaultFleetName, fleetId, markForeign } from './fleet-identity.js';
 import { branchNameProblem } from './git/refname.js';
 import { Repo } from './git/repo.js';
+import { openFleetRepo, REMOTE_STATUS_BRANCH, type RemoteRepo } from './git/remote.js';
+import type { RemoteSettings } from './git/remote-settings.js';
 import { workTreeOf } from './git/worktree.js';
 import { acquireLock, ensureStateDir } from './lock.js';
 import { observeHeartbeats } from './observe/heartbeat.js';
@@ -54,6 +56,8 @@ export interface ReconcileOptions {
   pinned: Pinned;
   /** --confirm-prune: the revision whose held deletes a person confirmed. */
   confirmPrune?: string | null;
+  /** How to reach a remote `repo` (token, ssh key and known_hosts, timeouts); unused for a path. */
+  remote?: RemoteSettings;
   /** -v: told when each phase ends and how long it took. */
   trace?: (phase: string, ms: number) => void;
 }
@@ -167,6 +171,8 @@ export async function reconcile(opts: ReconcileOptions, mode: 'plan' | 'apply'):
 
 export interface Source {
   repo: Repo;
+  /** A remote repository's private clone and its link to the remote; null for a path. */
+  remote: RemoteRepo | null;
   head: string;
   revision: string;
   desired: DesiredState;
@@ -174,19 +180,23 @@ export interface Source {
 }
 
 export async function readSource(
-  opts: Pick<ReconcileOptions, 'repo' | 'branch' | 'host' | 'home'> & { stateDir?: string },
+  opts: Pick<ReconcileOptions, 'repo' | 'branch' | 'host' | 'home' | 'remote'> & { stateDir?: string },
 ): Promise<Source> {
   const bad = opts.branch === null ? null : branchNameProblem(opts.branch);
   if (bad) throw new UsageError(`--branch: ${bad}`);
-  const repo = await Repo.open(opts.repo);
+  // A remote repository: its private clone, each branch read here fetched first (only when it moved).
+  const { repo, remote } = await openFleetRepo(opts);
   let branch = opts.branch ?? 'main';
+  await remote?.sync([branch]);
   let head = await resolveBranch(repo, branch);
   const id = await fleetId(repo, head, opts.stateDir ?? null);
-  const defaults = (b: string) => ({ fleet: defaultFleetName(id), id, branch: b, host: opts.host });
+  const statusBranch = remote ? REMOTE_STATUS_BRANCH : undefined;
+  const defaults = (b: string) => ({ fleet: defaultFleetName(id), id, branch: b, host: opts.host, statusBranch });
   let fleet = await readFleetConfig(repo, head, defaults(branch));
   if (!opts.branch && fleet.config.branch !== branch) {
     // fleet.yaml on main names another branch as the source of truth: follow it once.
     branch = fleet.config.branch;
+    await remote?.sync([branch]);
     head = await resolveBranch(
       repo,
       branch,
@@ -194,6 +204,7 @@ export async function readSource(
     );
     fleet = await readFleetConfig(repo, head, defaults(branch));
   }
+  await remote?.sync([branch, fleet.config.statusBranch]);
   const statusHead = fleet.config.statusBranch === branch ? head : await repo.resolve(fleet.config.statusBranch);
   const previous = statusHead ? await readStatus(repo, statusHead, opts.host) : null;
   const build = buildId();
@@ -201,7 +212,7 @@ export async function readSource(
   const desired = await loadDesired(repo, head, fleet, { home: opts.home, ...lastKnown(previous), memo });
   await memo?.save();
   const revision = await repo.desiredRevision(head, OWN_DIRS);
-  return { repo, head, revision, desired, previous };
+  return { repo, remote, head, revision, desired, previous };
 }
 
 /** What the last status knew: each file's last valid blob, and which file owned each agent. */
@@ -260,7 +271,7 @@ async function confirmedPrune(src: Source, fromCli: string | null, host: string)
   if (!oid) {
     if (fromCli)
       throw new UsageError(
-        `--confirm-prune ${named}: no such commit in ${src.repo.gitdir} (or the prefix is ambiguous); ` +
+        `--confirm-prune ${named}: no such commit in ${src.repo.label} (or the prefix is ambiguous); ` +
           'give the revision the plan names',
       );
     return false;
@@ -273,6 +284,7 @@ async function confirmedPrune(src: Source, fromCli: string | null, host: string)
     id: now.id,
     branch: now.branch,
     host,
+    ...(src.remote ? { statusBranch: REMOTE_STATUS_BRANCH } : {}),
   }).catch(() => null);
   const settings = (c: FleetConfig) => JSON.stringify({ ...c, confirmPrune: null });
   return then !== null && settings(then.config) === settings(now);
@@ -284,7 +296,7 @@ async function resolveBranch(repo: Repo, branch: string, namedBy?: string): Prom
   const known = await repo.branches();
   const where = namedBy ? `${namedBy}, but it is` : `branch "${branch}"`;
   throw new TerminalError(
-    `${where} not found in ${repo.gitdir}; ` +
+    `${where} not found in ${repo.label}; ` +
       `branches: ${known.length ? known.join(', ') : '(none: push a first commit)'}`,
   );
 }
@@ -423,14 +435,17 @@ async function commitStatus(
   const { ready, agents, disabled } = status.summary;
   const summary = `${done} applied${failed ? `, ${failed} failed` : ''}; ${ready}/${agents - disabled} ready`;
   const config = src.desired.config;
-  const commit = await src.repo.commitFiles({
-    branch: config.statusBranch,
-    base: src.head,
-    changes,
-    message: `gitfleet(${opts.host}): ${summary} [skip ci]`,
-    author: config.author,
-    now: opts.clock(),
-  });
+  const write = () =>
+    src.repo.commitFiles({
+      branch: config.statusBranch,
+      base: src.head,
+      changes,
+      message: `gitfleet(${opts.host}): ${summary} [skip ci]`,
+      author: config.author,
+      now: opts.clock(),
+    });
+  // A remote repository: pushed too, written again on a head that moved meanwhile (git/remote.ts).
+  const commit = src.remote ? await src.remote.commitAndPush(config.statusBranch, opts.host, write) : await write();
   // Only now does the branch hold them (null: it already did, from a run killed before this step).
   await evidence.remove(kept);
   return commit;

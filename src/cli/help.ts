@@ -3,7 +3,11 @@ import { COMMAND_TABLE, PUBLIC_COMMANDS, summaryList } from './commands.js';
 import { EXIT_HELP } from './exit-codes.js';
 
 export const GLOBAL_HELP = `Global options (before or after the command):
-  --repo PATH        fleet repository: bare, a .git folder, or a work tree (default: $GITFLEET_REPO or .)
+  --repo PATH|URL    fleet repository: bare, a .git folder, or a work tree (default: $GITFLEET_REPO or .);
+                     or https://host/org/fleet.git, ssh://git@host/org/fleet.git, git@host:org/fleet.git
+                     (a private clone in the state dir; status goes to branch gitfleet-status by default)
+  --git-token-file F HTTPS token file, mode 0600 (else $GITFLEET_GIT_TOKEN_FILE, or $GITFLEET_GIT_TOKEN)
+  --allow-insecure-http  plain http:// to a host that is not loopback (the token travels in clear)
   --branch NAME      branch holding desired state (default: fleet.yaml's branch, else main)
   --host NAME        this host's name in the fleet (default: the short hostname)
   --state-dir DIR    local state and lock (default: $XDG_STATE_HOME/gitfleet)
@@ -13,7 +17,10 @@ export const GLOBAL_HELP = `Global options (before or after the command):
   -v, --verbose      more detail on stderr: each command run (tmux, systemctl) and,
                      for plan and apply, how long each phase took
   -h, --help         help for a command
-Colour only on a terminal; NO_COLOR=1 turns it off, FORCE_COLOR=1 on (NO_COLOR wins).`;
+Colour only on a terminal; NO_COLOR=1 turns it off, FORCE_COLOR=1 on (NO_COLOR wins).
+Remote repositories (environment): GITFLEET_GIT_USERNAME (basic-auth user, default x-access-token),
+  GITFLEET_SSH_KEY, GITFLEET_SSH_KNOWN_HOSTS (required for ssh: no trust on first use),
+  GITFLEET_GIT_TIMEOUT (seconds per network operation, default 60), GITFLEET_GIT_ATTEMPTS (default 3)`;
 
 export const HELP: Record<string, string> = {
   ...agentHelp(GLOBAL_HELP),

@@ -3,6 +3,7 @@
 // --version and --help load nearly nothing, and agent-start does not load git, YAML or ajv.
 import { GitfleetError, TerminalError, UsageError, ValidationError } from '../errors.js';
 import { traceRuns } from '../exec.js';
+import { isRemoteRepo, parseRemoteUrl } from '../git/remote-url.js';
 import { stderrStyle, stdoutStyle } from './colour.js';
 import { type CommandName, commandInfo, PUBLIC_COMMANDS } from './commands.js';
 import { HELP } from './help.js';
@@ -59,6 +60,9 @@ export async function main(argv: string[], io: Io): Promise<number> {
     }
     const info = commandInfo(command);
     if (!info) throw new UsageError(`unknown command "${command}"; commands: ${PUBLIC_COMMANDS.join(', ')}`);
+    // A remote --repo is checked before anything runs (credentials in it, plain http); the opt-in is said aloud.
+    const warning = isRemoteRepo(opts.repo) ? parseRemoteUrl(opts.repo, opts.remote).warning : null;
+    if (warning && !opts.help) io.stderr(`gitfleet: ${warning}\n`);
     if (opts.help) {
       io.stdout(`${HELP[`${command} ${positionals[0]}`] ?? HELP[command]}\n`);
       return EXIT.ok;

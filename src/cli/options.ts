@@ -10,6 +10,7 @@ import os from 'node:os';
 import path from 'node:path';
 import { parseArgs } from 'node:util';
 import { UsageError } from '../errors.js';
+import { remoteSettings } from '../git/remote-settings.js';
 import type { ReconcileOptions } from '../reconcile.js';
 
 export const GLOBAL_OPTIONS = {
@@ -17,6 +18,9 @@ export const GLOBAL_OPTIONS = {
   branch: { type: 'string' },
   host: { type: 'string' },
   'state-dir': { type: 'string' },
+  // a remote --repo (git/remote-settings.ts; the rest comes from the environment)
+  'git-token-file': { type: 'string' },
+  'allow-insecure-http': { type: 'boolean' },
   json: { type: 'boolean' },
   help: { type: 'boolean', short: 'h' },
   version: { type: 'boolean' },
@@ -81,7 +85,8 @@ export const COMMAND_ONLY: Record<string, readonly string[]> = {
 
 /** What every command knows: where the fleet is, who and where we are, and how to answer. */
 export interface GlobalOptions
-  extends Pick<ReconcileOptions, 'repo' | 'branch' | 'host' | 'tenant' | 'home' | 'stateDir'> {
+  extends Pick<ReconcileOptions, 'repo' | 'branch' | 'host' | 'tenant' | 'home' | 'stateDir'>,
+    Required<Pick<ReconcileOptions, 'remote'>> {
   json: boolean;
   help: boolean;
   version: boolean;
@@ -144,7 +149,7 @@ export function parseCommandLine(
   const host = v.host ?? os.hostname().split('.')[0]!;
   if (!/^[A-Za-z0-9][A-Za-z0-9.-]*$/.test(host))
     throw new UsageError(`--host ${JSON.stringify(host)}: allowed: letters, digits, '.', '-'`);
-  for (const k of ['repo', 'branch', 'state-dir', 'every', 'name'] as const) {
+  for (const k of ['repo', 'branch', 'state-dir', 'every', 'name', 'git-token-file'] as const) {
     if (v[k] === '') throw new UsageError(`--${k} needs a value`);
   }
   if (v.quiet && v.verbose) throw new UsageError('-q (only errors) and -v (more detail) exclude each other: give one');
@@ -168,6 +173,7 @@ export function parseCommandLine(
           env.GITFLEET_STATE_DIR ??
           path.join(env.XDG_STATE_HOME || path.join(home, '.local', 'state'), 'gitfleet'),
       ),
+      remote: remoteSettings(env, { tokenFile: v['git-token-file'], allowInsecureHttp: v['allow-insecure-http'] }),
       json: v.json ?? false,
       help: v.help ?? false,
       version: v.version ?? false,

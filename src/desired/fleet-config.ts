@@ -42,6 +42,8 @@ export interface FleetDefaults {
   host: string;
   /** The fleet id (src/fleet-identity.ts); sessions are tagged with it. */
   id?: string | null;
+  /** Where status goes without status.branch: the fleet branch, or for a remote repository its own branch. */
+  statusBranch?: string;
 }
 
 /** Where each desired-state kind lives unless fleet.yaml `paths` says otherwise. */
@@ -57,7 +59,7 @@ export function defaultConfig(d: FleetDefaults): FleetConfig {
     fleet: d.fleet,
     id: d.id ?? null,
     branch: d.branch,
-    statusBranch: d.branch,
+    statusBranch: d.statusBranch ?? d.branch,
     paths: { ...DEFAULT_PATHS },
     author: { name: 'gitfleet', email: `gitfleet@${d.host}` },
     hosts: [],
@@ -117,7 +119,7 @@ export function parseFleetConfig(
       fleet: raw.fleet ?? base.fleet,
       id: base.id,
       branch,
-      statusBranch: raw.status?.branch ?? branch,
+      statusBranch: raw.status?.branch ?? d.statusBranch ?? branch,
       paths: { ...base.paths, ...stripSlashes(raw.paths ?? {}) },
       author: { name: raw.git?.author?.name ?? base.author.name, email: raw.git?.author?.email ?? base.author.email },
       hosts: raw.hosts ?? [],

@@ -10,6 +10,7 @@ import path from 'node:path';
 import git, { type TreeEntry } from 'isomorphic-git';
 import { errorMessage, GitfleetError, TerminalError, TransientError, UsageError } from '../errors.js';
 import { commitContent, fsyncDir, objectId, treeContent, writeObject } from './objects.js';
+import { isRemoteRepo, redactUrl } from './remote-url.js';
 
 export interface Author {
   name: string;
@@ -19,8 +20,6 @@ export interface Author {
 /** A file to write (content) or remove (null). */
 export type FileChange = { path: string; content: string | null };
 
-const isRemote = (s: string): boolean => /^[a-z][a-z0-9+.-]*:\/\//i.test(s) || /^[^/]+@[^/]+:/.test(s);
-
 export class Repo {
   private readonly cache = {};
   /**
@@ -29,17 +28,25 @@ export class Repo {
    * inode was left by a gitfleet killed mid-update, and is safe to remove.
    */
   lockJournal: string | null = null;
+  /** What messages call it: its path, or for a private clone of a remote repository the URL (git/remote.ts). */
+  label: string;
   private constructor(
     readonly gitdir: string,
     /** The work tree of a non-bare repository, or null for a bare one. */
     readonly workTree: string | null,
-  ) {}
+  ) {
+    this.label = gitdir;
+  }
 
-  /** Open `--repo`: a bare repository, a `.git` folder, or a work tree holding one. */
+  /**
+   * Open a repository on this host: a bare repository, a `.git` folder, or a
+   * work tree holding one. A remote `--repo` is opened by git/remote.ts
+   * (a private clone); the commands that only take a path (install) refuse it here.
+   */
   static async open(repoPath: string): Promise<Repo> {
-    if (isRemote(repoPath)) {
+    if (isRemoteRepo(repoPath)) {
       throw new UsageError(
-        `--repo ${redactUrl(repoPath)}: remote repositories are not supported yet; ` +
+        `--repo ${redactUrl(repoPath)}: remote repositories are not supported yet by this command; ` +
           'clone it on this host (git clone --bare URL fleet.git) and pass that path',
       );
     }
@@ -249,6 +256,34 @@ export class Repo {
     return oid;
   }
 
+  /** The paths a commit changes against its first parent (every path, for a root commit), and its parent count. */
+  async changedPaths(oid: string): Promise<{ parents: number; paths: string[] }> {
+    const commit = await this.commitOf(oid);
+    const parent = commit.parent[0] ? (await this.commitOf(commit.parent[0])).tree : null;
+    const paths: string[] = [];
+    await this.diffTrees(parent, commit.tree, '', paths);
+    return { parents: commit.parent.length, paths };
+  }
+
+  private async diffTrees(a: string | null, b: string | null, dir: string, out: string[]): Promise<void> {
+    if (a === b) return;
+    const list = async (t: string | null) =>
+      new Map((t ? await this.treeEntries(t, dir || 'root tree') : []).map((e) => [e.path, e]));
+    const [ea, eb] = await Promise.all([list(a), list(b)]);
+    for (const name of new Set([...ea.keys(), ...eb.keys()])) {
+      const x = ea.get(name);
+      const y = eb.get(name);
+      if (x && y && x.oid === y.oid && x.mode === y.mode) continue;
+      const p = dir ? `${dir}/${name}` : name;
+      const tree = (e: TreeEntry | undefined) => (e?.type === 'tree' ? e.oid : null);
+      if (x?.type === 'tree' || y?.type === 'tree') {
+        // A file replaced by a folder (or back) changes the file's path too.
+        if ((x && x.type !== 'tree') || (y && y.type !== 'tree')) out.push(p);
+        await this.diffTrees(tree(x), tree(y), p, out);
+      } else out.push(p);
+    }
+  }
+
   async firstParent(oid: string): Promise<string | undefined> {
     return (await this.commitOf(oid)).parent[0];
   }
@@ -454,10 +489,6 @@ async function writeFileDurably(file: string, content: string): Promise<void> {
   }
   await rename(tmp, file);
   await fsyncDir(path.dirname(file));
-}
-
-export function redactUrl(url: string): string {
-  return url.replace(/\/\/[^@/]*@/, '//***@');
 }
 
 function folderLabel(dir: string, commit: string): string {

@@ -47,11 +47,18 @@ describe('gitfleet CLI', () => {
     const help = await cli('--help');
     expect(help.stdout).not.toMatch(/^ {2}agent-start/m); // run by units, not people: not listed
     expect((await cli('plan', 'extra')).code).toBe(64);
-    expect((await cli('apply', '--repo', 'https://forge.example/fleet.git')).stderr).toContain(
-      'remote repositories are not supported yet',
-    );
-    expect((await cli('apply', '--repo', 'https://user:token@forge.example/fleet.git')).stderr).not.toContain('token');
-    expect((await cli('apply', '--repo', 'git@forge.example:fleet.git')).code).toBe(64);
+    // Remote URLs are checked before any network: plain http off loopback, credentials in the URL, no known_hosts.
+    const http = await cli('apply', '--repo', 'http://forge.example/fleet.git');
+    expect(http).toMatchObject({ code: 64 });
+    expect(http.stderr).toContain('opt in with --allow-insecure-http');
+    const creds = await cli('apply', '--repo', 'https://user:token@forge.example/fleet.git');
+    expect(creds).toMatchObject({ code: 64 });
+    expect(creds.stderr).toContain('the URL has credentials in it');
+    expect(creds.stderr).not.toContain('token@');
+    expect(creds.stderr).not.toContain('user:');
+    const ssh = await cli('apply', '--repo', 'git@forge.example:fleet.git');
+    expect(ssh).toMatchObject({ code: 64 });
+    expect(ssh.stderr).toContain('needs GITFLEET_SSH_KNOWN_HOSTS');
   });
 
   it('a missing repository or branch is an error (exit 1) that says what exists', async () => {

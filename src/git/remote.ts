@@ -1,0 +1,205 @@
+// A fleet repository that lives on a forge: a private bare clone in the state
+// dir (one per URL, named by a hash of it), kept at the remote's heads, read
+// exactly like a local repository (git/repo.ts), with gitfleet's status
+// commits pushed back.
+//
+// - Cheap when nothing moved: one request lists the remote's heads; a branch
+//   is fetched only when its head differs from the one last fetched whole
+//   (refs/gitfleet/fetched/<branch>, written after the fetch finished, so a
+//   fetch cut short leaves nothing that is read).
+// - Local branches in the clone are set to the remote's heads at each sync:
+//   the remote is the truth, and an unpushed status commit of a failed run is
+//   dropped (its evidence is still pending in the state dir, committed again).
+// - A push rejected because the head moved is redone on the new head by
+//   writing gitfleet's files there again (never a merge); a protected branch
+//   is a TerminalError naming status.branch.
+import fs from 'node:fs';
+import { mkdir } from 'node:fs/promises';
+import path from 'node:path';
+import git from 'isomorphic-git';
+import { TerminalError, TransientError } from '../errors.js';
+import { readToken } from './credentials.js';
+import { HttpTransport } from './http-transport.js';
+import { isOwnPath } from './own-paths.js';
+import { cloneDirName, isRemoteRepo, parseRemoteUrl, redactUrl, type RemoteUrl } from './remote-url.js';
+import type { RemoteSettings } from './remote-settings.js';
+import { Repo } from './repo.js';
+import { backoffMs, DEFAULT_RETRY, withRetry } from './retry.js';
+import { sshEnv, SshTransport } from './ssh.js';
+import type { Transport } from './transport.js';
+
+const FETCHED = 'refs/gitfleet/fetched/';
+
+export class RemoteRepo {
+  private heads: Map<string, string> | null = null;
+  /** Branches this process needs (the fleet branch, the status branch): fetchIfMoved keeps them current. */
+  private readonly wanted = new Set<string>();
+  /** Network requests made (listing, fetches, pushes), for logs and tests. */
+  readonly counts = { list: 0, fetch: 0, push: 0 };
+
+  private constructor(
+    readonly repo: Repo,
+    readonly url: RemoteUrl,
+    private readonly transport: Transport,
+    private readonly settings: RemoteSettings,
+  ) {}
+
+  /** Open (creating it at first use) the private clone of `url` under `<stateDir>/repos/`. */
+  static async open(text: string, stateDir: string, settings: RemoteSettings): Promise<RemoteRepo> {
+    const url = parseRemoteUrl(text, settings);
+    // Before anything touches the disk or the network: a missing known_hosts or a readable token file stop here.
+    const ssh = url.transport === 'ssh' ? await sshEnv(settings, url.host) : null;
+    const token = url.transport === 'http' ? await readToken(settings) : null;
+    const gitdir = path.join(stateDir, 'repos', cloneDirName(url.url));
+    await mkdir(path.dirname(gitdir), { recursive: true, mode: 0o700 });
+    // The refspec is set last: a clone whose setup was cut short is set up again.
+    const ready = fs.existsSync(path.join(gitdir, 'HEAD'))
+      ? await git.getConfig({ fs, gitdir, path: 'remote.origin.fetch' }).catch(() => undefined)
+      : undefined;
+    if (!ready) {
+      await git.init({ fs, gitdir, bare: true, defaultBranch: 'main' });
+      // For people looking into the state dir; holds no credentials (they are refused in URLs).
+      await git.setConfig({ fs, gitdir, path: 'gitfleet.url', value: url.url });
+      await git.setConfig({ fs, gitdir, path: 'gc.auto', value: '0' });
+      // Fetched heads land under refs/remotes/origin/ (isomorphic-git needs the refspec); gitfleet reads them
+      // only once marked whole under refs/gitfleet/fetched/.
+      await git.setConfig({ fs, gitdir, path: 'remote.origin.url', value: url.url });
+      await git.setConfig({ fs, gitdir, path: 'remote.origin.fetch', value: '+refs/heads/*:refs/remotes/origin/*' });
+    }
+    const transport = ssh
+      ? new SshTransport(url.url, gitdir, ssh, settings.timeoutMs)
+      : new HttpTransport(url.url, gitdir, token, settings.username, settings.timeoutMs);
+    const repo = await Repo.open(gitdir);
+    repo.label = url.url;
+    return new RemoteRepo(repo, url, transport, settings);
+  }
+
+  get dir(): string {
+    return this.repo.gitdir;
+  }
+
+  private retry<T>(op: () => Promise<T>): Promise<T> {
+    return withRetry(op, { attempts: this.settings.attempts, ...DEFAULT_RETRY });
+  }
+
+  private async listHeads(): Promise<Map<string, string>> {
+    this.counts.list++;
+    this.heads = await this.retry(() => this.transport.listHeads());
+    return this.heads;
+  }
+
+  /**
+   * Make the clone's `branches` the remote's heads, fetching only those that
+   * moved. Lists the remote once per process unless `relist`.
+   */
+  async sync(branches: readonly string[], relist = false): Promise<{ moved: boolean }> {
+    for (const b of branches) this.wanted.add(b);
+    const heads = relist || !this.heads ? await this.listHeads() : this.heads;
+    let moved = false;
+    for (const b of new Set(branches)) {
+      const remote = heads.get(b) ?? null;
+      const fetched = await this.repo.resolve(`${FETCHED}${b}`);
+      if (remote && remote !== fetched) {
+        this.counts.fetch++;
+        const head = await this.retry(() => this.transport.fetchBranch(b));
+        await git.writeRef({ fs, gitdir: this.dir, ref: `${FETCHED}${b}`, value: head, force: true });
+        moved = true;
+      }
+      await this.setLocal(b, remote === null ? null : (await this.repo.resolve(`${FETCHED}${b}`))!);
+    }
+    return { moved };
+  }
+
+  /** For the daemon: ask the remote for its heads and fetch the needed branches that moved. */
+  async fetchIfMoved(): Promise<{ moved: boolean }> {
+    return this.sync([...this.wanted], true);
+  }
+
+  private async setLocal(branch: string, oid: string | null): Promise<void> {
+    const ref = `refs/heads/${branch}`;
+    if (oid === null) await git.deleteRef({ fs, gitdir: this.dir, ref }).catch(() => undefined);
+    else if ((await this.repo.resolve(ref)) !== oid)
+      await git.writeRef({ fs, gitdir: this.dir, ref, value: oid, force: true });
+  }
+
+  /**
+   * Commit with `write` (which writes gitfleet's files on the clone's current
+   * head of `branch`) and push. A rejection because the head moved: fetch
+   * it, write again on the new head, push again (bounded, with jittered
+   * backoff). Returns what `write` returned last.
+   */
+  async commitAndPush(branch: string, host: string, write: () => Promise<string | null>): Promise<string | null> {
+    const attempts = 5;
+    for (let attempt = 1; ; attempt++) {
+      const commit = await write();
+      const local = await this.repo.resolve(branch);
+      const remote = this.heads?.get(branch) ?? null;
+      if (!local || local === remote) return commit;
+      await this.assertOwnCommits(branch, local, host);
+      this.counts.push++;
+      const outcome = await this.retry(() => this.transport.push(branch, local));
+      if (outcome.ok) {
+        this.heads?.set(branch, local);
+        await git.writeRef({ fs, gitdir: this.dir, ref: `${FETCHED}${branch}`, value: local, force: true });
+        return commit;
+      }
+      if (outcome.reason === 'protected')
+        throw new TerminalError(
+          `pushing status to branch "${branch}" of ${this.url.url} was refused (${outcome.detail}): the branch is ` +
+            'protected or the credentials may not push there. Set status.branch in fleet.yaml to a branch ' +
+            'gitfleet may push to (e.g. status: {branch: gitfleet-status})',
+        );
+      if (attempt >= attempts)
+        throw new TransientError(
+          `pushing status to branch "${branch}" of ${this.url.url}: the branch kept moving (${attempts} attempts); ` +
+            'will retry next run',
+        );
+      await new Promise((r) => setTimeout(r, backoffMs(attempt, DEFAULT_RETRY)));
+      // Someone pushed in between: take their head and write gitfleet's files again on top of it.
+      await this.sync([branch], true);
+    }
+  }
+
+  /**
+   * Before a push: every commit between what the remote has and what will be
+   * pushed has one parent and touches only gitfleet's own paths for `host`.
+   */
+  private async assertOwnCommits(branch: string, local: string, host: string): Promise<void> {
+    const known = new Set(this.heads?.values() ?? []);
+    let oid = local;
+    for (let i = 0; i < 50 && !known.has(oid); i++) {
+      const { parents, paths } = await this.repo.changedPaths(oid);
+      const foreign = paths.filter((p) => !isOwnPath(p, host));
+      if (parents !== 1 || foreign.length > 0) {
+        const why = parents !== 1 ? `has ${parents} parents` : `changes ${foreign.slice(0, 3).join(', ')}`;
+        throw new TerminalError(
+          `refusing to push ${oid.slice(0, 12)} to ${branch}: gitfleet's commits may change only its own files ` +
+            `(status/${host}.*, evidence/${host}/), this one ${why}`,
+        );
+      }
+      oid = (await this.repo.firstParent(oid))!;
+    }
+    if (!known.has(oid))
+      throw new TerminalError(`refusing to push ${local.slice(0, 12)} to ${branch}: it does not build on the remote`);
+  }
+}
+
+/**
+ * `--repo` opened for reading desired state: a path on this host as it is,
+ * a URL as its private clone in `stateDir` (git/remote.ts). The caller
+ * syncs the branches it needs (RemoteRepo.sync) before reading them.
+ */
+export async function openFleetRepo(opts: {
+  repo: string;
+  stateDir?: string | undefined;
+  remote?: RemoteSettings | undefined;
+}): Promise<{ repo: Repo; remote: RemoteRepo | null }> {
+  if (!isRemoteRepo(opts.repo)) return { repo: await Repo.open(opts.repo), remote: null };
+  if (!opts.stateDir || !opts.remote)
+    throw new TerminalError(`--repo ${redactUrl(opts.repo)}: a remote repository needs a state dir`);
+  const remote = await RemoteRepo.open(opts.repo, opts.stateDir, opts.remote);
+  return { repo: remote.repo, remote };
+}
+
+/** Where status goes when fleet.yaml has no status.branch and the repository is remote (README: why). */
+export const REMOTE_STATUS_BRANCH = 'gitfleet-status';
