@@ -80,7 +80,13 @@ export class Daemon {
     process.on('SIGTERM', onSignal);
     process.on('SIGINT', onSignal);
     try {
-      const { source, gitdir } = await openChangeSource(opts.repo);
+      const pollSeconds = Number(this.o.io.env.GITFLEET_POLL_INTERVAL);
+      const { source, gitdir } = await openChangeSource(opts.repo, {
+        stateDir: opts.stateDir,
+        remote: opts.remote,
+        host: opts.host,
+        ...(pollSeconds > 0 ? { pollMs: pollSeconds * 1000 } : {}),
+      });
       this.source = source;
       this.gitdir = gitdir;
       await this.source.start(watchedBranches(opts.branch, null), () => this.refChanged.call());

@@ -7,6 +7,9 @@ import { watch, type FSWatcher } from 'chokidar';
 import { Cron } from 'croner';
 import { FLEET_FILE } from '../desired/fleet-config.js';
 import type { FleetConfig } from '../desired/types.js';
+import { RemoteRepo } from '../git/remote.js';
+import type { RemoteSettings } from '../git/remote-settings.js';
+import { isRemoteRepo } from '../git/remote-url.js';
 import { Repo } from '../git/repo.js';
 import type { Trigger } from './machine.js';
 
@@ -33,9 +36,64 @@ export interface ChangeSource {
  * source plugs in: for a URL, a source that keeps the private clone, polls the remote head (with jitter) and
  * fetches in refresh(); its gitdir is the clone's.
  */
-export async function openChangeSource(repo: string): Promise<{ source: ChangeSource; gitdir: string }> {
+export async function openChangeSource(
+  repo: string,
+  ctx: { stateDir: string; remote: RemoteSettings; host: string; pollMs?: number },
+): Promise<{ source: ChangeSource; gitdir: string }> {
+  if (isRemoteRepo(repo)) {
+    const remote = await RemoteRepo.open(repo, ctx.stateDir, ctx.remote);
+    return { source: new RemotePollSource(remote, ctx.pollMs ?? DEFAULT_POLL_MS, ctx.host), gitdir: remote.dir };
+  }
   const { gitdir } = await Repo.open(repo);
   return { source: new LocalRefSource(gitdir), gitdir };
+}
+
+/** How often a remote repository's heads are asked for (GITFLEET_POLL_INTERVAL, seconds), between webhooks. */
+export const DEFAULT_POLL_MS = 60_000;
+
+/**
+ * A remote repository: its heads are listed every poll interval (±20% jitter; the first at this host's offset,
+ * so hosts on one forge spread out), and a head that moved calls `changed`. Only refresh() fetches, and the daemon
+ * calls it inside a job, so a fetch never races a reconcile's reading of the clone. A failed poll is retried at the
+ * next one: the schedule and webhooks still reconcile, and the reconcile reports the forge's error.
+ */
+export class RemotePollSource implements ChangeSource {
+  private timer: NodeJS.Timeout | null = null;
+  private branches: string[] = [];
+  private closed = false;
+
+  constructor(
+    private readonly remote: RemoteRepo,
+    private readonly everyMs: number,
+    private readonly host: string,
+  ) {}
+
+  async start(branches: readonly string[], changed: () => void): Promise<void> {
+    this.branches = [...branches];
+    const tick = async () => {
+      try {
+        if (await this.remote.moved(this.branches)) changed();
+      } catch {
+        // The next poll, the schedule or a webhook tries again; a reconcile says what is wrong.
+      }
+      if (!this.closed) this.timer = setTimeout(tick, this.everyMs * (0.8 + 0.4 * Math.random()));
+    };
+    this.timer = setTimeout(tick, hostOffsetMs(this.host, this.everyMs));
+  }
+
+  async follow(branches: readonly string[]): Promise<void> {
+    this.branches = [...new Set([...this.branches, ...branches])];
+  }
+
+  /** Fetch what moved, except for a look (observe: cheap, no network by design). */
+  async refresh(trigger: Trigger): Promise<void> {
+    if (trigger !== 'observe') await this.remote.sync(this.branches, true);
+  }
+
+  async close(): Promise<void> {
+    this.closed = true;
+    if (this.timer) clearTimeout(this.timer);
+  }
 }
 
 /** A local repository: chokidar on `refs/heads/<branch>` and `packed-refs` (git gc moves refs there). */

@@ -110,6 +110,19 @@ export class RemoteRepo {
     return { moved };
   }
 
+  /**
+   * For the daemon's poll: whether any of `branches` moved on the remote since it was last fetched. Lists the
+   * remote's heads and reads refs, never fetches or writes: it may run while a reconcile fetches.
+   */
+  async moved(branches: readonly string[]): Promise<boolean> {
+    const heads = await this.listHeads();
+    for (const b of new Set(branches)) {
+      const remote = heads.get(b) ?? null;
+      if (remote !== null && remote !== (await this.repo.resolve(`${FETCHED}${b}`))) return true;
+    }
+    return false;
+  }
+
   /** For the daemon: ask the remote for its heads and fetch the needed branches that moved. */
   async fetchIfMoved(): Promise<{ moved: boolean }> {
     return this.sync([...this.wanted], true);
