@@ -118,14 +118,16 @@ journal or cron's mail should hold); -v adds each phase's time and each
 command run (tmux, systemctl) on stderr.
 
 ${GLOBAL_HELP}`,
-  run: `Usage: gitfleet run [--repo PATH] [--listen ADDR:PORT] [--webhook-secret-file FILE] [--log-format human|json]
+  run: `Usage: gitfleet run [--repo PATH|URL] [--listen ADDR:PORT] [--webhook-secret-file FILE] [--log-format human|json]
 
 The daemon: one per host and tenant (state dir), running until SIGTERM or
 SIGINT. It reconciles as apply does:
   start        once at startup
   ref-change   when the desired branch's ref (or packed-refs) changes and the
                desired state (fleet.yaml and the kinds' folders) differs: its
-               own status commits never trigger it
+               own status commits never trigger it; a remote --repo (URL):
+               when a poll of its heads (GITFLEET_POLL_INTERVAL, default 60s)
+               finds the desired branch moved
   schedule     fleet.yaml reconcile.schedule (cron; default every 5 minutes),
                each host at its own fixed offset within the interval
   observe      every reconcile.observe_every (default 15s) it looks at tmux,
