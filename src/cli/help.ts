@@ -118,7 +118,8 @@ journal or cron's mail should hold); -v adds each phase's time and each
 command run (tmux, systemctl) on stderr.
 
 ${GLOBAL_HELP}`,
-  run: `Usage: gitfleet run [--repo PATH|URL] [--listen ADDR:PORT] [--webhook-secret-file FILE] [--log-format human|json]
+  run: `Usage: gitfleet run [--repo PATH|URL] [--listen ADDR:PORT] [--webhook-secret-file FILE]
+                    [--log-format human|json]
 
 The daemon: one per host and tenant (state dir), running until SIGTERM or
 SIGINT. It reconciles as apply does:
