@@ -39,7 +39,7 @@ describe('gitfleet CLI', () => {
     expect(await cli()).toMatchObject({ code: 64 });
     const unknown = await cli('destroy');
     expect(unknown.code).toBe(64);
-    expect(unknown.stderr).toContain('unknown command "destroy"; commands: validate, plan, apply, status');
+    expect(unknown.stderr).toContain('unknown command "destroy"; commands: validate, plan, apply, run, status');
     const flag = await cli('plan', '--force');
     expect(flag.code).toBe(64);
     // One error style, node's parser's messages included: lower case, "quoted", what to read next.

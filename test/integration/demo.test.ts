@@ -70,7 +70,7 @@ describe('scripts/build.mjs --if-stale', () => {
   /** The build's inputs in a temp dir, with this checkout's node_modules. */
   function copy(): string {
     const dir = temp('gitfleet-build-');
-    for (const f of ['src', 'scripts', 'package.json', 'package-lock.json', 'tsconfig.json'])
+    for (const f of ['src', 'schemas', 'scripts', 'package.json', 'package-lock.json', 'tsconfig.json'])
       cpSync(path.join(root, f), path.join(dir, f), { recursive: true });
     symlinkSync(path.join(root, 'node_modules'), path.join(dir, 'node_modules'));
     return dir;
