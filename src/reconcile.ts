@@ -8,7 +8,7 @@ import { loadDesired, readFleetConfig } from './desired/load.js';
 import { buildId, ParseMemo } from './desired/parse-memo.js';
 import type { AgentSpec, DesiredState, FleetConfig } from './desired/types.js';
 import type { HeartbeatJudgement } from './heartbeat/protocol.js';
-import { TerminalError, UsageError } from './errors.js';
+import { TerminalError, TransientError, UsageError } from './errors.js';
 import { defaultFleetName, fleetId, markForeign } from './fleet-identity.js';
 import { branchNameProblem } from './git/refname.js';
 import { Repo } from './git/repo.js';
@@ -35,7 +35,7 @@ import { eventEvidence, serverLossEvents, type ObservedEvent } from './status/ev
 import { evidenceRecorder, PendingEvidence } from './status/pending.js';
 import { Systemctl } from './systemd/client.js';
 import { desiredUnitFiles } from './systemd/desired-files.js';
-import { readStatus, statusPaths } from './status/read.js';
+import { ownStatus, readStatus, statusPaths } from './status/read.js';
 import type { StatusDoc } from './status/types.js';
 
 export interface ReconcileOptions {
@@ -177,10 +177,12 @@ export interface Source {
   revision: string;
   desired: DesiredState;
   previous: StatusDoc | null;
+  /** This host's and tenant's status name: `status/<statusName>.json`, `evidence/<statusName>/` (statusName). */
+  statusName: string;
 }
 
 export async function readSource(
-  opts: Pick<ReconcileOptions, 'repo' | 'branch' | 'host' | 'home' | 'remote'> & { stateDir?: string },
+  opts: Pick<ReconcileOptions, 'repo' | 'branch' | 'host' | 'tenant' | 'home' | 'remote'> & { stateDir?: string },
 ): Promise<Source> {
   const bad = opts.branch === null ? null : branchNameProblem(opts.branch);
   if (bad) throw new UsageError(`--branch: ${bad}`);
@@ -206,13 +208,13 @@ export async function readSource(
   }
   await remote?.sync([branch, fleet.config.statusBranch]);
   const statusHead = fleet.config.statusBranch === branch ? head : await repo.resolve(fleet.config.statusBranch);
-  const previous = statusHead ? await readStatus(repo, statusHead, opts.host) : null;
+  const { name: statusName, previous } = await ownStatus(repo, statusHead, opts.host, opts.tenant);
   const build = buildId();
   const memo = opts.stateDir && build ? await ParseMemo.load(opts.stateDir, build) : null;
   const desired = await loadDesired(repo, head, fleet, { home: opts.home, ...lastKnown(previous), memo });
   await memo?.save();
   const revision = await repo.desiredRevision(head, OWN_DIRS);
-  return { repo, remote, head, revision, desired, previous };
+  return { repo, remote, head, revision, desired, previous, statusName };
 }
 
 /** What the last status knew: each file's last valid blob, and which file owned each agent. */
@@ -238,7 +240,7 @@ export interface WorkTreeSource {
  * the last status (on fleet.yaml's status branch) gives the same fallbacks and owners as for a commit.
  */
 export async function readWorkTreeSource(
-  opts: Pick<ReconcileOptions, 'repo' | 'branch' | 'host' | 'home'> & { stateDir?: string },
+  opts: Pick<ReconcileOptions, 'repo' | 'branch' | 'host' | 'tenant' | 'home'> & { stateDir?: string },
 ): Promise<WorkTreeSource> {
   const repo = await Repo.open(opts.repo);
   const root = repo.workTree;
@@ -253,7 +255,7 @@ export async function readWorkTreeSource(
   const tree = workTreeOf(root, repo.gitdir, head);
   const fleet = await readFleetConfig(repo, tree, defaults);
   const statusHead = await repo.resolve(fleet.config.statusBranch);
-  const previous = statusHead ? await readStatus(repo, statusHead, opts.host) : null;
+  const { previous } = await ownStatus(repo, statusHead, opts.host, opts.tenant);
   const desired = await loadDesired(repo, tree, fleet, { home: opts.home, ...lastKnown(previous) });
   return { repo, root, head, desired };
 }
@@ -407,11 +409,26 @@ function supervisorSetup(
 async function keepEvidence(src: Source, fleet: string, opts: ReconcileOptions) {
   const statusHead = (await src.repo.resolve(src.desired.config.statusBranch)) ?? src.head;
   const taken = async (p: string) => (await src.repo.entryAt(statusHead, p)) !== null;
-  const ctx = { fleet, host: opts.host, desiredRevision: src.revision };
+  const ctx = { fleet, host: opts.host, desiredRevision: src.revision, folder: src.statusName };
   return evidenceRecorder(new PendingEvidence(opts.stateDir, fleet), ctx, taken);
 }
 
 type Evidence = Awaited<ReturnType<typeof keepEvidence>>;
+
+/**
+ * Before a status commit on `parent`: the plain `status/<host>.json` this reconciler chose (no other tenant had
+ * it) may have been written by another tenant of the host meanwhile. Then nothing is written: the next run finds
+ * it taken and writes `status/<host>@<tenant>.json` instead, so no file ever has two writers.
+ */
+async function assertStillOurs(src: Source, parent: string, opts: ReconcileOptions): Promise<void> {
+  if (src.statusName !== opts.host) return;
+  const other = await readStatus(src.repo, parent, opts.host);
+  if (other && other.tenant_id !== opts.tenant)
+    throw new TransientError(
+      `status/${opts.host}.json was just written by tenant ${other.tenant_id} of this host; ` +
+        `the next run writes status/${opts.host}@${opts.tenant}.json`,
+    );
+}
 
 async function commitStatus(
   src: Source,
@@ -421,13 +438,18 @@ async function commitStatus(
   evidence: Evidence,
   opts: ReconcileOptions,
 ): Promise<string | null> {
-  const { json, md } = statusPaths(opts.host);
+  const { json, md } = statusPaths(src.statusName);
   // Every pending evidence file, also those an earlier killed or failed run left.
   const kept = await evidence.files();
   const changes = [
     { path: json, content: statusFileText(status) },
-    { path: md, content: renderStatusMarkdown(status) },
-    ...eventEvidence(events, { fleet: status.fleet, host: opts.host, desiredRevision: status.desiredRevision }),
+    { path: md, content: renderStatusMarkdown(status, src.statusName) },
+    ...eventEvidence(events, {
+      fleet: status.fleet,
+      host: opts.host,
+      desiredRevision: status.desiredRevision,
+      folder: src.statusName,
+    }),
     ...kept,
   ];
   const done = results.filter((r) => r.ok).length;
@@ -440,9 +462,10 @@ async function commitStatus(
       branch: config.statusBranch,
       base: src.head,
       changes,
-      message: `gitfleet(${opts.host}): ${summary} [skip ci]`,
+      message: `gitfleet(${src.statusName}): ${summary} [skip ci]`,
       author: config.author,
       now: opts.clock(),
+      guard: (parent: string) => assertStillOurs(src, parent, opts),
     });
   // A remote repository: pushed too, written again on a head that moved meanwhile (git/remote.ts).
   const commit = src.remote ? await src.remote.commitAndPush(config.statusBranch, opts.host, write) : await write();

@@ -213,7 +213,7 @@ async function status(opts: GlobalOptions, _p: string[], io: Io): Promise<number
   const src = await readSource(opts);
   const branch = src.desired.config.statusBranch;
   const head = await src.repo.resolve(branch);
-  const doc = head ? await readStatus(src.repo, head, opts.host) : null;
+  const doc = head ? await readStatus(src.repo, head, src.statusName) : null;
   if (!doc)
     throw new TerminalError(
       `no status for host ${opts.host} on branch ${branch} yet; run gitfleet apply --repo ${opts.repo}`,

@@ -166,7 +166,7 @@ export function parseCommandLine(
       repo: v.repo ?? env.GITFLEET_REPO ?? '.',
       branch: v.branch ?? null,
       host,
-      tenant: os.userInfo().username,
+      tenant: tenantOf(env),
       home,
       stateDir: path.resolve(
         v['state-dir'] ??
@@ -243,4 +243,18 @@ function positiveCount(flag: string, text: string): number {
   if (!/^\d+$/.test(text) || Number(text) < 1)
     throw new UsageError(`${flag} ${JSON.stringify(text)}: a whole number of at least 1`);
   return Number(text);
+}
+
+/**
+ * Who this reconciler acts for: the user running it, or GITFLEET_TENANT (a service account reconciling for a named
+ * tenant). It names files (`status/<host>@<tenant>.json`), so it must be a plain name.
+ */
+function tenantOf(env: NodeJS.ProcessEnv): string {
+  const tenant = env.GITFLEET_TENANT || os.userInfo().username;
+  if (!/^[A-Za-z0-9_][A-Za-z0-9_.-]*$/.test(tenant))
+    throw new UsageError(
+      `tenant "${tenant}" (${env.GITFLEET_TENANT ? 'GITFLEET_TENANT' : 'the user name'}): ` +
+        "letters, digits, '_', '.' and '-' only",
+    );
+  return tenant;
 }

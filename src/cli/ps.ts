@@ -30,10 +30,11 @@ export async function ps(opts: GlobalOptions, _p: string[], io: Io): Promise<num
           .filter((p) => p.endsWith('.json'))
           .map((p) => p.slice(0, -5))
       : [];
-    for (const host of others.filter((h) => h !== opts.host).sort()) {
-      const doc = await readStatus(src.repo, head!, host);
+    // Every other host's status, and every other tenant's of this host (status/<host>@<tenant>.json).
+    for (const name of others.filter((n) => n !== src.statusName).sort()) {
+      const doc = await readStatus(src.repo, head!, name);
       if (!doc) continue;
-      const commit = (await src.repo.lastChange(head!, `status/${host}.json`)) ?? head!;
+      const commit = (await src.repo.lastChange(head!, `status/${name}.json`)) ?? head!;
       result.agents.push(...statusRows(doc, commit));
     }
   }

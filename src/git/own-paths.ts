@@ -4,7 +4,9 @@
 // and the push is refused.
 
 export function isOwnPath(p: string, host: string): boolean {
-  if (p.startsWith(`evidence/${host}/`)) return true;
+  // evidence/<host>/... or, for another tenant of the host, evidence/<host>@<tenant>/... (status/read.ts statusName)
+  const evidence = p.startsWith(`evidence/${host}`) ? p.slice(`evidence/${host}`.length) : null;
+  if (evidence !== null && /^(@[^/]+)?\//.test(evidence) && !evidence.includes('..')) return true;
   const rest = p.startsWith(`status/${host}`) ? p.slice(`status/${host}`.length) : null;
   return rest !== null && /^[./@]/.test(rest) && !rest.includes('..');
 }

@@ -340,6 +340,8 @@ export class Repo {
     author: Author;
     now: Date;
     attempts?: number;
+    /** Called with each parent the commit would be made on; throws to write nothing (reconcile.ts: a file's owner). */
+    guard?: (parent: string) => Promise<void>;
   }): Promise<string | null> {
     await this.assertCanMove(opts.branch);
     await this.assertRefUnlocked(opts.branch);
@@ -348,6 +350,7 @@ export class Repo {
     for (let attempt = 1; ; attempt++) {
       const current = await this.resolve(opts.branch);
       const parent = current ?? opts.base;
+      await opts.guard?.(parent);
       const commit = await this.commitOf(parent);
       const tree =
         (await this.rewriteTree(commit.tree, '', opts.changes)) ??

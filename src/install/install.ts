@@ -4,6 +4,7 @@
 // changed, the manager is reloaded once and only then, and a timer already
 // enabled and active is left alone. Every process starts in exec.ts.
 import { mkdir, readdir, rm } from 'node:fs/promises';
+import { userInfo } from 'node:os';
 import path from 'node:path';
 import { errorMessage, TerminalError, UsageError } from '../errors.js';
 import { run, type RunResult } from '../exec.js';
@@ -284,7 +285,13 @@ function cronFallback(line: string, stateDir: string): string {
  */
 async function fleetName(o: Pick<InstallOptions, 'repo' | 'branch' | 'host' | 'home'>): Promise<string> {
   try {
-    const src = await readSource({ repo: o.repo, branch: o.branch, host: o.host, home: o.home });
+    const src = await readSource({
+      repo: o.repo,
+      branch: o.branch,
+      host: o.host,
+      tenant: userInfo().username,
+      home: o.home,
+    });
     return src.desired.config.fleet;
   } catch (e) {
     if (e instanceof UsageError) throw e;

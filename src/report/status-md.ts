@@ -11,8 +11,9 @@ import { agentFlags, agentRank, agentState, attentionConditions } from './agent-
 import { supervisorLines } from './status-text.js';
 import { shortRevision } from '../revision.js';
 
-export function renderStatusMarkdown(s: StatusDoc): string {
-  const out: string[] = [...headline(s), ...attention(s), ...agentTable(s), ...unmanaged(s), ...about(s)];
+/** `name`: the status name the file is written under (status/read.ts statusName), the host's unless a tenant's. */
+export function renderStatusMarkdown(s: StatusDoc, name = s.host): string {
+  const out: string[] = [...headline(s), ...attention(s), ...agentTable(s), ...unmanaged(s), ...about(s, name)];
   return `${out.join('\n').trimEnd()}\n`;
 }
 
@@ -179,14 +180,14 @@ function unmanaged(s: StatusDoc): string[] {
   ];
 }
 
-function about(s: StatusDoc): string[] {
+function about(s: StatusDoc, name: string): string[] {
   const sup = s.supervisor ? [`- Supervisor: ${text(s.supervisor.mode)} (${prose(s.supervisor.reason)}).`] : [];
   return [
     '## About this host',
     '',
     ...sup,
-    `- Evidence of every action and observed event: ${link(text(`evidence/${s.host}/`), `evidence/${s.host}/`)}.`,
-    `- The same status as data: ${link(text(`${s.host}.json`), null, undefined, `${s.host}.json`)}.`,
+    `- Evidence of every action and observed event: ${link(text(`evidence/${name}/`), `evidence/${name}/`)}.`,
+    `- The same status as data: ${link(text(`${name}.json`), null, undefined, `${name}.json`)}.`,
     '',
   ];
 }

@@ -13,6 +13,8 @@ export interface EvidenceContext {
   fleet: string;
   host: string;
   desiredRevision: string;
+  /** The folder under evidence/: the reconciler's status name (status/read.ts statusName); the host by default. */
+  folder?: string;
 }
 
 export function evidencePath(host: string, startedAt: string, kind: string, id: string): string {
@@ -85,7 +87,7 @@ export const suffixed = (p: string, n: number): string => (n === 1 ? p : p.repla
 export function eventEvidence(events: readonly ObservedEvent[], ctx: EvidenceContext): FileChange[] {
   const used = new Set<string>();
   return events.map((e) => {
-    const base = evidencePath(ctx.host, e.at, e.kind, e.target);
+    const base = evidencePath(ctx.folder ?? ctx.host, e.at, e.kind, e.target);
     let p = base;
     for (let n = 2; used.has(p); n++) p = suffixed(base, n);
     used.add(p);
@@ -116,7 +118,7 @@ export function actionEvidence(
 ): { path: string; content: string } {
   const d = r.action.apply;
   const id = d.session ?? d.unit ?? (d.file ? path.basename(d.file) : (d.socket ?? 'fleet'));
-  const p = evidencePath(ctx.host, r.startedAt, r.action.kind, id);
+  const p = evidencePath(ctx.folder ?? ctx.host, r.startedAt, r.action.kind, id);
   const record = {
     ...(attempt ? { attempt } : {}),
     formatVersion: 1,

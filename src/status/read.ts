@@ -17,11 +17,35 @@ import type {
   UnmanagedSession,
 } from './types.js';
 
-export const statusPaths = (host: string) => ({ json: `status/${host}.json`, md: `status/${host}.md` });
+/** A reconciler's status files, by its status name (statusName). */
+export const statusPaths = (name: string) => ({ json: `status/${name}.json`, md: `status/${name}.md` });
 
-/** The committed status of `host`, or null when absent or not a status we can read. */
-export async function readStatus(repo: Repo, commit: string, host: string): Promise<StatusDoc | null> {
-  const file = await repo.readFileAt(commit, statusPaths(host).json);
+/**
+ * The name of a reconciler's status files and evidence folder. Several tenants (users) may reconcile one host:
+ * `status/<host>.json` belongs to the first tenant that wrote it (its `tenant_id`), and every other tenant of that
+ * host writes `status/<host>@<tenant>.json`. So no two reconcilers write one file, and a host with one tenant keeps
+ * the plain names people look for.
+ */
+export function statusName(host: string, tenant: string, plainOwner: string | null): string {
+  return plainOwner === null || plainOwner === tenant ? host : `${host}@${tenant}`;
+}
+
+/** This reconciler's status name at `commit` (null: no status branch yet), and its last status there. */
+export async function ownStatus(
+  repo: Repo,
+  commit: string | null,
+  host: string,
+  tenant: string,
+): Promise<{ name: string; previous: StatusDoc | null }> {
+  if (!commit) return { name: host, previous: null };
+  const plain = await readStatus(repo, commit, host);
+  const name = statusName(host, tenant, plain?.tenant_id ?? null);
+  return { name, previous: name === host ? plain : await readStatus(repo, commit, name) };
+}
+
+/** The committed status named `name` (statusName), or null when absent or not a status we can read. */
+export async function readStatus(repo: Repo, commit: string, name: string): Promise<StatusDoc | null> {
+  const file = await repo.readFileAt(commit, statusPaths(name).json);
   if (!file) return null;
   try {
     return parseStatusJson(JSON.parse(file.text));
