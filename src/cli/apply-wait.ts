@@ -5,7 +5,7 @@
 // stderr, one line when who is not Ready changes; --json says it all at the end.
 import { reconcile, type ReconcileResult } from '../reconcile.js';
 import type { WaitJson } from '../report/apply-json.js';
-import { renderStatusText } from '../report/status-text.js';
+import { renderApplied } from '../report/apply-text.js';
 import { DEFAULT_WAIT_MS, notReadyList, sameButTimes, waitUntilReady } from '../wait.js';
 import type { Io } from './io.js';
 import type { GlobalOptions } from './options.js';
@@ -39,18 +39,7 @@ export async function waitForReady(first: ReconcileResult, opts: GlobalOptions, 
   // Seen as committed: nothing to record, and no second reconcile.
   if (sameButTimes(waited.status, first.status!)) return { last: first, wait };
   const again = await reconcile(reconcileOptions(opts, io, true), 'apply');
-  if (!opts.json) {
-    for (const res of again.results)
-      io.stdout(
-        `${res.ok ? 'ok    ' : 'FAILED'} ${res.action.kind} ${res.action.target}${res.error ? `: ${res.error}` : ''}\n`,
-      );
-    io.stdout(renderStatusText(again.status!));
-    io.stdout(
-      again.commit
-        ? `Committed status ${again.commit.slice(0, 12)} to ${again.desired.config.statusBranch}.\n`
-        : 'Status unchanged: no commit.\n',
-    );
-  }
+  if (!opts.json && !opts.quiet) io.stdout(renderApplied(again));
   return {
     // The plan that was applied (the first); what both runs did; the last commit either made.
     last: {

@@ -12,7 +12,6 @@ import { EXIT } from './exit-codes.js';
 import type { Io } from './io.js';
 import { mappedStack } from './mapped-stack.js';
 import { version } from './version.js';
-import { shortRevision } from '../revision.js';
 
 type Handler = (opts: GlobalOptions, positionals: string[], io: Io) => Promise<number>;
 
@@ -159,7 +158,7 @@ async function apply(opts: GlobalOptions, _p: string[], io: Io): Promise<number>
     { ensureStateDir },
     { renderApplyJson },
     { renderPlan },
-    { renderStatusText },
+    { renderApplied },
     { applyProblemLines },
   ] = await Promise.all([
     import('../reconcile.js'),
@@ -167,7 +166,7 @@ async function apply(opts: GlobalOptions, _p: string[], io: Io): Promise<number>
     import('../lock.js'),
     import('../report/apply-json.js'),
     import('../report/plan-text.js'),
-    import('../report/status-text.js'),
+    import('../report/apply-text.js'),
     import('../report/quiet.js'),
   ]);
   // Before pinned.json is written there: a state dir that is a file is said plainly.
@@ -175,16 +174,7 @@ async function apply(opts: GlobalOptions, _p: string[], io: Io): Promise<number>
   const r = await reconcile(reconcileOptions(opts, io, true), 'apply');
   if (!opts.json && !opts.quiet) {
     io.stdout(renderPlan(r.plan, stdoutStyle(io)));
-    for (const res of r.results)
-      io.stdout(
-        `${res.ok ? 'ok    ' : 'FAILED'} ${res.action.kind} ${res.action.target}${res.error ? `: ${res.error}` : ''}\n`,
-      );
-    io.stdout(renderStatusText(r.status!));
-    io.stdout(
-      r.commit
-        ? `Committed status ${shortRevision(r.commit)} to ${r.desired.config.statusBranch}.\n`
-        : 'Status unchanged: no commit.\n',
-    );
+    io.stdout(renderApplied(r));
   }
   // --wait: no lock held, until every agent is Ready or the time is up; then the status as it is (apply-wait.ts).
   const waited = opts.wait ? await (await import('./apply-wait.js')).waitForReady(r, opts, io) : null;
