@@ -98,7 +98,17 @@ export class TestFleet {
     }
     this.git('add', '-A');
     this.git('commit', '-q', '-m', message);
-    this.git('push', '-q', 'origin', 'HEAD:main');
+    // A reconciler (the daemon, a unit) may commit status to main between the pull and the push, as it would
+    // under a person: pull again and push, as they would.
+    for (let attempt = 1; ; attempt++) {
+      try {
+        this.git('push', '-q', 'origin', 'HEAD:main');
+        break;
+      } catch (e) {
+        if (attempt >= 5) throw e;
+        this.git('pull', '-q', '--rebase', 'origin', 'main');
+      }
+    }
     return this.headOf('main')!;
   }
 
