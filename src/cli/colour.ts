@@ -10,29 +10,8 @@
 //   2. FORCE_COLOR set and not empty: "0" or "false" means no colour, any other
 //      value colour, even when the stream is not a terminal.
 //   3. Otherwise colour when the stream is a terminal and TERM is not "dumb".
+import { ansi, plain, type Style } from '../report/style.js';
 import type { Io } from './io.js';
-
-/** What a coloured word means; each has one colour. */
-export type StyleKind = 'add' | 'change' | 'remove' | 'good' | 'bad' | 'warn' | 'error';
-
-/** Colours (or not) one piece of text. Must not change its visible length. */
-export type Style = (kind: StyleKind, text: string) => string;
-
-/** No colour: what views use unless given another Style, and what pipes and files get. */
-export const plain: Style = (_kind, text) => text;
-
-const SGR: Record<StyleKind, string> = {
-  add: '32', // green
-  change: '33', // yellow
-  remove: '31', // red
-  good: '32',
-  bad: '31',
-  warn: '33',
-  error: '1;31', // bold red
-};
-
-/** ANSI SGR colour; the reset is scoped to the text, so padding around it is untouched. */
-export const ansi: Style = (kind, text) => (text === '' ? text : `\x1b[${SGR[kind]}m${text}\x1b[0m`);
 
 export function wantsColour(env: NodeJS.ProcessEnv, isTerminal: boolean): boolean {
   if (env.NO_COLOR) return false;

@@ -32,8 +32,6 @@ const FETCHED = 'refs/gitfleet/fetched/';
 
 export class RemoteRepo {
   private heads: Map<string, string> | null = null;
-  /** Branches this process needs (the fleet branch, the status branch): fetchIfMoved keeps them current. */
-  private readonly wanted = new Set<string>();
   /** Network requests made (listing, fetches, pushes), for logs and tests. */
   readonly counts = { list: 0, fetch: 0, push: 0 };
 
@@ -93,19 +91,16 @@ export class RemoteRepo {
    * moved. Lists the remote once per process unless `relist`.
    */
   async sync(branches: readonly string[], relist = false): Promise<{ moved: boolean }> {
-    for (const b of branches) this.wanted.add(b);
     const heads = relist || !this.heads ? await this.listHeads() : this.heads;
     let moved = false;
     for (const b of new Set(branches)) {
-      const remote = heads.get(b) ?? null;
-      const fetched = await this.repo.resolve(`${FETCHED}${b}`);
-      if (remote && remote !== fetched) {
+      if (await this.newHead(heads, b)) {
         this.counts.fetch++;
         const head = await this.retry(() => this.transport.fetchBranch(b));
         await git.writeRef({ fs, gitdir: this.dir, ref: `${FETCHED}${b}`, value: head, force: true });
         moved = true;
       }
-      await this.setLocal(b, remote === null ? null : (await this.repo.resolve(`${FETCHED}${b}`))!);
+      await this.setLocal(b, heads.has(b) ? (await this.repo.resolve(`${FETCHED}${b}`))! : null);
     }
     return { moved };
   }
@@ -116,16 +111,14 @@ export class RemoteRepo {
    */
   async moved(branches: readonly string[]): Promise<boolean> {
     const heads = await this.listHeads();
-    for (const b of new Set(branches)) {
-      const remote = heads.get(b) ?? null;
-      if (remote !== null && remote !== (await this.repo.resolve(`${FETCHED}${b}`))) return true;
-    }
+    for (const b of new Set(branches)) if (await this.newHead(heads, b)) return true;
     return false;
   }
 
-  /** For the daemon: ask the remote for its heads and fetch the needed branches that moved. */
-  async fetchIfMoved(): Promise<{ moved: boolean }> {
-    return this.sync([...this.wanted], true);
+  /** The remote's head of `branch` when it is not what was last fetched whole; null when the same or none. */
+  private async newHead(heads: ReadonlyMap<string, string>, branch: string): Promise<string | null> {
+    const remote = heads.get(branch) ?? null;
+    return remote !== null && remote !== (await this.repo.resolve(`${FETCHED}${branch}`)) ? remote : null;
   }
 
   private async setLocal(branch: string, oid: string | null): Promise<void> {

@@ -5,7 +5,7 @@ import type { Action, Plan } from '../plan/types.js';
 import { isMasked, type ShownValue } from '../plan/spec-diff.js';
 import { MASK, maskArgv } from '../redact.js';
 import { shortRevision } from '../revision.js';
-import { plain, type Style, type StyleKind } from '../cli/colour.js';
+import { plain, type Style, type StyleKind } from './style.js';
 
 const SIGIL: Record<Action['kind'], string> = {
   create_session: '+',

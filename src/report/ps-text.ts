@@ -1,6 +1,6 @@
 // The terminal view of the fleet table.
 import type { PsResult, PsRow } from '../ps.js';
-import { plain, type Style } from '../cli/colour.js';
+import { plain, type Style } from './style.js';
 import { shortRevision } from '../revision.js';
 
 /** What the pane is: a disabled agent has none by design, so it is neither dead nor missing. */

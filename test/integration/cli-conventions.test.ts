@@ -4,7 +4,8 @@
 import { spawnSync } from 'node:child_process';
 import path from 'node:path';
 import { afterEach, describe, expect, it } from 'vitest';
-import { ansi, plain, wantsColour } from '../../src/cli/colour.js';
+import { wantsColour } from '../../src/cli/colour.js';
+import { ansi, plain } from '../../src/report/style.js';
 import { commandInfo, PUBLIC_COMMANDS, VERBS } from '../../src/cli/commands.js';
 import { errorJson, main } from '../../src/cli/main.js';
 import { TerminalError, TransientError, UsageError, ValidationError } from '../../src/errors.js';

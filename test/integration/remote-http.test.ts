@@ -222,7 +222,7 @@ describe('remote repository over HTTP', () => {
     }
   }, 90_000);
 
-  it('the API the daemon polls: fetchIfMoved; a commit touching more than own paths is never pushed', async () => {
+  it('the API the daemon polls: moved and sync; a commit touching more than own paths is never pushed', async () => {
     setUp();
     await startServer();
     const settings = remoteSettings({ ...ENV }, {});
@@ -230,10 +230,13 @@ describe('remote repository over HTTP', () => {
     expect(await remote.sync(['main'])).toEqual({ moved: true });
     expect(await remote.repo.resolve('main')).toBe(fleet.headOf('main'));
     server.reset();
-    expect(await remote.fetchIfMoved()).toEqual({ moved: false });
-    expect(server.counts).toEqual({ list: 1, upload: 0, 'receive-list': 0, receive: 0 });
+    expect(await remote.moved(['main'])).toBe(false);
+    expect(await remote.sync(['main'], true)).toEqual({ moved: false });
+    expect(server.counts).toEqual({ list: 2, upload: 0, 'receive-list': 0, receive: 0 });
     fleet.commit({ 'notes.md': 'x\n' });
-    expect(await remote.fetchIfMoved()).toEqual({ moved: true });
+    expect(await remote.moved(['main'])).toBe(true);
+    expect(await remote.repo.resolve('main')).not.toBe(fleet.headOf('main')); // moved() fetches nothing
+    expect(await remote.sync(['main'], true)).toEqual({ moved: true });
     expect(await remote.repo.resolve('main')).toBe(fleet.headOf('main'));
 
     const before = fleet.headOf('main');

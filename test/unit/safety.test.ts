@@ -103,6 +103,10 @@ describe('import graph of src/', () => {
     const bad = offending(desiredSide, inDir('observe', 'plan', 'apply', 'status', 'cli'));
     expect(bad, 'desired side importing a later layer').toEqual([]);
   });
+
+  it('views (report/) import nothing from cli/: a command hands them a Style, they never read the terminal', () => {
+    expect(offending(inDir('report'), inDir('cli')), 'report/ importing cli/').toEqual([]);
+  });
 });
 
 describe('importGraph and findCycles', () => {
