@@ -50,13 +50,13 @@ async function serve(cert: Cert): Promise<GitHttpServer> {
 }
 
 /** `gitfleet apply` in a new node process; `ca` becomes its NODE_EXTRA_CA_CERTS (or `trust` says how to trust). */
-function apply(url: string, ca: string | null, trust: NodeJS.ProcessEnv = {}) {
+function apply(url: string, ca: string | null, trust: NodeJS.ProcessEnv = {}, command = 'apply') {
   const env: NodeJS.ProcessEnv = { ...process.env, GITFLEET_GIT_TOKEN: TOKEN, GITFLEET_GIT_ATTEMPTS: '3' };
   // Only what the test gives decides what node trusts.
   for (const k of ['NODE_EXTRA_CA_CERTS', 'NODE_OPTIONS', 'SSL_CERT_FILE', 'SSL_CERT_DIR']) delete env[k];
   if (ca) env.NODE_EXTRA_CA_CERTS = ca;
   Object.assign(env, trust);
-  const argv = [CLI, 'apply', '--repo', url, '--state-dir', fleet.stateDir, '--host', fleet.host];
+  const argv = [CLI, command, '--repo', url, '--state-dir', fleet.stateDir, '--host', fleet.host];
   const child = spawn(process.execPath, argv, { env, stdio: ['ignore', 'pipe', 'pipe'] });
   let out = '';
   child.stdout.on('data', (d) => (out += d));
@@ -97,6 +97,10 @@ describe('remote repository over https', { timeout: 120_000 }, () => {
     expect(store.code, store.out).toBe(0);
     expect(s.counts.list).toBeGreaterThan(0);
     expect(fleet.panes().has('alpha')).toBe(true);
+    // plan reads the same way (a private clone has no work tree with uncommitted files to note).
+    const plan = await apply(s.url('fleet.git'), ca.cert, {}, 'plan');
+    expect(plan.out).toContain('no changes: the fleet matches the desired state');
+    expect(plan.code, plan.out).toBe(0);
     expect(JSON.parse(fleet.show(`gitfleet-status:status/${fleet.host}.json`))).toMatchObject({
       converged: true,
       desiredRevision: fleet.headOf('main'),
