@@ -200,7 +200,7 @@ describe('gitfleet install with a remote repository', { timeout: 300_000 }, () =
     expectNoToken([], filesUnder(fleet.stateDir));
   });
 
-  it('a token only in the environment, a readable token file, a remote not reached: refused, nothing written', async () => {
+  it('a token only in the environment, a readable token file, a remote not reached: nothing written', async () => {
     const { tokenFile } = setUp();
     server = new GitHttpServer(fleet.dir, TOKEN);
     await server.start();
