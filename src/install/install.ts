@@ -303,7 +303,7 @@ function cronFallback(line: string, stateDir: string): string {
  * follows, else `fleet-<root commit>`), so `systemctl --user list-timers` shows what people call the fleet, and
  * moving or renaming the repository's folder does not make a second pair.
  */
-async function fleetName(o: FleetRead): Promise<string> {
+async function fleetName(o: FleetRead, uninstalling = false): Promise<string> {
   const remote = isRemoteRepo(o.repo);
   // A remote repository is fetched into a throwaway clone, not the state dir's: a reconciler running from it may
   // be fetching under its lock right now (install runs again to change a setting), and an install that fails
@@ -324,8 +324,11 @@ async function fleetName(o: FleetRead): Promise<string> {
     if (e instanceof UsageError) throw e;
     if (remote)
       throw new TerminalError(
-        `cannot read the fleet from ${redactUrl(o.repo)}: ${errorMessage(e)}. Nothing was written: install reads ` +
-          'the repository first, as the units would; fix that and run install again',
+        `cannot read the fleet from ${redactUrl(o.repo)}: ${errorMessage(e)}. ` +
+          (uninstalling
+            ? "No unit runs this URL, and its fleet name could not be read: give the units' name with --name NAME"
+            : 'Nothing was written: install reads the repository first, as the units would; fix that and run ' +
+              'install again'),
       );
     throw new TerminalError(
       `cannot read the fleet's name from ${path.resolve(o.repo)}: ${errorMessage(e)}; ` +
@@ -372,7 +375,7 @@ async function installedName(unitDir: string, repo: string, readable: FleetRead 
   if (found.length > 1)
     throw new UsageError(`several units reconcile ${repo}: ${found.join(', ')}; say which with --name NAME`);
   if (found.length === 1) return found[0]!;
-  if (readable) return fleetName(readable);
+  if (readable) return fleetName(readable, true);
   throw new TerminalError(`no gitfleet unit in ${unitDir} reconciles ${repo}; give the units' name with --name NAME`);
 }
 

@@ -13,6 +13,7 @@ import { fileURLToPath } from 'node:url';
 import { afterEach, describe, expect, it } from 'vitest';
 import { filesUnder, roster, sh, TestFleet, usePrivateTmux, waitFor } from '../helpers/fleet.js';
 import { GitHttpServer } from '../helpers/git-server.js';
+import { TestSshd } from '../helpers/sshd.js';
 import { UserManager } from '../helpers/systemd.js';
 import { makeCa, makeServerCert } from '../helpers/tls.js';
 
@@ -27,7 +28,10 @@ const agent = (name: string) => `  - name: ${name}\n    runtime: stub\n`;
 let fleet: TestFleet;
 let server: GitHttpServer | null = null;
 let manager: UserManager | null = null;
+let sshd: TestSshd | null = null;
 afterEach(async () => {
+  sshd?.stop();
+  sshd = null;
   fleet?.cleanup(); // tmux servers first: they may live in a unit's control group
   await manager?.stop();
   manager = null;
@@ -252,5 +256,45 @@ describe('gitfleet install with a remote repository', { timeout: 300_000 }, () =
     expect(scratch()).toEqual(scratchBefore); // the throwaway clones are gone too
     expect(existsSync(fleet.stateDir)).toBe(false);
     expectNoToken([envOnly.out, daemon.out, readable.out, refused.out, down.out], []);
+  });
+
+  it('ssh: the fleet is named over ssh; the unit carries the key and known_hosts (--dry-run writes nothing)', async () => {
+    setUp();
+    sshd = new TestSshd(path.join(fleet.dir, 'sshd'));
+    await sshd.start();
+    const url = sshd.url(fleet.bare);
+    const base = path.join(fleet.dir, 'home');
+    const env: NodeJS.ProcessEnv = {
+      ...process.env,
+      XDG_CONFIG_HOME: path.join(base, 'config'),
+      GITFLEET_SSH_KEY: sshd.clientKey,
+      GITFLEET_SSH_KNOWN_HOSTS: sshd.knownHosts,
+    };
+    const r = await cli(
+      env,
+      'install',
+      '--daemon',
+      '--repo',
+      url,
+      '--state-dir',
+      fleet.stateDir,
+      '--dry-run',
+      '--json',
+    );
+    expect(r.code, r.out).toBe(0);
+    const [unit] = JSON.parse(r.out).files;
+    expect(unit.name).toBe('gitfleet-run-forge.service');
+    expect(unit.content).toContain(` run --repo ${url} --state-dir ${fleet.stateDir}\n`);
+    expect(unit.content).toContain(`Environment="GITFLEET_SSH_KEY=${sshd.clientKey}"\n`);
+    expect(unit.content).toContain(`Environment="GITFLEET_SSH_KNOWN_HOSTS=${sshd.knownHosts}"\n`);
+    expect(existsSync(base)).toBe(false);
+    expect(existsSync(fleet.stateDir)).toBe(false);
+    // Without known_hosts: refused before any connection (no trust on first use), nothing written.
+    const before = await sshd.accepted();
+    const none = await cli({ ...env, GITFLEET_SSH_KNOWN_HOSTS: '' }, 'install', '--repo', url);
+    expect(none.code).toBe(64);
+    expect(none.out).toContain('needs GITFLEET_SSH_KNOWN_HOSTS');
+    expect(await sshd.accepted()).toBe(before);
+    expect(existsSync(base)).toBe(false);
   });
 });
