@@ -258,7 +258,7 @@ describe('gitfleet install with a remote repository', { timeout: 300_000 }, () =
     expectNoToken([envOnly.out, daemon.out, readable.out, refused.out, down.out], []);
   });
 
-  it('ssh: the fleet is named over ssh; the unit carries the key and known_hosts (--dry-run writes nothing)', async () => {
+  it('ssh: the fleet named over ssh; the unit carries the key and known_hosts (--dry-run writes nothing)', async () => {
     setUp();
     sshd = new TestSshd(path.join(fleet.dir, 'sshd'));
     await sshd.start();
