@@ -181,6 +181,11 @@ changes nothing. The user manager runs timers only while you are logged in
 unless lingering is on: loginctl enable-linger $USER. When systemd cannot be
 reached, install fails (exit 1) and prints the equivalent crontab line, which
 appends what each run prints to cron.log in the state dir (kept under 1 MiB).
+--repo may be a remote URL: install reads it first (nothing is written when it
+cannot), and the units get the URL and the paths and settings to reach it
+(GITFLEET_GIT_TOKEN_FILE, GITFLEET_SSH_KEY, GITFLEET_SSH_KNOWN_HOSTS,
+NODE_EXTRA_CA_CERTS, timeouts), never a secret: a token only in
+GITFLEET_GIT_TOKEN is refused; put it in a file (mode 0600): --git-token-file.
 
 Options:
   --every INTERVAL   how often (default 5min): 1min, 2min, 3min, 4min, 5min, 6min,

@@ -27,6 +27,7 @@ function installOptions(opts: GlobalOptions, io: Io): InstallOptions {
     cli: CLI_PATH,
     home: opts.home,
     env: io.env,
+    remote: opts.remote,
     daemon: opts.daemon
       ? { listen: opts.listen, webhookSecretFile: opts.webhookSecretFile, logFormat: opts.logFormat }
       : null,

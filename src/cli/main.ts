@@ -138,7 +138,10 @@ async function plan(opts: GlobalOptions, _p: string[], io: Io): Promise<number> 
       import('./uncommitted.js'),
     ]);
   const { plan, desired } = await reconcile(reconcileOptions(opts, io), 'plan');
-  const uncommitted = await noteUncommitted(await Repo.open(opts.repo), desired.config, 'planned', io);
+  // A remote repository is read from a private clone, which has no work tree: nothing can be uncommitted there.
+  const uncommitted = isRemoteRepo(opts.repo)
+    ? []
+    : await noteUncommitted(await Repo.open(opts.repo), desired.config, 'planned', io);
   io.stdout(
     opts.json
       ? `${JSON.stringify(renderPlanJson(plan, uncommitted), null, 2)}\n`

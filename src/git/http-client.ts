@@ -3,7 +3,8 @@
 // `timeoutMs`, so a server that hangs mid-pack fails the operation instead
 // of stalling the reconciler, and an answer cut short is an error, never
 // read as a whole one. isomorphic-git's own node client has neither. No
-// proxies, no redirects: the URL given is used.
+// proxies, no redirects: the URL given is used. A certificate node refuses is
+// a TlsRefused, told apart here from network failures (which are retried).
 import http from 'node:http';
 import https from 'node:https';
 import type { GitHttpRequest, GitHttpResponse, HttpClient } from 'isomorphic-git';
@@ -24,6 +25,47 @@ export class CutShort extends Error {
   }
 }
 
+/**
+ * The server's certificate was refused (untrusted issuer, wrong name, expired). Terminal: retrying cannot
+ * change a certificate, and only the operator can (trust the CA, fix the URL, or the forge renews it).
+ */
+export class TlsRefused extends Error {
+  constructor(
+    readonly reason: 'untrusted' | 'name' | 'expired',
+    readonly code: string,
+    detail: string,
+  ) {
+    super(detail);
+  }
+}
+
+/** OpenSSL's verification results node passes on as `code`, by what the operator can do about them. */
+const EXPIRED = new Set(['CERT_HAS_EXPIRED', 'CERT_NOT_YET_VALID']);
+const UNTRUSTED = new Set([
+  'UNABLE_TO_GET_ISSUER_CERT',
+  'UNABLE_TO_GET_ISSUER_CERT_LOCALLY',
+  'UNABLE_TO_VERIFY_LEAF_SIGNATURE',
+  'SELF_SIGNED_CERT_IN_CHAIN',
+  'DEPTH_ZERO_SELF_SIGNED_CERT',
+  'CERT_UNTRUSTED',
+  'CERT_REJECTED',
+  'CERT_SIGNATURE_FAILURE',
+  'CERT_REVOKED',
+  'INVALID_CA',
+  'INVALID_PURPOSE',
+  'CERT_CHAIN_TOO_LONG',
+  'PATH_LENGTH_EXCEEDED',
+]);
+
+function tlsRefused(e: unknown): TlsRefused | null {
+  const code = (e as { code?: string }).code ?? '';
+  const detail = e instanceof Error ? e.message : String(e);
+  if (code === 'ERR_TLS_CERT_ALTNAME_INVALID') return new TlsRefused('name', code, detail);
+  if (EXPIRED.has(code)) return new TlsRefused('expired', code, detail);
+  if (UNTRUSTED.has(code)) return new TlsRefused('untrusted', code, detail);
+  return null;
+}
+
 export function httpClient(timeoutMs: number): HttpClient {
   return { request: (req) => request(req, timeoutMs) };
 }
@@ -39,7 +81,7 @@ async function request(req: GitHttpRequest, timeoutMs: number): Promise<GitHttpR
   const res = await new Promise<http.IncomingMessage>((resolve, reject) => {
     const r = lib.request(req.url, { method: req.method ?? 'GET', headers: req.headers, signal: controller.signal });
     r.on('response', resolve);
-    r.on('error', (e) => reject(controller.signal.aborted ? timeout : e));
+    r.on('error', (e) => reject(controller.signal.aborted ? timeout : (tlsRefused(e) ?? e)));
     r.end(Buffer.concat(chunks));
   }).catch((e) => {
     clearTimeout(timer);

@@ -4,7 +4,7 @@ import fs from 'node:fs';
 import git from 'isomorphic-git';
 import { errorMessage, TerminalError, TransientError } from '../errors.js';
 import { authHeader } from './credentials.js';
-import { httpClient, NetworkTimeout } from './http-client.js';
+import { httpClient, NetworkTimeout, TlsRefused } from './http-client.js';
 import type { Secret } from './remote-settings.js';
 import { MOVED, PROTECTED, type PushOutcome, type Transport } from './transport.js';
 
@@ -104,6 +104,7 @@ export class HttpTransport implements Transport {
     if (e instanceof TerminalError || e instanceof TransientError) return e;
     const where = `${what} ${this.label}`;
     if (e instanceof NetworkTimeout) return new TransientError(`${where}: timed out (${e.message})`);
+    if (e instanceof TlsRefused) return new TerminalError(`${where}: ${tlsAdvice(e)}`);
     const code = (e as { code?: string }).code ?? '';
     const cause = (e as { cause?: { code?: string } }).cause?.code ?? '';
     if (TRANSIENT_CODES.has(code) || TRANSIENT_CODES.has(cause))
@@ -124,6 +125,26 @@ export class HttpTransport implements Transport {
     if (code === 'SmartHttpError') return new TerminalError(`${where}: not a git server (no smart HTTP answer)`);
     return new TerminalError(`${where}: ${code || 'error'}: ${firstLine(errorMessage(e))}`, { cause: e });
   }
+}
+
+/** What a refused certificate means, and the way out, in the operator's terms. */
+function tlsAdvice(e: TlsRefused): string {
+  if (e.reason === 'name')
+    return (
+      `the server's TLS certificate is not for this host name (${firstLine(e.message)}); ` +
+      'use in --repo the name the certificate is for'
+    );
+  if (e.reason === 'expired')
+    return (
+      `the server's TLS certificate is expired or not yet valid (${e.code}); the forge must renew it ` +
+      "(or this host's clock is wrong)"
+    );
+  return (
+    `the server's TLS certificate is not trusted (${e.code}: not signed by a certificate authority node trusts). ` +
+    'If the forge uses a private CA, trust it: start gitfleet with NODE_EXTRA_CA_CERTS=/path/to/ca.pem ' +
+    '(for the units, run gitfleet install with it set), or add the CA to the system store ' +
+    '(update-ca-certificates) and start gitfleet with NODE_OPTIONS=--use-openssl-ca'
+  );
 }
 
 function firstLine(s: string): string {

@@ -3,19 +3,22 @@
 // `systemctl --user`. Idempotent: files are written only when their content
 // changed, the manager is reloaded once and only then, and a timer already
 // enabled and active is left alone. Every process starts in exec.ts.
-import { mkdir, readdir, rm } from 'node:fs/promises';
-import { userInfo } from 'node:os';
+import { mkdir, mkdtemp, readdir, rm } from 'node:fs/promises';
+import { tmpdir, userInfo } from 'node:os';
 import path from 'node:path';
 import { errorMessage, TerminalError, UsageError } from '../errors.js';
 import { run, type RunResult } from '../exec.js';
 import { readText, writeAtomic } from '../files.js';
 import { Repo } from '../git/repo.js';
+import type { RemoteSettings } from '../git/remote-settings.js';
+import { isRemoteRepo, parseRemoteUrl, redactUrl } from '../git/remote-url.js';
 import { CRON_LOG, cronLogPath } from '../paths.js';
 import { CRON_LOG_CAP } from '../apply/log-rotate.js';
 import { readSource } from '../reconcile.js';
 import { Systemctl } from '../systemd/client.js';
 import { userUnitDir } from '../systemd/paths.js';
 import { execArg } from '../systemd/syntax.js';
+import { remoteUnitEnv } from './remote-env.js';
 import {
   checkName,
   crontabLine,
@@ -43,6 +46,8 @@ export interface InstallOptions {
   home: string;
   /** The installer's environment: PATH, TMUX_TMPDIR, XDG_CONFIG_HOME, and what systemctl needs to reach the manager. */
   env: NodeJS.ProcessEnv;
+  /** How to reach a remote `repo` (git/remote-settings.ts): checked, and its paths and knobs put in the units. */
+  remote: RemoteSettings;
   /** --daemon: the `gitfleet run` service (with these run options) instead of the timer and its oneshot service. */
   daemon?: { listen: string | null; webhookSecretFile: string | null; logFormat: string | null } | null;
 }
@@ -80,12 +85,19 @@ export interface UninstallResult {
   changed: boolean;
 }
 
+/** `--repo` as the units run it: a path made absolute, or the remote URL as gitfleet normalises it. */
+function repoArg(o: Pick<InstallOptions, 'repo' | 'remote'>): string {
+  return isRemoteRepo(o.repo) ? parseRemoteUrl(o.repo, o.remote).url : path.resolve(o.repo);
+}
+
 /** The unit values for these options (pure once the repository was checked). */
 export function unitOptions(o: InstallOptions, name: string): UnitOptions {
+  const remote = isRemoteRepo(o.repo) ? parseRemoteUrl(o.repo, o.remote) : null;
   return {
     node: o.node,
     cli: o.cli,
-    repo: path.resolve(o.repo),
+    repo: repoArg(o),
+    ...(remote ? { remoteEnv: remoteUnitEnv(remote, o.remote, o.env) } : {}),
     ...(o.branch !== null ? { branch: o.branch } : {}),
     stateDir: o.stateDir,
     every: o.every,
@@ -103,9 +115,15 @@ export async function install(o: InstallOptions): Promise<InstallResult> {
   // Check every input before touching anything.
   const iv = parseInterval(o.every);
   if (o.name !== null) checkName(o.name);
-  await Repo.open(o.repo); // refuses remote URLs; the repository must exist
+  const remote = isRemoteRepo(o.repo);
+  // A remote URL and its settings (a token only in the environment is refused) before any network; a path
+  // must be a repository.
+  if (remote) remoteUnitEnv(parseRemoteUrl(o.repo, o.remote), o.remote, o.env);
+  else await Repo.open(o.repo);
   await assertFile(o.cli, 'gitfleet CLI', 'build it first: npm run build');
-  const name = o.name ?? (await fleetName(o));
+  // A remote repository is read even when --name names the units: units that cannot reach it would fail every run.
+  const read = remote || o.name === null ? await fleetName(o) : null;
+  const name = o.name ?? read!;
   const values = unitOptions(o, name);
   const daemon = !!o.daemon;
   const units = daemon ? [generateDaemonUnit(values)] : generateUnits(values);
@@ -183,14 +201,16 @@ export async function uninstall(o: Omit<InstallOptions, 'every'>): Promise<Unins
   if (o.name !== null) checkName(o.name);
   let readable = true;
   try {
-    await Repo.open(o.repo); // refuses remote URLs
+    // A remote URL is checked, not reached: only when no unit runs it is it read for the fleet's name.
+    if (isRemoteRepo(o.repo)) parseRemoteUrl(o.repo, o.remote);
+    else await Repo.open(o.repo);
   } catch (e) {
     // A repository that is gone can still be uninstalled: by the units that run it, or by --name.
     if (e instanceof UsageError) throw e;
     readable = false;
   }
   const unitDir = userUnitDir(o.env, o.home);
-  const name = o.name ?? (await installedName(unitDir, path.resolve(o.repo), readable ? o : null));
+  const name = o.name ?? (await installedName(unitDir, repoArg(o), readable ? o : null));
   const names = unitNames(name);
   const daemon = !!o.daemon;
   const result: UninstallResult = {
@@ -283,7 +303,12 @@ function cronFallback(line: string, stateDir: string): string {
  * follows, else `fleet-<root commit>`), so `systemctl --user list-timers` shows what people call the fleet, and
  * moving or renaming the repository's folder does not make a second pair.
  */
-async function fleetName(o: Pick<InstallOptions, 'repo' | 'branch' | 'host' | 'home'>): Promise<string> {
+async function fleetName(o: FleetRead, uninstalling = false): Promise<string> {
+  const remote = isRemoteRepo(o.repo);
+  // A remote repository is fetched into a throwaway clone, not the state dir's: a reconciler running from it may
+  // be fetching under its lock right now (install runs again to change a setting), and an install that fails
+  // leaves nothing behind. The first run fetches it once more.
+  const scratch = remote ? await mkdtemp(path.join(tmpdir(), 'gitfleet-install-')) : null;
   try {
     const src = await readSource({
       repo: o.repo,
@@ -291,16 +316,30 @@ async function fleetName(o: Pick<InstallOptions, 'repo' | 'branch' | 'host' | 'h
       host: o.host,
       tenant: userInfo().username,
       home: o.home,
+      remote: o.remote,
+      ...(scratch ? { stateDir: scratch } : {}),
     });
     return src.desired.config.fleet;
   } catch (e) {
     if (e instanceof UsageError) throw e;
+    if (remote)
+      throw new TerminalError(
+        `cannot read the fleet from ${redactUrl(o.repo)}: ${errorMessage(e)}. ` +
+          (uninstalling
+            ? "No unit runs this URL, and its fleet name could not be read: give the units' name with --name NAME"
+            : 'Nothing was written: install reads the repository first, as the units would; fix that and run ' +
+              'install again'),
+      );
     throw new TerminalError(
       `cannot read the fleet's name from ${path.resolve(o.repo)}: ${errorMessage(e)}; ` +
         'the units are named after the fleet: push a first commit, or name them with --name',
     );
+  } finally {
+    if (scratch) await rm(scratch, { recursive: true, force: true });
   }
 }
+
+type FleetRead = Pick<InstallOptions, 'repo' | 'branch' | 'host' | 'home' | 'remote'>;
 
 /** Whether a gitfleet service file's ExecStart reconciles `repo`. */
 function runsRepo(content: string, repo: string): boolean {
@@ -325,11 +364,7 @@ async function assertOwnName(serviceFile: string, repo: string, name: string, na
 }
 
 /** uninstall without --name: the units that run this repository, else (when it is readable) the fleet's name. */
-async function installedName(
-  unitDir: string,
-  repo: string,
-  readable: Pick<InstallOptions, 'repo' | 'branch' | 'host' | 'home'> | null,
-): Promise<string> {
+async function installedName(unitDir: string, repo: string, readable: FleetRead | null): Promise<string> {
   const found: string[] = [];
   const files = await readdir(unitDir).catch(() => [] as string[]);
   for (const f of files.sort()) {
@@ -340,7 +375,7 @@ async function installedName(
   if (found.length > 1)
     throw new UsageError(`several units reconcile ${repo}: ${found.join(', ')}; say which with --name NAME`);
   if (found.length === 1) return found[0]!;
-  if (readable) return fleetName(readable);
+  if (readable) return fleetName(readable, true);
   throw new TerminalError(`no gitfleet unit in ${unitDir} reconciles ${repo}; give the units' name with --name NAME`);
 }
 

@@ -5,6 +5,7 @@
 // in. `reconciler/` ships exactly what this produces for PLACEHOLDERS (a test
 // keeps them equal), and `gitfleet install` writes it for real values.
 import { UsageError } from '../errors.js';
+import { isRemoteRepo } from '../git/remote-url.js';
 import { CRON_LOG } from '../paths.js';
 import { checkAbsolute, checkValue, envAssignment, escapeSpecifiers, execArg, shellWord } from '../systemd/syntax.js';
 
@@ -13,8 +14,12 @@ export interface UnitOptions {
   node: string;
   /** Absolute path of gitfleet's dist/cli.js. */
   cli: string;
-  /** Absolute path of the fleet repository. */
+  /** Absolute path of the fleet repository, or its remote URL (which holds no credentials: they are refused). */
   repo: string;
+  /**
+   * A remote repository's settings for the service (install/remote-env.ts): paths and knobs, never a secret.
+   */
+  remoteEnv?: [string, string][];
   branch?: string;
   stateDir?: string;
   /** How often to reconcile, e.g. `5min`, `1h` (see parseInterval). */
@@ -139,7 +144,9 @@ function validated(o: UnitOptions): { o: UnitOptions; iv: Interval; names: Retur
   const names = unitNames(o.name);
   checkAbsolute('node', o.node);
   checkAbsolute('cli', o.cli);
-  checkAbsolute('--repo', o.repo);
+  if (isRemoteRepo(o.repo)) checkValue('--repo', o.repo);
+  else checkAbsolute('--repo', o.repo);
+  for (const [k, v] of o.remoteEnv ?? []) checkValue(k, v);
   if (o.stateDir !== undefined) checkAbsolute('--state-dir', o.stateDir);
   if (o.tmuxTmpdir !== undefined) checkAbsolute('TMUX_TMPDIR', o.tmuxTmpdir);
   if (o.branch !== undefined) checkValue('--branch', o.branch);
@@ -176,6 +183,7 @@ function envVars(o: UnitOptions): [string, string][] {
     ['PATH', o.path],
     ...(o.lang !== undefined ? [['LANG', o.lang] as [string, string]] : []),
     ...(o.tmuxTmpdir !== undefined ? [['TMUX_TMPDIR', o.tmuxTmpdir] as [string, string]] : []),
+    ...(o.remoteEnv ?? []),
   ];
 }
 

@@ -3,8 +3,12 @@
 // counts requests by kind, and can be told to fail: answer 503, hang (for
 // timeouts), refuse pushes as a protected branch would (403), or run a hook
 // just before it hands a push to git (a human pushing at that moment).
+// With `tls` it serves https:// (node's https server, the certificate given),
+// as a forge does.
 import { spawn } from 'node:child_process';
+import { readFileSync } from 'node:fs';
 import http from 'node:http';
+import https from 'node:https';
 import type { AddressInfo, Socket } from 'node:net';
 
 export type Kind = 'list' | 'upload' | 'receive-list' | 'receive';
@@ -20,6 +24,8 @@ export class GitHttpServer {
   protectPushes = false;
   /** Runs once before the next push (POST git-receive-pack) reaches git. */
   beforeReceive: (() => Promise<void> | void) | null = null;
+  /** TCP connections accepted (a TLS handshake the client refused never becomes a request, but counts here). */
+  connections = 0;
   private server!: http.Server;
   private readonly sockets = new Set<Socket>();
   port = 0;
@@ -28,20 +34,27 @@ export class GitHttpServer {
     /** Folder the repositories are in (GIT_PROJECT_ROOT). */
     readonly root: string,
     readonly token: string,
+    /** PEM files of the server's key and certificate: serve https:// instead of http://. */
+    readonly tls: { key: string; cert: string } | null = null,
   ) {}
 
-  url(repo: string): string {
-    return `http://127.0.0.1:${this.port}/${repo}`;
+  url(repo: string, host = '127.0.0.1'): string {
+    return `${this.tls ? 'https' : 'http'}://${host}:${this.port}/${repo}`;
   }
 
   reset(): void {
     for (const k of Object.keys(this.counts) as Kind[]) this.counts[k] = 0;
+    this.connections = 0;
     this.faults = {};
   }
 
   async start(): Promise<void> {
-    this.server = http.createServer((req, res) => void this.handle(req, res));
-    this.server.on('connection', (s) => {
+    const handler = (req: http.IncomingMessage, res: http.ServerResponse) => void this.handle(req, res);
+    this.server = this.tls
+      ? https.createServer({ key: readFileSync(this.tls.key), cert: readFileSync(this.tls.cert) }, handler)
+      : http.createServer(handler);
+    this.server.on('connection', (s: Socket) => {
+      this.connections++;
       this.sockets.add(s);
       s.on('close', () => this.sockets.delete(s));
     });

@@ -506,16 +506,32 @@ describe('gitfleet install', () => {
     const plan = await gitfleet(env, 'plan', '--repo', fleet.bare, '--dry-run');
     expect(plan.code).toBe(64);
     expect(plan.stderr).toContain('--dry-run is an option of install and uninstall only');
-    const remote = await gitfleet(env, 'install', '--repo', 'https://forge.example/fleet.git');
+    // A remote repository: refused before any network when the units could not get its token without the
+    // secret in them (install-remote.test.ts has the rest).
+    const remote = await gitfleet(
+      { ...env, GITFLEET_GIT_TOKEN: 'tok-usage-9d1e' },
+      'install',
+      '--repo',
+      'https://forge.example/fleet.git',
+    );
     expect(remote.code).toBe(64);
-    expect(remote.stderr).toContain('remote repositories are not supported yet by this command');
+    expect(remote.stderr).toContain('the token is only in GITFLEET_GIT_TOKEN');
+    expect(remote.stderr).not.toContain('tok-usage-9d1e');
     // (The message names GITFLEET_GIT_TOKEN as where a token goes: the secret is a word it does not use.)
     const creds = await gitfleet(env, 'install', '--repo', 'https://user:s3cr3t-pw@forge.example/fleet.git');
     expect(creds.code).toBe(64);
     expect(creds.stderr).toContain('the URL has credentials in it');
     expect(creds.stderr).not.toContain('s3cr3t-pw');
     expect(creds.stderr).not.toContain('user:');
-    expect((await gitfleet(env, 'uninstall', '--repo', 'git@forge.example:fleet.git')).code).toBe(64);
+    // No unit runs it, so uninstall would read the fleet's name from it: ssh without known_hosts is refused first.
+    const sshRemote = await gitfleet(
+      { ...env, GITFLEET_SSH_KNOWN_HOSTS: '' },
+      'uninstall',
+      '--repo',
+      'git@forge.example:fleet.git',
+    );
+    expect(sshRemote.code).toBe(64);
+    expect(sshRemote.stderr).toContain('needs GITFLEET_SSH_KNOWN_HOSTS');
     expect((await gitfleet(env, 'install', '--repo', path.join(fleet.dir, 'missing.git'))).stderr).toContain(
       'no such directory',
     );

@@ -1,7 +1,8 @@
 // A fleet repository on a forge, over HTTP: a real git-http-backend behind a
 // loopback server that requires a token (test/helpers/git-server.ts), real
 // tmux on a private socket, the system git for the operator's commits. Plain
-// http:// is what gitfleet accepts on loopback; TLS itself is node's.
+// http:// is what gitfleet accepts on loopback; remote-https.test.ts runs the
+// same server over real TLS.
 import { chmodSync, readFileSync, writeFileSync } from 'node:fs';
 import path from 'node:path';
 import { afterEach, describe, expect, it } from 'vitest';
