@@ -9,6 +9,7 @@ import { DEFAULT_BACKOFF } from './plan/crash-loop.js';
 import { plan as makePlan } from './plan/plan.js';
 import type { Observation, Source } from './reconcile.js';
 import { buildStatus } from './status/build.js';
+import { type AliveRecord, judge } from './status/liveness.js';
 import type { AgentRecord, StatusDoc } from './status/types.js';
 
 export interface PsRow {
@@ -48,6 +49,39 @@ export interface PsResult {
   supervisor: StatusDoc['supervisor'];
   agents: PsRow[];
   unmanaged: UnmanagedRow[];
+  /** --all-hosts: every reconciler of the repository, alive, stale, or unknown (a status but no liveness ref). */
+  reconcilers?: ReconcilerRow[];
+}
+
+export interface ReconcilerRow {
+  /** Its status name: `<host>` or `<host>@<tenant>`. */
+  name: string;
+  host: string;
+  tenant: string;
+  state: 'alive' | 'stale' | 'unknown';
+  lastSeen: Date | null;
+  staleSince: Date | null;
+  intervalSeconds: number | null;
+}
+
+/**
+ * One row per reconciler: those with a liveness ref judged at `now`, and those with only a committed status
+ * (a gitfleet from before liveness refs, or one not yet seen) as unknown. Pure.
+ */
+export function reconcilerRows(
+  records: readonly AliveRecord[],
+  statuses: readonly { name: string; host: string; tenant: string }[],
+  now: Date,
+): ReconcilerRow[] {
+  const rows = records.map((r): ReconcilerRow => {
+    const j = judge(r, now);
+    const { name, host, tenant, intervalSeconds } = r;
+    return { name, host, tenant, state: j.state, lastSeen: j.lastSeen, staleSince: j.staleSince, intervalSeconds };
+  });
+  for (const s of statuses)
+    if (!records.some((r) => r.name === s.name))
+      rows.push({ ...s, state: 'unknown', lastSeen: null, staleSince: null, intervalSeconds: null });
+  return rows.sort((a, b) => (a.name < b.name ? -1 : a.name > b.name ? 1 : 0));
 }
 
 /** This host's rows: the status a reconcile would write now, plus live values. Pure. */

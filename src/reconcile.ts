@@ -8,7 +8,10 @@ import { loadDesired, readFleetConfig } from './desired/load.js';
 import { buildId, ParseMemo } from './desired/parse-memo.js';
 import type { AgentSpec, DesiredState, FleetConfig } from './desired/types.js';
 import type { HeartbeatJudgement } from './heartbeat/protocol.js';
-import { TerminalError, TransientError, UsageError } from './errors.js';
+import { errorMessage, TerminalError, TransientError, UsageError } from './errors.js';
+import { scheduleIntervalMs } from './desired/fleet-config.js';
+import { keepAlive, readAliveRecords } from './git/alive.js';
+import { type AliveMessage, type StaleReconciler, staleOthers } from './status/liveness.js';
 import { defaultFleetName, fleetId, markForeign } from './fleet-identity.js';
 import { branchNameProblem } from './git/refname.js';
 import { Repo } from './git/repo.js';
@@ -84,6 +87,8 @@ export interface ReconcileResult {
    * seen after apply), with no lock taken and nothing written: what `apply --wait` polls.
    */
   lookAgain?: () => Promise<StatusDoc>;
+  /** apply: what went wrong without failing the run (a liveness ref the forge refused), for stderr or the log. */
+  warnings?: string[];
 }
 
 /** Paths gitfleet writes; commits touching only these are not desired-state changes. */
@@ -147,8 +152,12 @@ export async function reconcile(opts: ReconcileOptions, mode: 'plan' | 'apply'):
     const after = results.length > 0 ? await settle(src, opts, seen, results) : seen;
     done('observe again');
     // report: status + evidence, committed only when something changed
-    const statusOf = (o: Observation) =>
-      buildStatus(
+    // liveness: the other reconcilers of this repository that stopped (status/liveness.ts)
+    const warnings: string[] = [];
+    const stale = await staleReconcilers(src, opts, warnings);
+    done('read liveness refs');
+    const statusOf = (o: Observation): StatusDoc => ({
+      ...buildStatus(
         {
           desired: src.desired,
           plan,
@@ -157,16 +166,51 @@ export async function reconcile(opts: ReconcileOptions, mode: 'plan' | 'apply'):
           previous: src.previous,
         },
         { ...policy, now: opts.clock() },
-      );
+      ),
+      ...(stale.length > 0 ? { staleReconcilers: stale } : {}),
+    });
     const status = statusOf(after);
     const events = serverLossEvents(src.previous, seen.tmux, after.supervisor.input, opts.clock());
     const commit = await commitStatus(src, status, results, events, evidence, opts);
     done(commit ? 'commit status' : 'status unchanged');
+    const alive = await keepAlive(
+      src,
+      src.statusName,
+      aliveMessage(src, opts),
+      src.desired.config.author,
+      opts.clock(),
+    );
+    if (alive.warning) warnings.push(alive.warning);
+    done(alive.moved ? 'liveness ref moved' : 'liveness ref kept');
     const lookAgain = async () => statusOf(await observe(src, opts, after, { keepSupervisor: true }));
-    return { desired: src.desired, plan, results, status, commit, lookAgain };
+    return { desired: src.desired, plan, results, status, commit, lookAgain, warnings };
   } finally {
     await lock?.release();
   }
+}
+
+/**
+ * The other reconcilers this one judges stale now. When the refs cannot be read (the forge is slow), the last
+ * status's list stands: no transition is made up from what was not seen.
+ */
+async function staleReconcilers(src: Source, opts: ReconcileOptions, warnings: string[]): Promise<StaleReconciler[]> {
+  try {
+    return staleOthers(await readAliveRecords(src), src.statusName, opts.clock());
+  } catch (e) {
+    warnings.push(`could not read the other reconcilers' liveness refs: ${errorMessage(e)}`);
+    return src.previous?.staleReconcilers ?? [];
+  }
+}
+
+/** What this reconciler's liveness ref says: who it is, how often it runs (fleet.yaml reconcile.schedule). */
+function aliveMessage(src: Source, opts: ReconcileOptions): AliveMessage {
+  const intervalMs = scheduleIntervalMs(src.desired.config.schedule);
+  return {
+    host: opts.host,
+    tenant: opts.tenant,
+    intervalSeconds: Math.max(1, Math.round(intervalMs / 1000)),
+    revision: src.revision,
+  };
 }
 
 export interface Source {

@@ -273,7 +273,10 @@ and age, Ready, and flags:
   disabled        enabled: false
 Sessions on the fleet's sockets that the fleet did not start are listed as
 unmanaged. --all-hosts adds the agents of the other hosts from their committed
-status/<host>.json, marked with the commit that wrote it (HOST@commit).
+status/<host>.json, marked with the commit that wrote it (HOST@commit), and
+lists every reconciler of the repository from its liveness ref
+(refs/gitfleet/alive/<host>[@<tenant>]): last seen, its interval, and alive,
+STALE (not seen for three intervals) or unknown (a status but no ref).
 --json prints every record with tenant_id and host. It costs the same few
 processes whatever the fleet size. Exit 0, 1 error.
 

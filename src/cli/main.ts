@@ -175,6 +175,7 @@ async function apply(opts: GlobalOptions, _p: string[], io: Io): Promise<number>
   // Before pinned.json is written there: a state dir that is a file is said plainly.
   await ensureStateDir(opts.stateDir);
   const r = await reconcile(reconcileOptions(opts, io, true), 'apply');
+  for (const w of r.warnings ?? []) io.stderr(`warning: ${w}\n`);
   if (!opts.json && !opts.quiet) {
     io.stdout(renderPlan(r.plan, stdoutStyle(io)));
     io.stdout(renderApplied(r));

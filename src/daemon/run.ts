@@ -222,6 +222,7 @@ export class Daemon {
     try {
       const r = await reconcile(reconcileOptions(opts, io, true), 'apply');
       this.lastKey = key;
+      for (const message of r.warnings ?? []) this.log.event('warning', { message });
       const failed = r.results.filter((x) => !x.ok).length;
       const outcome: ReconcileOutcome =
         r.desired.problems.length > 0 ? 'invalid' : r.status?.converged ? 'ok' : 'not-converged';

@@ -5,7 +5,7 @@ import { createHash } from 'node:crypto';
 import path from 'node:path';
 import { watch, type FSWatcher } from 'chokidar';
 import { Cron } from 'croner';
-import { FLEET_FILE } from '../desired/fleet-config.js';
+import { FLEET_FILE, scheduleIntervalMs } from '../desired/fleet-config.js';
 import type { FleetConfig } from '../desired/types.js';
 import { RemoteRepo } from '../git/remote.js';
 import type { RemoteSettings } from '../git/remote-settings.js';
@@ -186,13 +186,8 @@ export function hostOffsetMs(host: string, intervalMs: number): number {
   return intervalMs > 0 ? h % intervalMs : 0;
 }
 
-/** The shortest gap between two runs of a pattern (over its next few runs): healthz counts in these. */
-export function scheduleIntervalMs(pattern: string, from = new Date()): number {
-  const runs = new Cron(pattern, { paused: true }).nextRuns(6, from);
-  let gap = Number.POSITIVE_INFINITY;
-  for (let i = 1; i < runs.length; i++) gap = Math.min(gap, runs[i]!.getTime() - runs[i - 1]!.getTime());
-  return Number.isFinite(gap) ? gap : 0;
-}
+// The schedule's interval is fleet.yaml's (liveness refs state it too): declared there.
+export { scheduleIntervalMs } from '../desired/fleet-config.js';
 
 /** setTimeout's longest delay; a run further away is waited for in steps. */
 const MAX_DELAY = 2 ** 31 - 1;

@@ -158,6 +158,17 @@ export function scheduleProblem(pattern: string): string | null {
   }
 }
 
+/**
+ * The shortest gap between two runs of a pattern (over its next few runs): `/healthz` and liveness
+ * (status/liveness.ts) count in these.
+ */
+export function scheduleIntervalMs(pattern: string, from = new Date()): number {
+  const runs = new Cron(pattern, { paused: true }).nextRuns(6, from);
+  let gap = Number.POSITIVE_INFINITY;
+  for (let i = 1; i < runs.length; i++) gap = Math.min(gap, runs[i]!.getTime() - runs[i - 1]!.getTime());
+  return Number.isFinite(gap) ? gap : 0;
+}
+
 /** observe_every: a number of seconds, or "15s", "500ms", "2min"; at least one second. */
 function parseObserveEvery(v: number | string | undefined): number | null | undefined {
   if (v === undefined) return undefined;

@@ -6,7 +6,8 @@ import { errorMessage, TerminalError, TransientError } from '../errors.js';
 import { authHeader } from './credentials.js';
 import { httpClient, NetworkTimeout, TlsRefused } from './http-client.js';
 import type { Secret } from './remote-settings.js';
-import { MOVED, PROTECTED, type PushOutcome, type Transport } from './transport.js';
+import { ALIVE_PREFIX } from '../status/liveness.js';
+import { MOVED, PROTECTED, type PushOutcome, type RemoteRefs, sortRefs, type Transport } from './transport.js';
 
 const TRANSIENT_CODES = new Set([
   'ECONNREFUSED',
@@ -34,16 +35,16 @@ export class HttpTransport implements Transport {
     this.http = httpClient(timeoutMs);
   }
 
-  async listHeads(): Promise<Map<string, string>> {
+  async listRefs(): Promise<RemoteRefs> {
     try {
+      // Protocol v1 advertises every ref in the one answer anyway: branches and liveness refs are sorted here.
       const refs = await git.listServerRefs({
         http: this.http,
         url: this.label,
         headers: this.headers,
         protocolVersion: 1,
-        prefix: 'refs/heads/',
       });
-      return new Map(refs.map((r) => [r.ref.slice('refs/heads/'.length), r.oid]));
+      return sortRefs(refs, ALIVE_PREFIX);
     } catch (e) {
       throw this.failure(e, 'reading the branch heads of');
     }
@@ -96,6 +97,57 @@ export class HttpTransport implements Transport {
       }
       if (status === 403) return { ok: false, reason: 'protected', detail: 'HTTP 403 Forbidden' };
       throw this.failure(e, `pushing branch ${branch} to`);
+    }
+  }
+
+  async fetchRefs(refs: readonly string[]): Promise<void> {
+    // isomorphic-git fetches one ref per request; each is one tiny commit (and the empty tree).
+    for (const ref of refs) {
+      try {
+        const r = await git.fetch({
+          fs,
+          http: this.http,
+          gitdir: this.gitdir,
+          url: this.label,
+          remote: 'origin',
+          ref,
+          remoteRef: ref,
+          singleBranch: true,
+          tags: false,
+          headers: this.headers,
+        });
+        if (!r.fetchHead) throw new TerminalError(`fetching ${ref} from ${this.label}: the server sent no head`);
+        await git.writeRef({ fs, gitdir: this.gitdir, ref, value: r.fetchHead, force: true });
+      } catch (e) {
+        throw this.failure(e, `fetching ${ref} from`);
+      }
+    }
+  }
+
+  async forcePush(ref: string, _oid: string): Promise<PushOutcome> {
+    // Pushed from the clone's own ref of that name, which the caller set to _oid.
+    try {
+      await git.push({
+        fs,
+        http: this.http,
+        gitdir: this.gitdir,
+        url: this.label,
+        remote: 'origin',
+        ref,
+        remoteRef: ref,
+        force: true,
+        headers: this.headers,
+      });
+      return { ok: true };
+    } catch (e) {
+      const code = (e as { code?: string }).code;
+      const status = (e as { data?: { statusCode?: number } }).data?.statusCode;
+      if (code === 'GitPushError') {
+        const detail = String((e as { data?: { prettyDetails?: string } }).data?.prettyDetails ?? '').trim();
+        return { ok: false, reason: 'protected', detail };
+      }
+      if (status === 403) return { ok: false, reason: 'protected', detail: 'HTTP 403 Forbidden' };
+      throw this.failure(e, `pushing ${ref} to`);
     }
   }
 

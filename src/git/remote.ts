@@ -26,12 +26,15 @@ import type { RemoteSettings } from './remote-settings.js';
 import { Repo } from './repo.js';
 import { backoffMs, DEFAULT_RETRY, withRetry } from './retry.js';
 import { sshEnv, SshTransport } from './ssh.js';
-import type { Transport } from './transport.js';
+import { ALIVE_PREFIX, aliveRef } from '../status/liveness.js';
+import type { PushOutcome, Transport } from './transport.js';
 
 const FETCHED = 'refs/gitfleet/fetched/';
 
 export class RemoteRepo {
   private heads: Map<string, string> | null = null;
+  /** The remote's liveness refs (status/liveness.ts) as its last listing gave them. */
+  private alive: Map<string, string> | null = null;
   /** Network requests made (listing, fetches, pushes), for logs and tests. */
   readonly counts = { list: 0, fetch: 0, push: 0 };
 
@@ -82,7 +85,9 @@ export class RemoteRepo {
 
   private async listHeads(): Promise<Map<string, string>> {
     this.counts.list++;
-    this.heads = await this.retry(() => this.transport.listHeads());
+    const refs = await this.retry(() => this.transport.listRefs());
+    this.alive = refs.alive;
+    this.heads = refs.heads;
     return this.heads;
   }
 
@@ -126,6 +131,42 @@ export class RemoteRepo {
     if (oid === null) await git.deleteRef({ fs, gitdir: this.dir, ref }).catch(() => undefined);
     else if ((await this.repo.resolve(ref)) !== oid)
       await git.writeRef({ fs, gitdir: this.dir, ref, value: oid, force: true });
+  }
+
+  /**
+   * The remote's liveness refs (name → commit), each in the clone under the same name: those that moved since
+   * they were last read are fetched (over HTTP one request each, over ssh one for all), the others are already
+   * here. Uses the listing of this run's sync, so a fleet where nobody moved costs no request.
+   */
+  async aliveRefs(): Promise<Map<string, string>> {
+    if (!this.alive) await this.listHeads();
+    const remote = new Map(this.alive!);
+    const local = await this.repo.refsUnder(ALIVE_PREFIX);
+    const moved = [...remote].filter(([name, oid]) => local.get(name) !== oid).map(([name]) => aliveRef(name));
+    if (moved.length > 0) {
+      this.counts.fetch++;
+      await this.retry(() => this.transport.fetchRefs(moved));
+    }
+    return remote;
+  }
+
+  /**
+   * Move this reconciler's liveness ref on the remote to `oid` (forced: no one else writes it). The clone's ref
+   * of that name is the last one the remote took: set back when the push fails, so the next run tries again.
+   */
+  async pushAlive(name: string, oid: string): Promise<PushOutcome> {
+    const ref = aliveRef(name);
+    const before = await this.repo.resolve(ref);
+    await this.repo.setRef(ref, oid);
+    let outcome: PushOutcome | null = null;
+    try {
+      this.counts.push++;
+      outcome = await this.retry(() => this.transport.forcePush(ref, oid));
+      if (outcome.ok) this.alive?.set(name, oid);
+      return outcome;
+    } finally {
+      if (!outcome?.ok) await this.repo.setRef(ref, before);
+    }
   }
 
   /**

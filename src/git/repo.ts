@@ -326,6 +326,57 @@ export class Repo {
     }
   }
 
+  /** Refs under `prefix` (e.g. `refs/gitfleet/alive/`): name below it → commit. */
+  async refsUnder(prefix: string): Promise<Map<string, string>> {
+    const names = await git.listRefs({ fs, gitdir: this.gitdir, filepath: prefix.replace(/\/$/, '') });
+    const out = new Map<string, string>();
+    for (const name of names) {
+      const oid = await this.resolve(`${prefix}${name}`).catch(() => null);
+      if (oid) out.set(name, oid);
+    }
+    return out;
+  }
+
+  /** A commit's message and committer time; null when it is missing or not a commit. */
+  async commitInfo(oid: string): Promise<{ message: string; committedAt: Date } | null> {
+    try {
+      const c = (await git.readCommit({ fs, gitdir: this.gitdir, oid, cache: this.cache })).commit;
+      return { message: c.message, committedAt: new Date(c.committer.timestamp * 1000) };
+    } catch {
+      return null;
+    }
+  }
+
+  /** A commit with no parent and an empty tree (a liveness record, status/liveness.ts), written durably. */
+  async writeOrphanCommit(opts: { message: string; author: Author; now: Date }): Promise<string> {
+    const tree = await writeObject(this.gitdir, 'tree', Buffer.alloc(0));
+    const when = { timestamp: Math.floor(opts.now.getTime() / 1000), timezoneOffset: 0 };
+    const content = commitContent({
+      message: opts.message,
+      tree,
+      parent: [],
+      author: { ...opts.author, ...when },
+      committer: { ...opts.author, ...when },
+    });
+    return writeObject(this.gitdir, 'commit', content);
+  }
+
+  /**
+   * Point `ref` at `oid` (null: delete it), whatever it held: for refs only this reconciler writes (its liveness
+   * ref). Still under git's `<ref>.lock`, so a concurrent git never reads it half written.
+   */
+  async setRef(ref: string, oid: string | null): Promise<void> {
+    if (oid === null) {
+      await git.deleteRef({ fs, gitdir: this.gitdir, ref }).catch(() => undefined);
+      return;
+    }
+    for (let attempt = 1; ; attempt++) {
+      const swap = await this.compareAndSwap(ref, await this.resolve(ref), oid);
+      if (swap === 'done') return;
+      if (attempt >= 5) throw new TransientError(`${ref} is locked (${ref}.lock); will retry next run`);
+    }
+  }
+
   /**
    * Commit `changes` on top of `branch` (or of `base` when the branch does
    * not exist yet). Only the given paths change; everything else is kept

@@ -7,7 +7,8 @@ import { stat } from 'node:fs/promises';
 import { TerminalError, TransientError, UsageError } from '../errors.js';
 import { run } from '../exec.js';
 import type { RemoteSettings } from './remote-settings.js';
-import { MOVED, PROTECTED, type PushOutcome, type Transport } from './transport.js';
+import { ALIVE_PREFIX } from '../status/liveness.js';
+import { MOVED, PROTECTED, type PushOutcome, type RemoteRefs, sortRefs, type Transport } from './transport.js';
 
 /** Quoted for the shell git runs GIT_SSH_COMMAND with. */
 const q = (s: string) => `'${s.replace(/'/g, `'\\''`)}'`;
@@ -75,16 +76,34 @@ export class SshTransport implements Transport {
     return r;
   }
 
-  async listHeads(): Promise<Map<string, string>> {
+  async listRefs(): Promise<RemoteRefs> {
     const what = 'reading the branch heads of';
-    const r = await this.git(what, ['ls-remote', '--heads', this.label]);
+    const r = await this.git(what, ['ls-remote', this.label, 'refs/heads/*', `${ALIVE_PREFIX}*`]);
     if (r.exitCode !== 0) throw this.failure(what, r.stderr);
-    const heads = new Map<string, string>();
+    const refs: { ref: string; oid: string }[] = [];
     for (const line of r.stdout.split('\n')) {
-      const m = /^([0-9a-f]{40})\trefs\/heads\/(.+)$/.exec(line);
-      if (m) heads.set(m[2]!, m[1]!);
+      const m = /^([0-9a-f]{40})\t(refs\/.+)$/.exec(line);
+      if (m) refs.push({ ref: m[2]!, oid: m[1]! });
     }
-    return heads;
+    return sortRefs(refs, ALIVE_PREFIX);
+  }
+
+  async fetchRefs(refs: readonly string[]): Promise<void> {
+    if (refs.length === 0) return;
+    const what = 'fetching liveness refs from';
+    // One connection for all; git moves each ref only once the pack is whole.
+    const r = await this.git(what, ['fetch', '--no-tags', '--quiet', this.label, ...refs.map((x) => `+${x}:${x}`)]);
+    if (r.exitCode !== 0) throw this.failure(what, r.stderr);
+  }
+
+  async forcePush(ref: string, oid: string): Promise<PushOutcome> {
+    const what = `pushing ${ref} to`;
+    const r = await this.git(what, ['push', '--porcelain', '--quiet', this.label, `+${oid}:${ref}`]);
+    if (r.exitCode === 0) return { ok: true };
+    const line = r.stdout.split('\n').find((l) => l.startsWith('!')) ?? '';
+    const detail = (line.split('\t')[2] ?? r.stderr.trim().split('\n').pop() ?? '').trim();
+    if (line) return { ok: false, reason: 'protected', detail };
+    throw this.failure(what, r.stderr);
   }
 
   async fetchBranch(branch: string): Promise<string> {

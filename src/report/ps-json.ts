@@ -1,6 +1,6 @@
 // `ps --json`: the fleet table's external shape (docs/formats.md), mapped
 // field by field from src/ps.ts's rows. Pure.
-import type { PsResult, PsRow, UnmanagedRow } from '../ps.js';
+import type { PsResult, PsRow, ReconcilerRow, UnmanagedRow } from '../ps.js';
 import { type StatusSupervisorJson, supervisorJson } from './status-json.js';
 
 /** Additive changes keep it; a rename, removal or change of meaning bumps it (docs/formats.md). */
@@ -42,6 +42,19 @@ export interface PsJson {
   supervisor: StatusSupervisorJson;
   agents: PsRowJson[];
   unmanaged: UnmanagedRowJson[];
+  /** --all-hosts only: every reconciler of the repository and whether it still runs. */
+  reconcilers?: ReconcilerJson[];
+}
+
+export interface ReconcilerJson {
+  name: string;
+  host: string;
+  tenant: string;
+  /** alive, stale (not seen for three of its schedule intervals), unknown (a status but no liveness ref). */
+  state: 'alive' | 'stale' | 'unknown';
+  lastSeen: string | null;
+  staleSince: string | null;
+  intervalSeconds: number | null;
 }
 
 export function renderPsJson(r: PsResult): PsJson {
@@ -53,6 +66,20 @@ export function renderPsJson(r: PsResult): PsJson {
     supervisor: supervisorJson(sup),
     agents: r.agents.map(rowJson),
     unmanaged: r.unmanaged.map(unmanagedJson),
+    ...(r.reconcilers ? { reconcilers: r.reconcilers.map(reconcilerJson) } : {}),
+  };
+}
+
+function reconcilerJson(r: ReconcilerRow): ReconcilerJson {
+  const iso = (d: Date | null) => (d ? d.toISOString().replace(/\.\d{3}Z$/, 'Z') : null);
+  return {
+    name: r.name,
+    host: r.host,
+    tenant: r.tenant,
+    state: r.state,
+    lastSeen: iso(r.lastSeen),
+    staleSince: iso(r.staleSince),
+    intervalSeconds: r.intervalSeconds,
   };
 }
 

@@ -1,5 +1,5 @@
 // The terminal view of the fleet table.
-import type { PsResult, PsRow } from '../ps.js';
+import type { PsResult, PsRow, ReconcilerRow } from '../ps.js';
 import { plain, type Style } from './style.js';
 import { shortRevision } from '../revision.js';
 
@@ -68,7 +68,29 @@ export function renderPs(r: PsResult, style: Style = plain): string {
     `${live} agents on ${r.host} (fleet ${r.fleet}, supervisor ${sup.mode}${unobserved})` +
       (sup.linger === false ? `; lingering is off: ${sup.lingerFix}` : ''),
   );
+  if (r.reconcilers) out.push('', ...reconcilers(r.reconcilers, style));
   return `${out.join('\n')}\n`;
+}
+
+/** --all-hosts: which reconcilers still run (their liveness refs); STALE ones stand out. */
+function reconcilers(rows: readonly ReconcilerRow[], style: Style): string[] {
+  const when = (d: Date | null) => (d ? d.toISOString().replace(/\.\d{3}Z$/, 'Z') : '-');
+  const head = ['RECONCILER', 'HOST', 'TENANT', 'LAST SEEN', 'EVERY', 'STATE'];
+  const cells = rows.map((x) => [
+    x.name,
+    x.host,
+    x.tenant,
+    when(x.lastSeen),
+    x.intervalSeconds === null ? '-' : duration(x.intervalSeconds),
+    x.state === 'stale' ? `STALE since ${when(x.staleSince)}` : x.state,
+  ]);
+  const widths = head.map((h, i) => Math.max(h.length, ...cells.map((c) => c[i]!.length)));
+  const line = (c: string[]) =>
+    c
+      .map((v, i) => v.padEnd(widths[i]!))
+      .join('  ')
+      .trimEnd();
+  return [line(head), ...cells.map((c, i) => (rows[i]!.state === 'stale' ? style('bad', line(c)) : line(c)))];
 }
 
 function heartbeat(a: PsRow): string {

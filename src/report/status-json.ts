@@ -102,6 +102,15 @@ export interface StatusJson {
   errors: ProblemJson[];
   /** Present only while deletes are held. */
   pruneHeld?: HeldPruneJson[];
+  /** Present only while another reconciler of the repository is stale. */
+  staleReconcilers?: StaleReconcilerJson[];
+}
+
+export interface StaleReconcilerJson {
+  host: string;
+  tenant: string;
+  lastSeen: string;
+  staleSince: string;
 }
 
 export function renderStatusJson(s: StatusDoc): StatusJson {
@@ -130,6 +139,16 @@ export function renderStatusJson(s: StatusDoc): StatusJson {
     files: s.files.map(fileJson),
     errors: s.errors.map(problemJson),
     ...(s.pruneHeld && s.pruneHeld.length > 0 ? { pruneHeld: s.pruneHeld.map(heldPruneJson) } : {}),
+    ...(s.staleReconcilers && s.staleReconcilers.length > 0
+      ? {
+          staleReconcilers: s.staleReconcilers.map((r) => ({
+            host: r.host,
+            tenant: r.tenant,
+            lastSeen: r.lastSeen,
+            staleSince: r.staleSince,
+          })),
+        }
+      : {}),
   };
 }
 

@@ -127,6 +127,15 @@ function fleetProblems(s: StatusDoc): string[] {
     for (const h of s.pruneHeld)
       out.push(`- ${prose(h.message)}. Agents: ${h.agents.map((a) => `\`${a}\``).join(', ')}`);
   }
+  if (s.staleReconcilers?.length) {
+    if (out.length) out.push('');
+    out.push('### Stale reconcilers', '');
+    for (const r of s.staleReconcilers)
+      out.push(
+        `- **${text(r.host)}** (tenant ${text(r.tenant)}): last seen ${utc(r.lastSeen)}, stale since ` +
+          `${utc(r.staleSince)}; its gitfleet has stopped or cannot reach the repository`,
+      );
+  }
   return out.length ? [...out, ''] : [];
 }
 

@@ -6,6 +6,7 @@
 import type { Problem } from '../errors.js';
 import type { Repo } from '../git/repo.js';
 import type { HeldPrune } from '../plan/types.js';
+import type { StaleReconciler } from './liveness.js';
 import type { Condition, ConditionReason, ConditionStatus, ConditionType } from './condition-kinds.js';
 import type {
   AgentRecord,
@@ -84,6 +85,7 @@ export function parseStatusJson(value: unknown): StatusDoc {
   };
   if (o.progressing !== undefined && bool(o.progressing, 'progressing')) doc.progressing = true;
   if (o.pruneHeld !== undefined) doc.pruneHeld = arr(o.pruneHeld, 'pruneHeld', heldPrune);
+  if (o.staleReconcilers !== undefined) doc.staleReconcilers = arr(o.staleReconcilers, 'staleReconcilers', stale);
   return doc;
 }
 
@@ -233,6 +235,16 @@ function heldPrune(v: unknown, at: string): HeldPrune {
     running: num(h.running, `${at}.running`),
     agents: arr(h.agents, `${at}.agents`, str),
     message: str(h.message, `${at}.message`),
+  };
+}
+
+function stale(v: unknown, at: string): StaleReconciler {
+  const s = obj(v, at);
+  return {
+    host: str(s.host, `${at}.host`),
+    tenant: str(s.tenant, `${at}.tenant`),
+    lastSeen: str(s.lastSeen, `${at}.lastSeen`),
+    staleSince: str(s.staleSince, `${at}.staleSince`),
   };
 }
 

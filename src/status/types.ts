@@ -4,6 +4,7 @@
 import type { Problem } from '../errors.js';
 import type { HeldPrune } from '../plan/types.js';
 import type { Condition } from './condition-kinds.js';
+import type { StaleReconciler } from './liveness.js';
 
 // Conditions, their types and reasons are declared in condition-kinds.ts.
 export type { Condition } from './condition-kinds.js';
@@ -106,4 +107,9 @@ export interface StatusDoc {
   errors: Problem[];
   /** Deletes held back until a person confirms the revision (PruneHeld); absent in older status files. */
   pruneHeld?: HeldPrune[];
+  /**
+   * The other reconcilers of this repository this one judges stale (status/liveness.ts): absent while none is.
+   * Their times move only when one goes stale or comes back.
+   */
+  staleReconcilers?: StaleReconciler[];
 }

@@ -151,7 +151,9 @@ describe('names from the repository are never paths', () => {
     expect(v.stdout).toMatch(/^fleet\.yaml:2:11: status\.branch: branch "\.\.\/\.\.\/config" contains "\.\."/m);
     await f.gitfleet('apply');
     expect(readFileSync(path.join(f.bare, 'config'), 'utf8')).toBe(config);
+    // No ref named after the bad branch: main, and the liveness ref every apply keeps (README, Stale hosts).
     expect(sh('git', ['--git-dir', f.bare, 'for-each-ref', '--format=%(refname)']).trim().split('\n')).toEqual([
+      'refs/gitfleet/alive/testhost',
       'refs/heads/main',
     ]);
     expect(existsSync(path.join(f.dir, 'x'))).toBe(false);

@@ -70,7 +70,8 @@ describe('remote repository over HTTP', () => {
     const status = JSON.parse(fleet.show('gitfleet-status:status/testhost.json'));
     expect(status).toMatchObject({ desiredRevision: head, converged: true });
     expect(r.stdout).toContain('to gitfleet-status');
-    expect(server.counts.receive).toBe(1);
+    // The status, then this host's liveness ref (refs/gitfleet/alive/testhost: README, Stale hosts).
+    expect(server.counts.receive).toBe(2);
     // The private clone lives in the state dir, named by a hash of the URL.
     const clones = filesUnder(path.join(fleet.stateDir, 'repos')).filter((f) => f.endsWith('/HEAD'));
     expect(clones.map((f) => path.basename(path.dirname(f)))).toEqual([expect.stringMatching(/^[0-9a-f]{16}\.git$/)]);
@@ -111,7 +112,8 @@ describe('remote repository over HTTP', () => {
     expect(sh('git', ['--git-dir', fleet.bare, 'rev-parse', `${main}^`]).trim()).toBe(human);
     expect(sh('git', ['--git-dir', fleet.bare, 'rev-list', '--merges', 'main']).trim()).toBe('');
     expect(tree('main')).toEqual(expect.arrayContaining(['notes.md', 'status/testhost.json']));
-    expect(server.counts.receive).toBe(2);
+    // Rejected, pushed again on the new head, then the liveness ref.
+    expect(server.counts.receive).toBe(3);
     sh('git', ['--git-dir', fleet.bare, 'fsck', '--strict']);
   }, 60_000);
 
@@ -260,4 +262,68 @@ describe('remote repository over HTTP', () => {
     expect(await remote.commitAndPush('main', 'testhost', write('status/testhost.json'))).toMatch(/^[0-9a-f]{40}$/);
     expect(fleet.show('main:status/testhost.json')).toBe('changed\n');
   }, 60_000);
+
+  it('liveness ref: pushed, an immediate no-op pushes nothing, another host reads it; a refusal warns', async () => {
+    setUp('fleet: remote\nreconcile:\n  schedule: "*/10 * * * * *"\n');
+    await startServer();
+    const first = await gitfleet(['apply']);
+    expect(first.stderr).toBe('');
+    expect(first.code).toBe(0);
+    const ref = 'refs/gitfleet/alive/testhost';
+    const bareGit = (...a: string[]) => sh('git', ['--git-dir', fleet.bare, ...a]).trim();
+    const oid = bareGit('rev-parse', ref);
+    // An orphan commit with the empty tree: on no branch, so the fleet's history gains nothing.
+    expect(bareGit('rev-list', '--parents', '-n1', oid)).toBe(oid);
+    expect(bareGit('rev-parse', `${oid}^{tree}`)).toBe('4b825dc642cb6eb9a060e54bf8d69288fbee4904');
+    expect(JSON.parse(bareGit('log', '-1', '--format=%B', oid))).toMatchObject({
+      host: 'testhost',
+      intervalSeconds: 10,
+      revision: fleet.headOf('main'),
+    });
+    const statusHead = fleet.headOf('gitfleet-status');
+
+    server.reset();
+    const again = await gitfleet(['apply']);
+    expect(again.code).toBe(0);
+    expect(server.counts).toEqual({ list: 1, upload: 0, 'receive-list': 0, receive: 0 });
+    expect(bareGit('rev-parse', ref)).toBe(oid);
+
+    // Another host (its own state dir, so its own clone) sees testhost alive: one listing, the ref fetched once.
+    const readerState = path.join(fleet.dir, 'reader-state');
+    const asReader = ['ps', '--all-hosts', '--json', '--host', 'reader', '--state-dir', readerState];
+    server.reset();
+    const read = await gitfleet(asReader);
+    expect(read.code).toBe(0);
+    const seen = JSON.parse(read.stdout).reconcilers;
+    expect(seen).toEqual([
+      expect.objectContaining({ name: 'reader', state: 'unknown', lastSeen: null }),
+      expect.objectContaining({ name: 'testhost', host: 'testhost', state: 'alive', intervalSeconds: 10 }),
+    ]);
+    const lastSeen = seen[1].lastSeen as string;
+    // Its new clone fetched main, gitfleet-status and the liveness ref; the next look costs one listing.
+    expect(server.counts.upload).toBe(3);
+    server.reset();
+    expect((await gitfleet(asReader)).code).toBe(0);
+    expect(server.counts).toEqual({ list: 1, upload: 0, 'receive-list': 0, receive: 0 }); // it had not moved
+
+    // Half an interval later the ref moves (a push, no commit on any branch); the reader sees the newer time.
+    await new Promise((r) => setTimeout(r, 5500));
+    server.reset();
+    expect((await gitfleet(['apply'])).code).toBe(0);
+    expect(server.counts.receive).toBe(1);
+    expect(bareGit('rev-parse', ref)).not.toBe(oid);
+    expect(fleet.headOf('gitfleet-status')).toBe(statusHead);
+    const later = JSON.parse((await gitfleet(asReader)).stdout).reconcilers[1];
+    expect(Date.parse(later.lastSeen)).toBeGreaterThan(Date.parse(lastSeen));
+
+    // A forge that refuses refs/gitfleet/* (here git's own update hook): the run succeeds and says why.
+    const hook = path.join(fleet.bare, 'hooks', 'update');
+    writeFileSync(hook, '#!/bin/sh\ncase "$1" in refs/gitfleet/*) echo "no refs/gitfleet here" >&2; exit 1;; esac\n');
+    chmodSync(hook, 0o755);
+    await new Promise((r) => setTimeout(r, 5500));
+    const refused = await gitfleet(['apply']);
+    expect(refused.code).toBe(0);
+    expect(refused.stderr).toMatch(/^warning: .*refused refs\/gitfleet\/alive\/testhost .*push refs\/gitfleet\/\*/m);
+    expect(refused.stderr).not.toContain(TOKEN);
+  }, 120_000);
 });

@@ -58,6 +58,17 @@ describe('remote repository over ssh', () => {
     // A no-op run: one connection to list the heads, no fetch, no push.
     expect((await sshd.accepted()) - before).toBe(1);
 
+    // The liveness ref went up with the first run (README, Stale hosts); another host reads it over ssh.
+    const alive = sh('git', ['--git-dir', fleet.bare, 'rev-parse', 'refs/gitfleet/alive/testhost']).trim();
+    const reader = ['ps', '--all-hosts', '--json', '--host', 'reader', '--state-dir', path.join(fleet.dir, 'r')];
+    const read = await gitfleet(url, reader, env);
+    expect(read.code, read.stderr).toBe(0);
+    expect(JSON.parse(read.stdout).reconcilers).toEqual([
+      expect.objectContaining({ name: 'reader', state: 'unknown' }),
+      expect.objectContaining({ name: 'testhost', state: 'alive', intervalSeconds: 300 }),
+    ]);
+    expect(sh('git', ['--git-dir', fleet.bare, 'rev-parse', 'refs/gitfleet/alive/testhost']).trim()).toBe(alive);
+
     // A change pushed by an operator is fetched and applied over ssh.
     fleet.commit({ 'rosters/team.yaml': roster(fleet.socket, agent('alpha') + agent('beta')) });
     expect((await gitfleet(url, ['apply'], env)).code).toBe(0);
