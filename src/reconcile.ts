@@ -195,7 +195,7 @@ export async function reconcile(opts: ReconcileOptions, mode: 'plan' | 'apply'):
  */
 async function staleReconcilers(src: Source, opts: ReconcileOptions, warnings: string[]): Promise<StaleReconciler[]> {
   try {
-    return staleOthers(await readAliveRecords(src), src.statusName, opts.clock());
+    return staleOthers(await readAliveRecords(src, opts.clock()), src.statusName, opts.clock());
   } catch (e) {
     warnings.push(`could not read the other reconcilers' liveness refs: ${errorMessage(e)}`);
     return src.previous?.staleReconcilers ?? [];

@@ -41,7 +41,7 @@ export async function ps(opts: GlobalOptions, _p: string[], io: Io): Promise<num
       result.agents.push(...statusRows(doc, commit));
     }
     // Which of them still run: their liveness refs (status/liveness.ts).
-    result.reconcilers = reconcilerRows(await readAliveRecords(src), statuses, ro.clock());
+    result.reconcilers = reconcilerRows(await readAliveRecords(src, ro.clock(), true), statuses, ro.clock());
   }
   io.stdout(opts.json ? `${JSON.stringify(renderPsJson(result), null, 2)}\n` : renderPs(result, stdoutStyle(io)));
   return EXIT.ok;

@@ -23,9 +23,13 @@ export interface AliveRepo {
   remote: RemoteRepo | null;
 }
 
-/** Every reconciler's last sighting as the repository (for a remote one: the forge) holds it now, by name. */
-export async function readAliveRecords(src: AliveRepo): Promise<AliveRecord[]> {
-  const refs = src.remote ? await src.remote.aliveRefs() : await src.repo.refsUnder(ALIVE_PREFIX);
+/**
+ * Every reconciler's last sighting as the repository (for a remote one: the forge) holds it, by name. Judging at
+ * `now` needs no newer record than one that already says alive, so a remote one that moved may be such an older
+ * copy (RemoteRepo.aliveRefs) unless `exact`.
+ */
+export async function readAliveRecords(src: AliveRepo, now: Date, exact = false): Promise<AliveRecord[]> {
+  const refs = src.remote ? await src.remote.aliveRefs(now, exact) : await src.repo.refsUnder(ALIVE_PREFIX);
   const out: AliveRecord[] = [];
   for (const [name, oid] of [...refs].sort(([a], [b]) => (a < b ? -1 : a > b ? 1 : 0))) {
     const c = await src.repo.commitInfo(oid);

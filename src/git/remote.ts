@@ -26,7 +26,7 @@ import type { RemoteSettings } from './remote-settings.js';
 import { Repo } from './repo.js';
 import { backoffMs, DEFAULT_RETRY, withRetry } from './retry.js';
 import { sshEnv, SshTransport } from './ssh.js';
-import { ALIVE_PREFIX, aliveRef } from '../status/liveness.js';
+import { ALIVE_PREFIX, aliveRef, judge, parseAlive } from '../status/liveness.js';
 import type { PushOutcome, Transport } from './transport.js';
 
 const FETCHED = 'refs/gitfleet/fetched/';
@@ -134,20 +134,39 @@ export class RemoteRepo {
   }
 
   /**
-   * The remote's liveness refs (name → commit), each in the clone under the same name: those that moved since
-   * they were last read are fetched (over HTTP one request each, over ssh one for all), the others are already
-   * here. Uses the listing of this run's sync, so a fleet where nobody moved costs no request.
+   * The remote's liveness refs as far as judging them at `now` needs (name → commit in the clone). A ref that
+   * moved is fetched only when the copy at hand is missing or would judge it stale: a newer record of the same
+   * reconciler is seen later still, so it can only be alive too. Over HTTP each fetch is a request of its own,
+   * so a reader fetches another host's ref about once in three of its intervals, not at every run; over ssh one
+   * fetch takes them all. `exact` (ps: it shows when each was last seen) fetches every ref that moved. Uses the
+   * listing of this run's sync, so a fleet where nobody moved costs no request.
    */
-  async aliveRefs(): Promise<Map<string, string>> {
+  async aliveRefs(now: Date, exact = false): Promise<Map<string, string>> {
     if (!this.alive) await this.listHeads();
-    const remote = new Map(this.alive!);
     const local = await this.repo.refsUnder(ALIVE_PREFIX);
-    const moved = [...remote].filter(([name, oid]) => local.get(name) !== oid).map(([name]) => aliveRef(name));
+    const out = new Map<string, string>();
+    const moved: string[] = [];
+    for (const [name, oid] of this.alive!) {
+      const have = local.get(name);
+      if (have === oid) out.set(name, oid);
+      else if (have && !exact && (await this.freshCopy(name, have, now))) out.set(name, have);
+      else {
+        moved.push(aliveRef(name));
+        out.set(name, oid);
+      }
+    }
     if (moved.length > 0) {
       this.counts.fetch++;
       await this.retry(() => this.transport.fetchRefs(moved));
     }
-    return remote;
+    return out;
+  }
+
+  /** Whether the clone's liveness record `oid` of `name` still judges it alive at `now`. */
+  private async freshCopy(name: string, oid: string, now: Date): Promise<boolean> {
+    const c = await this.repo.commitInfo(oid);
+    const r = c ? parseAlive(name, c.message, c.committedAt) : null;
+    return r !== null && judge(r, now).state === 'alive';
   }
 
   /**

@@ -313,8 +313,17 @@ describe('remote repository over HTTP', () => {
     expect(server.counts.receive).toBe(1);
     expect(bareGit('rev-parse', ref)).not.toBe(oid);
     expect(fleet.headOf('gitfleet-status')).toBe(statusHead);
+    // A reconciling reader whose copy still judges testhost alive does not fetch the newer record (it could only
+    // be alive too): one listing, its own pushes, no fetch. ps, which shows the time, fetches it.
+    server.reset();
+    const readerRun = await gitfleet(['apply', '--host', 'reader', '--state-dir', readerState]);
+    expect(readerRun.code).toBe(0);
+    expect(server.counts.upload).toBe(0);
+    expect(server.counts.list).toBe(1);
+    server.reset();
     const later = JSON.parse((await gitfleet(asReader)).stdout).reconcilers[1];
     expect(Date.parse(later.lastSeen)).toBeGreaterThan(Date.parse(lastSeen));
+    expect(server.counts.upload).toBe(1);
 
     // A forge that refuses refs/gitfleet/* (here git's own update hook): the run succeeds and says why.
     const hook = path.join(fleet.bare, 'hooks', 'update');
