@@ -11,7 +11,13 @@ import type { HeartbeatJudgement } from './heartbeat/protocol.js';
 import { errorMessage, TerminalError, TransientError, UsageError } from './errors.js';
 import { scheduleIntervalMs } from './desired/fleet-config.js';
 import { keepAlive, readAliveRecords } from './git/alive.js';
-import { type AliveMessage, type StaleReconciler, staleOthers } from './status/liveness.js';
+import {
+  type AliveMessage,
+  aliveIntervalSeconds,
+  RUN_EVERY_ENV,
+  type StaleReconciler,
+  staleOthers,
+} from './status/liveness.js';
 import { defaultFleetName, fleetId, markForeign } from './fleet-identity.js';
 import { branchNameProblem } from './git/refname.js';
 import { Repo } from './git/repo.js';
@@ -208,7 +214,7 @@ function aliveMessage(src: Source, opts: ReconcileOptions): AliveMessage {
   return {
     host: opts.host,
     tenant: opts.tenant,
-    intervalSeconds: Math.max(1, Math.round(intervalMs / 1000)),
+    intervalSeconds: aliveIntervalSeconds(intervalMs, opts.env[RUN_EVERY_ENV]),
     revision: src.revision,
   };
 }

@@ -7,6 +7,7 @@
 import { UsageError } from '../errors.js';
 import { isRemoteRepo } from '../git/remote-url.js';
 import { CRON_LOG } from '../paths.js';
+import { RUN_EVERY_ENV } from '../status/liveness.js';
 import { checkAbsolute, checkValue, envAssignment, escapeSpecifiers, execArg, shellWord } from '../systemd/syntax.js';
 
 export interface UnitOptions {
@@ -174,13 +175,18 @@ function gitfleetArgv(o: UnitOptions, command: 'apply' | 'run'): string[] {
   ];
 }
 
-function environment(o: UnitOptions): string[] {
-  return envVars(o).map(([k, v]) => envAssignment(k, v));
+function environment(o: UnitOptions, every?: Interval): string[] {
+  return envVars(o, every).map(([k, v]) => envAssignment(k, v));
 }
 
-function envVars(o: UnitOptions): [string, string][] {
+/**
+ * `every`: the timer's or cron's interval, for apply's liveness record (README, Stale hosts): a host run every 15
+ * minutes must not be judged by a 5-minute reconcile.schedule and read as stale between its runs.
+ */
+function envVars(o: UnitOptions, every?: Interval): [string, string][] {
   return [
     ['PATH', o.path],
+    ...(every ? [[RUN_EVERY_ENV, String(every.seconds)] as [string, string]] : []),
     ...(o.lang !== undefined ? [['LANG', o.lang] as [string, string]] : []),
     ...(o.tmuxTmpdir !== undefined ? [['TMUX_TMPDIR', o.tmuxTmpdir] as [string, string]] : []),
     ...(o.remoteEnv ?? []),
@@ -216,7 +222,7 @@ export function generateUnits(options: UnitOptions): UnitFile[] {
     '',
     '[Service]',
     'Type=oneshot',
-    ...environment(o),
+    ...environment(o, iv),
     `ExecStart=${gitfleetArgv(o, 'apply').map(execArg).join(' ')}`,
     '# A stuck run must not hold back the ones after it.',
     'TimeoutStartSec=15min',
@@ -295,7 +301,7 @@ export function crontabLine(options: UnitOptions): string {
   const { o, iv } = validated(options);
   // Without --state-dir, gitfleet's default under cron (which sets HOME but no XDG_STATE_HOME).
   const dir = o.stateDir !== undefined ? shellWord(o.stateDir) : '"$HOME"/.local/state/gitfleet';
-  const env = envVars(o).map(([k, v]) => `${k}=${shellWord(v)}`);
+  const env = envVars(o, iv).map(([k, v]) => `${k}=${shellWord(v)}`);
   const command = [
     `mkdir -p -m 700 ${dir} &&`,
     ...env,

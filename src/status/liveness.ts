@@ -97,5 +97,21 @@ export function refreshDue(last: AliveRecord | null, next: AliveMessage, now: Da
   return !same || now.getTime() - last.lastSeen.getTime() > (next.intervalSeconds * 1000) / 2;
 }
 
+/**
+ * Set by `gitfleet install` in the timer's service and the cron line: seconds between runs there. Between
+ * `gitfleet run`'s full reconciles the schedule is the interval; a timer may run less often than the schedule says.
+ */
+export const RUN_EVERY_ENV = 'GITFLEET_RUN_EVERY';
+
+/**
+ * The interval a liveness record announces: the schedule's, or the timer's when that is longer (a host judged by a
+ * shorter one would read as stale between its runs). A value that is not a whole number of seconds is ignored.
+ */
+export function aliveIntervalSeconds(scheduleMs: number, runEvery: string | undefined): number {
+  const schedule = Math.max(1, Math.round(scheduleMs / 1000));
+  const every = runEvery !== undefined && /^[1-9][0-9]{0,6}$/.test(runEvery) ? Number(runEvery) : 0;
+  return Math.max(schedule, every);
+}
+
 /** Committer times have whole seconds. */
 const iso = (d: Date) => d.toISOString().replace(/\.\d{3}Z$/, 'Z');

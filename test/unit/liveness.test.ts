@@ -9,6 +9,7 @@ import { parseStatusJson } from '../../src/status/read.js';
 import { previousStatus } from './builders.js';
 import {
   type AliveRecord,
+  aliveIntervalSeconds,
   aliveMessageText,
   judge,
   parseAlive,
@@ -114,5 +115,20 @@ describe('liveness judgement', () => {
     expect(lines).toContain('RECONCILER  HOST  TENANT  LAST SEEN             EVERY  STATE');
     expect(lines).toContain('a           a     ops     2026-01-01T10:06:39Z  60s    alive');
     expect(lines).toContain('b           b     ops     2026-01-01T10:00:00Z  30s    STALE since 2026-01-01T10:01:30Z');
+  });
+});
+
+describe('the interval a liveness record announces', () => {
+  it("is the schedule's, or the timer's (GITFLEET_RUN_EVERY from install) when that is longer", () => {
+    expect(aliveIntervalSeconds(300_000, undefined)).toBe(300);
+    expect(aliveIntervalSeconds(300_000, '900')).toBe(900); // a 15-minute timer is not stale between its runs
+    expect(aliveIntervalSeconds(300_000, '60')).toBe(300); // a daemon's full reconciles follow the schedule
+    expect(aliveIntervalSeconds(400, undefined)).toBe(1);
+  });
+
+  it('ignores a value that is not a whole number of seconds', () => {
+    for (const bad of ['', '0', '-5', '1.5', '15min', ' 90', '99999999']) {
+      expect(aliveIntervalSeconds(300_000, bad)).toBe(300);
+    }
   });
 });

@@ -58,6 +58,7 @@ describe('generateUnits', () => {
       'Description=gitfleet reconcile prod (/srv/fleets/prod.git)',
       'Type=oneshot',
       'Environment="PATH=/home/op/.local/bin:/usr/bin:/bin"',
+      'Environment="GITFLEET_RUN_EVERY=300"',
       'ExecStart=/opt/node/bin/node /opt/gitfleet/dist/cli.js apply --repo /srv/fleets/prod.git',
       'TimeoutStartSec=15min',
       'KillMode=process',
@@ -98,6 +99,7 @@ describe('generateUnits', () => {
     );
     expect(settings(service.content).filter((l) => l.startsWith('Environment='))).toEqual([
       'Environment="PATH=/home/op/.local/bin:/usr/bin:/bin"',
+      'Environment="GITFLEET_RUN_EVERY=300"',
       'Environment="LANG=en_US.UTF-8"',
       'Environment="TMUX_TMPDIR=/run/user/1000/tmux"',
     ]);
@@ -105,10 +107,13 @@ describe('generateUnits', () => {
     expect(units().service.content).not.toContain('LANG');
   });
 
-  it('changing the interval changes only the timer', () => {
+  it('changing the interval changes the timer, and in the service only the interval its liveness ref announces', () => {
     const a = units({ every: '5min' });
     const b = units({ every: '1h' });
-    expect(b.service.content).toBe(a.service.content);
+    expect(b.service.content).toBe(
+      a.service.content.replace('Environment="GITFLEET_RUN_EVERY=300"', 'Environment="GITFLEET_RUN_EVERY=3600"'),
+    );
+    expect(b.service.content).not.toBe(a.service.content);
     expect(b.timer.content).not.toBe(a.timer.content);
     expect(settings(b.timer.content)).toContain('OnCalendar=*-*-* *:00:00');
     expect(settings(b.timer.content)).toContain('RandomizedDelaySec=300');
@@ -240,12 +245,12 @@ describe('quoting', () => {
   it('the crontab line quotes for the shell, escapes % for cron, and logs to cron.log in the state dir', () => {
     expect(crontabLine({ ...BASE, repo: "/srv/it's 100%.git", tmuxTmpdir: '/tmp/t', lang: 'C.UTF-8' })).toBe(
       '*/5 * * * * mkdir -p -m 700 "$HOME"/.local/state/gitfleet && ' +
-        'PATH=/home/op/.local/bin:/usr/bin:/bin LANG=C.UTF-8 TMUX_TMPDIR=/tmp/t ' +
+        'PATH=/home/op/.local/bin:/usr/bin:/bin GITFLEET_RUN_EVERY=300 LANG=C.UTF-8 TMUX_TMPDIR=/tmp/t ' +
         "/opt/node/bin/node /opt/gitfleet/dist/cli.js apply --repo '/srv/it'\\''s 100\\%.git' " +
         '>>"$HOME"/.local/state/gitfleet/cron.log 2>&1',
     );
     expect(crontabLine({ ...BASE, stateDir: '/var/lib/my fleet' })).toBe(
-      "*/5 * * * * mkdir -p -m 700 '/var/lib/my fleet' && PATH=/home/op/.local/bin:/usr/bin:/bin " +
+      "*/5 * * * * mkdir -p -m 700 '/var/lib/my fleet' && PATH=/home/op/.local/bin:/usr/bin:/bin GITFLEET_RUN_EVERY=300 " +
         '/opt/node/bin/node /opt/gitfleet/dist/cli.js apply --repo /srv/fleets/prod.git ' +
         "--state-dir '/var/lib/my fleet' " +
         ">>'/var/lib/my fleet'/cron.log 2>&1",
