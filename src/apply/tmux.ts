@@ -265,7 +265,7 @@ export async function runTmuxBatch(socket: string, lists: readonly TmuxCommand[]
     }
     pending = [];
     if (onLine.length === 0) break;
-    // new-session would have started the server in a process of its own, and the holder's comes first.
+    // source-file starts no server; a new-session run alone would have (the holder's, first in a cold start).
     const startServer = onLine.some((i) => lists[i]!.some((c) => c[0] === 'new-session'));
     // A process for many actions gets time for each (a new session forks its pane).
     const timeoutMs = 15_000 + 100 * onLine.length;
