@@ -1,5 +1,5 @@
 // Carry out a plan: actions in plan order, grouped into phases (consecutive
-// actions of one kind and role). A phase of tmux actions runs as one tmux
+// actions of one kind, see samePhase). A phase of tmux actions runs as one tmux
 // process per socket (apply/tmux.ts runTmuxBatch), a phase of unit enables
 // or starts as one systemctl call (apply/systemd.ts applyUnitBatch); other
 // unit actions run one by one with bounded concurrency. Every action still
@@ -40,7 +40,7 @@ export async function applyActions(
   const phases: Action[][] = [];
   for (const a of actions) {
     const last = phases[phases.length - 1];
-    if (last && last[0]!.kind === a.kind && last[0]!.apply.role === a.apply.role) last.push(a);
+    if (last && samePhase(last[0]!, a, ctx)) last.push(a);
     else phases.push([a]);
   }
   for (const phase of phases) {
@@ -63,6 +63,19 @@ export async function applyActions(
     );
   }
   return results;
+}
+
+/**
+ * Consecutive actions of one kind and role make a phase. A phase that runs as one process (a tmux batch per
+ * socket, one systemctl enable or start) also takes the holder's action next to its agents': plan order puts the
+ * holder first (created, started) or last (deleted), and the batch keeps that order, so a cold start is one tmux
+ * process per socket, or one enable and one start, not one more for the holder. Other unit actions run
+ * concurrently within a phase: there the holder keeps a phase of its own.
+ */
+function samePhase(first: Action, a: Action, ctx: ApplyContext): boolean {
+  if (first.kind !== a.kind) return false;
+  if (first.apply.role === a.apply.role) return true;
+  return actionKind(a.kind).applier === 'tmux' || (ctx.units !== undefined && isBatchedUnitAction(a));
 }
 
 /** Why an action does not run at all in this run, or null. */

@@ -1,9 +1,9 @@
 // Carry out a plan's tmux actions. The command lists of all actions of a
-// phase on one socket (new-session ; set-option ... ; new-session ...) run in
-// one tmux process, each followed by a marker command that prints the
-// action's index: tmux stops a command list at its first failing command, so
-// the markers printed say which actions completed and the first one missing
-// is the one that failed; the actions after it run again in a new batch.
+// phase on one socket (new-session ; set-option ...) run in one tmux process,
+// as the lines of a command file read from stdin, each followed by a marker
+// command that prints the action's index: tmux skips the rest of a line at
+// its first failing command, so the markers printed say which actions
+// completed, and those missing are the ones that failed (runTmuxBatch).
 import { mkdir } from 'node:fs/promises';
 import path from 'node:path';
 import type { AgentSpec } from '../desired/types.js';
@@ -12,15 +12,8 @@ import { agentLogPath, exitStatusPath, heartbeatPath } from '../paths.js';
 import { isSecretEnv, maskArgv, maskUrls, MASK } from '../redact.js';
 import { encodeSpecFields, SPEC_FIELDS_OPTION } from '../spec-fields.js';
 import type { Action } from '../plan/types.js';
-import {
-  argWord,
-  formatLiteral,
-  sessionTarget,
-  tmux,
-  tmuxArgv,
-  windowTarget,
-  type TmuxCommand,
-} from '../tmux/client.js';
+import { formatLiteral, sessionTarget, tmuxArgv, tmuxSource, windowTarget, type TmuxCommand } from '../tmux/client.js';
+import { commandFileLine, TmuxArgumentError } from '../tmux/command-file.js';
 
 /** What creating an agent's session needs from its spec (not where it was declared, nor how status judges it). */
 export type PaneAgent = Omit<AgentSpec, 'source' | 'redact' | 'heartbeatGrace'>;
@@ -235,57 +228,65 @@ export async function prepareTmuxAction(
   return { socket, cmds, command };
 }
 
-/**
- * tmux sends a client's whole argv to its server in one message of at most
- * 16 KiB (MAX_IMSGSIZE; "command too long" beyond, checked on tmux 3.3a), so
- * a batch is cut into chunks of at most this many bytes of arguments. A
- * single action larger than that runs alone, and fails as it would alone.
- */
-export const BATCH_BYTES = 15_000;
 const MARK = 'gitfleet-batch-done-';
 
 /** Prints `gitfleet-batch-done-<i>` and needs no session or client (display-message fails once none is left). */
 const marker = (i: number): TmuxCommand => ['list-commands', '-F', `${MARK}${i}`, 'list-commands'];
 
-const sizeOf = (cmds: readonly TmuxCommand[]): number =>
-  cmds.reduce((n, c) => n + 2 + c.reduce((m, a) => m + Buffer.byteLength(argWord(a)) + 1, 0), 0);
+/** A parse error names the line of the file read from stdin ("-:3: unknown command: x"); nothing has run then. */
+const PARSE_ERROR = /^-:(\d+): /;
 
 /**
- * Run the command lists of several actions on one socket in as few tmux
- * processes as tmux's message size allows, in order; returns each list's
- * error (null: all its commands ran). A list whose marker was printed ran
- * whole; the first one without is the failing one and gets tmux's error;
- * the lists after it had not run and go into the next batch.
+ * Run the command lists of several actions on one socket in one tmux
+ * process, however many (a command file on stdin, tmux/command-file.ts),
+ * in order; returns each list's error (null: all its commands ran).
+ * Each list is a line of its own, ended by a marker that prints its index.
+ * tmux's source-file, checked on tmux 3.3a: a command that fails skips the
+ * rest of its line and prints one error, the next lines still run; a
+ * parse error anywhere runs nothing and names its line. So a list whose
+ * marker was printed ran whole; those without failed, and get tmux's
+ * errors in order (one line each); a parse error fails its own line, and
+ * the others run again in a new process.
  */
 export async function runTmuxBatch(socket: string, lists: readonly TmuxCommand[][]): Promise<(string | null)[]> {
   const errors: (string | null)[] = new Array(lists.length).fill(null);
   let pending = lists.map((_, i) => i);
   while (pending.length > 0) {
-    const chunk: number[] = [];
-    let bytes = 0;
+    const lines: string[] = [];
+    const onLine: number[] = [];
     for (const i of pending) {
-      const size = sizeOf([...lists[i]!, marker(i)]);
-      if (chunk.length > 0 && bytes + size > BATCH_BYTES) break;
-      chunk.push(i);
-      bytes += size;
+      try {
+        lines.push(commandFileLine([...lists[i]!, marker(i)]));
+        onLine.push(i);
+      } catch (e) {
+        if (!(e instanceof TmuxArgumentError)) throw e;
+        errors[i] = e.message;
+      }
     }
-    const cmds = chunk.flatMap((i) => [...lists[i]!, marker(i)]);
+    pending = [];
+    if (onLine.length === 0) break;
+    // source-file starts no server; a new-session run alone would have (the holder's, first in a cold start).
+    const startServer = onLine.some((i) => lists[i]!.some((c) => c[0] === 'new-session'));
     // A process for many actions gets time for each (a new session forks its pane).
-    const res = await tmux(socket, cmds, 15_000 + 100 * chunk.length);
+    const timeoutMs = 15_000 + 100 * onLine.length;
+    const res = await tmuxSource(socket, `${lines.join('\n')}\n`, { startServer, timeoutMs });
     const out = res.stdout.split('\n');
     const done = new Set(out.filter((l) => l.startsWith(MARK)).map((l) => Number(l.slice(MARK.length))));
-    const rest = chunk.filter((i) => !done.has(i));
-    const failed = rest.shift();
-    if (failed !== undefined) {
-      const said =
-        res.stderr.trim() ||
-        out
-          .filter((l) => !l.startsWith(MARK))
-          .join('\n')
-          .trim();
-      errors[failed] = said || `tmux exited ${res.exitCode}`;
+    const failed = onLine.filter((i) => !done.has(i));
+    if (failed.length === 0) continue;
+    const said = (res.stderr.trim() || out.filter((l) => l && !l.startsWith(MARK)).join('\n')).trim();
+    const bad = done.size === 0 ? onLine[Number(PARSE_ERROR.exec(said)?.[1] ?? 0) - 1] : undefined;
+    if (bad !== undefined) {
+      errors[bad] = said.replace(PARSE_ERROR, '');
+      pending = onLine.filter((i) => i !== bad);
+      continue;
     }
-    pending = [...rest, ...pending.slice(chunk.length)];
+    const each = said.split('\n');
+    // Not one error per failed line (the server went away, or the time ran out): each gets all that is known.
+    const why = res.timedOut ? `tmux timed out after ${timeoutMs} ms` : `tmux exited ${res.exitCode}`;
+    const all = said ? (res.timedOut ? `${why}: ${said}` : said) : why;
+    const oneEach = said !== '' && !res.timedOut && each.length === failed.length;
+    for (const [k, i] of failed.entries()) errors[i] = oneEach ? each[k]! : all;
   }
   return errors;
 }

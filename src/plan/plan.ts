@@ -48,14 +48,16 @@ export function plan(input: PlanInput, context: PlanContext): Plan {
 
 /**
  * In ACTION_KINDS order, then by target. The holder (session or server unit) comes up before its agents and goes
- * after them.
+ * after them. Every server unit's enable comes before any one's start, and the starts right after them: a cold
+ * start's enables (agents' and servers') and starts (servers' and agents') then each make one phase, one
+ * systemctl call (apply/apply.ts samePhase).
  */
 function sortActions(xs: Action[]): void {
   const order = (a: Action) => {
     const i = ACTION_KINDS.indexOf(a.kind);
     if (a.apply.role !== 'holder') return i;
     if (a.kind === 'create_session') return -1;
-    if (a.kind === 'start_unit') return ACTION_KINDS.indexOf('enable_unit') + 0.5;
+    if (a.kind === 'start_unit') return ACTION_KINDS.indexOf('enable_unit') + 0.75;
     return i + 0.5;
   };
   xs.sort((x, y) => order(x) - order(y) || (x.target < y.target ? -1 : x.target > y.target ? 1 : 0));

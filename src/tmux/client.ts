@@ -44,6 +44,22 @@ export function tmux(socket: string, commands: readonly TmuxCommand[], timeoutMs
   return run(tmuxArgv(socket, commands), { timeoutMs });
 }
 
+/**
+ * Run a command file (tmux/command-file.ts) in one tmux process: `source-file -`
+ * reads it from stdin, so values (secrets in `-e` among them) go through a pipe,
+ * never a file or argv. source-file does not start a server (checked on tmux 3.3a,
+ * "no server running"), where new-session would: with startServer, `start-server`
+ * goes first, as the commands run alone would have started it.
+ */
+export function tmuxSource(
+  socket: string,
+  script: string,
+  opts: { startServer: boolean; timeoutMs: number },
+): Promise<RunResult> {
+  const first: TmuxCommand[] = opts.startServer ? [['start-server']] : [];
+  return run(tmuxArgv(socket, [...first, ['source-file', '-']]), { input: script, timeoutMs: opts.timeoutMs });
+}
+
 /** `tmux -V`, e.g. "tmux 3.3a": the one tmux call without a socket (it starts no server). */
 export async function tmuxVersion(): Promise<string> {
   try {

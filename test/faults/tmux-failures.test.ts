@@ -48,9 +48,16 @@ for a in "$@"; do
     *) sub="$a"; break ;;
   esac
 done
+if [ "$sub" = start-server ] || [ "$sub" = source-file ]; then
+  # apply's batches (apply/tmux.ts) come as a command file on stdin: the subcommand is its first line's first word.
+  input=$(cat; echo x)
+  input=\${input%x}
+  sub=$(printf '%s' "$input" | head -n 1 | cut -d ' ' -f 1)
+fi
 if [ "$sub" = "${sub}" ] || [ "${sub}" = "-V" -a "$1" = "-V" ]; then
 ${body}
 fi
+if [ -n "\${input+set}" ]; then printf '%s' "$input" | "$REAL" "$@"; exit $?; fi
 exec "$REAL" "$@"
 `;
   writeFileSync(path.join(dir, 'tmux'), script);

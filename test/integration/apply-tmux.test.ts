@@ -4,10 +4,10 @@ import os from 'node:os';
 import path from 'node:path';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import { applyActions } from '../../src/apply/apply.js';
-import { redactedCommands } from '../../src/apply/tmux.js';
+import { redactedCommands, runTmuxBatch } from '../../src/apply/tmux.js';
 import type { DesiredState } from '../../src/desired/types.js';
 import type { Action } from '../../src/plan/types.js';
-import { tmuxArgv } from '../../src/tmux/client.js';
+import { isNoServer, tmuxArgv, type TmuxCommand } from '../../src/tmux/client.js';
 import { sh, tmux, usePrivateTmux } from '../helpers/fleet.js';
 import { desired, spec } from '../unit/builders.js';
 
@@ -42,7 +42,8 @@ describe('tmux applier', () => {
   });
 });
 
-// Cold start: the command lists of a phase's actions on one socket run in one tmux process (apply/tmux.ts).
+// Cold start: the command lists of a phase's actions on one socket run in one tmux process (apply/tmux.ts),
+// however many: a command file on stdin has no message size limit.
 describe('tmux applier batches a phase per socket', () => {
   const dirs: string[] = [];
   let savedPath: string | undefined;
@@ -115,29 +116,124 @@ describe('tmux applier batches a phase per socket', () => {
     expect(sessions()).toEqual(names.map((n) => `${n} f`));
   });
 
-  it('a failing action in a batch is the one failed result; the others are created once', async () => {
+  it('a failing action in a batch is the one failed result; the others are created once, in one process', async () => {
     const names = ['b0', 'b1', 'b2', 'b3', 'b4'];
     const { d, actions, ctx: c } = fleetOf(names);
-    // b2's name is taken by a session nobody manages: its new-session fails, and ends the batch there.
+    // b2's name is taken by a session nobody manages: its new-session fails, and ends its own line only.
     expect(tmux(socket, 'new-session', '-d', '-s', 'b2', 'cat')).toMatchObject({ code: 0 });
     const count = countTmux();
     const results = await applyActions(actions, d, c);
     expect(results.map((r) => [r.action.apply.session, r.ok])).toEqual(names.map((n) => [n, n !== 'b2']));
-    expect(results[2]!.error).toMatch(/duplicate session: b2/);
+    expect(results[2]!.error).toBe('duplicate session: b2');
     expect(results.filter((r) => r.error !== null)).toHaveLength(1);
-    // The batch up to b2, then the rest in a second one: b0 and b1 were not run again.
-    expect(count()).toBe(2);
+    expect(count()).toBe(1);
+    // b2's set-options after its failed new-session did not run: the session nobody manages keeps no fleet tag.
     expect(sessions()).toEqual(['b0 f', 'b1 f', 'b2 ', 'b3 f', 'b4 f']);
   });
 
-  it('cuts a batch larger than a tmux message (16 KiB) into several processes', async () => {
+  it('several failing actions each get their own error, in one process', async () => {
+    const names = Array.from({ length: 40 }, (_, i) => `e${String(i).padStart(2, '0')}`);
+    const { d, actions, ctx: c } = fleetOf(names);
+    for (const taken of ['e03', 'e17', 'e39'])
+      expect(tmux(socket, 'new-session', '-d', '-s', taken, 'cat').code).toBe(0);
+    const count = countTmux();
+    const results = await applyActions(actions, d, c);
+    expect(count()).toBe(1);
+    expect(results.filter((r) => !r.ok).map((r) => [r.action.apply.session, r.error])).toEqual(
+      ['e03', 'e17', 'e39'].map((n) => [n, `duplicate session: ${n}`]),
+    );
+    expect(sessions().filter((s) => s.endsWith(' f'))).toHaveLength(37);
+  });
+
+  it('creates a batch larger than a tmux message (16 KiB) in one process', async () => {
     const names = Array.from({ length: 24 }, (_, i) => `c${String(i).padStart(2, '0')}`);
     const { d, actions, ctx: c } = fleetOf(names, { BIG: 'x'.repeat(1500) });
     const count = countTmux();
     const results = await applyActions(actions, d, c);
     expect(results.filter((r) => !r.ok).map((r) => r.error)).toEqual([]);
-    expect(count()).toBeGreaterThan(1);
-    expect(count()).toBeLessThan(names.length);
+    expect(count()).toBe(1);
     expect(sessions()).toHaveLength(names.length);
+    const env = tmux(socket, 'show-environment', '-t', '=c23', 'BIG').out;
+    expect(env).toBe(`BIG=${'x'.repeat(1500)}\n`);
+  });
+
+  it('the holder and its agents are one process, which starts the server; the holder comes first', async () => {
+    const names = ['h0', 'h1'];
+    const { d, actions, ctx: c } = fleetOf(names);
+    const holder: Action = {
+      kind: 'create_session',
+      target: `${socket}/_holder`,
+      reason: 'holder_missing',
+      apply: { socket, session: '_holder', role: 'holder' },
+      detail: {},
+    };
+    const count = countTmux();
+    const results = await applyActions([holder, ...actions], d, c);
+    expect(results.map((r) => [r.action.apply.session, r.ok, r.error])).toEqual([
+      ['_holder', true, null],
+      ...names.map((n) => [n, true, null]),
+    ]);
+    expect(count()).toBe(1);
+    const created = tmux(socket, 'list-sessions', '-F', '#{session_created} #{session_id} #{session_name}').out;
+    expect(
+      created
+        .trim()
+        .split('\n')
+        .map((l) => l.split(' ')[2])
+        .sort(),
+    ).toEqual(['_holder', 'h0', 'h1']);
+    // Session ids count up in the order sessions were made.
+    const byId = created
+      .trim()
+      .split('\n')
+      .map((l) => l.split(' '))
+      .sort((x, y) => Number(x[1]!.slice(1)) - Number(y[1]!.slice(1)));
+    expect(byId.map((l) => l[2])).toEqual(['_holder', 'h0', 'h1']);
+  });
+
+  it('an argument tmux cannot hold (NUL) fails its own action; the others are created', async () => {
+    const { d, actions, ctx: c } = fleetOf(['n0', 'n1', 'n2']);
+    d.rosters[0]!.agents[1]!.env = { BAD: 'a\0b' };
+    const results = await applyActions(actions, d, c);
+    expect(results.map((r) => [r.action.apply.session, r.ok])).toEqual([
+      ['n0', true],
+      ['n1', false],
+      ['n2', true],
+    ]);
+    expect(results[1]!.error).toMatch(/NUL/);
+    expect(sessions()).toEqual(['n0 f', 'n2 f']);
+  });
+});
+
+// The batch itself: what tmux's source-file does with a line that fails to run, or to parse.
+describe('runTmuxBatch', () => {
+  let socket = '';
+  let n = 0;
+  beforeEach(() => {
+    socket = `${shared}-batch-${++n}`;
+  });
+  afterEach(() => tmux(socket, 'kill-server'));
+
+  const opt = (i: number): TmuxCommand[] => [['set-option', '-g', `@v${i}`, `value ${i}`]];
+  const value = (i: number) => tmux(socket, 'show-options', '-gqv', `@v${i}`).out;
+
+  it('a command that fails skips the rest of its own list only', async () => {
+    expect(tmux(socket, 'new-session', '-d', '-s', 'keep', 'cat').code).toBe(0);
+    const lists = [opt(0), [['kill-session', '-t', '=gone'], ...opt(1)], opt(2)];
+    expect(await runTmuxBatch(socket, lists)).toEqual([null, "can't find session: gone", null]);
+    expect([0, 1, 2].map(value)).toEqual(['value 0\n', '', 'value 2\n']);
+  });
+
+  it('a list that does not parse runs nowhere and is named; the others run after it', async () => {
+    expect(tmux(socket, 'new-session', '-d', '-s', 'keep', 'cat').code).toBe(0);
+    const lists = [opt(0), [['no-such-command', 'x'], ...opt(1)], opt(2)];
+    expect(await runTmuxBatch(socket, lists)).toEqual([null, 'unknown command: no-such-command', null]);
+    expect([0, 1, 2].map(value)).toEqual(['value 0\n', '', 'value 2\n']);
+  });
+
+  it('without a new-session no server is started: each action says there is none', async () => {
+    const errors = await runTmuxBatch(socket, [[['kill-session', '-t', '=a']], [['kill-session', '-t', '=b']]]);
+    expect(errors).toHaveLength(2);
+    for (const e of errors) expect(isNoServer(e ?? '')).toBe(true);
   });
 });

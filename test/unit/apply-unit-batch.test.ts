@@ -21,20 +21,20 @@ class FakeSystemctl extends Systemctl {
   }
 }
 
-const unitAction = (kind: 'enable_unit' | 'start_unit', unit: string): Action => ({
+const unitAction = (kind: 'enable_unit' | 'start_unit', unit: string, role: 'agent' | 'holder' = 'agent'): Action => ({
   kind,
   target: unit,
   reason: 'missing',
-  apply: { unit, role: 'agent' },
+  apply: { unit, role },
   detail: {},
 });
 
 const UNITS = ['gitfleet-agent@a.s.service', 'gitfleet-agent@b.s.service', 'gitfleet-agent@c.s.service'];
 const actions = [...UNITS.map((u) => unitAction('enable_unit', u)), ...UNITS.map((u) => unitAction('start_unit', u))];
 
-async function apply(sd: FakeSystemctl) {
+async function apply(sd: FakeSystemctl, planned: readonly Action[] = actions) {
   const seen: string[] = [];
-  const results = await applyActions(actions, { rosters: [] } as unknown as DesiredState, {
+  const results = await applyActions(planned, { rosters: [] } as unknown as DesiredState, {
     fleet: 'f',
     path: '/usr/bin:/bin',
     stateDir: '/nonexistent-state',
@@ -80,5 +80,40 @@ describe('unit applier batches a phase of enables or starts', () => {
     expect(results.map((r) => r.command)).toEqual(
       actions.map((a) => [`systemctl --user ${a.kind.replace('_unit', '')} ${a.target}`]),
     );
+  });
+
+  it("a cold start's server unit goes in the same enable and start as its agents, first in the start", async () => {
+    // Plan order (plan/plan.ts): agents' enables, the server's enable, its start, then the agents' starts.
+    const server = 'gitfleet-f-tmux@s.service';
+    const planned = [
+      ...UNITS.map((u) => unitAction('enable_unit', u)),
+      unitAction('enable_unit', server, 'holder'),
+      unitAction('start_unit', server, 'holder'),
+      ...UNITS.map((u) => unitAction('start_unit', u)),
+    ];
+    const sd = new FakeSystemctl();
+    const { results } = await apply(sd, planned);
+    expect(sd.calls).toEqual([
+      ['enable', ...UNITS, server],
+      ['start', server, ...UNITS],
+    ]);
+    expect(results.map((r) => [r.action.kind, r.action.target, r.ok])).toEqual(
+      planned.map((a) => [a.kind, a.target, true]),
+    );
+  });
+
+  it('other unit actions of the server keep a phase of their own (they run concurrently within one)', async () => {
+    const server = 'gitfleet-f-tmux@s.service';
+    const stop = (unit: string, role: 'agent' | 'holder'): Action => ({
+      kind: 'stop_unit',
+      target: unit,
+      reason: 'not_in_roster',
+      apply: { unit, role },
+      detail: {},
+    });
+    const sd = new FakeSystemctl();
+    await apply(sd, [stop(UNITS[0]!, 'agent'), stop(server, 'holder')]);
+    // The agent's disable and reset-failed both ran before the server's.
+    expect(sd.calls.map((c) => c.at(-1))).toEqual([UNITS[0], UNITS[0], server, server]);
   });
 });

@@ -84,7 +84,7 @@ const unitRecord = (a: AgentSpec): AgentRecord =>
 /** Where an action's kind sits in ACTION_KINDS, the holder's start right after the enables. */
 const rank = (a: Action) =>
   a.kind === 'start_unit' && a.apply.role === 'holder'
-    ? ACTION_KINDS.indexOf('enable_unit') + 0.5
+    ? ACTION_KINDS.indexOf('enable_unit') + 0.75
     : ACTION_KINDS.indexOf(a.kind) + (a.apply.role === 'holder' ? 0.5 : 0);
 
 const NO_SESSION_KINDS = ['create_session', 'delete_session', 'restart_session'];
@@ -120,6 +120,24 @@ describe('systemd plan: cold start', () => {
   it('plans no tmux session work at all: no holder session, no create_session', () => {
     expect(p.actions.filter((a) => NO_SESSION_KINDS.includes(a.kind))).toEqual([]);
     expect(p.actions.some((a) => a.apply.session === '_holder')).toBe(false);
+  });
+
+  it('on two sockets, every enable comes before every start, the servers first among the starts', () => {
+    const two = desiredFrom({
+      'rosters/a.yaml': rosterYaml(['a1', 'a2']),
+      'rosters/b.yaml': rosterYaml(['b1'], { socket: 'other' }),
+    });
+    const p2 = planSd(two, observed(socket(SOCKET, []), socket('other', [])), systemdSeen());
+    const units = p2.actions.filter((a) => a.kind === 'enable_unit' || a.kind === 'start_unit');
+    // One enable phase and one start phase for apply: one systemctl call each (apply/apply.ts samePhase).
+    expect(units.map((a) => `${a.kind} ${a.apply.role}`)).toEqual([
+      ...Array(3).fill('enable_unit agent'),
+      ...Array(2).fill('enable_unit holder'),
+      ...Array(2).fill('start_unit holder'),
+      ...Array(3).fill('start_unit agent'),
+    ]);
+    const first = p2.actions.indexOf(units[0]!);
+    expect(p2.actions.slice(first)).toEqual(units);
   });
 
   it('orders actions as ACTION_KINDS, the server unit started before any agent unit', () => {
