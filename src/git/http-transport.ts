@@ -1,8 +1,8 @@
 // The remote over HTTP(S), with isomorphic-git: the token goes only into the
 // Authorization header (basic auth), never into a URL, a message or a ref.
-import fs from 'node:fs';
 import git from 'isomorphic-git';
 import { errorMessage, TerminalError, TransientError } from '../errors.js';
+import { atomicFs } from './atomic-fs.js';
 import { authHeader } from './credentials.js';
 import { httpClient, NetworkTimeout } from './http-client.js';
 import type { Secret } from './remote-settings.js';
@@ -23,6 +23,8 @@ const TRANSIENT_CODES = new Set([
 export class HttpTransport implements Transport {
   private readonly headers: Record<string, string>;
   private readonly http;
+  /** Fetches and pushes write packs and refs into the clone whole (atomic-fs.ts): others read it meanwhile. */
+  private readonly fs;
   constructor(
     readonly label: string,
     private readonly gitdir: string,
@@ -31,6 +33,7 @@ export class HttpTransport implements Transport {
     timeoutMs: number,
   ) {
     this.headers = authHeader(username, token);
+    this.fs = atomicFs(gitdir);
     this.http = httpClient(timeoutMs);
   }
 
@@ -52,7 +55,7 @@ export class HttpTransport implements Transport {
   async fetchBranch(branch: string): Promise<string> {
     try {
       const r = await git.fetch({
-        fs,
+        fs: this.fs,
         http: this.http,
         gitdir: this.gitdir,
         url: this.label,
@@ -74,7 +77,7 @@ export class HttpTransport implements Transport {
     // isomorphic-git pushes a local ref: the caller set refs/heads/<branch> to _oid in the private clone.
     try {
       await git.push({
-        fs,
+        fs: this.fs,
         http: this.http,
         gitdir: this.gitdir,
         url: this.label,
