@@ -60,7 +60,7 @@ describe('gitfleet run with a remote repository', { timeout: 120_000 }, () => {
     expect(daemon.stdout + daemon.stderr).not.toContain(TOKEN);
   });
 
-  it('a signed push webhook naming the branch: fetched without a listing first; looks ask the remote nothing', async () => {
+  it('a signed push webhook naming the branch: fetched, no listing first; looks ask the remote nothing', async () => {
     fleet = new TestFleet();
     git('config', 'http.receivepack', 'true');
     fleet.commit({
