@@ -68,6 +68,8 @@ describe('the private clone of a remote repository', { timeout: 240_000 }, () =>
     setUp();
     server = new GitHttpServer(fleet.dir, TOKEN);
     await server.start();
+    // Slow fetches and pushes: while one is in progress, any other gitfleet on this state dir would overlap it.
+    server.delay = { upload: 300, receive: 300 };
     const names = ['a0'];
     const runs: Promise<Result>[] = [];
     // From a fresh state dir (the clone's set-up races too): two rounds of five ps and two apply at once, the
@@ -93,6 +95,9 @@ describe('the private clone of a remote repository', { timeout: 240_000 }, () =>
     // One more apply after the race converges on the last roster.
     expect((await run(['apply'])).code).toBe(0);
 
+    // Never two fetches or pushes at once: one writer in the private clone at a time.
+    expect(server.counts.upload).toBeGreaterThan(2);
+    expect(server.maxWriters).toBe(1);
     const fsck = spawnSync('git', ['--git-dir', cloneDir(), 'fsck', '--strict', '--no-dangling'], { encoding: 'utf8' });
     expect(`${fsck.status} ${fsck.stdout}${fsck.stderr}`).toBe('0 ');
     // Every status pushed records agents that are exactly the roster at the revision it names, and that
