@@ -24,7 +24,7 @@ export class HttpTransport implements Transport {
   private readonly headers: Record<string, string>;
   private readonly http;
   /** Fetches and pushes write packs and refs into the clone whole (atomic-fs.ts): others read it meanwhile. */
-  private readonly fs;
+  private readonly fs: ReturnType<typeof atomicFs>;
   constructor(
     readonly label: string,
     private readonly gitdir: string,
