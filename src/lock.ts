@@ -42,11 +42,12 @@ export async function ensureStateDir(stateDir: string): Promise<void> {
 /**
  * `reconcile`: held by whoever reconciles (apply, a daemon's reconcile). `daemon`: held by `gitfleet run` for its
  * lifetime, so one host and tenant has one daemon, while `apply` by hand still runs between its reconciles.
+ * `clone`: held around each write to a remote repository's private clone (git/clone-lock.ts).
  */
-export type LockPurpose = 'reconcile' | 'daemon';
+export type LockPurpose = 'reconcile' | 'daemon' | 'clone';
 
-export async function lockName(stateDir: string, purpose: LockPurpose = 'reconcile'): Promise<string> {
-  const real = await realpath(stateDir);
+export async function lockName(dir: string, purpose: LockPurpose = 'reconcile'): Promise<string> {
+  const real = await realpath(dir);
   return `\0gitfleet-${purpose}-${createHash('sha256').update(real).digest('hex').slice(0, 32)}`;
 }
 
@@ -57,23 +58,45 @@ export async function acquireLock(
   purpose: LockPurpose = 'reconcile',
 ): Promise<Lock> {
   await ensureStateDir(stateDir);
-  const name = await lockName(stateDir, purpose);
+  return acquireNamedLock(await lockName(stateDir, purpose), command, waitMs, {
+    held: (who) =>
+      new TransientError(
+        `another gitfleet holds the lock of state dir ${stateDir}: ${who}; try again when it has finished`,
+      ),
+  });
+}
+
+export interface LockWait {
+  /** The error thrown when the lock is still held after the wait; `who` names the holder. */
+  held: (who: string) => Error;
+  /** Called once, with who holds it, when the wait passes `slowMs`. */
+  slow?: (who: string) => void;
+  slowMs?: number;
+}
+
+/** Take the lock `name`, polling every 100 ms for up to `waitMs` while someone else holds it. */
+export async function acquireNamedLock(name: string, command: string, waitMs: number, w: LockWait): Promise<Lock> {
   const me: Holder = { pid: process.pid, host: os.hostname(), since: new Date().toISOString(), command };
-  const deadline = Date.now() + waitMs;
+  const started = Date.now();
+  let said = false;
   for (;;) {
     const server = await bind(name, JSON.stringify(me));
     if (server) {
       return { name, release: () => new Promise<void>((resolve) => server.close(() => resolve())) };
     }
-    if (Date.now() >= deadline) {
-      const holder = await askHolder(name);
-      const who = holder ? `pid ${holder.pid} (${holder.command}), since ${holder.since}` : 'another process';
-      throw new TransientError(
-        `another gitfleet holds the lock of state dir ${stateDir}: ${who}; try again when it has finished`,
-      );
+    const waited = Date.now() - started;
+    if (waited >= waitMs) throw w.held(await holderText(name));
+    if (w.slow && !said && waited >= (w.slowMs ?? 1000)) {
+      said = true;
+      w.slow(await holderText(name));
     }
     await new Promise((r) => setTimeout(r, 100));
   }
+}
+
+async function holderText(name: string): Promise<string> {
+  const holder = await askHolder(name);
+  return holder ? `pid ${holder.pid} (${holder.command}), since ${holder.since}` : 'another process';
 }
 
 /** Bind the name, or null when someone holds it. */

@@ -67,6 +67,12 @@ export interface ReconcileOptions {
   confirmPrune?: string | null;
   /** How to reach a remote `repo` (token, ssh key and known_hosts, timeouts); unused for a path. */
   remote?: RemoteSettings;
+  /**
+   * The daemon's: its private clone of a remote `repo`, with the listing it made just before (so it is not made
+   * again); `fetch: false` reads the clone as last fetched, no network (the daemon's looks between reconciles).
+   */
+  clone?: RemoteRepo;
+  fetch?: boolean;
   /** -v: told when each phase ends and how long it took. */
   trace?: (phase: string, ms: number) => void;
 }
@@ -232,14 +238,17 @@ export interface Source {
 }
 
 export async function readSource(
-  opts: Pick<ReconcileOptions, 'repo' | 'branch' | 'host' | 'tenant' | 'home' | 'remote'> & { stateDir?: string },
+  opts: Pick<ReconcileOptions, 'repo' | 'branch' | 'host' | 'tenant' | 'home' | 'remote' | 'clone' | 'fetch'> & {
+    stateDir?: string;
+  },
 ): Promise<Source> {
   const bad = opts.branch === null ? null : branchNameProblem(opts.branch);
   if (bad) throw new UsageError(`--branch: ${bad}`);
   // A remote repository: its private clone, each branch read here fetched first (only when it moved).
-  const { repo, remote } = await openFleetRepo(opts);
+  const { repo, remote } = opts.clone ? { repo: opts.clone.repo, remote: opts.clone } : await openFleetRepo(opts);
+  const sync = (branches: string[]) => (opts.fetch === false ? undefined : remote?.sync(branches));
   let branch = opts.branch ?? 'main';
-  await remote?.sync([branch]);
+  await sync([branch]);
   let head = await resolveBranch(repo, branch);
   const id = await fleetId(repo, head, opts.stateDir ?? null);
   const statusBranch = remote ? REMOTE_STATUS_BRANCH : undefined;
@@ -248,7 +257,7 @@ export async function readSource(
   if (!opts.branch && fleet.config.branch !== branch) {
     // fleet.yaml on main names another branch as the source of truth: follow it once.
     branch = fleet.config.branch;
-    await remote?.sync([branch]);
+    await sync([branch]);
     head = await resolveBranch(
       repo,
       branch,
@@ -256,7 +265,7 @@ export async function readSource(
     );
     fleet = await readFleetConfig(repo, head, defaults(branch));
   }
-  await remote?.sync([branch, fleet.config.statusBranch]);
+  await sync([branch, fleet.config.statusBranch]);
   const statusHead = fleet.config.statusBranch === branch ? head : await repo.resolve(fleet.config.statusBranch);
   const { name: statusName, previous } = await ownStatus(repo, statusHead, opts.host, opts.tenant);
   const build = buildId();

@@ -62,6 +62,7 @@ export async function main(argv: string[], io: Io): Promise<number> {
     // A remote --repo is checked before anything runs (credentials in it, plain http); the opt-in is said aloud.
     const warning = isRemoteRepo(opts.repo) ? parseRemoteUrl(opts.repo, opts.remote).warning : null;
     if (warning && !opts.help) io.stderr(`gitfleet: ${warning}\n`);
+    opts.remote.notice = (message) => io.stderr(`gitfleet: ${message}\n`);
     if (opts.help) {
       io.stdout(`${HELP[`${command} ${positionals[0]}`] ?? HELP[command]}\n`);
       return EXIT.ok;

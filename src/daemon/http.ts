@@ -7,7 +7,7 @@ import net from 'node:net';
 import { UsageError } from '../errors.js';
 import type { DaemonLog } from './log.js';
 import type { DaemonMetrics } from './metrics.js';
-import { verifyWebhook } from './webhooks.js';
+import { pushedBranch, verifyWebhook } from './webhooks.js';
 
 export interface ListenAddress {
   host: string;
@@ -55,8 +55,8 @@ export interface Routes {
   secret: string | null;
   log: DaemonLog;
   metrics: DaemonMetrics;
-  /** A verified push: reconcile (a remote source fetches first). */
-  onPush(forge: string): void;
+  /** A verified push: reconcile (a remote source fetches first; `branch`, when the payload names it). */
+  onPush(forge: string, branch: string | null): void;
   health(): { healthy: boolean; body: Record<string, unknown> };
 }
 
@@ -131,7 +131,7 @@ async function handle(req: http.IncomingMessage, res: http.ServerResponse, r: Ro
     r.log.event('webhook', { forge: v.forge, event: v.event, action: 'ignored' });
     return json(202, { accepted: true, reconcile: false });
   }
-  r.onPush(v.forge);
+  r.onPush(v.forge, pushedBranch(body));
   return json(202, { accepted: true, reconcile: true });
 }
 

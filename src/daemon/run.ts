@@ -60,6 +60,8 @@ export class Daemon {
   private lastLook: string | null = null;
   private lastSuccess: Date | null = null;
   private lastOutcome: ReconcileOutcome | null = null;
+  /** Branches verified webhooks named since the last reconcile began; null once one named none. */
+  private pushed: Set<string> | null = new Set();
   private gitdir = '';
   private exited!: () => void;
   private readonly done = new Promise<void>((resolve) => (this.exited = resolve));
@@ -139,7 +141,11 @@ export class Daemon {
       secret: this.o.webhookSecret,
       log: this.log,
       metrics: this.metrics,
-      onPush: () => this.send({ type: 'trigger', trigger: 'webhook' }),
+      onPush: (_forge, branch) => {
+        if (branch === null) this.pushed = null;
+        else this.pushed?.add(branch);
+        this.send({ type: 'trigger', trigger: 'webhook' });
+      },
       health: () => this.health(),
     });
   }
@@ -208,20 +214,29 @@ export class Daemon {
     const { opts, io } = this.o;
     const branches = watchedBranches(opts.branch, this.config);
     const started = Date.now();
-    let key: string | null = null;
+    const ro = reconcileOptions(opts, io, true);
+    const pushed = this.pushed && [...this.pushed];
+    this.pushed = new Set();
+    let refreshed = false;
+    let key: Promise<string | null> = Promise.resolve(null);
     try {
-      await this.source!.refresh(trigger);
-      key = await desiredKey(this.gitdir, branches, this.config);
+      await this.source!.refresh(trigger, pushed);
+      refreshed = true;
+      ro.trace?.('refresh', Date.now() - started);
+      // The key is an optimisation: when it cannot be read, the reconcile below says what is wrong.
+      key = desiredKey(this.gitdir, branches, this.config).catch(() => null);
       // A ref moved but the desired state did not (gitfleet's own status commit, a branch reset to the same
-      // tree): nothing to do, and no log line.
-      if (trigger === 'ref-change' && key === this.lastKey) return 'unchanged';
+      // tree): nothing to do, and no log line. Any other trigger reconciles anyway: its key is read alongside.
+      if (trigger === 'ref-change' && (await key) === this.lastKey) return 'unchanged';
     } catch {
-      // The key is an optimisation: the reconcile below says what is wrong.
+      // A failed fetch: the reconcile below fetches again itself, and reports the error.
     }
     const line = { trigger, actions: 0, failed: 0, revision: null, commit: null, error: null };
     try {
-      const r = await reconcile(reconcileOptions(opts, io, true), 'apply');
-      this.lastKey = key;
+      // The clone just refreshed, with the listing made for it: nothing is asked of the remote twice.
+      const clone = refreshed ? await this.source!.clone() : undefined;
+      const r = await reconcile({ ...ro, ...(clone ? { clone } : {}) }, 'apply');
+      this.lastKey = await key;
       for (const message of r.warnings ?? []) this.log.event('warning', { message });
       const failed = r.results.filter((x) => !x.ok).length;
       const outcome: ReconcileOutcome =
@@ -277,13 +292,14 @@ export class Daemon {
   }
 
   /**
-   * A cheap look between full reconciles: observe and plan, nothing applied, no lock, no fetch. A full reconcile
+   * A cheap look between full reconciles: observe and plan, nothing applied, no lock, no fetch (a remote
+   * repository's clone is read as the last reconcile left it). A full reconcile
    * follows only when the plan has work and what it sees differs from what the last acting look saw (a pane died,
    * an agent left its roster by hand): the same failing action is retried at the schedule, not every tick.
    */
   private async look(): Promise<Outcome> {
     try {
-      const { plan } = await reconcile(reconcileOptions(this.o.opts, this.o.io), 'plan');
+      const { plan } = await reconcile({ ...reconcileOptions(this.o.opts, this.o.io), fetch: false }, 'plan');
       const seen = lookKey(plan);
       if (plan.actions.length > 0 && seen !== this.lastLook) {
         this.lastLook = seen;

@@ -26,8 +26,11 @@ export interface ChangeSource {
   /**
    * Bring what gitfleet reads up to date before a reconcile: a remote source fetches the branches here when the
    * remote head moved (for a webhook, a poll, or the schedule). Local: nothing to do, the repository is the truth.
+   * `pushed`: the branches verified webhooks named since the last refresh (null: one named none).
    */
-  refresh(trigger: Trigger): Promise<void>;
+  refresh(trigger: Trigger, pushed: readonly string[] | null): Promise<void>;
+  /** What a reconcile reads a remote repository through: the clone just refreshed (undefined: local). */
+  clone(): Promise<RemoteRepo | undefined>;
   close(): Promise<void>;
 }
 
@@ -85,9 +88,20 @@ export class RemotePollSource implements ChangeSource {
     this.branches = [...new Set([...this.branches, ...branches])];
   }
 
-  /** Fetch what moved, except for a look (observe: cheap, no network by design). */
-  async refresh(trigger: Trigger): Promise<void> {
-    if (trigger !== 'observe') await this.remote.sync(this.branches, true);
+  /**
+   * Fetch what moved, except for a look (observe: cheap, no network by design). A webhook that named only
+   * watched branches: those are fetched straight away, without listing every head first (one round trip less
+   * between a merge and its agents).
+   */
+  async refresh(trigger: Trigger, pushed: readonly string[] | null): Promise<void> {
+    if (trigger === 'observe') return;
+    if (trigger === 'webhook' && pushed?.length && pushed.every((b) => this.branches.includes(b)))
+      await this.remote.fetchPushed(pushed);
+    else await this.remote.sync(this.branches, true);
+  }
+
+  clone(): Promise<RemoteRepo> {
+    return this.remote.reopen();
   }
 
   async close(): Promise<void> {
@@ -129,6 +143,10 @@ export class LocalRefSource implements ChangeSource {
   }
 
   async refresh(): Promise<void> {}
+
+  async clone(): Promise<undefined> {
+    return undefined;
+  }
 
   async close(): Promise<void> {
     await this.watcher?.close();

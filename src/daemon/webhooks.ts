@@ -78,3 +78,16 @@ function eventOf(h: Headers, forge: Forge): string {
   };
   return header(h, name[forge]) ?? (forge === 'forgejo' ? (header(h, 'x-gitea-event') ?? '') : '');
 }
+
+/**
+ * The branch a verified push event names (`ref: refs/heads/<branch>` in GitHub's, Gitea's, Forgejo's and
+ * GitLab's payloads alike), or null. Only a hint of what to fetch: what is fetched is the remote's head.
+ */
+export function pushedBranch(body: Buffer): string | null {
+  try {
+    const ref = (JSON.parse(body.toString('utf8')) as { ref?: unknown }).ref;
+    return typeof ref === 'string' && ref.startsWith('refs/heads/') ? ref.slice('refs/heads/'.length) : null;
+  } catch {
+    return null;
+  }
+}

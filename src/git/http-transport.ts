@@ -1,8 +1,8 @@
 // The remote over HTTP(S), with isomorphic-git: the token goes only into the
 // Authorization header (basic auth), never into a URL, a message or a ref.
-import fs from 'node:fs';
 import git from 'isomorphic-git';
 import { errorMessage, TerminalError, TransientError } from '../errors.js';
+import { atomicFs } from './atomic-fs.js';
 import { authHeader } from './credentials.js';
 import { httpClient, NetworkTimeout, TlsRefused } from './http-client.js';
 import type { Secret } from './remote-settings.js';
@@ -24,6 +24,8 @@ const TRANSIENT_CODES = new Set([
 export class HttpTransport implements Transport {
   private readonly headers: Record<string, string>;
   private readonly http;
+  /** Fetches and pushes write packs and refs into the clone whole (atomic-fs.ts): others read it meanwhile. */
+  private readonly fs: ReturnType<typeof atomicFs>;
   constructor(
     readonly label: string,
     private readonly gitdir: string,
@@ -32,6 +34,7 @@ export class HttpTransport implements Transport {
     timeoutMs: number,
   ) {
     this.headers = authHeader(username, token);
+    this.fs = atomicFs(gitdir);
     this.http = httpClient(timeoutMs);
   }
 
@@ -53,7 +56,7 @@ export class HttpTransport implements Transport {
   async fetchBranch(branch: string): Promise<string> {
     try {
       const r = await git.fetch({
-        fs,
+        fs: this.fs,
         http: this.http,
         gitdir: this.gitdir,
         url: this.label,
@@ -75,7 +78,7 @@ export class HttpTransport implements Transport {
     // isomorphic-git pushes a local ref: the caller set refs/heads/<branch> to _oid in the private clone.
     try {
       await git.push({
-        fs,
+        fs: this.fs,
         http: this.http,
         gitdir: this.gitdir,
         url: this.label,
@@ -105,7 +108,7 @@ export class HttpTransport implements Transport {
     for (const ref of refs) {
       try {
         const r = await git.fetch({
-          fs,
+          fs: this.fs,
           http: this.http,
           gitdir: this.gitdir,
           url: this.label,
@@ -117,7 +120,7 @@ export class HttpTransport implements Transport {
           headers: this.headers,
         });
         if (!r.fetchHead) throw new TerminalError(`fetching ${ref} from ${this.label}: the server sent no head`);
-        await git.writeRef({ fs, gitdir: this.gitdir, ref, value: r.fetchHead, force: true });
+        await git.writeRef({ fs: this.fs, gitdir: this.gitdir, ref, value: r.fetchHead, force: true });
       } catch (e) {
         throw this.failure(e, `fetching ${ref} from`);
       }
@@ -128,7 +131,7 @@ export class HttpTransport implements Transport {
     // Pushed from the clone's own ref of that name, which the caller set to _oid.
     try {
       await git.push({
-        fs,
+        fs: this.fs,
         http: this.http,
         gitdir: this.gitdir,
         url: this.label,

@@ -44,6 +44,8 @@ export interface RemoteSettings {
   timeoutMs: number;
   /** Tries per network operation on transient failures (GITFLEET_GIT_ATTEMPTS; default 3). */
   attempts: number;
+  /** Where a line for people goes while gitfleet waits (the clone lock held > 1 s): the CLI's stderr. */
+  notice?: (message: string) => void;
 }
 
 export const DEFAULT_GIT_TIMEOUT_MS = 60_000;

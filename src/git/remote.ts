@@ -13,11 +13,17 @@
 // - A push rejected because the head moved is redone on the new head by
 //   writing gitfleet's files there again (never a merge); a protected branch
 //   is a TerminalError naming status.branch.
+// - Writes to the clone (its setup, a fetch with its ref updates, a status
+//   commit with its push) hold the clone lock (clone-lock.ts): `ps` fetches
+//   too, from another process. Files are written whole (atomic-fs.ts), so
+//   reading needs no lock.
 import fs from 'node:fs';
 import { mkdir } from 'node:fs/promises';
 import path from 'node:path';
 import git from 'isomorphic-git';
 import { TerminalError, TransientError } from '../errors.js';
+import { atomicFs } from './atomic-fs.js';
+import { acquireCloneLock } from './clone-lock.js';
 import { readToken } from './credentials.js';
 import { HttpTransport } from './http-transport.js';
 import { isOwnPath } from './own-paths.js';
@@ -38,12 +44,16 @@ export class RemoteRepo {
   /** Network requests made (listing, fetches, pushes), for logs and tests. */
   readonly counts = { list: 0, fetch: 0, push: 0 };
 
+  private readonly fs: typeof fs;
+
   private constructor(
     readonly repo: Repo,
     readonly url: RemoteUrl,
     private readonly transport: Transport,
     private readonly settings: RemoteSettings,
-  ) {}
+  ) {
+    this.fs = atomicFs(repo.gitdir);
+  }
 
   /** Open (creating it at first use) the private clone of `url` under `<stateDir>/repos/`. */
   static async open(text: string, stateDir: string, settings: RemoteSettings): Promise<RemoteRepo> {
@@ -52,27 +62,31 @@ export class RemoteRepo {
     const ssh = url.transport === 'ssh' ? await sshEnv(settings, url.host) : null;
     const token = url.transport === 'http' ? await readToken(settings) : null;
     const gitdir = path.join(stateDir, 'repos', cloneDirName(url.url));
-    await mkdir(path.dirname(gitdir), { recursive: true, mode: 0o700 });
-    // The refspec is set last: a clone whose setup was cut short is set up again.
-    const ready = fs.existsSync(path.join(gitdir, 'HEAD'))
-      ? await git.getConfig({ fs, gitdir, path: 'remote.origin.fetch' }).catch(() => undefined)
-      : undefined;
-    if (!ready) {
-      await git.init({ fs, gitdir, bare: true, defaultBranch: 'main' });
-      // For people looking into the state dir; holds no credentials (they are refused in URLs).
-      await git.setConfig({ fs, gitdir, path: 'gitfleet.url', value: url.url });
-      await git.setConfig({ fs, gitdir, path: 'gc.auto', value: '0' });
-      // Fetched heads land under refs/remotes/origin/ (isomorphic-git needs the refspec); gitfleet reads them
-      // only once marked whole under refs/gitfleet/fetched/.
-      await git.setConfig({ fs, gitdir, path: 'remote.origin.url', value: url.url });
-      await git.setConfig({ fs, gitdir, path: 'remote.origin.fetch', value: '+refs/heads/*:refs/remotes/origin/*' });
+    if (!(await isSetUp(gitdir))) {
+      await mkdir(gitdir, { recursive: true, mode: 0o700 });
+      const lock = await acquireCloneLock(gitdir, url.url, 'setting up the clone of', settings);
+      try {
+        if (!(await isSetUp(gitdir))) await setUp(gitdir, url.url);
+      } finally {
+        await lock.release();
+      }
     }
     const transport = ssh
       ? new SshTransport(url.url, gitdir, ssh, settings.timeoutMs)
       : new HttpTransport(url.url, gitdir, token, settings.username, settings.timeoutMs);
-    const repo = await Repo.open(gitdir);
-    repo.label = url.url;
-    return new RemoteRepo(repo, url, transport, settings);
+    return new RemoteRepo(await openRepo(gitdir, url.url), url, transport, settings);
+  }
+
+  /**
+   * The same clone, remote and listing (shared: what either learns, the other knows), with a fresh Repo: the
+   * daemon reconciles with one of these each time, so a listing it just made is not made again, while a Repo's
+   * object cache does not live for weeks.
+   */
+  async reopen(): Promise<RemoteRepo> {
+    const again = new RemoteRepo(await openRepo(this.dir, this.url.url), this.url, this.transport, this.settings);
+    again.heads = this.heads; // null before the first listing: then each lists for itself
+    again.alive = this.alive;
+    return again;
   }
 
   get dir(): string {
@@ -86,8 +100,9 @@ export class RemoteRepo {
   private async listHeads(): Promise<Map<string, string>> {
     this.counts.list++;
     const refs = await this.retry(() => this.transport.listRefs());
-    this.alive = refs.alive;
-    this.heads = refs.heads;
+    // Updated in place: instances from reopen() share them, so a push one makes is known to the next.
+    this.heads = refill(this.heads, refs.heads);
+    this.alive = refill(this.alive, refs.alive);
     return this.heads;
   }
 
@@ -95,14 +110,46 @@ export class RemoteRepo {
    * Make the clone's `branches` the remote's heads, fetching only those that
    * moved. Lists the remote once per process unless `relist`.
    */
-  async sync(branches: readonly string[], relist = false): Promise<{ moved: boolean }> {
+  sync(branches: readonly string[], relist = false): Promise<{ moved: boolean }> {
+    return this.writing('fetching from', () => this.syncHeld(branches, relist));
+  }
+
+  /**
+   * For a webhook that named the branches pushed: fetch those (each fetch asks for its head itself), without
+   * listing every head first. Falls back to sync() before the first listing, which later pushes need.
+   */
+  fetchPushed(branches: readonly string[]): Promise<void> {
+    const heads = this.heads;
+    if (!heads) return this.sync(branches, true).then(() => undefined);
+    return this.writing('fetching from', async () => {
+      for (const b of new Set(branches)) {
+        this.counts.fetch++;
+        const head = await this.retry(() => this.transport.fetchBranch(b));
+        await git.writeRef({ fs: this.fs, gitdir: this.dir, ref: `${FETCHED}${b}`, value: head, force: true });
+        heads.set(b, head);
+        await this.setLocal(b, head);
+      }
+    });
+  }
+
+  /** `fn` holding the clone lock. */
+  private async writing<T>(doing: string, fn: () => Promise<T>): Promise<T> {
+    const lock = await acquireCloneLock(this.dir, this.url.url, doing, this.settings);
+    try {
+      return await fn();
+    } finally {
+      await lock.release();
+    }
+  }
+
+  private async syncHeld(branches: readonly string[], relist: boolean): Promise<{ moved: boolean }> {
     const heads = relist || !this.heads ? await this.listHeads() : this.heads;
     let moved = false;
     for (const b of new Set(branches)) {
       if (await this.newHead(heads, b)) {
         this.counts.fetch++;
         const head = await this.retry(() => this.transport.fetchBranch(b));
-        await git.writeRef({ fs, gitdir: this.dir, ref: `${FETCHED}${b}`, value: head, force: true });
+        await git.writeRef({ fs: this.fs, gitdir: this.dir, ref: `${FETCHED}${b}`, value: head, force: true });
         moved = true;
       }
       await this.setLocal(b, heads.has(b) ? (await this.repo.resolve(`${FETCHED}${b}`))! : null);
@@ -128,9 +175,9 @@ export class RemoteRepo {
 
   private async setLocal(branch: string, oid: string | null): Promise<void> {
     const ref = `refs/heads/${branch}`;
-    if (oid === null) await git.deleteRef({ fs, gitdir: this.dir, ref }).catch(() => undefined);
+    if (oid === null) await git.deleteRef({ fs: this.fs, gitdir: this.dir, ref }).catch(() => undefined);
     else if ((await this.repo.resolve(ref)) !== oid)
-      await git.writeRef({ fs, gitdir: this.dir, ref, value: oid, force: true });
+      await git.writeRef({ fs: this.fs, gitdir: this.dir, ref, value: oid, force: true });
   }
 
   /**
@@ -157,7 +204,7 @@ export class RemoteRepo {
     }
     if (moved.length > 0) {
       this.counts.fetch++;
-      await this.retry(() => this.transport.fetchRefs(moved));
+      await this.writing('fetching liveness refs from', () => this.retry(() => this.transport.fetchRefs(moved)));
     }
     return out;
   }
@@ -173,7 +220,11 @@ export class RemoteRepo {
    * Move this reconciler's liveness ref on the remote to `oid` (forced: no one else writes it). The clone's ref
    * of that name is the last one the remote took: set back when the push fails, so the next run tries again.
    */
-  async pushAlive(name: string, oid: string): Promise<PushOutcome> {
+  pushAlive(name: string, oid: string): Promise<PushOutcome> {
+    return this.writing('pushing the liveness ref to', () => this.pushAliveHeld(name, oid));
+  }
+
+  private async pushAliveHeld(name: string, oid: string): Promise<PushOutcome> {
     const ref = aliveRef(name);
     const before = await this.repo.resolve(ref);
     await this.repo.setRef(ref, oid);
@@ -194,19 +245,24 @@ export class RemoteRepo {
    * it, write again on the new head, push again (bounded, with jittered
    * backoff). Returns what `write` returned last.
    */
-  async commitAndPush(branch: string, host: string, write: () => Promise<string | null>): Promise<string | null> {
+  commitAndPush(branch: string, host: string, write: () => Promise<string | null>): Promise<string | null> {
+    return this.writing('pushing status to', () => this.commitAndPushHeld(branch, host, write));
+  }
+
+  private async commitAndPushHeld(branch: string, host: string, write: () => Promise<string | null>) {
     const attempts = 5;
     for (let attempt = 1; ; attempt++) {
       const commit = await write();
       const local = await this.repo.resolve(branch);
-      const remote = this.heads?.get(branch) ?? null;
+      // The remote's head as last fetched whole, by this process or another (a `ps` may have fetched since).
+      const remote = await this.repo.resolve(`${FETCHED}${branch}`);
       if (!local || local === remote) return commit;
-      await this.assertOwnCommits(branch, local, host);
+      await this.assertOwnCommits(branch, local, host, remote);
       this.counts.push++;
       const outcome = await this.retry(() => this.transport.push(branch, local));
       if (outcome.ok) {
         this.heads?.set(branch, local);
-        await git.writeRef({ fs, gitdir: this.dir, ref: `${FETCHED}${branch}`, value: local, force: true });
+        await git.writeRef({ fs: this.fs, gitdir: this.dir, ref: `${FETCHED}${branch}`, value: local, force: true });
         return commit;
       }
       if (outcome.reason === 'protected')
@@ -222,7 +278,7 @@ export class RemoteRepo {
         );
       await new Promise((r) => setTimeout(r, backoffMs(attempt, DEFAULT_RETRY)));
       // Someone pushed in between: take their head and write gitfleet's files again on top of it.
-      await this.sync([branch], true);
+      await this.syncHeld([branch], true);
     }
   }
 
@@ -230,8 +286,8 @@ export class RemoteRepo {
    * Before a push: every commit between what the remote has and what will be
    * pushed has one parent and touches only gitfleet's own paths for `host`.
    */
-  private async assertOwnCommits(branch: string, local: string, host: string): Promise<void> {
-    const known = new Set(this.heads?.values() ?? []);
+  private async assertOwnCommits(branch: string, local: string, host: string, fetched: string | null) {
+    const known = new Set([...(this.heads?.values() ?? []), ...(fetched ? [fetched] : [])]);
     let oid = local;
     for (let i = 0; i < 50 && !known.has(oid); i++) {
       const { parents, paths } = await this.repo.changedPaths(oid);
@@ -248,6 +304,31 @@ export class RemoteRepo {
     if (!known.has(oid))
       throw new TerminalError(`refusing to push ${local.slice(0, 12)} to ${branch}: it does not build on the remote`);
   }
+}
+
+/** The refspec is set last: a clone whose setup was cut short is set up again. */
+async function isSetUp(gitdir: string): Promise<boolean> {
+  if (!fs.existsSync(path.join(gitdir, 'HEAD'))) return false;
+  return (await git.getConfig({ fs, gitdir, path: 'remote.origin.fetch' }).catch(() => undefined)) !== undefined;
+}
+
+/** Set up a bare clone of `url` at `gitdir` (under the clone lock: two first runs may race). */
+async function setUp(gitdir: string, url: string): Promise<void> {
+  const afs = atomicFs(gitdir);
+  await git.init({ fs: afs, gitdir, bare: true, defaultBranch: 'main' });
+  // For people looking into the state dir; holds no credentials (they are refused in URLs).
+  await git.setConfig({ fs: afs, gitdir, path: 'gitfleet.url', value: url });
+  await git.setConfig({ fs: afs, gitdir, path: 'gc.auto', value: '0' });
+  // Fetched heads land under refs/remotes/origin/ (isomorphic-git needs the refspec); gitfleet reads them
+  // only once marked whole under refs/gitfleet/fetched/.
+  await git.setConfig({ fs: afs, gitdir, path: 'remote.origin.url', value: url });
+  await git.setConfig({ fs: afs, gitdir, path: 'remote.origin.fetch', value: '+refs/heads/*:refs/remotes/origin/*' });
+}
+
+async function openRepo(gitdir: string, url: string): Promise<Repo> {
+  const repo = await Repo.open(gitdir);
+  repo.label = url;
+  return repo;
 }
 
 /**
@@ -269,3 +350,11 @@ export async function openFleetRepo(opts: {
 
 /** Where status goes when fleet.yaml has no status.branch and the repository is remote (README: why). */
 export const REMOTE_STATUS_BRANCH = 'gitfleet-status';
+
+/** `into` made equal to `from`, in place when there is one (it may be shared), else `from` itself. */
+function refill(into: Map<string, string> | null, from: Map<string, string>): Map<string, string> {
+  if (!into) return from;
+  into.clear();
+  for (const [k, v] of from) into.set(k, v);
+  return into;
+}

@@ -2,7 +2,9 @@
 // behind a loopback node HTTP server that requires a token (basic auth),
 // counts requests by kind, and can be told to fail: answer 503, hang (for
 // timeouts), refuse pushes as a protected branch would (403), or run a hook
-// just before it hands a push to git (a human pushing at that moment).
+// just before it hands a push to git (a human pushing at that moment). It can
+// slow a kind of request down, and notes how many fetches and pushes (the
+// requests after which a client writes its .git) were ever served at once.
 // With `tls` it serves https:// (node's https server, the certificate given),
 // as a forge does.
 import { spawn } from 'node:child_process';
@@ -22,6 +24,11 @@ export class GitHttpServer {
   faults: Partial<Record<Kind, Fault>> = {};
   /** Refuse every push with 403, as a forge does for a protected branch. */
   protectPushes = false;
+  /** Milliseconds to wait before serving a kind of request. */
+  delay: Partial<Record<Kind, number>> = {};
+  /** The most upload-pack and receive-pack requests (fetches, pushes) in progress at once. */
+  maxWriters = 0;
+  private writers = 0;
   /** Runs once before the next push (POST git-receive-pack) reaches git. */
   beforeReceive: (() => Promise<void> | void) | null = null;
   /** TCP connections accepted (a TLS handshake the client refused never becomes a request, but counts here). */
@@ -92,6 +99,11 @@ export class GitHttpServer {
       return;
     }
     this.counts[kind]++;
+    if (kind === 'upload' || kind === 'receive') {
+      this.maxWriters = Math.max(this.maxWriters, ++this.writers);
+      res.on('close', () => this.writers--);
+    }
+    if (this.delay[kind]) await new Promise((r) => setTimeout(r, this.delay[kind]));
     const fault = this.faults[kind] ?? 'none';
     if (fault === 'hang') return; // never answers; the socket is closed by stop()
     if (fault === 'reset') return void req.socket.destroy();

@@ -1,7 +1,7 @@
 // Webhook verification per forge, pure. Signatures are made here the way each forge documents them.
 import { createHmac } from 'node:crypto';
 import { describe, expect, it } from 'vitest';
-import { safeEqual, verifyWebhook } from '../../src/daemon/webhooks.js';
+import { pushedBranch, safeEqual, verifyWebhook } from '../../src/daemon/webhooks.js';
 
 const secret = 's3cret-hook';
 const body = Buffer.from('{"ref":"refs/heads/main"}');
@@ -60,5 +60,16 @@ describe('verifyWebhook', () => {
     expect(safeEqual('abc', 'abd')).toBe(false);
     expect(safeEqual('abc', 'abcd')).toBe(false);
     expect(safeEqual('', '')).toBe(true);
+  });
+});
+
+describe('pushedBranch', () => {
+  it('the branch a push payload names, else null', () => {
+    expect(pushedBranch(body)).toBe('main');
+    expect(pushedBranch(Buffer.from('{"ref":"refs/heads/team/fleet"}'))).toBe('team/fleet');
+    expect(pushedBranch(Buffer.from('{"ref":"refs/tags/v1"}'))).toBeNull();
+    expect(pushedBranch(Buffer.from('{"ref":7}'))).toBeNull();
+    expect(pushedBranch(Buffer.from('{}'))).toBeNull();
+    expect(pushedBranch(Buffer.from('not json'))).toBeNull();
   });
 });
