@@ -31,11 +31,11 @@ describe('run', () => {
   });
 
   it('adds env to the inherited environment and runs in cwd', async () => {
-    const r = await run(['sh', '-c', 'echo "$GITFLEET_EXEC_TEST ${PATH:+path} $(pwd)"'], {
+    const r = await run(['sh', '-c', 'echo "$GITFLEET_EXEC_TEST $(pwd)"; test -n "$PATH" && echo path'], {
       env: { GITFLEET_EXEC_TEST: 'yes' },
       cwd: '/',
     });
-    expect(r.stdout).toBe('yes path /\n');
+    expect(r.stdout).toBe('yes /\npath\n');
   });
 
   it('says 1 for a child ended by a signal', async () => {
