@@ -631,16 +631,30 @@ async function benchSize(size, warnings) {
     // Baseline 1: the field's per-agent join over the same converged sessions (without the bench's wrappers).
     const agentNames = sessions.names.filter((n) => /^a\d+$/.test(n)).sort();
     const joinEnv = { ...BASE_ENV, TMUX_TMPDIR: fleet.tmuxTmp };
+    // With the bench's user manager, the same join without it too (an empty runtime dir: no manager answers, the
+    // step is skipped), alternately, so the table's note can say what the systemctl step costs under the same load.
+    const noManagerEnv = live.manager ? { ...joinEnv, XDG_RUNTIME_DIR: path.join(fleet.dir, 'no-user-manager') } : null;
+    if (noManagerEnv) fs.mkdirSync(noManagerEnv.XDG_RUNTIME_DIR, { mode: 0o700 });
     const joins = [];
-    for (let i = 0; i < repeats; i++) {
-      const r = await timed(`join-${i}`, '/bin/sh', [JOIN, fleet.socket, fleet.state, FLEET, ...agentNames], joinEnv);
+    const joinsWithout = [];
+    const join = async (label, env) => {
+      const r = await timed(label, '/bin/sh', [JOIN, fleet.socket, fleet.state, FLEET, ...agentNames], env);
       const up = r.stdout.split('\n').filter((l) => / yes \d+ /.test(l)).length;
       if (r.code !== 0 || up !== size) warn(`baseline join exited ${r.code}, saw ${up} of ${size} agents up`);
-      joins.push(r);
+      return r;
+    };
+    for (let i = 0; i < repeats; i++) {
+      joins.push(await join(`join-${i}`, joinEnv));
+      if (noManagerEnv) joinsWithout.push(await join(`join-nosystemctl-${i}`, noManagerEnv));
     }
     const joinMs = median(joins.map((r) => r.ms));
     const joinNote = joins[0].stderr.trim() || null;
-    progress(`size ${size}: baseline join median ${joinMs.toFixed(0)} ms${joinNote ? ` (${joinNote})` : ''}`);
+    if (live.manager && joinNote) warn(`the join did not reach the bench's user manager: ${joinNote}`);
+    const joinWithoutMs = joinsWithout.length ? median(joinsWithout.map((r) => r.ms)) : null;
+    progress(
+      `size ${size}: baseline join median ${joinMs.toFixed(0)} ms${joinNote ? ` (${joinNote})` : ''}` +
+        (joinWithoutMs === null ? '' : `; without its systemctl step ${joinWithoutMs.toFixed(0)} ms`),
+    );
 
     // Baseline 2: tmuxp loading N one-pane sessions, against the cold apply.
     // tmuxp takes minutes per run at 200 sessions on a 2-core machine: one run from there on.
@@ -649,7 +663,6 @@ async function benchSize(size, warnings) {
 
     const noopProcesses = Math.max(...procs);
     const verdict = judge(noopProcesses, medianMs);
-    const ratio = (a, b) => (b ? Math.round((a / b) * 1000) / 1000 : null);
     return {
       size,
       socket: fleet.socket,
@@ -685,7 +698,15 @@ async function benchSize(size, warnings) {
         peakRssMiB: mib(Math.max(...psRuns.map((r) => r.maxRSSKiB ?? 0)) || null),
       },
       baseline: {
-        join: { medianMs: joinMs, runsMs: joins.map((r) => r.ms), processesPerAgent: joinNote ? 3 : 4, note: joinNote },
+        join: {
+          medianMs: joinMs,
+          runsMs: joins.map((r) => r.ms),
+          processesPerAgent: joinNote ? 3 : 4,
+          note: joinNote,
+          // The same script with no user manager to answer (systemctl step skipped), run alternately with it.
+          withoutSystemctl:
+            joinWithoutMs === null ? null : { medianMs: joinWithoutMs, runsMs: joinsWithout.map((r) => r.ms) },
+        },
         tmuxp: tmuxp ?? { skipped: TMUXP_SKIPPED.why },
       },
       // gitfleet's time over the baseline's: below 1, gitfleet is faster (1 / ratio times).
@@ -735,6 +756,7 @@ async function baseline() {
 
 // ---------------------------------------------------------------- report
 const fmtMs = (ms) => (ms == null ? '-' : ms.toFixed(0));
+const ratio = (a, b) => (b ? Math.round((a / b) * 1000) / 1000 : null);
 /** gitfleet over baseline, and how many times faster that is. */
 const fmtRatio = (r) => (r == null ? '-' : `${r.toFixed(3)} (${(1 / r).toFixed(1)}x)`);
 
@@ -863,6 +885,14 @@ async function main() {
     const note = results.find((r) => r.baseline.join.note)?.baseline.join.note;
     if (note) out.push(`join baseline: ${note} (user manager: ${machine.userManager})`);
     else out.push(`join baseline: systemctl --user show per agent answered by the ${machine.userManager}`);
+    for (const r of results) {
+      const w = r.baseline.join.withoutSystemctl;
+      if (w)
+        out.push(
+          `  size ${r.size}: join ${fmtMs(r.baseline.join.medianMs)} ms with its systemctl step, ` +
+            `${fmtMs(w.medianMs)} ms without (run alternately; no-op/join without: ${fmtRatio(ratio(r.noop.medianMs, w.medianMs))})`,
+        );
+    }
     if (!TOOLS.tmuxp) out.push(`tmuxp: ${TMUXP_SKIPPED.why} (column skipped)`);
     out.push('');
     for (const r of results) out.push(verdictLine(r));
