@@ -1,13 +1,15 @@
 // run() (src/exec.ts) starts real programs (sh, cat, true): exit status and output as they are, input fed, a
 // program that cannot start throws, a timeout ends the child's whole process group.
+import { readFileSync } from 'node:fs';
 import { describe, expect, it } from 'vitest';
 import { TerminalError } from '../../src/errors.js';
 import { run } from '../../src/exec.js';
 
+/** Running, not a zombie: a killed grandchild is reparented and waits to be reaped by whatever reaps here. */
 const alive = (pid: number) => {
   try {
-    process.kill(pid, 0);
-    return true;
+    const stat = readFileSync(`/proc/${pid}/stat`, 'utf8');
+    return stat.slice(stat.lastIndexOf(')') + 2)[0] !== 'Z';
   } catch {
     return false;
   }
@@ -52,12 +54,13 @@ describe('run', () => {
 
   it('at the timeout ends the child and the process group it started (124, timedOut)', async () => {
     const started = Date.now();
-    // The grandchild ignores nothing but outlives its parent unless the group is killed.
-    const r = await run(['sh', '-c', 'sleep 30 & echo $!; trap "" TERM; sleep 30'], { timeoutMs: 300 });
+    // The shell ignores SIGTERM (set first, so a slow start under load cannot lose it); its background sleep
+    // holds the output open and outlives the shell unless the group is killed. 3 s: time for the shell to start.
+    const r = await run(['sh', '-c', 'trap "" TERM; sleep 60 & echo $!; sleep 60'], { timeoutMs: 3000 });
     expect(r.timedOut).toBe(true);
     expect(r.exitCode).toBe(124);
-    // SIGTERM was ignored: the group got SIGKILL 2 s later, long before the sleeps end (30 s).
-    expect(Date.now() - started).toBeLessThan(15_000);
+    // SIGTERM was ignored: the group got SIGKILL 2 s later, long before the sleeps end (60 s).
+    expect(Date.now() - started).toBeLessThan(20_000);
     const grandchild = Number(r.stdout.trim());
     expect(grandchild).toBeGreaterThan(1);
     for (let i = 0; i < 50 && alive(grandchild); i++) await new Promise((res) => setTimeout(res, 20));
