@@ -20,6 +20,9 @@
 // the converged sessions, against the no-op apply; tmuxp (when on PATH)
 // loading the same N one-pane sessions on another private socket (-L),
 // against the cold apply; `node -e 0` against `gitfleet --version`.
+// The join's systemctl step asks a private `systemd --user` the bench starts
+// (its own runtime dir, stopped by its pid at the end; --no-systemd: none,
+// and the join skips that step as it does wherever no user manager answers).
 // Each run is measured from outside gitfleet:
 //   - wall time: spawn of the node process to its exit;
 //   - processes: PATH wrappers (see below) log every tmux/git/sh/... started;
@@ -59,6 +62,7 @@ const TARGET = { forSize: 200, maxProcesses: 5, budgetMs: 1000, wellUnderMs: 500
 const WRAPPED = ['tmux', 'git', 'systemctl', 'sh', 'hostname', 'id', 'ps', 'whoami', 'loginctl'];
 
 const ORIG_PATH = process.env.PATH ?? '/usr/local/bin:/usr/bin:/bin';
+const SYSTEMD = '/lib/systemd/systemd';
 // Environment for the bench's own git and tmux calls, and the base of the
 // CLI's: no user/system git config (hooks, signing...), no enclosing tmux.
 const BASE_ENV = { ...process.env, GIT_CONFIG_NOSYSTEM: '1', GIT_CONFIG_GLOBAL: '/dev/null', GIT_TERMINAL_PROMPT: '0' };
@@ -73,6 +77,8 @@ const live = {
   /** socket name -> { tmuxTmp, serverPid } */
   sockets: new Map(),
   dirs: new Set(),
+  /** The private `systemd --user` the bench started: { pid, base }, stopped by that pid. */
+  manager: null,
 };
 
 function sleepSync(ms) {
@@ -137,7 +143,85 @@ function cleanupAll() {
   }
   live.child = null;
   for (const name of [...live.sockets.keys()]) killSocket(name);
+  stopUserManager();
   for (const dir of [...live.dirs]) removeDir(dir);
+}
+
+// ---------------------------------------------------------------- a private systemd user manager
+// The field's join asks systemctl about every agent; without a user manager that answers, the baseline
+// script skips that step and is cheaper than the field's. So the bench starts its own `systemd --user`
+// as the tests do (test/helpers/systemd.ts, DESIGN §10): its own runtime and config dirs (a temp dir),
+// its own process group, `systemctl --user` pointed at it through XDG_RUNTIME_DIR (no D-Bus), stopped
+// by its pid at the end. Any other user manager on the machine is never addressed. The fleet stays in
+// tmux mode: no unit is ever installed; the join asks for units that do not exist, which systemctl
+// answers (ActiveState=inactive) as it would for agents that are not units.
+
+/** Start the manager; its environment, or null (with the reason) when it cannot run here. */
+function startUserManager() {
+  if (!fs.existsSync(SYSTEMD) || !which('systemctl')) return { env: null, why: `no ${SYSTEMD} or systemctl` };
+  const base = fs.mkdtempSync(path.join(os.tmpdir(), 'gitfleet-bench-systemd-'));
+  live.dirs.add(base);
+  const runtime = path.join(base, 'run');
+  fs.mkdirSync(runtime, { mode: 0o700 });
+  fs.mkdirSync(path.join(base, 'config'));
+  const env = { XDG_RUNTIME_DIR: runtime, XDG_CONFIG_HOME: path.join(base, 'config'), DBUS_SESSION_BUS_ADDRESS: '' };
+  try {
+    // What lets a user manager run as root without systemd as PID 1 (DESIGN §10).
+    fs.mkdirSync('/run/systemd/system', { recursive: true });
+  } catch (e) {
+    return { env: null, why: `cannot create /run/systemd/system: ${e.code ?? e}` };
+  }
+  const child = spawn(SYSTEMD, ['--user'], { env: { ...BASE_ENV, ...env }, detached: true, stdio: 'ignore' });
+  child.on('error', () => {});
+  child.unref();
+  if (!child.pid) return { env: null, why: `${SYSTEMD} --user did not start` };
+  live.manager = { pid: child.pid, base };
+  const sock = path.join(runtime, 'systemd', 'private');
+  const end = Date.now() + 15_000;
+  const answers = () =>
+    spawnSync('systemctl', ['--user', 'show', '-p', 'Version'], {
+      env: { ...BASE_ENV, ...env },
+      stdio: 'ignore',
+      timeout: 10_000,
+    }).status === 0;
+  while (Date.now() < end && alive(child.pid) && !(fs.existsSync(sock) && answers())) sleepSync(50);
+  if (!alive(child.pid) || !answers()) {
+    stopUserManager();
+    return { env: null, why: 'systemd --user did not answer within 15 s' };
+  }
+  return { env, why: null };
+}
+
+/** Is `pid` still the manager we started (guards against pid reuse)? */
+function isUserManager(pid) {
+  try {
+    return fs.readFileSync(`/proc/${pid}/comm`, 'utf8').startsWith('systemd');
+  } catch {
+    return false;
+  }
+}
+
+/** Stop the bench's manager by its pid (SIGTERM, then SIGKILL to its process group), and remove its dirs. */
+function stopUserManager() {
+  const m = live.manager;
+  if (!m) return;
+  live.manager = null;
+  if (alive(m.pid) && isUserManager(m.pid)) {
+    try {
+      process.kill(m.pid, 'SIGTERM');
+    } catch {
+      /* gone */
+    }
+    for (let waited = 0; waited < 10_000 && alive(m.pid) && isUserManager(m.pid); waited += 50) sleepSync(50);
+    if (alive(m.pid) && isUserManager(m.pid)) {
+      try {
+        process.kill(-m.pid, 'SIGKILL');
+      } catch {
+        /* gone */
+      }
+    }
+  }
+  removeDir(m.base);
 }
 
 for (const sig of ['SIGINT', 'SIGTERM', 'SIGHUP']) {
@@ -165,6 +249,8 @@ function which(name) {
 }
 
 const TOOLS = { tmux: which('tmux'), git: which('git'), tmuxp: which('tmuxp') };
+/** Why the tmuxp column is empty. */
+const TMUXP_SKIPPED = { why: 'tmuxp not installed: apt-get install tmuxp' };
 
 function sh(file, args, opts = {}) {
   const r = spawnSync(file, args, { env: BASE_ENV, encoding: 'utf8', timeout: 60_000, ...opts });
@@ -545,16 +631,30 @@ async function benchSize(size, warnings) {
     // Baseline 1: the field's per-agent join over the same converged sessions (without the bench's wrappers).
     const agentNames = sessions.names.filter((n) => /^a\d+$/.test(n)).sort();
     const joinEnv = { ...BASE_ENV, TMUX_TMPDIR: fleet.tmuxTmp };
+    // With the bench's user manager, the same join without it too (an empty runtime dir: no manager answers, the
+    // step is skipped), alternately, so the table's note can say what the systemctl step costs under the same load.
+    const noManagerEnv = live.manager ? { ...joinEnv, XDG_RUNTIME_DIR: path.join(fleet.dir, 'no-user-manager') } : null;
+    if (noManagerEnv) fs.mkdirSync(noManagerEnv.XDG_RUNTIME_DIR, { mode: 0o700 });
     const joins = [];
-    for (let i = 0; i < repeats; i++) {
-      const r = await timed(`join-${i}`, '/bin/sh', [JOIN, fleet.socket, fleet.state, FLEET, ...agentNames], joinEnv);
+    const joinsWithout = [];
+    const join = async (label, env) => {
+      const r = await timed(label, '/bin/sh', [JOIN, fleet.socket, fleet.state, FLEET, ...agentNames], env);
       const up = r.stdout.split('\n').filter((l) => / yes \d+ /.test(l)).length;
       if (r.code !== 0 || up !== size) warn(`baseline join exited ${r.code}, saw ${up} of ${size} agents up`);
-      joins.push(r);
+      return r;
+    };
+    for (let i = 0; i < repeats; i++) {
+      joins.push(await join(`join-${i}`, joinEnv));
+      if (noManagerEnv) joinsWithout.push(await join(`join-nosystemctl-${i}`, noManagerEnv));
     }
     const joinMs = median(joins.map((r) => r.ms));
     const joinNote = joins[0].stderr.trim() || null;
-    progress(`size ${size}: baseline join median ${joinMs.toFixed(0)} ms${joinNote ? ` (${joinNote})` : ''}`);
+    if (live.manager && joinNote) warn(`the join did not reach the bench's user manager: ${joinNote}`);
+    const joinWithoutMs = joinsWithout.length ? median(joinsWithout.map((r) => r.ms)) : null;
+    progress(
+      `size ${size}: baseline join median ${joinMs.toFixed(0)} ms${joinNote ? ` (${joinNote})` : ''}` +
+        (joinWithoutMs === null ? '' : `; without its systemctl step ${joinWithoutMs.toFixed(0)} ms`),
+    );
 
     // Baseline 2: tmuxp loading N one-pane sessions, against the cold apply.
     // tmuxp takes minutes per run at 200 sessions on a 2-core machine: one run from there on.
@@ -563,7 +663,6 @@ async function benchSize(size, warnings) {
 
     const noopProcesses = Math.max(...procs);
     const verdict = judge(noopProcesses, medianMs);
-    const ratio = (a, b) => (b ? Math.round((a / b) * 1000) / 1000 : null);
     return {
       size,
       socket: fleet.socket,
@@ -599,8 +698,16 @@ async function benchSize(size, warnings) {
         peakRssMiB: mib(Math.max(...psRuns.map((r) => r.maxRSSKiB ?? 0)) || null),
       },
       baseline: {
-        join: { medianMs: joinMs, runsMs: joins.map((r) => r.ms), processesPerAgent: joinNote ? 3 : 4, note: joinNote },
-        tmuxp: tmuxp ?? { skipped: 'tmuxp not installed: apt-get install tmuxp' },
+        join: {
+          medianMs: joinMs,
+          runsMs: joins.map((r) => r.ms),
+          processesPerAgent: joinNote ? 3 : 4,
+          note: joinNote,
+          // The same script with no user manager to answer (systemctl step skipped), run alternately with it.
+          withoutSystemctl:
+            joinWithoutMs === null ? null : { medianMs: joinWithoutMs, runsMs: joinsWithout.map((r) => r.ms) },
+        },
+        tmuxp: tmuxp ?? { skipped: TMUXP_SKIPPED.why },
       },
       // gitfleet's time over the baseline's: below 1, gitfleet is faster (1 / ratio times).
       ratio: {
@@ -649,6 +756,7 @@ async function baseline() {
 
 // ---------------------------------------------------------------- report
 const fmtMs = (ms) => (ms == null ? '-' : ms.toFixed(0));
+const ratio = (a, b) => (b ? Math.round((a / b) * 1000) / 1000 : null);
 /** gitfleet over baseline, and how many times faster that is. */
 const fmtRatio = (r) => (r == null ? '-' : `${r.toFixed(3)} (${(1 / r).toFixed(1)}x)`);
 
@@ -701,15 +809,24 @@ function verdictLine(r) {
 }
 
 function usage() {
-  return `usage: node bench/bench.mjs [--json] [SIZE...]   (default sizes: ${DEFAULT_SIZES.join(' ')})`;
+  return (
+    `usage: node bench/bench.mjs [--json] [--no-systemd] [--no-tmuxp] [SIZE...]   (default sizes: ${DEFAULT_SIZES.join(' ')})\n` +
+    '  --no-systemd: start no private systemd --user; the join then skips its systemctl step (cheaper)\n' +
+    '  --no-tmuxp: skip the tmuxp baseline (minutes per run from 200 sessions on)'
+  );
 }
 
 async function main() {
   let json = false;
+  let withSystemd = true;
   const sizes = [];
   for (const a of process.argv.slice(2)) {
     if (a === '--json') json = true;
-    else if (a === '-h' || a === '--help') {
+    else if (a === '--no-systemd') withSystemd = false;
+    else if (a === '--no-tmuxp') {
+      TOOLS.tmuxp = null;
+      TMUXP_SKIPPED.why = 'skipped (--no-tmuxp)';
+    } else if (a === '-h' || a === '--help') {
       process.stdout.write(`${usage()}\n`);
       return 0;
     } else if (/^[1-9]\d*$/.test(a)) sizes.push(Number(a));
@@ -728,7 +845,14 @@ async function main() {
     tmux: sh(TOOLS.tmux, ['-V']),
     git: sh(TOOLS.git, ['--version']),
   };
-  if (!TOOLS.tmuxp) progress('tmuxp not installed: apt-get install tmuxp (its column is skipped)');
+  if (!TOOLS.tmuxp) progress(`${TMUXP_SKIPPED.why}: the tmuxp column is skipped`);
+  // The join's systemctl step, and gitfleet, talk to the bench's own user manager (same environment).
+  const manager = withSystemd ? startUserManager() : { env: null, why: '--no-systemd' };
+  if (manager.env) Object.assign(BASE_ENV, manager.env);
+  machine.userManager = manager.env
+    ? `private systemd --user (pid ${live.manager.pid}, XDG_RUNTIME_DIR=${manager.env.XDG_RUNTIME_DIR})`
+    : `none: ${manager.why}`;
+  progress(`user manager: ${machine.userManager}`);
   const warnings = [];
   const base = await baseline();
   const results = [];
@@ -759,8 +883,17 @@ async function main() {
         'ratio = gitfleet / baseline (below 1: gitfleet faster, (Nx) times)',
     );
     const note = results.find((r) => r.baseline.join.note)?.baseline.join.note;
-    if (note) out.push(`join baseline: ${note}`);
-    if (!TOOLS.tmuxp) out.push('tmuxp not installed: apt-get install tmuxp (column skipped)');
+    if (note) out.push(`join baseline: ${note} (user manager: ${machine.userManager})`);
+    else out.push(`join baseline: systemctl --user show per agent answered by the ${machine.userManager}`);
+    for (const r of results) {
+      const w = r.baseline.join.withoutSystemctl;
+      if (w)
+        out.push(
+          `  size ${r.size}: join ${fmtMs(r.baseline.join.medianMs)} ms with its systemctl step, ` +
+            `${fmtMs(w.medianMs)} ms without (run alternately; no-op/join without: ${fmtRatio(ratio(r.noop.medianMs, w.medianMs))})`,
+        );
+    }
+    if (!TOOLS.tmuxp) out.push(`tmuxp: ${TMUXP_SKIPPED.why} (column skipped)`);
     out.push('');
     for (const r of results) out.push(verdictLine(r));
     for (const r of results)

@@ -3,6 +3,7 @@
 //
 //   npm run build && node bench/profile.mjs [SIZE] [RUNS]     (default 200 agents, 3 runs)
 //   node bench/profile.mjs SIZE RUNS --ab OTHER/dist/cli.js     A/B: no profiles, RUNS runs of each CLI, alternately
+//   node bench/profile.mjs SIZE RUNS --callers decode,inflate   also: whose code those functions' time is spent for
 //
 // Sets up one fleet like bench/bench.mjs does (a bare repo holding a roster of SIZE `sleep infinity` agents on a
 // private tmux socket under a temp dir), converges it with one apply, then runs RUNS no-op applies of dist/cli.js
@@ -28,6 +29,8 @@ const args = process.argv.slice(2);
 const keep = args.includes('--keep');
 const other = args.includes('--ab') ? path.resolve(args[args.indexOf('--ab') + 1] ?? '') : null;
 const [size = 200, runs = 3] = args.filter((a) => /^\d+$/.test(a)).map(Number);
+// --callers NAME[,NAME...]: whose code the self time of those functions (e.g. decode, openFileHandle) is spent for.
+const callers = args.includes('--callers') ? (args[args.indexOf('--callers') + 1] ?? '').split(',') : [];
 const ENV = { ...process.env, GIT_CONFIG_NOSYSTEM: '1', GIT_CONFIG_GLOBAL: '/dev/null', GIT_TERMINAL_PROMPT: '0' };
 for (const k of Object.keys(ENV)) if (k === 'TMUX' || k === 'TMUX_PANE' || k.startsWith('GITFLEET_')) delete ENV[k];
 
@@ -145,6 +148,7 @@ const byFile = new Map();
 const byFn = new Map();
 const byPart = new Map();
 const inclusive = new Map();
+const byCaller = new Map();
 const add = (m, k, v) => m.set(k, (m.get(k) ?? 0) + v);
 let total = 0;
 const files = fs.readdirSync(profDir).filter((f) => f.endsWith('.cpuprofile'));
@@ -156,10 +160,13 @@ for (const f of files) {
   for (let i = 0; i < prof.samples.length; i++) add(self, prof.samples[i], (dts[i + 1] ?? 0) / 1000);
   const nodes = new Map(prof.nodes.map((node) => [node.id, node]));
   // Inclusive time of src/ functions: a function's own time plus its callees', counted once per stack.
-  const visit = (node, open) => {
+  const visit = (node, open, caller = null) => {
     const { file, line } = where(node.callFrame);
     const key = `${node.callFrame.functionName || '(anonymous)'} ${file}:${line}`;
     const ms = self.get(node.id) ?? 0;
+    if (callers.includes(node.callFrame.functionName)) add(byCaller, `${node.callFrame.functionName} <- ${caller}`, ms);
+    // The innermost frame of src/ or a dependency: who the time below it is spent for.
+    const ours = file.startsWith('src/') || file.startsWith('node_modules/');
     total += ms;
     add(byFile, file, ms);
     add(byPart, part(file), ms);
@@ -167,7 +174,7 @@ for (const f of files) {
     const own = file.startsWith('src/') && !open.has(key);
     if (own) open.add(key);
     let sum = ms;
-    for (const c of node.children ?? []) sum += visit(nodes.get(c), open);
+    for (const c of node.children ?? []) sum += visit(nodes.get(c), open, ours ? key : caller);
     if (own) {
       open.delete(key);
       add(inclusive, key, sum);
@@ -190,5 +197,9 @@ process.stdout.write(
     `self time per source file:\n${top(byFile, 20)}\n\n` +
     `self time per function:\n${top(byFn, 20)}\n\n` +
     `time in src/ functions with their callees:\n${top(inclusive, 30)}\n` +
+    (callers.length
+      ? `\nself time of ${callers.join(', ')} by the innermost caller in src/ or a dependency:\n` +
+        `${top(byCaller, 25)}\n`
+      : '') +
     (keep ? `\nprofiles: ${profDir}\n` : ''),
 );

@@ -1,6 +1,10 @@
 // The only module that starts processes (test/unit/safety.test.ts holds it
 // so): every child gets a timeout that kills its whole process group.
-import { execa } from 'execa';
+// run() uses node's child_process directly: it is on every reconcile's path,
+// and execa (243 KB of bundle with its dependencies) cost a no-op apply ~25 ms
+// of module compile and start-up (docs/performance.md). execa is loaded only
+// for the interactive verbs (runInteractive).
+import { spawn } from 'node:child_process';
 import { TerminalError } from './errors.js';
 import { maskArgv } from './redact.js';
 
@@ -17,6 +21,9 @@ export interface RunOptions {
   env?: Record<string, string>;
   cwd?: string;
 }
+
+/** How long a child that ignored SIGTERM at its timeout has before SIGKILL. */
+const FORCE_KILL_AFTER_MS = 2_000;
 
 /** -v: told of each command run (program and first words, secrets masked), with its exit status and time. */
 let trace: ((line: string) => void) | null = null;
@@ -40,38 +47,91 @@ export async function run(argv: readonly string[], opts: RunOptions = {}): Promi
   const [file, ...args] = argv;
   if (!file) throw new Error('run: empty argv');
   const started = performance.now();
-  const child = execa(file, args, {
-    reject: false,
-    stripFinalNewline: false,
-    timeout: opts.timeoutMs ?? 30_000,
-    // Own process group: on timeout we kill the group, not just the child.
-    detached: true,
-    forceKillAfterDelay: 2_000,
-    input: opts.input,
-    stdin: opts.input === undefined ? 'ignore' : 'pipe',
-    cwd: opts.cwd,
-    env: opts.env,
-    extendEnv: true,
-  });
-  const res = await child;
-  trace?.(traced(argv, res, performance.now() - started));
-  if (res.timedOut && child.pid) {
-    try {
-      process.kill(-child.pid, 'SIGKILL');
-    } catch {
-      /* group already gone */
-    }
-  }
-  if (res.failed && res.exitCode === undefined && !res.timedOut) {
-    const code = (res as { code?: string }).code;
-    throw Object.assign(new TerminalError(`cannot run ${file}: ${res.shortMessage ?? code}`), { code });
+  const res = await spawnCollect(file, args, opts);
+  trace?.(traced(argv, { exitCode: res.exitCode ?? undefined, timedOut: res.timedOut }, performance.now() - started));
+  if (res.timedOut) killGroup(res.pid);
+  if (res.error) {
+    const code = res.error.code;
+    // The words execa used for a program that cannot start, kept so messages read as before.
+    const why = `Command failed with ${code ?? 'an error'}: ${argv.join(' ')}\n${res.error.message}`;
+    throw Object.assign(new TerminalError(`cannot run ${file}: ${why}`), { code });
   }
   return {
     exitCode: res.exitCode ?? (res.timedOut ? 124 : 1),
-    stdout: String(res.stdout ?? ''),
-    stderr: String(res.stderr ?? ''),
-    timedOut: res.timedOut === true,
+    stdout: res.stdout,
+    stderr: res.stderr,
+    timedOut: res.timedOut,
   };
+}
+
+function killGroup(pid: number | undefined): void {
+  if (!pid) return;
+  try {
+    process.kill(-pid, 'SIGKILL');
+  } catch {
+    /* group already gone */
+  }
+}
+
+interface Collected {
+  pid: number | undefined;
+  /** null when a signal ended it. */
+  exitCode: number | null;
+  stdout: string;
+  stderr: string;
+  timedOut: boolean;
+  /** Set when the program could not be started at all (ENOENT, EACCES...). */
+  error: NodeJS.ErrnoException | null;
+}
+
+/**
+ * Start `file` in its own process group (so a timeout can kill the group), feed it `input`, collect its output
+ * as UTF-8 and settle once it has exited and its output is closed. At the timeout it gets SIGTERM, and its
+ * process group SIGKILL FORCE_KILL_AFTER_MS later if it is still there.
+ */
+function spawnCollect(file: string, args: readonly string[], opts: RunOptions): Promise<Collected> {
+  return new Promise((resolve) => {
+    const child = spawn(file, args, {
+      cwd: opts.cwd,
+      env: opts.env ? { ...process.env, ...opts.env } : process.env,
+      detached: true,
+      stdio: [opts.input === undefined ? 'ignore' : 'pipe', 'pipe', 'pipe'],
+    });
+    const out: Buffer[] = [];
+    const err: Buffer[] = [];
+    child.stdout?.on('data', (d: Buffer) => out.push(d));
+    child.stderr?.on('data', (d: Buffer) => err.push(d));
+    let timedOut = false;
+    let forceKill: NodeJS.Timeout | undefined;
+    const timer = setTimeout(() => {
+      timedOut = true;
+      child.kill('SIGTERM');
+      // The whole group: a grandchild holding the output open would otherwise keep the run waiting.
+      forceKill = setTimeout(() => killGroup(child.pid), FORCE_KILL_AFTER_MS);
+    }, opts.timeoutMs ?? 30_000);
+    const settle = (exitCode: number | null, error: NodeJS.ErrnoException | null) => {
+      clearTimeout(timer);
+      clearTimeout(forceKill);
+      resolve({
+        pid: child.pid,
+        exitCode,
+        stdout: Buffer.concat(out).toString('utf8'),
+        stderr: Buffer.concat(err).toString('utf8'),
+        timedOut,
+        error,
+      });
+    };
+    child.once('error', (e: NodeJS.ErrnoException) => {
+      // Only a failure to start ends the run here; once started, 'close' does.
+      if (child.pid === undefined) settle(null, e);
+    });
+    child.once('close', (code) => settle(code, null));
+    if (child.stdin) {
+      // A program that exits without reading its input (EPIPE) is judged by its exit status, as before.
+      child.stdin.on('error', () => {});
+      child.stdin.end(opts.input);
+    }
+  });
 }
 
 /**
@@ -84,6 +144,7 @@ export async function run(argv: readonly string[], opts: RunOptions = {}): Promi
 export async function runInteractive(argv: readonly string[]): Promise<number> {
   const [file, ...args] = argv;
   if (!file) throw new Error('runInteractive: empty argv');
+  const { execa } = await import('execa');
   const child = execa(file, args, { reject: false, stdio: 'inherit', extendEnv: true });
   const ignore = () => {};
   const forward = (sig: NodeJS.Signals) => child.kill(sig);

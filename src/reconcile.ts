@@ -20,6 +20,7 @@ import {
 } from './status/liveness.js';
 import { defaultFleetName, fleetId, markForeign } from './fleet-identity.js';
 import { branchNameProblem } from './git/refname.js';
+import { objectId } from './git/objects.js';
 import { Repo } from './git/repo.js';
 import { openFleetRepo, REMOTE_STATUS_BRANCH, type RemoteRepo } from './git/remote.js';
 import type { RemoteSettings } from './git/remote-settings.js';
@@ -40,6 +41,7 @@ import type { Pinned } from './pinned.js';
 import { statusFileText } from './report/status-json.js';
 import { renderStatusMarkdown } from './report/status-md.js';
 import { buildStatus } from './status/build.js';
+import { MarkdownMemo } from './status/md-memo.js';
 import { eventEvidence, serverLossEvents, type ObservedEvent } from './status/evidence.js';
 import { evidenceRecorder, PendingEvidence } from './status/pending.js';
 import { Systemctl } from './systemd/client.js';
@@ -500,9 +502,17 @@ async function commitStatus(
   const { json, md } = statusPaths(src.statusName);
   // Every pending evidence file, also those an earlier killed or failed run left.
   const kept = await evidence.files();
+  // The dashboard is rendered only when the branch does not already hold this document's page (status/md-memo.ts).
+  const mdMemo = await MarkdownMemo.load(opts.stateDir, buildId(), status, src.statusName);
+  let mdBlob = mdMemo.blob;
+  const mdText = () => {
+    const text = renderStatusMarkdown(status, src.statusName);
+    mdBlob = objectId('blob', Buffer.from(text, 'utf8'));
+    return text;
+  };
   const changes = [
     { path: json, content: statusFileText(status) },
-    { path: md, content: renderStatusMarkdown(status, src.statusName) },
+    { path: md, content: { blob: mdBlob, text: mdText } },
     ...eventEvidence(events, {
       fleet: status.fleet,
       host: opts.host,
@@ -530,5 +540,6 @@ async function commitStatus(
   const commit = src.remote ? await src.remote.commitAndPush(config.statusBranch, opts.host, write) : await write();
   // Only now does the branch hold them (null: it already did, from a run killed before this step).
   await evidence.remove(kept);
+  if (mdBlob) await mdMemo.save(mdBlob);
   return commit;
 }

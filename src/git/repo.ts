@@ -18,7 +18,15 @@ export interface Author {
 }
 
 /** A file to write (content) or remove (null). */
-export type FileChange = { path: string; content: string | null };
+/**
+ * A file's text made only when it is needed: `blob` is the git blob id it is known to have (or null), so an entry
+ * that already holds that blob stays without the text being made (reconcile.ts: the status dashboard).
+ */
+export interface LazyText {
+  blob: string | null;
+  text: () => string;
+}
+export type FileChange = { path: string; content: string | null | LazyText };
 
 export class Repo {
   private readonly cache = {};
@@ -456,8 +464,13 @@ export class Repo {
       const leaf = list.find((c) => c.path === '');
       if (leaf?.content === null) entries.delete(name);
       else if (leaf) {
-        const content = Buffer.from(leaf.content, 'utf8');
         const same = entries.get(name);
+        const lazy = typeof leaf.content === 'string' ? null : leaf.content;
+        if (lazy && same?.type === 'blob' && lazy.blob === same.oid) {
+          entries.set(name, { mode: '100644', path: name, oid: same.oid, type: 'blob' });
+          continue;
+        }
+        const content = Buffer.from(lazy ? lazy.text() : (leaf.content as string), 'utf8');
         // Unchanged (the status of a no-op run): the parent's tree already holds that blob; hashing says so without
         // reading it back and inflating it, as writeObject does to reuse a loose copy.
         const oid =

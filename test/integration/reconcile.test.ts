@@ -395,6 +395,39 @@ describe('apply', () => {
     expect(second.status).toBe(0);
   });
 
+  it("the built CLI renders the dashboard only when the branch lacks this status's page (the memo)", async () => {
+    fleet = new TestFleet();
+    fleet.commit({ 'rosters/a.yaml': roster(fleet.socket, agent('alpha')) });
+    const bin = path.resolve('dist/cli.js');
+    const env = { ...process.env, TMUX_TMPDIR: privateTmux.dir };
+    const apply = () => {
+      const r = spawnSync(
+        process.execPath,
+        [bin, 'apply', '--repo', fleet.bare, '--state-dir', fleet.stateDir, '--host', fleet.host],
+        { env, encoding: 'utf8' },
+      );
+      expect(r.stderr).toBe('');
+      expect(r.status).toBe(0);
+    };
+    apply();
+    const page = fleet.show('main:status/testhost.md');
+    expect(page).toMatch(/^# ✅ /);
+    const memo = JSON.parse(readFileSync(path.join(fleet.stateDir, 'status-md-memo.json'), 'utf8'));
+    expect(memo.blob).toBe(sh('git', ['--git-dir', fleet.bare, 'rev-parse', 'main:status/testhost.md']).trim());
+    const head = fleet.headOf('main');
+    apply();
+    expect(fleet.headOf('main')).toBe(head);
+    // A page changed on the branch (by hand) is not the remembered blob: the next run renders and writes it again.
+    fleet.commit({ 'status/testhost.md': 'edited by hand\n' }, 'edit the dashboard');
+    apply();
+    expect(fleet.show('main:status/testhost.md')).toBe(page);
+    // A status that changed gets its own page: a new agent is listed.
+    fleet.commit({ 'rosters/a.yaml': roster(fleet.socket, agent('alpha') + agent('beta')) });
+    apply();
+    expect(fleet.show('main:status/testhost.md')).toContain('beta');
+    expect(fleet.show('main:status/testhost.md')).not.toBe(page);
+  });
+
   it('does not treat its own status commits as desired-state changes', async () => {
     fleet = new TestFleet();
     const human = fleet.commit({ 'rosters/a.yaml': roster(fleet.socket, agent('alpha')) });

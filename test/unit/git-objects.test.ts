@@ -169,6 +169,51 @@ describe('a status commit that changes nothing', () => {
   });
 });
 
+describe('a file whose text is made only when needed (LazyText)', () => {
+  it('stays unmade when the branch holds its blob, and is made and committed when it does not', async () => {
+    const repo = await Repo.open(gitdir);
+    const now = new Date('2026-11-29T12:00:00Z');
+    const who = { GIT_AUTHOR_NAME: 't', GIT_AUTHOR_EMAIL: 't@t', GIT_COMMITTER_NAME: 't', GIT_COMMITTER_EMAIL: 't@t' };
+    const root = gitIn(['commit-tree', gitIn(['mktree'], ''), '-m', 'root'], undefined, who);
+    let made = 0;
+    const page = (text: string, blob: string | null) => ({
+      blob,
+      text: () => {
+        made++;
+        return text;
+      },
+    });
+    const commit = (base: string, json: string, md: { blob: string | null; text: () => string }) =>
+      repo.commitFiles({
+        branch: 'main',
+        base,
+        changes: [
+          { path: 'status/h.json', content: json },
+          { path: 'status/h.md', content: md },
+        ],
+        message: 'status',
+        author: { name: 't', email: 't@t' },
+        now,
+      });
+    const first = (await commit(root, '{"a":1}\n', page('# one\n', null)))!;
+    expect(made).toBe(1);
+    expect(gitIn(['show', `${first}:status/h.md`])).toBe('# one');
+    const one = objectId('blob', Buffer.from('# one\n'));
+    // Known blob, already on the branch: nothing made, nothing committed.
+    expect(await commit(first, '{"a":1}\n', page('# one\n', one))).toBeNull();
+    expect(made).toBe(1);
+    // Known blob, the JSON changed: the page entry is kept as it is, unmade.
+    const second = (await commit(first, '{"a":2}\n', page('never made\n', one)))!;
+    expect(made).toBe(1);
+    expect(gitIn(['show', `${second}:status/h.md`])).toBe('# one');
+    // A blob the branch does not hold (a page edited by hand, a stale memo): made and written.
+    const third = (await commit(second, '{"a":2}\n', page('# two\n', objectId('blob', Buffer.from('# x\n')))))!;
+    expect(made).toBe(2);
+    expect(gitIn(['show', `${third}:status/h.md`])).toBe('# two');
+    expect(gitIn(['fsck', '--full', '--strict', '--no-dangling'])).toBe('');
+  });
+});
+
 describe('reading a damaged repository', () => {
   let work: string;
   beforeEach(() => {
