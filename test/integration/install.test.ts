@@ -132,9 +132,13 @@ describe('gitfleet install', () => {
     );
     expect([readFileSync(service, 'utf8'), readFileSync(timer, 'utf8')]).toEqual(before);
 
-    // A new interval rewrites only the timer and restarts it.
+    // A new interval rewrites the timer, and in the service the interval apply announces (GITFLEET_RUN_EVERY,
+    // README: Stale hosts); only the timer restarts.
     const third = JSON.parse((await gitfleet(m.env, ...args.slice(0, -1), '1h', '--json')).stdout);
-    expect(third.files.map((f: { action: string }) => f.action)).toEqual(['unchanged', 'updated']);
+    expect(third.files.map((f: { action: string }) => f.action)).toEqual(['updated', 'updated']);
+    expect(readFileSync(service, 'utf8')).toBe(
+      before[0]!.replace('Environment="GITFLEET_RUN_EVERY=120"', 'Environment="GITFLEET_RUN_EVERY=3600"'),
+    );
     expect(third.systemctl).toEqual([
       'daemon-reload',
       'show gitfleet-reconcile-fleet.timer -p UnitFileState -p ActiveState',
@@ -457,7 +461,7 @@ describe('gitfleet install', () => {
     expect(r.stderr).toContain('loginctl enable-linger');
     const line = r.stderr.split('\n').find((l) => l.startsWith('*/10 * * * * '));
     expect(line).toBe(
-      `*/10 * * * * mkdir -p -m 700 ${fleet.stateDir} && PATH=${process.env.PATH} LANG=${LANG} ` +
+      `*/10 * * * * mkdir -p -m 700 ${fleet.stateDir} && PATH=${process.env.PATH} GITFLEET_RUN_EVERY=600 LANG=${LANG} ` +
         `TMUX_TMPDIR=${privateTmux.dir} ` +
         `${process.execPath} ${CLI_PATH} apply --repo ${fleet.bare} --state-dir ${fleet.stateDir} ` +
         `>>${fleet.stateDir}/cron.log 2>&1`,
