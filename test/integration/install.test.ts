@@ -461,7 +461,8 @@ describe('gitfleet install', () => {
     expect(r.stderr).toContain('loginctl enable-linger');
     const line = r.stderr.split('\n').find((l) => l.startsWith('*/10 * * * * '));
     expect(line).toBe(
-      `*/10 * * * * mkdir -p -m 700 ${fleet.stateDir} && PATH=${process.env.PATH} GITFLEET_RUN_EVERY=600 LANG=${LANG} ` +
+      `*/10 * * * * mkdir -p -m 700 ${fleet.stateDir} && PATH=${process.env.PATH} ` +
+        `GITFLEET_RUN_EVERY=600 LANG=${LANG} ` +
         `TMUX_TMPDIR=${privateTmux.dir} ` +
         `${process.execPath} ${CLI_PATH} apply --repo ${fleet.bare} --state-dir ${fleet.stateDir} ` +
         `>>${fleet.stateDir}/cron.log 2>&1`,

@@ -250,7 +250,8 @@ describe('quoting', () => {
         '>>"$HOME"/.local/state/gitfleet/cron.log 2>&1',
     );
     expect(crontabLine({ ...BASE, stateDir: '/var/lib/my fleet' })).toBe(
-      "*/5 * * * * mkdir -p -m 700 '/var/lib/my fleet' && PATH=/home/op/.local/bin:/usr/bin:/bin GITFLEET_RUN_EVERY=300 " +
+      "*/5 * * * * mkdir -p -m 700 '/var/lib/my fleet' && PATH=/home/op/.local/bin:/usr/bin:/bin " +
+        'GITFLEET_RUN_EVERY=300 ' +
         '/opt/node/bin/node /opt/gitfleet/dist/cli.js apply --repo /srv/fleets/prod.git ' +
         "--state-dir '/var/lib/my fleet' " +
         ">>'/var/lib/my fleet'/cron.log 2>&1",
