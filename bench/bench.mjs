@@ -517,7 +517,9 @@ async function tmuxpLoad(fleet, names, repeats, warn) {
   });
   const socket = `gitfleet-bench-tmuxp-${randomBytes(6).toString('hex')}`;
   live.sockets.set(socket, { tmuxTmp: fleet.tmuxTmp, serverPid: null });
-  const env = { ...BASE_ENV, TMUX_TMPDIR: fleet.tmuxTmp };
+  // Panes start $SHELL, then tmuxp types the command into it. /bin/sh reads no rc file, as gitfleet's panes
+  // (`sh -c 'exec "$@"'`) do not: the baseline does not pay for whatever the user's ~/.bashrc loads.
+  const env = { ...BASE_ENV, TMUX_TMPDIR: fleet.tmuxTmp, SHELL: '/bin/sh' };
   const runs = [];
   try {
     for (let i = 0; i < repeats; i++) {

@@ -55,38 +55,49 @@ export class HttpTransport implements Transport {
 
   async fetchBranch(branch: string): Promise<string> {
     try {
-      const r = await git.fetch({
-        fs: this.fs,
-        http: this.http,
-        gitdir: this.gitdir,
-        url: this.label,
-        remote: 'origin',
-        ref: branch,
-        remoteRef: branch,
-        singleBranch: true,
-        tags: false,
-        headers: this.headers,
-      });
-      if (!r.fetchHead) throw new TerminalError(`fetching ${branch} from ${this.label}: the server sent no head`);
-      return r.fetchHead;
+      return await this.fetchOne(branch);
     } catch (e) {
       throw this.failure(e, `fetching branch ${branch} from`);
     }
   }
 
+  /** One ref (a branch name or a full ref) fetched whole; resolves to its commit. */
+  private async fetchOne(ref: string): Promise<string> {
+    const r = await git.fetch({
+      fs: this.fs,
+      http: this.http,
+      gitdir: this.gitdir,
+      url: this.label,
+      remote: 'origin',
+      ref,
+      remoteRef: ref,
+      singleBranch: true,
+      tags: false,
+      headers: this.headers,
+    });
+    if (!r.fetchHead) throw new TerminalError(`fetching ${ref} from ${this.label}: the server sent no head`);
+    return r.fetchHead;
+  }
+
+  /** Push the clone's `ref` to the remote's `remoteRef`. */
+  private pushOne(ref: string, remoteRef: string, force: boolean): Promise<unknown> {
+    return git.push({
+      fs: this.fs,
+      http: this.http,
+      gitdir: this.gitdir,
+      url: this.label,
+      remote: 'origin',
+      ref,
+      remoteRef,
+      force,
+      headers: this.headers,
+    });
+  }
+
   async push(branch: string, _oid: string): Promise<PushOutcome> {
     // isomorphic-git pushes a local ref: the caller set refs/heads/<branch> to _oid in the private clone.
     try {
-      await git.push({
-        fs: this.fs,
-        http: this.http,
-        gitdir: this.gitdir,
-        url: this.label,
-        remote: 'origin',
-        ref: branch,
-        remoteRef: `refs/heads/${branch}`,
-        headers: this.headers,
-      });
+      await this.pushOne(branch, `refs/heads/${branch}`, false);
       return { ok: true };
     } catch (e) {
       const code = (e as { code?: string }).code;
@@ -107,20 +118,8 @@ export class HttpTransport implements Transport {
     // isomorphic-git fetches one ref per request; each is one tiny commit (and the empty tree).
     for (const ref of refs) {
       try {
-        const r = await git.fetch({
-          fs: this.fs,
-          http: this.http,
-          gitdir: this.gitdir,
-          url: this.label,
-          remote: 'origin',
-          ref,
-          remoteRef: ref,
-          singleBranch: true,
-          tags: false,
-          headers: this.headers,
-        });
-        if (!r.fetchHead) throw new TerminalError(`fetching ${ref} from ${this.label}: the server sent no head`);
-        await git.writeRef({ fs: this.fs, gitdir: this.gitdir, ref, value: r.fetchHead, force: true });
+        const head = await this.fetchOne(ref);
+        await git.writeRef({ fs: this.fs, gitdir: this.gitdir, ref, value: head, force: true });
       } catch (e) {
         throw this.failure(e, `fetching ${ref} from`);
       }
@@ -130,17 +129,7 @@ export class HttpTransport implements Transport {
   async forcePush(ref: string, _oid: string): Promise<PushOutcome> {
     // Pushed from the clone's own ref of that name, which the caller set to _oid.
     try {
-      await git.push({
-        fs: this.fs,
-        http: this.http,
-        gitdir: this.gitdir,
-        url: this.label,
-        remote: 'origin',
-        ref,
-        remoteRef: ref,
-        force: true,
-        headers: this.headers,
-      });
+      await this.pushOne(ref, ref, true);
       return { ok: true };
     } catch (e) {
       const code = (e as { code?: string }).code;
