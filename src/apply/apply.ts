@@ -118,20 +118,23 @@ async function applyBatched(
 ): Promise<ActionResult[]> {
   const results: ActionResult[] = new Array(phase.length);
   const startedAt: string[] = new Array(phase.length);
-  const ready: { i: number; tmux?: PreparedTmuxAction }[] = [];
-  for (const [i, action] of phase.entries()) {
+  // Each action's write-ahead record (onStart: a durable file) and its directories, several at once: one
+  // after the other, their fsyncs were a third of a cold start of 50 agents. All are done before the batch runs.
+  const prepared = await pool([...phase.entries()], ctx.concurrency ?? 4, async ([i, action]) => {
     startedAt[i] = ctx.clock().toISOString();
     try {
       await ctx.onStart?.(action, startedAt[i]!);
       const refused = refusal(action, ctx, failedWrites);
       if (refused) throw new Error(refused);
       if (actionKind(action.kind).applier === 'tmux')
-        ready.push({ i, tmux: await prepareTmuxAction(action, agentOf(action), ctx) });
-      else ready.push({ i });
+        return { i, tmux: await prepareTmuxAction(action, agentOf(action), ctx) };
+      return { i };
     } catch (e) {
       results[i] = failed(action, startedAt[i]!, e, ctx);
+      return null;
     }
-  }
+  });
+  const ready = prepared.filter((r): r is { i: number; tmux?: PreparedTmuxAction } => r !== null);
   const groups = new Map<string, typeof ready>();
   for (const r of ready) {
     const key = r.tmux ? `tmux:${r.tmux.socket}` : 'systemctl';
@@ -151,7 +154,7 @@ async function applyBatched(
       results[i] = finished(phase[i]!, startedAt[i]!, outcomes[k]!, ctx);
     });
   });
-  for (const r of results) await ctx.onResult?.(r);
+  await pool(results, ctx.concurrency ?? 4, async (r) => ctx.onResult?.(r));
   return results;
 }
 
