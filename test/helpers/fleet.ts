@@ -163,8 +163,18 @@ export class TestFleet {
 
   cleanup(): void {
     this.tmux('kill-server');
-    // Pane wrappers write their exit files as the server ends them: retry while the dir is still filling.
-    rmSync(this.dir, { recursive: true, force: true, maxRetries: 10, retryDelay: 50 });
+    // Pane wrappers write their exit files as the server ends them, and on a loaded CI machine some only seconds
+    // later: retry while the dir is still filling, for up to 10 s.
+    const until = Date.now() + 10_000;
+    for (;;) {
+      try {
+        rmSync(this.dir, { recursive: true, force: true, maxRetries: 10, retryDelay: 50 });
+        return;
+      } catch (e) {
+        if ((e as NodeJS.ErrnoException).code !== 'ENOTEMPTY' || Date.now() > until) throw e;
+        Atomics.wait(new Int32Array(new SharedArrayBuffer(4)), 0, 0, 200);
+      }
+    }
   }
 }
 
