@@ -63,35 +63,26 @@ export class HttpTransport implements Transport {
 
   /** One ref (a branch name or a full ref) fetched whole; resolves to its commit. */
   private async fetchOne(ref: string): Promise<string> {
-    const r = await git.fetch({
-      fs: this.fs,
-      http: this.http,
-      gitdir: this.gitdir,
-      url: this.label,
-      remote: 'origin',
-      ref,
-      remoteRef: ref,
-      singleBranch: true,
-      tags: false,
-      headers: this.headers,
-    });
+    const r = await git.fetch({ ...this.origin(), ref, remoteRef: ref, singleBranch: true, tags: false });
     if (!r.fetchHead) throw new TerminalError(`fetching ${ref} from ${this.label}: the server sent no head`);
     return r.fetchHead;
   }
 
   /** Push the clone's `ref` to the remote's `remoteRef`. */
   private pushOne(ref: string, remoteRef: string, force: boolean): Promise<unknown> {
-    return git.push({
+    return git.push({ ...this.origin(), ref, remoteRef, force });
+  }
+
+  /** What every fetch and push of the clone's `origin` passes isomorphic-git. */
+  private origin() {
+    return {
       fs: this.fs,
       http: this.http,
       gitdir: this.gitdir,
       url: this.label,
       remote: 'origin',
-      ref,
-      remoteRef,
-      force,
       headers: this.headers,
-    });
+    };
   }
 
   async push(branch: string, _oid: string): Promise<PushOutcome> {
