@@ -32,11 +32,16 @@ export async function readAliveRecords(src: AliveRepo, now: Date, exact = false)
   const refs = src.remote ? await src.remote.aliveRefs(now, exact) : await src.repo.refsUnder(ALIVE_PREFIX);
   const out: AliveRecord[] = [];
   for (const [name, oid] of [...refs].sort(([a], [b]) => (a < b ? -1 : a > b ? 1 : 0))) {
-    const c = await src.repo.commitInfo(oid);
-    const r = c ? parseAlive(name, c.message, c.committedAt) : null;
+    const r = await aliveRecordAt(src.repo, name, oid);
     if (r) out.push(r);
   }
   return out;
+}
+
+/** The liveness record commit `oid` holds for `name`, or null when it is missing or not one. */
+export async function aliveRecordAt(repo: Repo, name: string, oid: string): Promise<AliveRecord | null> {
+  const c = await repo.commitInfo(oid);
+  return c ? parseAlive(name, c.message, c.committedAt) : null;
 }
 
 /**
@@ -54,8 +59,7 @@ export async function keepAlive(
   const bad = branchNameProblem(ref.slice('refs/'.length));
   if (bad) return { moved: false, warning: `no liveness ref for ${name}: ${bad}` };
   const current = await src.repo.resolve(ref);
-  const info = current ? await src.repo.commitInfo(current) : null;
-  if (!refreshDue(info ? parseAlive(name, info.message, info.committedAt) : null, message, now))
+  if (!refreshDue(current ? await aliveRecordAt(src.repo, name, current) : null, message, now))
     return { moved: false, warning: null };
   try {
     const oid = await src.repo.writeOrphanCommit({ message: aliveMessageText(message), author, now });

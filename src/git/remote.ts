@@ -22,6 +22,7 @@ import { mkdir } from 'node:fs/promises';
 import path from 'node:path';
 import git from 'isomorphic-git';
 import { TerminalError, TransientError } from '../errors.js';
+import { aliveRecordAt } from './alive.js';
 import { atomicFs } from './atomic-fs.js';
 import { acquireCloneLock } from './clone-lock.js';
 import { readToken } from './credentials.js';
@@ -32,7 +33,7 @@ import type { RemoteSettings } from './remote-settings.js';
 import { Repo } from './repo.js';
 import { backoffMs, DEFAULT_RETRY, withRetry } from './retry.js';
 import { sshEnv, SshTransport } from './ssh.js';
-import { ALIVE_PREFIX, aliveRef, judge, parseAlive } from '../status/liveness.js';
+import { ALIVE_PREFIX, aliveRef, judge } from '../status/liveness.js';
 import type { PushOutcome, Transport } from './transport.js';
 
 const FETCHED = 'refs/gitfleet/fetched/';
@@ -211,8 +212,7 @@ export class RemoteRepo {
 
   /** Whether the clone's liveness record `oid` of `name` still judges it alive at `now`. */
   private async freshCopy(name: string, oid: string, now: Date): Promise<boolean> {
-    const c = await this.repo.commitInfo(oid);
-    const r = c ? parseAlive(name, c.message, c.committedAt) : null;
+    const r = await aliveRecordAt(this.repo, name, oid);
     return r !== null && judge(r, now).state === 'alive';
   }
 
