@@ -11,9 +11,9 @@ import {
   type AliveRecord,
   aliveMessageText,
   aliveRef,
-  parseAlive,
   refreshDue,
 } from '../status/liveness.js';
+import { aliveRecordAt } from './alive-record.js';
 import { branchNameProblem } from './refname.js';
 import type { RemoteRepo } from './remote.js';
 import type { Author, Repo } from './repo.js';
@@ -36,12 +36,6 @@ export async function readAliveRecords(src: AliveRepo, now: Date, exact = false)
     if (r) out.push(r);
   }
   return out;
-}
-
-/** The liveness record commit `oid` holds for `name`, or null when it is missing or not one. */
-export async function aliveRecordAt(repo: Repo, name: string, oid: string): Promise<AliveRecord | null> {
-  const c = await repo.commitInfo(oid);
-  return c ? parseAlive(name, c.message, c.committedAt) : null;
 }
 
 /**

@@ -22,7 +22,7 @@ import { mkdir } from 'node:fs/promises';
 import path from 'node:path';
 import git from 'isomorphic-git';
 import { TerminalError, TransientError } from '../errors.js';
-import { aliveRecordAt } from './alive.js';
+import { aliveRecordAt } from './alive-record.js';
 import { atomicFs } from './atomic-fs.js';
 import { acquireCloneLock } from './clone-lock.js';
 import { readToken } from './credentials.js';
