@@ -4,7 +4,7 @@
 // submodule must never read as "this roster is gone" (that would prune its
 // agents). Markdown notes and the paths fleet.yaml lists under `ignore:` are
 // the exceptions.
-import type { TreeEntry } from 'isomorphic-git';
+import type { TreeEntry } from '../git/object-parse.js';
 import type { Problem } from '../errors.js';
 
 const WHAT: Record<string, string> = {

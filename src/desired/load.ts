@@ -5,7 +5,7 @@
 // replaced by its last-known-good version (the blob recorded in the
 // previous status), so an invalid commit never makes gitfleet forget, and so
 // prune, what that file declared.
-import type { TreeEntry } from 'isomorphic-git';
+import type { TreeEntry } from '../git/object-parse.js';
 import type { Repo } from '../git/repo.js';
 import type { Problem } from '../errors.js';
 import { DEFAULT_PATHS, defaultConfig, FLEET_FILE, parseFleetConfig, type FleetDefaults } from './fleet-config.js';

@@ -2,7 +2,7 @@
 // reconcile), or the files on disk in a work tree (validate --worktree,
 // git/worktree.ts). The loader (desired/load.ts) sees only this interface,
 // so both are checked by exactly the same rules, with the same positions.
-import type { TreeEntry } from 'isomorphic-git';
+import type { TreeEntry } from '../git/object-parse.js';
 import type { Repo } from '../git/repo.js';
 import { shortRevision } from '../revision.js';
 

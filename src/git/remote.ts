@@ -28,7 +28,7 @@ import { acquireCloneLock } from './clone-lock.js';
 import { readToken } from './credentials.js';
 import { HttpTransport } from './http-transport.js';
 import { isOwnPath } from './own-paths.js';
-import { cloneDirName, isRemoteRepo, parseRemoteUrl, redactUrl, type RemoteUrl } from './remote-url.js';
+import { cloneDirName, parseRemoteUrl, type RemoteUrl } from './remote-url.js';
 import type { RemoteSettings } from './remote-settings.js';
 import { Repo } from './repo.js';
 import { backoffMs, DEFAULT_RETRY, withRetry } from './retry.js';
@@ -330,26 +330,6 @@ async function openRepo(gitdir: string, url: string): Promise<Repo> {
   repo.label = url;
   return repo;
 }
-
-/**
- * `--repo` opened for reading desired state: a path on this host as it is,
- * a URL as its private clone in `stateDir` (git/remote.ts). The caller
- * syncs the branches it needs (RemoteRepo.sync) before reading them.
- */
-export async function openFleetRepo(opts: {
-  repo: string;
-  stateDir?: string | undefined;
-  remote?: RemoteSettings | undefined;
-}): Promise<{ repo: Repo; remote: RemoteRepo | null }> {
-  if (!isRemoteRepo(opts.repo)) return { repo: await Repo.open(opts.repo), remote: null };
-  if (!opts.stateDir || !opts.remote)
-    throw new TerminalError(`--repo ${redactUrl(opts.repo)}: a remote repository needs a state dir`);
-  const remote = await RemoteRepo.open(opts.repo, opts.stateDir, opts.remote);
-  return { repo: remote.repo, remote };
-}
-
-/** Where status goes when fleet.yaml has no status.branch and the repository is remote (README: why). */
-export const REMOTE_STATUS_BRANCH = 'gitfleet-status';
 
 /** `into` made equal to `from`, in place when there is one (it may be shared), else `from` itself. */
 function refill(into: Map<string, string> | null, from: Map<string, string>): Map<string, string> {

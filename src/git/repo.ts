@@ -1,15 +1,20 @@
-// The only module that talks to git. Reads committed objects with
-// isomorphic-git and writes status commits with git/objects.ts (crash-safe
-// loose objects), directly in the object store: no work tree. A ref moves
-// only by compare-and-swap under git's own `<ref>.lock` protocol, so a
-// concurrent `git push` is never overwritten. A missing or damaged object is
-// a TerminalError naming it, never an empty folder or a missing file.
+// The only module that talks to a local repository. Reads committed objects
+// and refs itself (git/odb.ts, git/refs.ts: loose objects and packs, loose and
+// packed refs; isomorphic-git is not even loaded on this path) and writes
+// status commits with git/objects.ts (crash-safe loose objects), directly in
+// the object store: no work tree. A ref moves only by compare-and-swap under
+// git's own `<ref>.lock` protocol, so a concurrent `git push` is never
+// overwritten. A missing or damaged object is a TerminalError naming it,
+// never an empty folder or a missing file.
 import fs from 'node:fs';
 import { open, readFile, rename, rm, stat, readdir, type FileHandle } from 'node:fs/promises';
 import path from 'node:path';
-import git, { type TreeEntry } from 'isomorphic-git';
 import { errorMessage, GitfleetError, TerminalError, TransientError, UsageError } from '../errors.js';
+import { configBoolean } from './config.js';
+import type { TreeEntry } from './object-parse.js';
 import { commitContent, fsyncDir, objectId, treeContent, writeObject } from './objects.js';
+import { ObjectDb, ObjectNotFound } from './odb.js';
+import { RefStore } from './refs.js';
 import { isRemoteRepo, redactUrl } from './remote-url.js';
 
 export interface Author {
@@ -28,8 +33,12 @@ export interface LazyText {
 }
 export type FileChange = { path: string; content: string | null | LazyText };
 
+export type { TreeEntry } from './object-parse.js';
+
 export class Repo {
-  private readonly cache = {};
+  /** Objects read (and a bounded cache of them) and refs: per Repo, so a long-lived process drops them with it. */
+  private readonly odb: ObjectDb;
+  private readonly refs: RefStore;
   /**
    * Where this process notes the ref lock it holds (in its state dir, set by
    * apply, which holds the state dir's lock): a lock found later with the same
@@ -44,6 +53,8 @@ export class Repo {
     readonly workTree: string | null,
   ) {
     this.label = gitdir;
+    this.odb = new ObjectDb(gitdir);
+    this.refs = new RefStore(gitdir);
   }
 
   /**
@@ -62,7 +73,8 @@ export class Repo {
     const dotGit = path.join(abs, '.git');
     if (await isDir(dotGit)) return new Repo(dotGit, abs);
     if ((await isFile(path.join(abs, 'HEAD'))) && (await isDir(path.join(abs, 'objects')))) {
-      const bare = await git.getConfig({ fs, gitdir: abs, path: 'core.bare' }).catch(() => undefined);
+      const config = await readFile(path.join(abs, 'config'), 'utf8').catch(() => '');
+      const bare = configBoolean(config, 'core', 'bare');
       const workTree = path.basename(abs) === '.git' && bare !== true ? path.dirname(abs) : null;
       return new Repo(abs, bare === false ? path.dirname(abs) : workTree);
     }
@@ -80,15 +92,9 @@ export class Repo {
 
   async resolve(ref: string): Promise<string | null> {
     const full = ref === 'HEAD' || ref.startsWith('refs/') ? ref : `refs/heads/${ref}`;
-    try {
-      return await git.resolveRef({ fs, gitdir: this.gitdir, ref: full });
-    } catch (e) {
-      if ((e as { code?: string }).code === 'NotFoundError') {
-        if (/^[0-9a-f]{40}$/.test(ref)) return ref;
-        return null;
-      }
-      throw e;
-    }
+    const oid = this.refs.resolve(full);
+    if (oid === null && /^[0-9a-f]{40}$/.test(ref)) return ref;
+    return oid;
   }
 
   /**
@@ -97,9 +103,12 @@ export class Repo {
    * Its `type`/`mode` tell a file (blob 100644/100755) from a symbolic link
    * (blob 120000), a folder (tree 040000) and a submodule (commit 160000).
    */
-  /** A commit id from a prefix (at least 7 hex digits), or null when none or several match. */
+  /** An object id from a prefix (at least 4 hex digits), or null when none or several match. */
   async expandOid(prefix: string): Promise<string | null> {
-    return git.expandOid({ fs, gitdir: this.gitdir, oid: prefix, cache: this.cache }).catch(() => null);
+    const hex = prefix.toLowerCase();
+    if (!/^[0-9a-f]{4,40}$/.test(hex)) return null;
+    const found = this.odb.expand(hex);
+    return found.length === 1 ? found[0]! : null;
   }
 
   async entryAt(commit: string, filepath: string): Promise<TreeEntry | null> {
@@ -132,8 +141,7 @@ export class Repo {
   /** A blob's text; `where` (its path) names it when the object is missing or damaged. */
   async readBlob(oid: string, where = 'blob'): Promise<string> {
     try {
-      const { blob } = await git.readBlob({ fs, gitdir: this.gitdir, oid, cache: this.cache });
-      return Buffer.from(blob).toString('utf8');
+      return this.odb.blob(oid).toString('utf8');
     } catch (e) {
       throw this.damaged(e, oid, where);
     }
@@ -195,7 +203,7 @@ export class Repo {
 
   private async commitOf(oid: string) {
     try {
-      return (await git.readCommit({ fs, gitdir: this.gitdir, oid, cache: this.cache })).commit;
+      return this.odb.commit(oid);
     } catch (e) {
       throw this.damaged(e, oid, 'commit');
     }
@@ -203,7 +211,7 @@ export class Repo {
 
   private async treeEntries(oid: string, where: string): Promise<TreeEntry[]> {
     try {
-      return (await git.readTree({ fs, gitdir: this.gitdir, oid, cache: this.cache })).tree;
+      return this.odb.tree(oid);
     } catch (e) {
       throw this.damaged(e, oid, where);
     }
@@ -212,9 +220,8 @@ export class Repo {
   /** A missing or unreadable object: the repository is damaged. */
   private damaged(e: unknown, oid: string, where: string): GitfleetError {
     if (e instanceof GitfleetError) return e;
-    const code = (e as { code?: string }).code;
     const what =
-      code === 'NotFoundError'
+      e instanceof ObjectNotFound && e.oid === oid
         ? `is missing from ${this.gitdir}`
         : `cannot be read from ${this.gitdir} (${errorMessage(e)})`;
     return new TerminalError(`object ${oid} (${where}) ${what}: the repository is damaged; run git fsck`, { cause: e });
@@ -298,7 +305,11 @@ export class Repo {
 
   /** Local branch names, for error messages. */
   async branches(): Promise<string[]> {
-    return git.listBranches({ fs, gitdir: this.gitdir }).catch(() => []);
+    try {
+      return [...this.refs.under('refs/heads/').keys()];
+    } catch {
+      return [];
+    }
   }
 
   /**
@@ -336,19 +347,13 @@ export class Repo {
 
   /** Refs under `prefix` (e.g. `refs/gitfleet/alive/`): name below it → commit. */
   async refsUnder(prefix: string): Promise<Map<string, string>> {
-    const names = await git.listRefs({ fs, gitdir: this.gitdir, filepath: prefix.replace(/\/$/, '') });
-    const out = new Map<string, string>();
-    for (const name of names) {
-      const oid = await this.resolve(`${prefix}${name}`).catch(() => null);
-      if (oid) out.set(name, oid);
-    }
-    return out;
+    return this.refs.under(prefix.endsWith('/') ? prefix : `${prefix}/`);
   }
 
   /** A commit's message and committer time; null when it is missing or not a commit. */
   async commitInfo(oid: string): Promise<{ message: string; committedAt: Date } | null> {
     try {
-      const c = (await git.readCommit({ fs, gitdir: this.gitdir, oid, cache: this.cache })).commit;
+      const c = this.odb.commit(oid);
       return { message: c.message, committedAt: new Date(c.committer.timestamp * 1000) };
     } catch {
       return null;
@@ -375,7 +380,7 @@ export class Repo {
    */
   async setRef(ref: string, oid: string | null): Promise<void> {
     if (oid === null) {
-      await git.deleteRef({ fs, gitdir: this.gitdir, ref }).catch(() => undefined);
+      await this.refs.delete(ref);
       return;
     }
     for (let attempt = 1; ; attempt++) {

@@ -10,13 +10,16 @@
 import fs from 'node:fs';
 import { lstat, readFile, readdir, readlink } from 'node:fs/promises';
 import path from 'node:path';
-import git, { type TreeEntry } from 'isomorphic-git';
+import type { TreeEntry } from './object-parse.js';
 import { FLEET_FILE } from '../desired/fleet-config.js';
 import { globMatch } from '../desired/folder.js';
 import type { DesiredTree } from '../desired/tree.js';
 import { TerminalError } from '../errors.js';
 import { run } from '../exec.js';
 import { objectId } from './objects.js';
+
+/** isomorphic-git (the index, .gitignore rules), loaded only when a work tree is read: not on apply's path. */
+const isoGit = async () => (await import('isomorphic-git')).default;
 
 /** A submodule's commit is not read (the folder is refused whatever it holds): any id stands in. */
 const UNREAD = '0'.repeat(40);
@@ -29,10 +32,12 @@ export function workTreeOf(root: string, gitdir: string, head: string | null): D
   const texts = new Map<string, string>();
   let tracked: Promise<Set<string>> | null = null;
   const isTracked = async (p: string) => {
-    tracked ??= git.listFiles({ fs, dir: root, gitdir }).then(
-      (files) => new Set(files),
-      () => new Set<string>(),
-    );
+    tracked ??= isoGit()
+      .then((git) => git.listFiles({ fs, dir: root, gitdir }))
+      .then(
+        (files) => new Set(files),
+        () => new Set<string>(),
+      );
     return (await tracked).has(p);
   };
 
@@ -79,7 +84,8 @@ export function workTreeOf(root: string, gitdir: string, head: string | null): D
         const rel = `${dir}/${name}`;
         const st = await lstat(path.join(root, rel)).catch(() => null);
         if (!st) continue; // removed while listed
-        if (!(await isTracked(rel)) && (await git.isIgnored({ fs, dir: root, gitdir, filepath: rel }))) continue;
+        if (!(await isTracked(rel)) && (await (await isoGit()).isIgnored({ fs, dir: root, gitdir, filepath: rel })))
+          continue;
         const entry = await describe(rel, name, st);
         if (entry) entries.push(entry);
       }
