@@ -88,6 +88,11 @@ export class ObjectDb {
     private readonly limit = { bytes: 32 * 1024 * 1024, entries: 8192 },
   ) {}
 
+  /** What the cache holds now (tests check its bounds). */
+  get cached(): { entries: number; bytes: number } {
+    return { entries: this.cache.size, bytes: this.weight };
+  }
+
   private get objects(): string {
     return path.join(this.gitdir, 'objects');
   }
