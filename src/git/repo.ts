@@ -7,7 +7,7 @@
 // overwritten. A missing or damaged object is a TerminalError naming it,
 // never an empty folder or a missing file.
 import fs from 'node:fs';
-import { open, readFile, rename, rm, stat, readdir, type FileHandle } from 'node:fs/promises';
+import { open, readFile, rename, rm, type FileHandle } from 'node:fs/promises';
 import path from 'node:path';
 import { errorMessage, GitfleetError, TerminalError, TransientError, UsageError } from '../errors.js';
 import { configBoolean } from './config.js';
@@ -71,14 +71,14 @@ export class Repo {
     }
     const abs = path.resolve(repoPath);
     const dotGit = path.join(abs, '.git');
-    if (await isDir(dotGit)) return new Repo(dotGit, abs);
-    if ((await isFile(path.join(abs, 'HEAD'))) && (await isDir(path.join(abs, 'objects')))) {
-      const config = await readFile(path.join(abs, 'config'), 'utf8').catch(() => '');
+    if (isDir(dotGit)) return new Repo(dotGit, abs);
+    if (isFile(path.join(abs, 'HEAD')) && isDir(path.join(abs, 'objects'))) {
+      const config = readText(path.join(abs, 'config'));
       const bare = configBoolean(config, 'core', 'bare');
       const workTree = path.basename(abs) === '.git' && bare !== true ? path.dirname(abs) : null;
       return new Repo(abs, bare === false ? path.dirname(abs) : workTree);
     }
-    if (!(await exists(abs))) throw new TerminalError(`--repo ${repoPath}: no such directory`);
+    if (!exists(abs)) throw new TerminalError(`--repo ${repoPath}: no such directory`);
     throw new TerminalError(
       `--repo ${repoPath}: not a git repository (expected a bare repository, a .git folder, or a work tree with one)`,
     );
@@ -166,7 +166,7 @@ export class Repo {
     const lock = path.join(this.gitdir, 'refs', 'heads', `${branch}.lock`);
     const deadline = Date.now() + waitMs;
     for (;;) {
-      const st = await stat(lock).catch(() => null);
+      const st = statOf(lock);
       if (!st) return;
       if (await this.removeOwnStaleLock(lock, st)) return;
       if (Date.now() >= deadline) {
@@ -322,12 +322,12 @@ export class Repo {
     const heads: { head: string; tree: string }[] = [];
     if (this.workTree) heads.push({ head: path.join(this.gitdir, 'HEAD'), tree: this.workTree });
     const wt = path.join(this.gitdir, 'worktrees');
-    for (const name of await readdir(wt).catch(() => [] as string[])) {
-      const gitdirFile = await readFile(path.join(wt, name, 'gitdir'), 'utf8').catch(() => '');
+    for (const name of readNames(wt)) {
+      const gitdirFile = readText(path.join(wt, name, 'gitdir'));
       heads.push({ head: path.join(wt, name, 'HEAD'), tree: path.dirname(gitdirFile.trim()) || name });
     }
     for (const h of heads) {
-      const text = await readFile(h.head, 'utf8').catch(() => '');
+      const text = readText(h.head);
       if (text.trim() === `ref: ${ref}`) return h.tree;
     }
     return null;
@@ -573,12 +573,37 @@ function entryKind(e: TreeEntry): string {
   return e.type === 'tree' ? 'a folder' : 'a file';
 }
 
-async function isDir(p: string): Promise<boolean> {
-  return (await stat(p).catch(() => null))?.isDirectory() ?? false;
+// Synchronous, like git/odb.ts and git/refs.ts: a stat or a tiny file read costs less than the thread-pool round
+// trip fs/promises adds to each.
+/** A path's stat, or undefined when there is nothing there (or it cannot be looked at). */
+function statOf(p: string): fs.Stats | undefined {
+  try {
+    return fs.statSync(p, { throwIfNoEntry: false });
+  } catch {
+    return undefined;
+  }
 }
-async function isFile(p: string): Promise<boolean> {
-  return (await stat(p).catch(() => null))?.isFile() ?? false;
+function isDir(p: string): boolean {
+  return statOf(p)?.isDirectory() ?? false;
 }
-async function exists(p: string): Promise<boolean> {
-  return (await stat(p).catch(() => null)) !== null;
+function isFile(p: string): boolean {
+  return statOf(p)?.isFile() ?? false;
+}
+function exists(p: string): boolean {
+  return statOf(p) !== undefined;
+}
+/** A small file's text, '' when it cannot be read. */
+function readText(p: string): string {
+  try {
+    return fs.readFileSync(p, 'utf8');
+  } catch {
+    return '';
+  }
+}
+function readNames(dir: string): string[] {
+  try {
+    return fs.readdirSync(dir);
+  } catch {
+    return [];
+  }
 }
