@@ -7,7 +7,7 @@ import { watch, type FSWatcher } from 'chokidar';
 import { Cron } from 'croner';
 import { FLEET_FILE, scheduleIntervalMs } from '../desired/fleet-config.js';
 import type { FleetConfig } from '../desired/types.js';
-import { RemoteRepo } from '../git/remote.js';
+import type { RemoteRepo } from '../git/remote.js';
 import type { RemoteSettings } from '../git/remote-settings.js';
 import { isRemoteRepo } from '../git/remote-url.js';
 import { Repo } from '../git/repo.js';
@@ -44,6 +44,8 @@ export async function openChangeSource(
   ctx: { stateDir: string; remote: RemoteSettings; host: string; pollMs?: number },
 ): Promise<{ source: ChangeSource; gitdir: string }> {
   if (isRemoteRepo(repo)) {
+    // Loaded only for a URL: git/remote.ts brings isomorphic-git, which a daemon on a local repository never needs.
+    const { RemoteRepo } = await import('../git/remote.js');
     const remote = await RemoteRepo.open(repo, ctx.stateDir, ctx.remote);
     return { source: new RemotePollSource(remote, ctx.pollMs ?? DEFAULT_POLL_MS, ctx.host), gitdir: remote.dir };
   }
