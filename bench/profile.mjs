@@ -85,7 +85,10 @@ if (other) {
   for (const [i, cli] of [...cpu.keys()].entries()) {
     const state = path.join(dir, `state-${i}`);
     fs.cpSync(path.join(dir, 'state'), state, { recursive: true });
-    argsOf.set(cli, apply.map((a) => (a === path.join(dir, 'state') ? state : a)));
+    argsOf.set(
+      cli,
+      apply.map((a) => (a === path.join(dir, 'state') ? state : a)),
+    );
     run(process.execPath, [cli, ...argsOf.get(cli)]);
   }
   for (let i = 0; i < runs; i++) {
