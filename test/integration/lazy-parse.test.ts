@@ -1,5 +1,5 @@
-// A no-op apply does not load the code that parses (issue #11): the YAML parser, the schema validators, croner and
-// the parsers of fleet.yaml and the kinds stay on disk while every parse is remembered in the state dir
+// A no-op apply (or ps) does not load the code that parses (issue #11): the YAML parser, the schema validators,
+// croner and the parsers of fleet.yaml and the kinds stay on disk while every parse is remembered in the state dir
 // (src/desired/parse-memo.ts), and load again as soon as one file's parse is not. Which of dist/'s chunks a run of
 // the built CLI loads is seen through node's module hooks (test/fixtures/module-log), and what each chunk holds
 // through its source map.
@@ -43,12 +43,12 @@ function sourcesLoaded(log: string): string[] {
   return [...new Set(sources)].sort();
 }
 
-function apply(f: TestFleet, n: number): { stdout: string; parsing: string[] } {
-  const log = path.join(f.dir, `modules-${n}.log`);
+function gitfleet(f: TestFleet, n: number, command = 'apply'): { stdout: string; parsing: string[] } {
+  const log = path.join(f.dir, `modules-${command}-${n}.log`);
   writeFileSync(log, '');
   const r = spawnSync(
     process.execPath,
-    ['--import', HOOK, CLI, 'apply', '--repo', f.bare, '--state-dir', f.stateDir, '--host', f.host],
+    ['--import', HOOK, CLI, command, '--repo', f.bare, '--state-dir', f.stateDir, '--host', f.host],
     { env: { ...process.env, MODULE_LOG_FILE: log }, encoding: 'utf8', timeout: 60_000 },
   );
   expect(r.stderr).toBe('');
@@ -65,7 +65,7 @@ describe('a no-op apply of the built CLI', () => {
     f.commit({ 'fleet.yaml': 'fleet: lazy\nsupervisor: tmux\n', 'rosters/team.yaml': roster(f.socket, agents) });
 
     // The first run parses: the hooks see the parsing code (so the check below can fail).
-    const first = apply(f, 1);
+    const first = gitfleet(f, 1);
     expect(first.parsing).toEqual(
       expect.arrayContaining([
         expect.stringMatching(/node_modules\/yaml\//),
@@ -76,18 +76,22 @@ describe('a no-op apply of the built CLI', () => {
     );
 
     // Converged, twice over: nothing that parses is loaded, and the runs say the same.
-    const second = apply(f, 2);
-    const third = apply(f, 3);
+    const second = gitfleet(f, 2);
+    const third = gitfleet(f, 3);
     expect(second.parsing).toEqual([]);
     expect(third.parsing).toEqual([]);
     expect(third.stdout).toBe(second.stdout);
     expect(second.stdout).toMatch(/Converged: 2\/2 ready/);
+    // So does ps, which reads the desired state the same way.
+    const ps = gitfleet(f, 1, 'ps');
+    expect(ps.parsing).toEqual([]);
+    expect(ps.stdout).toMatch(/a1/);
 
     // A new fleet.yaml blob is parsed (and with it the YAML parser loads); the roster's parse is still remembered.
     f.commit({ 'fleet.yaml': 'fleet: lazy\nsupervisor: tmux\nhosts: []\n' });
-    const changed = apply(f, 4);
+    const changed = gitfleet(f, 4);
     expect(changed.parsing).toContain('src/desired/fleet-parse.ts');
     expect(changed.parsing).not.toContain('src/desired/kinds/roster/parse.ts');
-    expect(apply(f, 5).parsing).toEqual([]);
+    expect(gitfleet(f, 5).parsing).toEqual([]);
   }, 120_000);
 });
