@@ -11,8 +11,8 @@
 // from the bundle back to src/ and node_modules/ through dist/*.map) and per function, averaged over the runs.
 // The .cpuprofile files stay in the printed directory (open them in Chrome's DevTools, Performance tab) when
 // --keep is given; everything else is removed at the end. It never runs tmux without `-L <its own socket>`.
-// With --ab, both CLIs (e.g. a build of main's tree, then this one) run no-op applies on the same fleet in turn,
-// under /usr/bin/time: medians of wall time, CPU time (user + sys: less disturbed by other load on a shared
+// With --ab, both CLIs (e.g. a build of main's tree, then this one) run no-op applies on the same fleet in turn
+// (each with a state dir of its own, so each build's memos hold), under /usr/bin/time: medians of wall time, CPU time (user + sys: less disturbed by other load on a shared
 // machine than wall time) and peak RSS.
 import { spawnSync } from 'node:child_process';
 import { randomBytes } from 'node:crypto';
@@ -78,9 +78,22 @@ if (other) {
     [other, []],
     [CLI, []],
   ]);
+  // Each CLI keeps a state dir of its own (a copy of the converged one): what a state dir remembers across runs
+  // (parse-memo.json, status-md-memo.json) holds for one build only, so one shared dir would have every run find
+  // the other build's memo and parse everything again. One run each, not counted, fills its own.
+  const argsOf = new Map();
+  for (const [i, cli] of [...cpu.keys()].entries()) {
+    const state = path.join(dir, `state-${i}`);
+    fs.cpSync(path.join(dir, 'state'), state, { recursive: true });
+    argsOf.set(
+      cli,
+      apply.map((a) => (a === path.join(dir, 'state') ? state : a)),
+    );
+    run(process.execPath, [cli, ...argsOf.get(cli)]);
+  }
   for (let i = 0; i < runs; i++) {
     for (const cli of cpu.keys()) {
-      const r = spawnSync('/usr/bin/time', ['-f', '%e %U %S %M', process.execPath, cli, ...apply], {
+      const r = spawnSync('/usr/bin/time', ['-f', '%e %U %S %M', process.execPath, cli, ...argsOf.get(cli)], {
         env: ENV,
         encoding: 'utf8',
       });

@@ -9,7 +9,7 @@ import { buildId, ParseMemo } from './desired/parse-memo.js';
 import type { AgentSpec, DesiredState, FleetConfig } from './desired/types.js';
 import type { HeartbeatJudgement } from './heartbeat/protocol.js';
 import { errorMessage, TerminalError, TransientError, UsageError } from './errors.js';
-import { scheduleIntervalMs } from './desired/fleet-config.js';
+import { scheduleInterval } from './desired/schedule.js';
 import { keepAlive, readAliveRecords } from './git/alive.js';
 import {
   type AliveMessage,
@@ -219,11 +219,10 @@ async function staleReconcilers(src: Source, opts: ReconcileOptions, warnings: s
 
 /** What this reconciler's liveness ref says: who it is, how often it runs (fleet.yaml reconcile.schedule). */
 function aliveMessage(src: Source, opts: ReconcileOptions): AliveMessage {
-  const intervalMs = scheduleIntervalMs(src.desired.config.schedule);
   return {
     host: opts.host,
     tenant: opts.tenant,
-    intervalSeconds: aliveIntervalSeconds(intervalMs, opts.env[RUN_EVERY_ENV]),
+    intervalSeconds: aliveIntervalSeconds(src.scheduleMs, opts.env[RUN_EVERY_ENV]),
     revision: src.revision,
   };
 }
@@ -238,6 +237,8 @@ export interface Source {
   previous: StatusDoc | null;
   /** This host's and tenant's status name: `status/<statusName>.json`, `evidence/<statusName>/` (statusName). */
   statusName: string;
+  /** The shortest gap between runs of fleet.yaml reconcile.schedule, now (desired/schedule.ts). */
+  scheduleMs: number;
 }
 
 export async function readSource(
@@ -256,7 +257,9 @@ export async function readSource(
   const id = await fleetId(repo, head, opts.stateDir ?? null);
   const statusBranch = remote ? REMOTE_STATUS_BRANCH : undefined;
   const defaults = (b: string) => ({ fleet: defaultFleetName(id), id, branch: b, host: opts.host, statusBranch });
-  let fleet = await readFleetConfig(repo, head, defaults(branch));
+  const build = buildId();
+  const memo = opts.stateDir && build ? await ParseMemo.load(opts.stateDir, build) : null;
+  let fleet = await readFleetConfig(repo, head, defaults(branch), memo);
   if (!opts.branch && fleet.config.branch !== branch) {
     // fleet.yaml on main names another branch as the source of truth: follow it once.
     branch = fleet.config.branch;
@@ -266,17 +269,16 @@ export async function readSource(
       branch,
       `fleet.yaml on ${opts.branch ?? 'main'} names branch "${branch}" (key branch)`,
     );
-    fleet = await readFleetConfig(repo, head, defaults(branch));
+    fleet = await readFleetConfig(repo, head, defaults(branch), memo);
   }
   await sync([branch, fleet.config.statusBranch]);
   const statusHead = fleet.config.statusBranch === branch ? head : await repo.resolve(fleet.config.statusBranch);
   const { name: statusName, previous } = await ownStatus(repo, statusHead, opts.host, opts.tenant);
-  const build = buildId();
-  const memo = opts.stateDir && build ? await ParseMemo.load(opts.stateDir, build) : null;
   const desired = await loadDesired(repo, head, fleet, { home: opts.home, ...lastKnown(previous), memo });
+  const scheduleMs = await scheduleInterval(desired.config.schedule, memo);
   await memo?.save();
   const revision = await repo.desiredRevision(head, OWN_DIRS);
-  return { repo, remote, head, revision, desired, previous, statusName };
+  return { repo, remote, head, revision, desired, previous, statusName, scheduleMs };
 }
 
 /** What the last status knew: each file's last valid blob, and which file owned each agent. */

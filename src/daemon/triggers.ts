@@ -5,7 +5,8 @@ import { createHash } from 'node:crypto';
 import path from 'node:path';
 import { watch, type FSWatcher } from 'chokidar';
 import { Cron } from 'croner';
-import { FLEET_FILE, scheduleIntervalMs } from '../desired/fleet-config.js';
+import { scheduleIntervalMs } from '../desired/cron.js';
+import { FLEET_FILE } from '../desired/fleet-config.js';
 import type { FleetConfig } from '../desired/types.js';
 import type { RemoteRepo } from '../git/remote.js';
 import type { RemoteSettings } from '../git/remote-settings.js';
@@ -207,7 +208,7 @@ export function hostOffsetMs(host: string, intervalMs: number): number {
 }
 
 // The schedule's interval is fleet.yaml's (liveness refs state it too): declared there.
-export { scheduleIntervalMs } from '../desired/fleet-config.js';
+export { scheduleIntervalMs } from '../desired/cron.js';
 
 /** setTimeout's longest delay; a run further away is waited for in steps. */
 const MAX_DELAY = 2 ** 31 - 1;

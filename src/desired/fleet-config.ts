@@ -1,29 +1,32 @@
-// fleet.yaml: fleet-wide settings, every key optional.
-import type { Problem } from '../errors.js';
-import { branchNameProblem } from '../git/refname.js';
-import { validateAgainst } from './schema.js';
+// fleet.yaml: fleet-wide settings, every key optional. What a run needs every time lives here: the defaults, and
+// the config they make with what the file says (fleetConfigOf). Parsing the file (desired/fleet-parse.ts) brings the
+// YAML parser, the schema validators and croner, and is remembered across runs (desired/parse-memo.ts): this module
+// must not import it, so a no-op apply never loads it.
 import type { FleetConfig } from './types.js';
-import { parseYaml, problemAt, type Path } from './yaml.js';
-import { Cron } from 'croner';
 
 export const FLEET_FILE = 'fleet.yaml';
 
-interface RawFleet {
+/** The memo's kind key for fleet.yaml's parse (desired/parse-memo.ts); the desired-state kinds use their names. */
+export const FLEET_KIND = 'fleet';
+
+/**
+ * What a valid fleet.yaml says, checked and normalised, before the defaults: the value its parse gives (and the
+ * memo keeps). Only keys the file writes are present (JSON keeps it exactly).
+ */
+export interface FleetSettings {
   fleet?: string;
   branch?: string;
+  statusBranch?: string;
   paths?: Partial<FleetConfig['paths']>;
-  status?: { branch?: string };
-  git?: { author?: { name?: string; email?: string } };
+  author?: { name?: string; email?: string };
   hosts?: string[];
-  reconcile?: {
-    prune?: boolean;
-    max_prune?: number | string;
-    confirm_prune?: string;
-    schedule?: string;
-    observe_every?: number | string;
-  };
+  prune?: boolean;
+  maxPrune?: FleetConfig['maxPrune'];
+  confirmPrune?: string;
   supervisor?: FleetConfig['supervisor'];
   ignore?: string[];
+  schedule?: string;
+  observeEveryMs?: number;
 }
 
 /** Without reconcile.max_prune: a plan that deletes more than half of a socket's agents waits for confirmation. */
@@ -73,108 +76,24 @@ export function defaultConfig(d: FleetDefaults): FleetConfig {
   };
 }
 
-export function parseFleetConfig(
-  text: string | null,
-  d: FleetDefaults,
-): { config: FleetConfig | null; problems: Problem[] } {
+/** The config a fleet.yaml's settings make with the defaults (no settings: no fleet.yaml). */
+export function fleetConfigOf(s: FleetSettings, d: FleetDefaults): FleetConfig {
   const base = defaultConfig(d);
-  if (text === null) return { config: base, problems: [] };
-  const parsed = parseYaml(FLEET_FILE, text, () => false);
-  if (!parsed.yaml) return { config: null, problems: parsed.problems };
-  const problems = [...parsed.problems, ...validateAgainst('schemas/fleet.schema.json', parsed.yaml)];
-  if (problems.length > 0) return { config: null, problems };
-  const raw = (parsed.yaml.value ?? {}) as RawFleet;
-  const yaml = parsed.yaml;
-  const at = (path: Path, message: string) => problems.push(problemAt(yaml, path, message));
-  // Branch names become ref paths: git's rules, before anything uses them.
-  for (const path of [['branch'], ['status', 'branch']] as const) {
-    const value = path.length === 1 ? raw.branch : raw.status?.branch;
-    const why = value === undefined ? null : branchNameProblem(value);
-    if (why) at(path, `${path.join('.')}: ${why}`);
-  }
-  const maxPrune = parseMaxPrune(raw.reconcile?.max_prune);
-  if (maxPrune === null)
-    at(
-      ['reconcile', 'max_prune'],
-      'reconcile.max_prune: allowed: a number of agents (e.g. 3) or a share of a socket\'s agents (e.g. "50%")',
-    );
-  const schedule = raw.reconcile?.schedule;
-  const badSchedule = schedule === undefined ? null : scheduleProblem(schedule);
-  if (badSchedule)
-    at(
-      ['reconcile', 'schedule'],
-      `reconcile.schedule: ${badSchedule}; allowed: a cron pattern, e.g. "*/5 * * * *" (every 5 minutes) ` +
-        'or "*/30 * * * * *" (a sixth, leading field counts seconds)',
-    );
-  const observeEveryMs = parseObserveEvery(raw.reconcile?.observe_every);
-  if (observeEveryMs === null)
-    at(
-      ['reconcile', 'observe_every'],
-      'reconcile.observe_every: allowed: seconds (15), or a duration of at least 1s ("15s", "500ms", "2min")',
-    );
-  if (problems.length > 0) return { config: null, problems };
-  const branch = raw.branch ?? base.branch;
+  const branch = s.branch ?? base.branch;
   return {
-    config: {
-      fleet: raw.fleet ?? base.fleet,
-      id: base.id,
-      branch,
-      statusBranch: raw.status?.branch ?? d.statusBranch ?? branch,
-      paths: { ...base.paths, ...stripSlashes(raw.paths ?? {}) },
-      author: { name: raw.git?.author?.name ?? base.author.name, email: raw.git?.author?.email ?? base.author.email },
-      hosts: raw.hosts ?? [],
-      prune: raw.reconcile?.prune ?? true,
-      maxPrune: maxPrune ?? DEFAULT_MAX_PRUNE,
-      confirmPrune: raw.reconcile?.confirm_prune ?? null,
-      supervisor: raw.supervisor ?? 'auto',
-      ignore: raw.ignore ?? [],
-      schedule: schedule ?? base.schedule,
-      observeEveryMs: observeEveryMs ?? base.observeEveryMs,
-    },
-    problems,
+    fleet: s.fleet ?? base.fleet,
+    id: base.id,
+    branch,
+    statusBranch: s.statusBranch ?? d.statusBranch ?? branch,
+    paths: { ...base.paths, ...s.paths },
+    author: { name: s.author?.name ?? base.author.name, email: s.author?.email ?? base.author.email },
+    hosts: s.hosts ?? base.hosts,
+    prune: s.prune ?? base.prune,
+    maxPrune: s.maxPrune ?? base.maxPrune,
+    confirmPrune: s.confirmPrune ?? base.confirmPrune,
+    supervisor: s.supervisor ?? base.supervisor,
+    ignore: s.ignore ?? base.ignore,
+    schedule: s.schedule ?? base.schedule,
+    observeEveryMs: s.observeEveryMs ?? base.observeEveryMs,
   };
-}
-
-function stripSlashes(paths: Partial<FleetConfig['paths']>): Partial<FleetConfig['paths']> {
-  const out: Partial<FleetConfig['paths']> = {};
-  for (const [k, v] of Object.entries(paths)) if (v) out[k as keyof FleetConfig['paths']] = v.replace(/\/+$/, '');
-  return out;
-}
-
-function parseMaxPrune(v: number | string | undefined): FleetConfig['maxPrune'] | null | undefined {
-  if (v === undefined) return undefined;
-  if (typeof v === 'number') return Number.isInteger(v) && v >= 0 ? { count: v } : null;
-  const m = /^(\d{1,3})%$/.exec(v);
-  return m && Number(m[1]) <= 100 ? { percent: Number(m[1]) } : null;
-}
-
-/** Why croner refuses a pattern, or null when it takes it (and it ever fires). */
-export function scheduleProblem(pattern: string): string | null {
-  try {
-    const next = new Cron(pattern, { paused: true }).nextRuns(2);
-    return next.length === 2 ? null : 'it never fires (twice)';
-  } catch (e) {
-    return `not a cron pattern (${(e as Error).message.replace(/^CronPattern: /, '')})`;
-  }
-}
-
-/**
- * The shortest gap between two runs of a pattern (over its next few runs): `/healthz` and liveness
- * (status/liveness.ts) count in these.
- */
-export function scheduleIntervalMs(pattern: string, from = new Date()): number {
-  const runs = new Cron(pattern, { paused: true }).nextRuns(6, from);
-  let gap = Number.POSITIVE_INFINITY;
-  for (let i = 1; i < runs.length; i++) gap = Math.min(gap, runs[i]!.getTime() - runs[i - 1]!.getTime());
-  return Number.isFinite(gap) ? gap : 0;
-}
-
-/** observe_every: a number of seconds, or "15s", "500ms", "2min"; at least one second. */
-function parseObserveEvery(v: number | string | undefined): number | null | undefined {
-  if (v === undefined) return undefined;
-  const m = typeof v === 'number' ? [String(v), String(v), 's'] : /^(\d+(?:\.\d+)?)(ms|s|min|m|h)?$/.exec(v.trim());
-  if (!m) return null;
-  const unit = { ms: 1, s: 1000, min: 60_000, m: 60_000, h: 3_600_000 }[(m[2] ?? 's') as 'ms'];
-  const ms = Number(m[1]) * unit;
-  return Number.isFinite(ms) && ms >= 1000 ? ms : null;
 }

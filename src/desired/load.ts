@@ -5,27 +5,43 @@
 // replaced by its last-known-good version (the blob recorded in the
 // previous status), so an invalid commit never makes gitfleet forget, and so
 // prune, what that file declared.
+//
+// Parses are remembered across runs (desired/parse-memo.ts), and the code that parses is imported only for a file
+// whose parse is not: a kind's parser through its registry entry's load(), fleet.yaml's (desired/fleet-parse.ts)
+// here. This module must not import either, so a no-op run never loads the YAML parser or the schema validators.
 import type { TreeEntry } from '../git/object-parse.js';
 import type { Repo } from '../git/repo.js';
 import type { Problem } from '../errors.js';
-import { DEFAULT_PATHS, defaultConfig, FLEET_FILE, parseFleetConfig, type FleetDefaults } from './fleet-config.js';
+import {
+  DEFAULT_PATHS,
+  defaultConfig,
+  FLEET_FILE,
+  FLEET_KIND,
+  type FleetDefaults,
+  type FleetSettings,
+  fleetConfigOf,
+} from './fleet-config.js';
 import { kindEntryProblem } from './folder.js';
-import type { AnyKind, Candidate, DesiredKind, ParseContext, Version } from './kinds/kind.js';
+import type { AnyKind, AnyKindEntry, Candidate, DesiredKind, ParseContext, Parsed, Version } from './kinds/kind.js';
 import { valuesOf } from './kinds/kind.js';
 import { KINDS } from './kinds/registry.js';
-import { rosterKind } from './kinds/roster/index.js';
+import { rosterAbout } from './kinds/roster/about.js';
 import type { ParseMemo } from './parse-memo.js';
 import { commitTree, type DesiredTree } from './tree.js';
 import type { DesiredState, FileState, FleetConfig, SourceFile } from './types.js';
 
 export interface AssembleContext extends ParseContext {
-  /** The kinds to read; the registry's unless a test brings its own. */
-  kinds?: readonly AnyKind[];
+  /** The kinds to read, with their parsers. */
+  kinds: readonly AnyKind[];
   /** Parses remembered from earlier runs (parse-memo.ts); without it every file is parsed. */
   memo?: ParseMemo | null;
 }
 
-export interface LoadOptions extends AssembleContext {
+export interface LoadOptions extends ParseContext {
+  /** The kinds to read: the registry's unless a test brings its own (with their parsers, or entries to load). */
+  kinds?: readonly (AnyKind | AnyKindEntry)[];
+  /** Parses remembered from earlier runs (parse-memo.ts); without it every file is parsed. */
+  memo?: ParseMemo | null;
   /** Blobs of the files that were valid at the last status commit, by path. */
   lastGood: ReadonlyMap<string, string>;
   /** Which file declared each agent (`<socket>/<session>`) at the last status: the earlier owner keeps it. */
@@ -41,31 +57,42 @@ export interface FleetSource {
  * fleet.yaml at `at` (a commit, or a tree such as the work tree). When it is
  * invalid, the newest valid version on the first-parent history stands in
  * (it names the status branch, which holds every other file's last-known-good
- * record); with none, the defaults.
+ * record); with none, the defaults. A parse the memo holds is not parsed again (nor is its text read).
  */
 export async function readFleetConfig(
   repo: Repo,
   at: string | DesiredTree,
   d: FleetDefaults,
+  memo: ParseMemo | null = null,
   maxWalk = 200,
 ): Promise<FleetSource> {
   const tree = typeof at === 'string' ? commitTree(repo, at) : at;
-  const read = async (t: DesiredTree) => {
+  const read = async (t: DesiredTree): Promise<{ file: { blob: string } | null; parsed: Parsed<FleetSettings> }> => {
     const entry = await t.entryAt(FLEET_FILE);
-    if (!entry) return { file: null, parsed: parseFleetConfig(null, d) };
+    if (!entry) return { file: null, parsed: { value: {}, problems: [] } };
     const wrong = kindEntryProblem(FLEET_FILE, entry, 'fleet.yaml');
-    if (wrong) return { file: { blob: entry.oid }, parsed: { config: null, problems: [wrong] } };
-    const text = await t.readText(FLEET_FILE, entry);
-    return { file: { blob: entry.oid }, parsed: parseFleetConfig(text, d) };
+    if (wrong) return { file: { blob: entry.oid }, parsed: { value: null, problems: [wrong] } };
+    const file = { path: FLEET_FILE, blob: entry.oid };
+    // fleet.yaml's parse reads nothing but the file: the memo's home is the same for every operator.
+    if (memo?.has(FLEET_KIND, file, '')) return { file, parsed: memo.parse(FLEET_KIND, file, '', unreachable) };
+    const [text, { parseFleetSettings }] = await Promise.all([
+      t.readText(FLEET_FILE, entry),
+      import('./fleet-parse.js'),
+    ]);
+    const parse = () => parseFleetSettings(text);
+    return { file, parsed: memo ? memo.parse(FLEET_KIND, file, '', parse) : parse() };
   };
   const { file, parsed } = await read(tree);
   const state = fileState(FLEET_FILE, file?.blob ?? null, parsed.problems);
-  if (parsed.config) return { config: parsed.config, state };
+  if (parsed.value) return { config: fleetConfigOf(parsed.value, d), state };
   let oid = await tree.olderVersions();
   for (let i = 0; i < maxWalk && oid; i++) {
     const old = await read(commitTree(repo, oid));
-    if (old.file && old.parsed.config)
-      return { config: old.parsed.config, state: { ...state, blob: old.file.blob, usingLastKnownGood: true } };
+    if (old.file && old.parsed.value)
+      return {
+        config: fleetConfigOf(old.parsed.value, d),
+        state: { ...state, blob: old.file.blob, usingLastKnownGood: true },
+      };
     oid = (await repo.firstParent(oid)) ?? null;
   }
   return { config: defaultConfig(d), state };
@@ -94,17 +121,47 @@ export async function loadDesired(
     if (good === s.blob) fallback.set(s.path, s);
     else if (good) fallback.set(s.path, { path: s.path, blob: good, text: await repo.readBlob(good) });
   }
-  const desired = assembleDesired(fleet.config, fleet.state, sources, fallback, opts, opts.previousOwners);
+  const kinds: AnyKind[] = [];
+  for (const kind of opts.kinds ?? KINDS) kinds.push(await withParser(kind, sources, fallback, fleet.config, opts));
+  const ctx = { home: opts.home, kinds, memo: opts.memo };
+  const desired = assembleDesired(fleet.config, fleet.state, sources, fallback, ctx, opts.previousOwners);
   if (folderProblems.length === 0) return desired;
   const files = [...desired.files, ...folderProblems.map((p) => fileState(p.file, null, [p]))];
   return { ...desired, files, problems: [...desired.problems, ...folderProblems].sort(byPosition) };
 }
 
+/**
+ * The kind with its parser, loaded only when a parse the memo does not hold may be asked for: a file of the kind,
+ * or the last-known-good version of one that changed (its rules across files may need it). Otherwise every parse
+ * is answered from the memo, and the kind goes on without its parser.
+ */
+async function withParser(
+  kind: AnyKind | AnyKindEntry,
+  sources: readonly SourceFile[],
+  fallback: ReadonlyMap<string, SourceFile>,
+  config: FleetConfig,
+  opts: LoadOptions,
+): Promise<AnyKind> {
+  if ('parse' in kind) return kind;
+  const { memo, home } = opts;
+  const mine = sources.filter((s) => folderOf(s.path) === config.paths[kind.pathKey]);
+  const versions = mine.flatMap((s) => [s, fallback.get(s.path) ?? s]);
+  if (!memo || versions.some((v) => !memo.has(kind.name, v, home))) return kind.load();
+  return { ...kind, parse: unreachable };
+}
+
+/** The parser of a kind or file whose every parse the memo holds: never called. */
+function unreachable(): never {
+  throw new Error('internal error: a parse the memo holds was asked of a parser that was not loaded');
+}
+
+const folderOf = (path: string) => path.slice(0, Math.max(0, path.lastIndexOf('/')));
+
 /** The files of one kind in `tree`: its folder's YAML files, and a problem for anything else there. */
 async function readKindFolder(
   tree: DesiredTree,
   config: FleetConfig,
-  kind: AnyKind,
+  kind: Pick<AnyKind, 'name' | 'pathKey'>,
 ): Promise<{ sources: SourceFile[]; problems: Problem[] }> {
   const dir = config.paths[kind.pathKey];
   const folder = await tree.entryAt(dir);
@@ -145,8 +202,7 @@ export function assembleDesired(
   ctx: AssembleContext,
   previousOwners: ReadonlyMap<string, string> = new Map(),
 ): DesiredState {
-  const kinds = ctx.kinds ?? KINDS;
-  const folderOf = (path: string) => path.slice(0, Math.max(0, path.lastIndexOf('/')));
+  const kinds = ctx.kinds;
   const files: FileState[] = [fleetState];
   const values: Record<string, readonly unknown[]> = {};
   const notes: Problem[] = [];
@@ -161,7 +217,7 @@ export function assembleDesired(
   if (stray) throw new Error(`${stray.path} is in no desired-state kind's folder`);
   const problems = files.flatMap((f) => f.problems).sort(byPosition);
   const desired: DesiredState = { config, rosters: [], kinds: values, files, problems, notes: notes.sort(byPosition) };
-  return { ...desired, rosters: [...valuesOf(desired, rosterKind)] };
+  return { ...desired, rosters: [...valuesOf(desired, rosterAbout)] };
 }
 
 /** One kind: parse, fall back per file, the kind's rules across files, the files' states. */

@@ -2,7 +2,8 @@
 // from inline roster YAML, tmux observations from PaneInfo objects, and a
 // planner input and context with a fixed clock. Nothing here touches tmux, git or the disk.
 import { stringify } from 'yaml';
-import { parseFleetConfig } from '../../src/desired/fleet-config.js';
+import { parseFleetConfig } from '../../src/desired/fleet-parse.js';
+import { rosterKind } from '../../src/desired/kinds/roster/index.js';
 import { assembleDesired } from '../../src/desired/load.js';
 import type { AgentSpec, DesiredState, FileState, SourceFile } from '../../src/desired/types.js';
 import type { PaneInfo, SocketObservation } from '../../src/observe/tmux.js';
@@ -56,7 +57,10 @@ export function desiredFrom(
     problems: [],
   };
   const sources = Object.entries(files).map(([path, text]) => ({ path, blob: `blob:${path}`, text }));
-  return assembleDesired(parsed.config, fleetState, sources, new Map(fallback.map((f) => [f.path, f])), { home: HOME });
+  return assembleDesired(parsed.config, fleetState, sources, new Map(fallback.map((f) => [f.path, f])), {
+    home: HOME,
+    kinds: [rosterKind],
+  });
 }
 
 /** Desired state from one roster file. */

@@ -93,8 +93,12 @@ const fleet = { config: defaultConfig({ fleet: 'f', branch: 'main', host: 'h' })
 const ROSTER = 'version: 1\nruntimes: {claude: {}}\nagents:\n  - {name: a1, runtime: claude}\n';
 
 describe('the registry', () => {
-  it('lists the roster kind, which names its folder key and its schema', () => {
-    expect(KINDS).toEqual([rosterKind]);
+  it('lists the roster kind, which names its folder key and its schema', async () => {
+    expect(KINDS.map((k) => k.name)).toEqual(['rosters']);
+    expect(KINDS[0]).toMatchObject({ name: 'rosters', pathKey: 'rosters', schema: 'schemas/roster.schema.json' });
+    // The entry holds no parser; load() gives the kind with it.
+    expect(KINDS[0]).not.toHaveProperty('parse');
+    expect(await KINDS[0]!.load()).toBe(rosterKind);
     expect(rosterKind).toMatchObject({ name: 'rosters', pathKey: 'rosters', schema: 'schemas/roster.schema.json' });
   });
 });

@@ -2,7 +2,7 @@
 // arguments are checked before anything uses them, and no input crashes the
 // parser. Each case here was accepted (or crashed) before.
 import { describe, expect, it } from 'vitest';
-import { parseFleetConfig } from '../../src/desired/fleet-config.js';
+import { parseFleetConfig } from '../../src/desired/fleet-parse.js';
 import { globMatch, kindEntryProblem } from '../../src/desired/folder.js';
 import { parseRoster } from '../../src/desired/kinds/roster/parse.js';
 import { formatProblem } from '../../src/errors.js';

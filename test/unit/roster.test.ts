@@ -6,7 +6,9 @@ import { describe, expect, it } from 'vitest';
 import { stringify } from 'yaml';
 import { formatProblem, type Problem } from '../../src/errors.js';
 import { splitCommandLine } from '../../src/desired/kinds/roster/command.js';
-import { defaultConfig, parseFleetConfig } from '../../src/desired/fleet-config.js';
+import { defaultConfig } from '../../src/desired/fleet-config.js';
+import { parseFleetConfig } from '../../src/desired/fleet-parse.js';
+import { rosterKind } from '../../src/desired/kinds/roster/index.js';
 import { assembleDesired } from '../../src/desired/load.js';
 import { parseRoster } from '../../src/desired/kinds/roster/parse.js';
 import type { AgentSpec, FileState, FleetConfig, Roster, SourceFile } from '../../src/desired/types.js';
@@ -183,7 +185,7 @@ describe('field rosters', () => {
 
   it('all field rosters together share one socket without conflict', () => {
     const sources = files.map((f) => source(`rosters/${f}`, readField(f)));
-    const desired = assembleDesired(config(), fleetState(), sources, new Map(), { home: HOME });
+    const desired = assembleDesired(config(), fleetState(), sources, new Map(), { home: HOME, kinds });
     expect(desired.problems).toEqual([]);
     expect(desired.rosters.flatMap((r) => r.agents.map((a) => a.name)).sort()).toEqual([
       'canary-pi',
@@ -1116,13 +1118,16 @@ function config(fleetYaml: string | null = null): FleetConfig {
   return r.config!;
 }
 
+/** The kinds assembleDesired parses with. */
+const kinds = [rosterKind];
+
 function fleetState(): FileState {
   return { path: 'fleet.yaml', blob: null, valid: true, usingLastKnownGood: false, problems: [] };
 }
 
 function assemble(sources: SourceFile[], opts: { fleet?: string | null; fallback?: SourceFile[] } = {}) {
   const fallback = new Map((opts.fallback ?? []).map((s) => [s.path, s]));
-  return assembleDesired(config(opts.fleet ?? null), fleetState(), sources, fallback, { home: HOME });
+  return assembleDesired(config(opts.fleet ?? null), fleetState(), sources, fallback, { home: HOME, kinds });
 }
 
 /**
@@ -1195,7 +1200,7 @@ describe('assembleDesired: rules across files', () => {
       fleetState(),
       [takeover, team],
       new Map([[team.path, team]]),
-      { home: HOME },
+      { home: HOME, kinds },
       owners,
     );
     expect(d.problems.map((p) => p.file)).toEqual(['rosters/aa.yaml', 'rosters/team.yaml']);
@@ -1405,7 +1410,7 @@ describe('assembleDesired: rules across files', () => {
       bad,
       [source('rosters/a.yaml', roster(['a1']))],
       new Map(),
-      { home: HOME },
+      { home: HOME, kinds },
     );
     expect(desired.files[0]).toBe(bad);
     expect(desired.problems.map((p) => p.file)).toEqual(['fleet.yaml']);
@@ -1432,7 +1437,7 @@ describe('rosters sharing a socket', () => {
         { path: 'rosters/b.yaml', blob: 'b', text: b },
       ],
       new Map(),
-      { home: '/home/op' },
+      { home: '/home/op', kinds },
     );
     expect(d.problems).toEqual([
       {

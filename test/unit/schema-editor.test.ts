@@ -6,7 +6,7 @@ import path from 'node:path';
 import { Ajv2020 } from 'ajv/dist/2020.js';
 import { parse } from 'yaml';
 import { describe, expect, it } from 'vitest';
-import { parseFleetConfig } from '../../src/desired/fleet-config.js';
+import { parseFleetConfig } from '../../src/desired/fleet-parse.js';
 import { parseRoster } from '../../src/desired/kinds/roster/parse.js';
 
 const root = path.resolve(import.meta.dirname, '../..');

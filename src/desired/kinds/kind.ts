@@ -67,11 +67,27 @@ export interface DesiredKind<T> {
   };
 }
 
-/** A kind whose value type does not matter here (the registry's list). */
-// biome-ignore lint/suspicious/noExplicitAny: the registry holds kinds of different value types
+/** A kind without its parser. */
+export type KindAbout<T> = Omit<DesiredKind<T>, 'parse'>;
+
+/**
+ * A kind as the registry lists it: everything the loader needs on every run, and `load` for its parser. A kind's
+ * parser brings the YAML parser and the schema validators; the loader imports it (through `load`) only when some
+ * file's parse is not remembered (desired/parse-memo.ts), so a no-op run never loads them.
+ */
+export interface KindEntry<T> extends KindAbout<T> {
+  /** The kind with its parser (its module is imported on the first call). */
+  load(): Promise<DesiredKind<T>>;
+}
+
+/** A kind whose value type does not matter here (a list of kinds). */
+// biome-ignore lint/suspicious/noExplicitAny: lists hold kinds of different value types
 export type AnyKind = DesiredKind<any>;
+/** A registry entry whose value type does not matter here (the registry's list). */
+// biome-ignore lint/suspicious/noExplicitAny: the registry holds kinds of different value types
+export type AnyKindEntry = KindEntry<any>;
 
 /** The values in force of one kind, typed by the kind. */
-export function valuesOf<T>(desired: DesiredState, kind: DesiredKind<T>): readonly T[] {
+export function valuesOf<T>(desired: DesiredState, kind: DesiredKind<T> | KindAbout<T>): readonly T[] {
   return (desired.kinds[kind.name] ?? []) as readonly T[];
 }

@@ -1,16 +1,15 @@
-// The roster kind: agent rosters under fleet.yaml `paths.rosters`.
+// The roster kind with its parser: agent rosters under fleet.yaml `paths.rosters`. The registry lists the kind
+// without it (./about.ts): this module, and the YAML parser and validators with it, load only when a file's parse
+// is not remembered.
 import type { DesiredKind } from '../kind.js';
-import { parseRoster, ROSTER_SCHEMA } from './parse.js';
-import { ROSTER_RULES_ACROSS_FILES, rosterRulesAcrossFiles } from './rules.js';
+import { rosterAbout } from './about.js';
+import { parseRoster } from './parse.js';
 import type { Roster } from './types.js';
 
 export const rosterKind: DesiredKind<Roster> = {
-  name: 'rosters',
-  pathKey: 'rosters',
-  schema: ROSTER_SCHEMA,
+  ...rosterAbout,
   parse: (file, ctx) => {
     const { roster, problems } = parseRoster(file.path, file.text, ctx);
     return { value: roster, problems };
   },
-  acrossFiles: { what: ROSTER_RULES_ACROSS_FILES, apply: rosterRulesAcrossFiles },
 };

@@ -10,6 +10,7 @@ import { maskCommandLine } from '../../../redact.js';
 import { specFields } from '../../../spec-fields.js';
 import { schemaCheck } from '../../schema.js';
 import type { ParseContext } from '../kind.js';
+import { ROSTER_SCHEMA } from './about.js';
 import type { AgentSpec, Roster, UpdatePolicy } from './types.js';
 import { parseYaml, positionOf, problemAt, type Path, type YamlFile } from '../../yaml.js';
 
@@ -56,9 +57,6 @@ export const GRACE_INTERVALS = 3;
 
 /** update: on-idle waits this long without pane output before an agent counts as idle. */
 export const DEFAULT_IDLE_AFTER_SECONDS = 120;
-
-/** The roster's JSON Schema, from the repository root. */
-export const ROSTER_SCHEMA = 'schemas/roster.schema.json';
 
 /** Keys of these maps are data (runtime names, variable names): keep them as written. */
 const isDataMap = (path: Path): boolean =>
