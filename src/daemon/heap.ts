@@ -13,8 +13,9 @@
 // - a reconcile (the schedule's, every few minutes, or a change's): a full collection. The next job allocates
 //   from the start of an empty young generation, so only the pages one job touches stay resident, however large
 //   V8 has made it; promoted garbage goes at once; and with reconciles minutes apart V8 also shrinks the young
-//   generation at that collection. Measured: RSS 72.6 MiB after 10, 76.9 after 1000 (+5.9 %); ~30 ms of CPU per
-//   reconcile (a ~13 MiB heap, marking on helper threads too), next to a no-op reconcile's ~70.
+//   generation at that collection. Measured: RSS 72.0 MiB after 10, 75.8 after 1000 (+5.2 %); the daemon's CPU
+//   per no-op reconcile 60 -> 100 ms (a ~13 MiB heap, marked on helper threads too): ~0.5 s an hour at the
+//   default 5-minute schedule, more only in a storm of changes.
 // - a look (every 15 s by default, small): a scavenge, ~1-3 ms; what it promotes waits for the next reconcile.
 // Measured and not taken: `--max-semi-space-size=1` or `2` (only settable when node starts; the old generation
 // then fills with promoted garbage to ~40 MiB before V8 collects it: +20 % after 1000); a scavenge after every
