@@ -12,8 +12,11 @@
 // 2. local: RSS. The fleet is converged (every reconcile a no-op); the bench
 //    sends verified webhooks (GitLab token) one at a time, each waited for by
 //    its log line, and reads the daemon's VmRSS (/proc/<pid>/status) after
-//    10, 100, ... and --reconciles reconciles. Target: RSS after 1000 within
-//    10 % of RSS after 10.
+//    10, 50, 100, ... and --reconciles reconciles, each with the V8 heap as
+//    the daemon's /metrics shows it (used, total, young/old/code/large-object
+//    spaces, external), to tell what grows; and the daemon's own CPU time per
+//    reconcile (/proc/<pid>/stat). Target: RSS after 1000 within 10 % of RSS
+//    after 10.
 // 3. remote: merge -> converged with a webhook. `gitfleet run --repo
 //    http://127.0.0.1:PORT/fleet.git --listen ...` against git-http-backend
 //    behind a token-checking loopback server (bench/git-server.mjs), polling
@@ -161,10 +164,45 @@ function startDaemon(repo, stateDir, extraEnv = {}) {
   return d;
 }
 
+/** CPU time the process itself used so far (user + system, not its children's), in ms. */
+function cpuMs(pid) {
+  const fields = fs
+    .readFileSync(`/proc/${pid}/stat`, 'utf8')
+    .replace(/^.*\) /, '')
+    .split(' ');
+  // Fields 14 and 15 of proc(5) (utime, stime), counted from field 3 here; in clock ticks, 100 per second on Linux.
+  return (Number(fields[11]) + Number(fields[12])) * 10;
+}
+
 function rssKiB(pid) {
   const m = /^VmRSS:\s+(\d+) kB/m.exec(fs.readFileSync(`/proc/${pid}/status`, 'utf8'));
   return Number(m[1]);
 }
+
+/**
+ * The daemon's V8 heap as its /metrics shows it (prom-client's default metrics), in MiB: what RSS is made of,
+ * so that growth can be told apart (young generation, old generation, code, memory outside the heap).
+ */
+async function heapFigures(base) {
+  const text = await (await fetch(`${base}/metrics`)).text();
+  const value = (re) => Number(re.exec(text)?.[1] ?? Number.NaN) / 2 ** 20;
+  const space = (what, name) =>
+    value(new RegExp(`^nodejs_heap_space_size_${what}_bytes\\{space="${name}"\\} (\\S+)`, 'm'));
+  const f = {
+    heapUsed: value(/^nodejs_heap_size_used_bytes (\S+)/m),
+    heapTotal: value(/^nodejs_heap_size_total_bytes (\S+)/m),
+    external: value(/^nodejs_external_memory_bytes (\S+)/m),
+  };
+  for (const s of ['new', 'old', 'code', 'large_object'])
+    f[s] = `${space('used', s).toFixed(1)}/${space('total', s).toFixed(1)}`;
+  for (const k of ['heapUsed', 'heapTotal', 'external']) f[k] = Number(f[k].toFixed(1));
+  return f;
+}
+
+const heapText = (f) =>
+  Object.entries(f)
+    .map(([k, v]) => `${k} ${v}`)
+    .join(', ');
 
 /** The daemon's -v phase lines that arrived after t0, as "phase: at ms" (since t0). */
 function phasesSince(d, t0) {
@@ -195,10 +233,12 @@ async function localCase() {
   }
   // 2. RSS over many no-op reconciles, each triggered by a verified webhook.
   const rss = {};
-  const marks = [10, 100, 250, 500, 750, 1000, 2000, 5000].filter((n) => n <= RECONCILES);
+  const heap = {};
+  const marks = [10, 50, 100, 250, 500, 750, 1000, 2000, 5000].filter((n) => n <= RECONCILES);
   if (RECONCILES > 0 && !marks.includes(RECONCILES)) marks.push(RECONCILES);
   const start = d.reconciles();
   const t0 = performance.now();
+  const cpu0 = cpuMs(d.proc.pid);
   for (let n = 1; n <= RECONCILES; n++) {
     const before = d.reconciles();
     const r = await fetch(`${d.base}/webhook`, {
@@ -210,10 +250,12 @@ async function localCase() {
     await d.waitUntil(() => d.reconciles() > before, 60_000, `webhook reconcile ${n}`);
     if (marks.includes(n)) {
       rss[n] = rssKiB(d.proc.pid);
-      log(`after ${n} webhook reconciles: RSS ${(rss[n] / 1024).toFixed(1)} MiB`);
+      heap[n] = await heapFigures(d.base);
+      log(`after ${n} webhook reconciles: RSS ${(rss[n] / 1024).toFixed(1)} MiB (${heapText(heap[n])})`);
     }
   }
   const perReconcile = RECONCILES > 0 ? (performance.now() - t0) / RECONCILES : 0;
+  const cpuPerReconcile = RECONCILES > 0 ? (cpuMs(d.proc.pid) - cpu0) / RECONCILES : 0;
   const notOk = d
     .lines()
     .filter((l) => l.includes(' reconcile trigger=webhook '))
@@ -228,8 +270,10 @@ async function localCase() {
     mergeP90Ms: Math.round(quantile(merges, 0.9)),
     reconciles,
     reconcileMeanMs: Math.round(perReconcile),
+    reconcileCpuMs: Number(cpuPerReconcile.toFixed(1)),
     notOk,
     rssKiB: rss,
+    heapMiB: heap,
     rssGrowth: Number(growth.toFixed(4)),
     exitCode,
   };
@@ -312,7 +356,8 @@ function text(figures) {
           .map(([n, k]) => `${n}: ${(k / 1024).toFixed(1)} MiB`)
           .join(', ')}; after ${RECONCILES} vs after 10: ${(local.rssGrowth * 100).toFixed(1)} %; ` +
           'target within 10 %',
-        `${RECONCILES} webhook reconciles of a converged fleet, ${local.reconcileMeanMs} ms each on average, ` +
+        `${RECONCILES} webhook reconciles of a converged fleet, ${local.reconcileMeanMs} ms each on average ` +
+          `(daemon CPU ${local.reconcileCpuMs} ms), ` +
           `${local.notOk} not ok; daemon exit ${local.exitCode} on SIGTERM`,
       );
   }

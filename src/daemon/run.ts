@@ -16,6 +16,7 @@ import { acquireLock, ensureStateDir, type Lock } from '../lock.js';
 import type { Plan } from '../plan/types.js';
 import { reconcile } from '../reconcile.js';
 import { agentState } from '../report/agent-state.js';
+import { collectAfter } from './heap.js';
 import { DaemonHttp, isLoopback, type ListenAddress } from './http.js';
 import { DaemonLog, type LogFormat, type ReconcileOutcome } from './log.js';
 import { initialState, step, type Effect, type Job, type MachineEvent, type Outcome, type Trigger } from './machine.js';
@@ -201,7 +202,11 @@ export class Daemon {
       case 'start':
         void this.runJob(effect.job)
           .catch((): Outcome => 'transient') // each job reports its own errors; this is a last guard
-          .then((outcome) => this.send({ type: 'done', outcome }));
+          .then((outcome) => {
+            // What the job allocated is garbage now: freed before the daemon idles or starts the next (heap.ts).
+            collectAfter(effect.job.kind);
+            this.send({ type: 'done', outcome });
+          });
         return;
     }
   }
