@@ -28,6 +28,7 @@ import { createHash } from 'node:crypto';
 import fs from 'node:fs';
 import path from 'node:path';
 import { inflateSync } from 'node:zlib';
+import { TransientError } from '../errors.js';
 import { type Commit, parseCommit, parseTree, tagTarget, type TreeEntry } from './object-parse.js';
 import {
   applyDelta,
@@ -67,6 +68,11 @@ interface Pack {
   idx: PackIndex;
   /** The .pack file's size, once its header and checksum were checked against the index. */
   size: number | null;
+  /**
+   * The .pack file's inode, size and time when checked: a pack rewritten under the same name (JGit names packs by
+   * their objects, not their bytes) must not be read at the offsets its old index gave.
+   */
+  stamp: string | null;
   /** Entry offsets in pack order: where an entry ends, when a read window was too short (made when needed). */
   offsets: Float64Array | null;
 }
@@ -145,11 +151,18 @@ export class ObjectDb {
       const oid = `${prefix.slice(0, 2)}${name}`;
       if (OID.test(oid) && oid.startsWith(prefix)) found.add(oid);
     }
-    for (const pack of this.packList()) for (const oid of idsWithPrefix(pack.idx, prefix, 2)) found.add(oid);
+    const packed = () => {
+      for (const pack of this.packList()) for (const oid of idsWithPrefix(pack.idx, prefix, 2)) found.add(oid);
+    };
+    packed();
+    // As load(): a pack written since the folder was listed may hold it.
+    if (found.size === 0 && this.rescan()) packed();
     return [...found].sort().slice(0, 2);
   }
 
   private entry(oid: string): Cached {
+    // First: the cache also holds delta bases by pack position, keys no object id can spell.
+    if (!OID.test(oid)) throw new Error(`"${oid}" is not an object id`);
     const hit = this.cache.get(oid);
     if (hit) {
       // Most recently used last: the first in the map is the one evicted.
@@ -157,10 +170,9 @@ export class ObjectDb {
       this.cache.set(oid, hit);
       return hit;
     }
-    if (!OID.test(oid)) throw new Error(`"${oid}" is not an object id`);
     const obj = oid === EMPTY_TREE ? { type: 'tree' as const, content: Buffer.alloc(0) } : this.load(oid);
     const sha = createHash('sha1').update(`${obj.type} ${obj.content.length}\0`).update(obj.content).digest('hex');
-    if (sha !== oid) throw new Error(`its content hashes to ${sha}`);
+    if (sha !== oid) throw new Error(`object ${oid}: its content hashes to ${sha}`);
     return this.remember(oid, obj);
   }
 
@@ -182,6 +194,7 @@ export class ObjectDb {
     const loose = this.readLoose(oid);
     if (loose) return loose;
     const id = Buffer.from(oid, 'hex');
+    let vanished = false;
     for (let pass = 0; pass < 2; pass++) {
       // The second pass only when the pack folder changed since it was last listed.
       if (pass === 1 && !this.rescan()) break;
@@ -191,12 +204,15 @@ export class ObjectDb {
         try {
           return this.readPacked(pack, offsetAt(pack.idx, i), oid);
         } catch (e) {
-          // Removed by a `git repack` since the folder was listed: the pack that replaced it holds the object.
-          if ((e as NodeJS.ErrnoException).code === 'ENOENT' && pass === 0) break;
-          throw e;
+          // Removed by a `git repack` since the folder was listed (git deletes the .pack before the .idx): another
+          // pack listed, or the one that replaced it, holds the object.
+          if ((e as NodeJS.ErrnoException).code !== 'ENOENT') throw e;
+          vanished = true;
         }
       }
     }
+    // Its pack went mid-read and the one replacing it is not listed yet (a `git gc` still running): not damage.
+    if (vanished) throw new TransientError(`object ${oid}: its pack was removed while gitfleet read it (git gc?)`);
     throw new ObjectNotFound(oid);
   }
 
@@ -243,7 +259,7 @@ export class ObjectDb {
         throw e;
       }
       try {
-        packs.push({ name, idx: parseIndex(buf), size: null, offsets: null });
+        packs.push({ name, idx: parseIndex(buf), size: null, stamp: null, offsets: null });
       } catch (e) {
         throw new Error(`${path.join(dir, n)}: ${(e as Error).message}`);
       }
@@ -256,10 +272,20 @@ export class ObjectDb {
     const file = path.join(this.objects, 'pack', `${pack.name}.pack`);
     const fd = fs.openSync(file, 'r');
     try {
-      if (pack.size === null) pack.size = checkPack(fd, pack, file);
+      const st = fs.fstatSync(fd);
+      const stamp = `${st.ino}:${st.size}:${st.mtimeMs}`;
+      if (pack.stamp !== stamp) {
+        if (pack.stamp !== null) {
+          // Its index and the offsets read from it are the old pack's: list the folder (and read indexes) anew.
+          this.packs = null;
+          throw new TransientError(`${file} was rewritten while gitfleet read it; will read it again`);
+        }
+        pack.size = checkPack(fd, pack, file, st.size);
+        pack.stamp = stamp;
+      }
       return this.packEntry(fd, pack, offset, 0);
     } catch (e) {
-      if ((e as NodeJS.ErrnoException).code) throw e;
+      if ((e as NodeJS.ErrnoException).code || e instanceof TransientError) throw e;
       throw new Error(`${file}, entry of ${oid} at ${offset}: ${(e as Error).message}`);
     } finally {
       fs.closeSync(fd);
@@ -268,7 +294,7 @@ export class ObjectDb {
 
   /** The object the entry at `offset` makes, its delta chain applied (bases kept in the cache by position). */
   private packEntry(fd: number, pack: Pack, offset: number, depth: number): GitObject {
-    const key = `${pack.name}@${offset}`;
+    const key = `${pack.name}@${pack.stamp}@${offset}`;
     const hit = this.cache.get(key);
     if (hit) return hit;
     if (depth > MAX_CHAIN) throw new Error(`delta chain longer than ${MAX_CHAIN}`);
@@ -317,8 +343,7 @@ export class ObjectDb {
 }
 
 /** A pack whose header and trailing checksum match its index (the same pack, whole); its size. */
-function checkPack(fd: number, pack: Pack, file: string): number {
-  const size = fs.fstatSync(fd).size;
+function checkPack(fd: number, pack: Pack, file: string, size: number): number {
   const head = readAt(fd, 0, 12);
   const tail = readAt(fd, Math.max(0, size - 20), 20);
   const version = head.length === 12 ? head.readUInt32BE(4) : 0;

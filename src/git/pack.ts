@@ -99,7 +99,8 @@ export function idsWithPrefix(idx: PackIndex, prefix: string, limit: number): st
   const low = Buffer.from(prefix.padEnd(40, '0'), 'hex');
   while (lo < hi) {
     const mid = (lo + hi) >>> 1;
-    if (idx.buf.compare(low, 0, 20, IDS + mid * 20, IDS + mid * 20 + 20) > 0) hi = mid;
+    // >= 0: an id equal to the padded prefix (a full 40-digit id, always) is the first one wanted, not skipped.
+    if (idx.buf.compare(low, 0, 20, IDS + mid * 20, IDS + mid * 20 + 20) >= 0) hi = mid;
     else lo = mid + 1;
   }
   const out: string[] = [];

@@ -28,7 +28,10 @@ export function parsePackedRefs(text: string): Map<string, string> {
 /** `packed-refs` without `name` (and the peeled line after it), or null when it does not hold it. */
 export function withoutPackedRef(text: string, name: string): string | null {
   const lines = text.split('\n');
-  const at = lines.findIndex((l) => !l.startsWith('#') && !l.startsWith('^') && l.slice(l.indexOf(' ') + 1) === name);
+  // trimEnd as parsePackedRefs: a line it reads as `name` (CRLF, trailing blanks) is the line removed.
+  const at = lines.findIndex(
+    (l) => !l.startsWith('#') && !l.startsWith('^') && l.slice(l.indexOf(' ') + 1).trimEnd() === name,
+  );
   if (at < 0) return null;
   lines.splice(at, lines[at + 1]?.startsWith('^') ? 2 : 1);
   return lines.join('\n');
@@ -134,6 +137,8 @@ export class RefStore {
    */
   async delete(ref: string): Promise<void> {
     const refFile = path.join(this.gitdir, ref);
+    // Nothing to delete: no lock taken, no folder made for it.
+    if (!fs.existsSync(refFile) && !this.packedRefs().has(ref)) return;
     fs.mkdirSync(path.dirname(refFile), { recursive: true });
     const lock = await takeLock(`${refFile}.lock`);
     if (!lock) throw new TransientError(`${ref} is locked (${ref}.lock); will retry next run`);

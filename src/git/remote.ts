@@ -235,7 +235,9 @@ export class RemoteRepo {
       if (outcome.ok) this.alive?.set(name, oid);
       return outcome;
     } finally {
-      if (!outcome?.ok) await this.repo.setRef(ref, before);
+      // Failing that too, the push's own error is the one to report: a clone's ref left at `oid` only delays the
+      // next push of the liveness ref by half an interval (status/liveness.ts refreshDue).
+      if (!outcome?.ok) await this.repo.setRef(ref, before).catch(() => undefined);
     }
   }
 

@@ -11,13 +11,13 @@ import path from 'node:path';
 import { deflateSync } from 'node:zlib';
 import git from 'isomorphic-git';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
-import { TerminalError } from '../../src/errors.js';
+import { TerminalError, TransientError } from '../../src/errors.js';
 import { configBoolean } from '../../src/git/config.js';
 import { parseCommit } from '../../src/git/object-parse.js';
 import { looseObjectPath, objectId, writeObject } from '../../src/git/objects.js';
 import { ObjectDb, ObjectNotFound } from '../../src/git/odb.js';
 import { applyDelta, findInIndex, offsetAt, parseEntryHeader, parseIndex } from '../../src/git/pack.js';
-import { parsePackedRefs } from '../../src/git/refs.js';
+import { parsePackedRefs, withoutPackedRef } from '../../src/git/refs.js';
 import { Repo } from '../../src/git/repo.js';
 
 let dir: string;
@@ -214,6 +214,48 @@ describe('reading objects as git stores them', () => {
     expect(db.read(older).type).toBe('commit');
     expect(() => db.read('0'.repeat(40))).toThrow(ObjectNotFound);
   });
+
+  it('a pack whose .pack went but whose .idx is still there (git gc mid-way): a TransientError, not "missing"', () => {
+    makeRepo();
+    g(['repack', '-adq']);
+    const db = new ObjectDb(gitdir);
+    expect(db.read(gs(['rev-parse', 'HEAD'])).type).toBe('commit');
+    const older = gs(['rev-parse', 'HEAD~3']);
+    // git deletes a pack's .pack before its .idx: caught between the two.
+    const pack = fs.readdirSync(path.join(gitdir, 'objects', 'pack')).find((n) => n.endsWith('.pack'))!;
+    fs.rmSync(path.join(gitdir, 'objects', 'pack', pack));
+    const err = (() => {
+      try {
+        db.read(older);
+      } catch (e) {
+        return e;
+      }
+    })();
+    expect(err).toBeInstanceOf(TransientError);
+    expect((err as Error).message).toMatch(/its pack was removed while gitfleet read it/);
+  });
+
+  it("a pack rewritten under the same name is not read at its old index's offsets", () => {
+    makeRepo();
+    g(['repack', '-adq']);
+    const db = new ObjectDb(gitdir);
+    const head = gs(['rev-parse', 'HEAD']);
+    const older = gs(['rev-parse', 'HEAD~2']);
+    expect(db.read(head).type).toBe('commit');
+    const packDir = path.join(gitdir, 'objects', 'pack');
+    const name = fs.readdirSync(packDir).find((n) => n.endsWith('.pack'))!;
+    // Same name, other bytes: as a writer that names packs by their objects would leave it (a new inode).
+    const bytes = fs.readFileSync(path.join(packDir, name));
+    fs.rmSync(path.join(packDir, name));
+    fs.writeFileSync(
+      path.join(packDir, name),
+      Buffer.concat([bytes.subarray(0, 12), Buffer.alloc(7), bytes.subarray(12)]),
+    );
+    expect(() => db.read(older)).toThrow(TransientError);
+    // The next read lists the folder anew and reads the index again, which no longer fits the pack: an error
+    // naming the pack and the entry, never other content (each object is checked against its id).
+    expect(() => db.read(older)).toThrow(/objects\/pack\/pack-[0-9a-f]+\.pack, entry of [0-9a-f]{40} at \d+: /);
+  });
 });
 
 describe('a pack entry whose zlib stream is longer than its window', () => {
@@ -363,6 +405,17 @@ describe('refs', () => {
     expect(fs.readFileSync(path.join(gitdir, 'packed-refs'), 'utf8')).not.toMatch(/\^/);
     expect(await repo.resolve('refs/gitfleet/alive/a')).toBeNull();
     expect(gs(['fsck', '--no-dangling'])).toBe('');
+    // Deleting a ref that does not exist: nothing done, no lock taken, no folder made for it.
+    await repo.setRef('refs/gitfleet/nowhere/x', null);
+    expect(fs.existsSync(path.join(gitdir, 'refs', 'gitfleet', 'nowhere'))).toBe(false);
+  });
+
+  it('packed-refs with CRLF line ends: the line read as the ref is the line a delete removes', () => {
+    const a = 'a'.repeat(40);
+    const b = 'b'.repeat(40);
+    const text = `${a} refs/heads/main\r\n${b} refs/tags/v1\r\n^${a}\r\n`;
+    expect(parsePackedRefs(text).has('refs/tags/v1')).toBe(true);
+    expect(withoutPackedRef(text, 'refs/tags/v1')).toBe(`${a} refs/heads/main\r\n`);
   });
 
   it('a ref holding neither an id nor a symbolic ref is a TerminalError, not a missing branch', async () => {
@@ -414,6 +467,9 @@ describe('expandOid', () => {
     expect(await packed.expandOid(head.slice(0, 7))).toBe(head);
     expect(await packed.expandOid(ids[1]!.slice(0, 5))).toBeNull();
     expect(await packed.expandOid('0000000')).toBeNull();
+    // A full id is its own prefix (--confirm-prune $(git rev-parse HEAD)): found in a pack as it is loose.
+    expect(await packed.expandOid(head)).toBe(head);
+    expect(await packed.expandOid(ids[1]!)).toBe(ids[1]);
   });
 });
 
