@@ -541,6 +541,44 @@ async function tmuxpLoad(fleet, names, repeats, warn) {
   return { medianMs: median(runs), runsMs: runs, ...(failures.length > 0 ? { failed: failures } : {}) };
 }
 
+/**
+ * The floor under any cold start here: tmux alone creating the same N sessions, each with the `pipe-pane` that
+ * keeps its log (as gitfleet's do), every command in one tmux process (`start-server ; source-file`), no config
+ * file, each pane `exec sleep infinity`. No tool that starts N tmux sessions with logs can take less on this
+ * machine, so tmuxp's time over this one is the most a cold start could be faster than tmuxp here.
+ */
+async function tmuxAlone(fleet, names, repeats, warn) {
+  const dir = path.join(fleet.dir, 'tmux-alone');
+  fs.mkdirSync(dir, { recursive: true });
+  const cwd = path.join(fleet.dir, 'panes');
+  fs.mkdirSync(cwd, { recursive: true });
+  const q = (s) => `'${s.replaceAll("'", "'\\''")}'`;
+  const lines = names.flatMap((name) => [
+    `new-session -d -s ${q(name)} -c ${q(cwd)} 'exec sleep infinity'`,
+    `pipe-pane -o -t ${q(`=${name}:`)} ${q(`exec cat >> ${path.join(dir, `${name}.log`)}`)}`,
+  ]);
+  const file = path.join(dir, 'commands.tmux');
+  fs.writeFileSync(file, `${lines.join('\n')}\n`);
+  const socket = `gitfleet-bench-alone-${randomBytes(6).toString('hex')}`;
+  live.sockets.set(socket, { tmuxTmp: fleet.tmuxTmp, serverPid: null });
+  const env = { ...BASE_ENV, TMUX_TMPDIR: fleet.tmuxTmp };
+  const runs = [];
+  try {
+    for (let i = 0; i < repeats; i++) {
+      const args = ['-f', '/dev/null', '-L', socket, 'start-server', ';', 'source-file', file];
+      const r = await timed(`tmux-alone-${i}`, TOOLS.tmux, args, env);
+      const count = sessionsOf({ socket, tmuxTmp: fleet.tmuxTmp }).names.length;
+      if (r.code !== 0 || count !== names.length)
+        warn(`tmux alone exited ${r.code} with ${count} of ${names.length} sessions: ${r.stderr.trim().slice(0, 300)}`);
+      else runs.push(r.ms);
+      stopServer(socket, fleet.tmuxTmp);
+    }
+  } finally {
+    killSocket(socket);
+  }
+  return runs.length ? { medianMs: median(runs), runsMs: runs } : { medianMs: null, runsMs: [] };
+}
+
 function byName(commands) {
   const out = {};
   for (const c of commands) out[c.name] = (out[c.name] ?? 0) + 1;
@@ -667,6 +705,9 @@ async function benchSize(size, warnings) {
     // tmuxp takes minutes per run at 200 sessions on a 2-core machine: one run from there on.
     const tmuxp = await tmuxpLoad(fleet, agentNames, size >= 200 ? 1 : repeats, warn);
     if (tmuxp?.medianMs != null) progress(`size ${size}: tmuxp load median ${tmuxp.medianMs.toFixed(0)} ms`);
+    // And the floor under both: tmux alone making the same sessions.
+    const alone = await tmuxAlone(fleet, agentNames, repeats, warn);
+    if (alone.medianMs != null) progress(`size ${size}: tmux alone median ${alone.medianMs.toFixed(0)} ms`);
 
     const noopProcesses = Math.max(...procs);
     const verdict = judge(noopProcesses, medianMs);
@@ -715,12 +756,16 @@ async function benchSize(size, warnings) {
             joinWithoutMs === null ? null : { medianMs: joinWithoutMs, runsMs: joinsWithout.map((r) => r.ms) },
         },
         tmuxp: tmuxp ?? { skipped: TMUXP_SKIPPED.why },
+        tmuxAlone: alone,
       },
       // gitfleet's time over the baseline's: below 1, gitfleet is faster (1 / ratio times).
       ratio: {
         noopOverJoin: ratio(medianMs, joinMs),
         psOverJoin: ratio(psMs, joinMs),
         coldOverTmuxp: tmuxp?.medianMs != null ? ratio(coldMs, tmuxp.medianMs) : null,
+        coldOverTmuxAlone: alone.medianMs != null ? ratio(coldMs, alone.medianMs) : null,
+        tmuxAloneOverTmuxp:
+          alone.medianMs != null && tmuxp?.medianMs != null ? ratio(alone.medianMs, tmuxp.medianMs) : null,
       },
       verdict,
     };
@@ -901,6 +946,18 @@ async function main() {
         );
     }
     if (!TOOLS.tmuxp) out.push(`tmuxp: ${TMUXP_SKIPPED.why} (column skipped)`);
+    out.push(
+      'tmux alone: the same sessions, each with its pipe-pane, all in one tmux process (the floor of a cold start)',
+    );
+    for (const r of results) {
+      const a = r.baseline.tmuxAlone;
+      if (a.medianMs == null) continue;
+      const vsTmuxp =
+        r.ratio.tmuxAloneOverTmuxp == null
+          ? ''
+          : `; tmux alone/tmuxp ${fmtRatio(r.ratio.tmuxAloneOverTmuxp)}: the most a cold start can gain over tmuxp here`;
+      out.push(`  size ${r.size}: ${fmtMs(a.medianMs)} ms; cold/tmux alone ${r.ratio.coldOverTmuxAlone}${vsTmuxp}`);
+    }
     out.push('');
     for (const r of results) out.push(verdictLine(r));
     for (const r of results)
