@@ -94,7 +94,8 @@ export class Daemon {
       this.gitdir = gitdir;
       await this.source.start(watchedBranches(opts.branch, null), () => this.refChanged.call());
       if (this.o.listen) await this.startHttp(this.o.listen);
-      this.arm(DEFAULT_SCHEDULE, DEFAULT_OBSERVE_EVERY_MS);
+      // No schedule yet: fleet.yaml's comes with the start reconcile (configured), and the default armed now fired
+      // a reconcile of its own whenever its run fell within the start one. A start that fails arms the default.
       this.log.event('started', {
         repo: opts.repo,
         host: opts.host,
@@ -274,6 +275,8 @@ export class Daemon {
             : 'error';
       const error = e instanceof GitfleetError ? e.message : `internal error: ${errorMessage(e)}`;
       this.finished({ ...line, outcome, error, durationMs: Date.now() - started, results: [], agents: null });
+      // fleet.yaml never read yet: the default schedule and looks, until a reconcile reads it.
+      if (!this.config) this.arm(DEFAULT_SCHEDULE, DEFAULT_OBSERVE_EVERY_MS);
       // An unexpected error may well pass: retried with backoff like a transient one.
       return outcome === 'terminal' ? 'terminal' : 'transient';
     }

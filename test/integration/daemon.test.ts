@@ -1,7 +1,7 @@
 // `gitfleet run` end to end: the built CLI as a child process, real git (system git for the human commits), tmux
 // on private sockets. Webhook senders are emulated by a loopback HTTP client signing as each forge documents
 // (no forge runs here).
-import { createHmac } from 'node:crypto';
+import { createHash, createHmac } from 'node:crypto';
 import { chmodSync, writeFileSync } from 'node:fs';
 import path from 'node:path';
 import { afterEach, describe, expect, it } from 'vitest';
@@ -60,6 +60,44 @@ describe('gitfleet run', { timeout: 120_000 }, () => {
     expect(await daemon.stop()).toBe(0);
     expect(daemon.lines.at(-1)).toMatch(/ stopped$/);
     expect(daemon.stderr).toBe('');
+  });
+
+  it("no schedule before fleet.yaml's is read: the default's run in the start reconcile fires nothing", async () => {
+    fleet = new TestFleet();
+    const agents = Array.from({ length: 12 }, (_, i) => agent(`a${i}`)).join('');
+    fleet.commit({ 'fleet.yaml': `fleet: demo\n${QUIET}`, 'rosters/team.yaml': roster(fleet.socket, agents) });
+    const at = (line: string) => Date.parse(line.slice(0, 24));
+    // When, after spawning, the daemon is up and when its start reconcile ends: guessed, then measured.
+    let upMs = 300;
+    let endMs = 1200;
+    for (let attempt = 1; ; attempt++) {
+      // A host whose offset puts the default schedule's next run (every 5 minutes, at the host's offset) between
+      // the daemon's start and the end of its start reconcile: when the daemon used to have the default armed.
+      const spawned = Date.now();
+      const target = spawned + (upMs + endMs) / 2;
+      let host = '';
+      for (let i = 0; !host; i++) {
+        const off = createHash('sha256').update(`h${attempt}-${i}`).digest().readUInt32BE(0) % 300_000;
+        if (Math.abs(((off - (target % 300_000) + 450_000) % 300_000) - 150_000) < 50) host = `h${attempt}-${i}`;
+      }
+      daemon = new DaemonProcess(fleet, ['--host', host]);
+      const up = at(await daemon.waitForLine(new RegExp(` started .*host=${host} `)));
+      const end = at(await daemon.waitForLine(/ reconcile trigger=start outcome=ok /));
+      if (up < target && target < end) {
+        await sleep(2500);
+        const triggers = daemon.reconciles().map((l) => / trigger=(\S+)/.exec(l)![1]);
+        expect(triggers, daemon.stdout).toEqual(['start']);
+        expect(await daemon.stop()).toBe(0);
+        return;
+      }
+      // Missed the window (a loaded machine): measure, start cold again, aim again.
+      expect(attempt, `never ran between start and the start reconcile's end: ${daemon.stdout}`).toBeLessThan(6);
+      upMs = up - spawned;
+      endMs = end - spawned;
+      await daemon.stop('SIGKILL');
+      daemon = null;
+      fleet.tmux('kill-server');
+    }
   });
 
   it('webhooks: verified pushes from each forge reconcile; bad ones get 401, logged without the body', async () => {
