@@ -154,6 +154,7 @@ export async function reconcile(opts: ReconcileOptions, mode: 'plan' | 'apply'):
     const results = await applyActions(plan.actions, src.desired, {
       fleet: plan.fleet,
       id: src.desired.config.id,
+      tenant: opts.tenant,
       path: opts.pinned.path,
       stateDir: opts.stateDir,
       clock: opts.clock,

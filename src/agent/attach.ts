@@ -2,10 +2,10 @@
 // agent's own session: it types into the pane and sizes the window.
 import type { AgentSpec } from '../desired/types.js';
 import { sessionTarget, tmuxArgv } from '../tmux/client.js';
-import { ownedSession } from './session.js';
+import { ownedSession, type Owner } from './session.js';
 import type { RunAttached } from './watch.js';
 
-export async function attachAgent(agent: AgentSpec, fleet: string, attach: RunAttached): Promise<number> {
-  await ownedSession(agent, fleet);
+export async function attachAgent(agent: AgentSpec, owner: Owner, attach: RunAttached): Promise<number> {
+  await ownedSession(agent, owner);
   return attach(tmuxArgv(agent.socket, [['attach-session', '-t', sessionTarget(agent.session)]]));
 }

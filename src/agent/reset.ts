@@ -27,10 +27,10 @@ export type ResetResult =
 
 export async function resetAgent(agent: AgentSpec, ctx: PaneContext, timeoutMs: number): Promise<ResetResult> {
   if (agent.resetCommand) {
-    const send = await sendText(agent, ctx.fleet, agent.resetCommand, { verify: true, timeoutMs });
+    const send = await sendText(agent, ctx, agent.resetCommand, { verify: true, timeoutMs });
     return { agent: agent.name, method: 'reset_command', command: agent.resetCommand, send };
   }
-  const before = await ownedSession(agent, ctx.fleet);
+  const before = await ownedSession(agent, ctx);
   const watches = (await watchSessionsOf(agent.socket, agent.session)).map((w) => w.name);
   await makeAgentDirs(agent, ctx);
   const res = await tmux(agent.socket, recreateCommands(agent, ctx, watches));
@@ -38,7 +38,7 @@ export async function resetAgent(agent: AgentSpec, ctx: PaneContext, timeoutMs: 
     throw new TerminalError(
       `restarting ${agent.socket}/${agent.session} failed: ${res.stderr.trim() || `tmux exited ${res.exitCode}`}`,
     );
-  const after = await ownedSession(agent, ctx.fleet);
+  const after = await ownedSession(agent, ctx);
   return {
     agent: agent.name,
     method: 'restart',

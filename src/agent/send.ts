@@ -7,7 +7,7 @@ import { TerminalError } from '../errors.js';
 import { run } from '../exec.js';
 import { tmux, tmuxArgv, windowTarget } from '../tmux/client.js';
 import { captureScreen, type Screen } from './screen.js';
-import { ownedSession } from './session.js';
+import { ownedSession, type Owner } from './session.js';
 import { judge, probeOf, sameScreen, type Verdict } from './verify.js';
 
 export const DEFAULT_TIMEOUT_MS = 10_000;
@@ -35,10 +35,10 @@ export function withPreamble(text: string, agent: string, label: string | null):
   return label === null ? text : `[${label} -> ${agent}] ${text}`;
 }
 
-export async function sendText(agent: AgentSpec, fleet: string, text: string, o: SendOptions): Promise<SendResult> {
+export async function sendText(agent: AgentSpec, owner: Owner, text: string, o: SendOptions): Promise<SendResult> {
   const start = Date.now();
   const deadline = start + o.timeoutMs;
-  const live = await ownedSession(agent, fleet);
+  const live = await ownedSession(agent, owner);
   if (live.dead)
     throw new TerminalError(
       `the pane of agent "${agent.name}" (${agent.socket}/${agent.session}) is dead; gitfleet apply respawns it`,

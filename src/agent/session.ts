@@ -1,6 +1,8 @@
 // The agent's tmux session as it is now, and the rule every verb that
 // touches it follows: act only on a session carrying this fleet's tag and
-// this agent's name (set by apply), never on one that merely has the name.
+// this agent's name (set by apply), never on one that merely has the name,
+// nor on one another tenant's reconciler started (tenants of one Unix user
+// share a tmux server; an untagged session is from before tenants were tagged).
 import type { AgentSpec } from '../desired/types.js';
 import { TerminalError } from '../errors.js';
 import { isNoServer, tmux, windowTarget } from '../tmux/client.js';
@@ -16,6 +18,12 @@ export interface LiveSession {
   spec: string | null;
 }
 
+/** Whose session it must be: the fleet's, and the tenant's when known (@gitfleet-tenant). */
+export interface Owner {
+  fleet: string;
+  tenant?: string | null;
+}
+
 const SEP = '\u001f';
 const FORMAT = [
   '#{@gitfleet-fleet}',
@@ -25,9 +33,11 @@ const FORMAT = [
   '#{pane_dead}',
   '#{pane_width}',
   '#{pane_height}',
+  '#{@gitfleet-tenant}',
 ].join(SEP);
 
-export async function ownedSession(agent: AgentSpec, fleet: string): Promise<LiveSession> {
+export async function ownedSession(agent: AgentSpec, owner: Owner): Promise<LiveSession> {
+  const { fleet } = owner;
   const where = `${agent.socket}/${agent.session}`;
   const res = await tmux(agent.socket, [['display-message', '-p', '-t', windowTarget(agent.session), FORMAT]]);
   if (res.exitCode !== 0) {
@@ -37,13 +47,18 @@ export async function ownedSession(agent: AgentSpec, fleet: string): Promise<Liv
     }
     throw new TerminalError(`cannot look at session ${where}: ${err || `tmux exited ${res.exitCode}`}`);
   }
-  const [tagFleet = '', tagAgent = '', spec = '', pid = '', dead = '', w = '', h = ''] = res.stdout
+  const [tagFleet = '', tagAgent = '', spec = '', pid = '', dead = '', w = '', h = '', tagTenant = ''] = res.stdout
     .replace(/\n$/, '')
     .split(SEP);
   if (tagFleet !== fleet || tagAgent !== agent.name) {
     const tags = tagFleet ? `tagged fleet "${tagFleet}", agent "${tagAgent}"` : 'not tagged by gitfleet';
     throw new TerminalError(
       `session ${where} is not agent "${agent.name}" of fleet "${fleet}" (${tags}); refusing to touch it`,
+    );
+  }
+  if (owner.tenant && tagTenant && tagTenant !== owner.tenant) {
+    throw new TerminalError(
+      `session ${where} was started for tenant "${tagTenant}" (you are "${owner.tenant}"); refusing to touch it`,
     );
   }
   return {

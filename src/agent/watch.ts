@@ -20,7 +20,7 @@ import { randomBytes } from 'node:crypto';
 import type { AgentSpec } from '../desired/types.js';
 import { TerminalError } from '../errors.js';
 import { sessionTarget, tmux, tmuxArgv, windowTarget, type TmuxCommand } from '../tmux/client.js';
-import { ownedSession } from './session.js';
+import { ownedSession, type Owner } from './session.js';
 import { processExists } from '../files.js';
 
 /**
@@ -52,8 +52,8 @@ export interface WatchSession {
 
 export type RunAttached = (argv: readonly string[]) => Promise<number>;
 
-export async function watchAgent(agent: AgentSpec, fleet: string, attach: RunAttached): Promise<WatchResult> {
-  await ownedSession(agent, fleet);
+export async function watchAgent(agent: AgentSpec, owner: Owner, attach: RunAttached): Promise<WatchResult> {
+  await ownedSession(agent, owner);
   const { socket } = agent;
   const target = windowTarget(agent.session);
   const throwaway = `_watch-${agent.session}-${randomBytes(3).toString('hex')}`;

@@ -26,11 +26,21 @@ export interface PaneContext {
   stateDir: string;
   /** The fleet id (src/fleet-identity.ts), tagged as @gitfleet-id; absent where not known (agent units). */
   id?: string | null;
+  /**
+   * The tenant that reconciles it (GITFLEET_TENANT), tagged as @gitfleet-tenant: tenants of one Unix user share a
+   * tmux server, and each acts only on its own sessions; absent where not known (agent units).
+   */
+  tenant?: string | null;
 }
 
 /** The fleet id tag: tells two fleets of one name apart (src/fleet-identity.ts). */
 function idTag(target: string, id: string | null | undefined): TmuxCommand[] {
   return id ? [['set-option', '-t', target, '@gitfleet-id', id]] : [];
+}
+
+/** The tenant tag: tells the sessions of two tenants on one server apart (plan/sessions.ts). */
+function tenantTag(target: string, tenant: string | null | undefined): TmuxCommand[] {
+  return tenant ? [['set-option', '-t', target, '@gitfleet-tenant', tenant]] : [];
 }
 
 /** Env keys whose values are safe to show in evidence. */
@@ -102,6 +112,7 @@ export function createAgentCommands(a: PaneAgent, ctx: PaneContext): TmuxCommand
     ['set-option', '-w', '-t', windowTarget(a.session), 'remain-on-exit', 'on'],
     ['set-option', '-t', windowTarget(a.session), '@gitfleet-fleet', ctx.fleet],
     ...idTag(windowTarget(a.session), ctx.id),
+    ...tenantTag(windowTarget(a.session), ctx.tenant),
     ['set-option', '-t', windowTarget(a.session), '@gitfleet-agent', a.name],
     ['set-option', '-t', windowTarget(a.session), '@gitfleet-spec', a.specHash],
     // What the hash stands for, secrets sealed, so a later plan can say which fields changed (src/spec-fields.ts).
@@ -126,11 +137,17 @@ export function agentDirs(a: PaneAgent, ctx: PaneContext): string[] {
   return [a.cwd, path.dirname(agentLogPath(ctx.stateDir, ref)), path.dirname(heartbeatPath(ctx.stateDir, ref))];
 }
 
-export function createHolderCommands(session: string, fleet: string, id?: string | null): TmuxCommand[] {
+export function createHolderCommands(
+  session: string,
+  fleet: string,
+  id?: string | null,
+  tenant?: string | null,
+): TmuxCommand[] {
   return [
     ['new-session', '-d', '-s', formatLiteral(session), '--', ...paneArgv('gitfleet:holder', ['sleep', 'infinity'])],
     ['set-option', '-t', windowTarget(session), '@gitfleet-fleet', fleet],
     ...idTag(windowTarget(session), id),
+    ...tenantTag(windowTarget(session), tenant),
     ['set-option', '-t', windowTarget(session), '@gitfleet-role', 'holder'],
   ];
 }
@@ -139,7 +156,7 @@ export function commandsFor(action: Action, agent: AgentSpec | undefined, ctx: P
   const session = action.apply.session!;
   switch (action.kind) {
     case 'create_session':
-      if (action.apply.role === 'holder') return createHolderCommands(session, ctx.fleet, ctx.id);
+      if (action.apply.role === 'holder') return createHolderCommands(session, ctx.fleet, ctx.id, ctx.tenant);
       return createAgentCommands(need(agent, action), ctx);
     case 'restart_session':
       return recreateCommands(need(agent, action), ctx, action.apply.watchers);

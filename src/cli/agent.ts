@@ -38,10 +38,12 @@ export async function agent(opts: GlobalOptions, positionals: string[], io: Io):
     );
   }
   const fleet = src.desired.config.fleet;
+  // Only this tenant's session (or one from before tenants were tagged): tenants may share a tmux server.
+  const owner = { fleet, tenant: opts.tenant };
   switch (verb) {
     case 'watch': {
       needTerminal('watch');
-      const r = await watchAgent(spec, fleet, runInteractive);
+      const r = await watchAgent(spec, owner, runInteractive);
       if (r.exitCode !== 0)
         throw new TerminalError(`tmux could not attach the watch of ${spec.name} (exit ${r.exitCode})`);
       const reaped = r.reaped.length ? `; removed ${r.reaped.length} left over from killed watches` : '';
@@ -51,13 +53,13 @@ export async function agent(opts: GlobalOptions, positionals: string[], io: Io):
     }
     case 'attach': {
       needTerminal('attach');
-      const code = await attachAgent(spec, fleet, runInteractive);
+      const code = await attachAgent(spec, owner, runInteractive);
       if (code !== 0) throw new TerminalError(`tmux could not attach ${spec.socket}/${spec.session} (exit ${code})`);
       return EXIT.ok;
     }
     case 'send': {
       const label = opts.raw ? null : (opts.from ?? `${opts.host}:operator`);
-      const r = await sendText(spec, fleet, withPreamble(message!, spec.name, label), {
+      const r = await sendText(spec, owner, withPreamble(message!, spec.name, label), {
         verify: opts.verify,
         timeoutMs: opts.timeoutMs ?? DEFAULT_TIMEOUT_MS,
       });
@@ -71,7 +73,7 @@ export async function agent(opts: GlobalOptions, positionals: string[], io: Io):
       return r.result === null || r.result === 'accepted' ? EXIT.ok : EXIT.notAccepted;
     }
     case 'reset': {
-      const ctx = { fleet, path: pinnedSettings(opts, io).path, stateDir: opts.stateDir };
+      const ctx = { ...owner, path: pinnedSettings(opts, io).path, stateDir: opts.stateDir };
       const r = await resetAgent(spec, ctx, opts.timeoutMs ?? DEFAULT_TIMEOUT_MS);
       const ok = r.method === 'restart' || r.send.result === 'accepted';
       if (opts.json) io.stdout(`${JSON.stringify({ formatVersion: 1, ...r }, null, 2)}\n`);

@@ -37,6 +37,8 @@ export interface PaneInfo {
   fleetId: string | null;
   /** Unix seconds the session was created: when its agent started (a heartbeat's start-up grace counts from it). */
   created: number | null;
+  /** The tenant whose reconciler started it (@gitfleet-tenant); null for older sessions and agent units'. */
+  tenant: string | null;
 }
 
 export type SocketObservation =
@@ -76,6 +78,7 @@ const FIELDS = [
   '@gitfleet-id',
   SPEC_FIELDS_OPTION,
   'session_created',
+  '@gitfleet-tenant',
 ] as const;
 /** A literal at the end of every line: a line cut short (even by whole fields) lacks it. */
 const EOL = 'gitfleet-eol';
@@ -197,7 +200,9 @@ function panesOf(lines: readonly string[][]): Map<string, PaneInfo> {
       fleetId,
       fields,
       created,
+      tenant,
     ] = f as [
+      string,
       string,
       string,
       string,
@@ -245,6 +250,7 @@ function panesOf(lines: readonly string[][]): Map<string, PaneInfo> {
         fleetId: fleetId || null,
         specFields: decodeSpecFields(fields),
         created: num(created),
+        tenant: tenant || null,
       },
     });
   }

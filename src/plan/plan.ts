@@ -22,7 +22,7 @@ export function plan(input: PlanInput, context: PlanContext): Plan {
   const { actions, deferred, held } = holdMassPrune(
     work,
     observed.tmux,
-    desired.config,
+    { ...desired.config, tenant: context.tenant },
     context.desiredRevision,
     context.pruneConfirmed,
   );

@@ -115,6 +115,7 @@ function agentAction(
   const { context } = facts;
   if (!pane) return { action: createAction(a, 'missing'), now: true };
   if (pane.fleet !== facts.input.desired.config.fleet) return null; // name taken by a session gitfleet does not own
+  if (otherTenant(pane, context.tenant)) return null; // another tenant's reconciler owns it: never ours to restart
   const key = `${a.socket}/${a.session}`;
   if (pane.spec !== a.specHash) {
     // A dead pane has no context to lose: restart it whatever the policy; on-idle waits until the agent is idle.
@@ -161,10 +162,14 @@ function pruneActions(
   const wanted = new Set(enabled.map((a) => a.session));
   const bySession = new Map(agents.map((a) => [a.session, a]));
   const out: Action[] = [];
-  for (const pane of [...obs.sessions.values()].sort((x, y) => (x.session < y.session ? -1 : 1))) {
-    if (pane.fleet !== fleet || wanted.has(pane.session)) continue;
+  const tenant = facts.context.tenant;
+  const panes = [...obs.sessions.values()];
+  // Another tenant's agents on this server still need its holder, whoever started it.
+  const othersHere = panes.some((p) => p.fleet === fleet && p.role !== 'holder' && otherTenant(p, tenant));
+  for (const pane of panes.sort((x, y) => (x.session < y.session ? -1 : 1))) {
+    if (pane.fleet !== fleet || wanted.has(pane.session) || otherTenant(pane, tenant)) continue;
     const isHolder = pane.role === 'holder' || pane.session === holder;
-    if (isHolder && enabled.length > 0) continue;
+    if (isHolder && (enabled.length > 0 || othersHere)) continue;
     const agent = bySession.get(pane.session);
     const declared = facts.declaredAnywhere.has(`${socket}/${pane.session}`);
     const reason = isHolder ? 'not_in_roster' : pruneReason(agent, declared);
@@ -172,6 +177,15 @@ function pruneActions(
     out.push(act('delete_session', socket, pane.session, reason, { role }, pane.agent ? { agent: pane.agent } : {}));
   }
   return out;
+}
+
+/**
+ * Tagged with another tenant: tenants of one Unix user share a tmux server (TMUX_TMPDIR), and each acts only on the
+ * sessions it started. An untagged session (started before gitfleet tagged tenants, or by an agent unit) is anyone's,
+ * as it always was.
+ */
+export function otherTenant(pane: Pick<PaneInfo, 'tenant'>, tenant: string): boolean {
+  return pane.tenant !== null && pane.tenant !== tenant;
 }
 
 /**

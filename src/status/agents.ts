@@ -10,6 +10,7 @@ import { nextBackoff } from '../plan/crash-loop.js';
 import type { PlanContext } from '../plan/input.js';
 import { agentsInScope } from '../plan/scope.js';
 import type { Action } from '../plan/types.js';
+import { otherTenant } from '../plan/sessions.js';
 import { agentUnit } from '../systemd/fleet-units.js';
 import { withTransitionTime } from './condition-kinds.js';
 import { agentConditions, type AgentFacts } from './conditions.js';
@@ -57,7 +58,8 @@ function agentFacts(a: AgentSpec, input: StatusInput, context: PlanContext, inde
   const fleet = desired.config.fleet;
   const socket = observed.tmux.get(a.socket);
   const pane = socket?.ok ? socket.sessions.get(a.session) : undefined;
-  const ours = pane?.fleet === fleet;
+  // Another tenant's session of the same name is not this agent's, though tagged with this fleet (plan/sessions.ts).
+  const ours = pane?.fleet === fleet && !otherTenant(pane, context.tenant);
   const mine = index.results.get(key) ?? [];
   const failed = mine.find((r) => !r.ok);
   const done = failed ? undefined : mine.find((r) => actionKind(r.action.kind).lifecycle)?.action;

@@ -271,6 +271,23 @@ describe('agent verbs refuse what they must', () => {
     }
   });
 
+  it("never acts on another tenant's session of this fleet (tenants may share a tmux server, #12)", async () => {
+    const pid = paneOf('blank')?.pid;
+    expect(fleet.tmux('set-option', '-t', '=blank:', '@gitfleet-tenant', 'someone-else').code).toBe(0);
+    try {
+      const r = await fleet.gitfleet('agent', 'send', 'blank', '--message', 'intrusion');
+      expect(r.code).toBe(1);
+      expect(r.stderr).toContain(`session ${fleet.socket}/blank was started for tenant "someone-else" (you are "`);
+      const reset = await fleet.gitfleet('agent', 'reset', 'blank');
+      expect(reset.code, reset.stderr).toBe(1);
+      expect(reset.stderr).toContain('refusing to touch it');
+      expect(screen('blank')).not.toContain('intrusion');
+      expect(paneOf('blank')?.pid).toBe(pid);
+    } finally {
+      fleet.tmux('set-option', '-u', '-t', '=blank:', '@gitfleet-tenant');
+    }
+  });
+
   it('says a disabled agent is disabled, and touches a session under its name no more than any other', async () => {
     expect(fleet.tmux('new-session', '-d', '-s', 'ghost', 'cat').code).toBe(0);
     try {

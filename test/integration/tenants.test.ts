@@ -1,7 +1,8 @@
 // Two tenants (users) reconciling one host from one repository: each acts on its own agents and writes its own
 // status file and evidence folder, never the other's. The tests run as one user, so each tenant is the built CLI
 // with GITFLEET_TENANT, its own state dir and its own TMUX_TMPDIR, as two users would have (tmux keeps each user's
-// sockets in a folder of their own): one roster, one socket name, a server per tenant.
+// sockets in a folder of their own): one roster, one socket name, a server per tenant. The last case is two
+// tenants of ONE user (service accounts reconciling for named tenants): one TMUX_TMPDIR, so one server for both.
 import { spawn, spawnSync } from 'node:child_process';
 import { mkdirSync } from 'node:fs';
 import path from 'node:path';
@@ -14,14 +15,17 @@ usePrivateTmux();
 const CLI = fileURLToPath(new URL('../../dist/cli.js', import.meta.url));
 const TENANTS = ['alice', 'bob'];
 let fleet: TestFleet;
+/** Both tenants under one user: one tmux folder, so one server of the socket name (set by a test). */
+let shared = false;
 afterEach(() => {
   for (const t of TENANTS) tmuxAs(t, 'kill-server');
+  shared = false;
   fleet?.cleanup();
 });
 
-/** The tenant's own tmux folder, as a user of their own has. */
+/** The tenant's own tmux folder, as a user of their own has (or the one both share). */
 function envOf(tenant: string): NodeJS.ProcessEnv {
-  const dir = path.join(fleet.dir, `tmux-${tenant}`);
+  const dir = path.join(fleet.dir, shared ? 'tmux-shared' : `tmux-${tenant}`);
   mkdirSync(dir, { recursive: true, mode: 0o700 });
   return { ...process.env, TMUX_TMPDIR: dir, GITFLEET_TENANT: tenant };
 }
@@ -35,8 +39,16 @@ const ROSTER = () =>
   'agents:\n' +
   TENANTS.map((t) => `  - name: ${t}-1\n    runtime: stub\n    tenant: ${t}\n`).join('');
 
-/** `gitfleet apply --json` as `tenant`: its exit code and the status it reports. */
-function applyAs(tenant: string): Promise<{ code: number; converged: boolean; out: string }> {
+interface Applied {
+  code: number;
+  converged: boolean;
+  out: string;
+  /** `kind target` of every action planned (done now or deferred). */
+  planned: string[];
+}
+
+/** `gitfleet apply --json` as `tenant`: its exit code, the status it reports and what it planned. */
+function applyAs(tenant: string): Promise<Applied> {
   const state = path.join(fleet.dir, `state-${tenant}`);
   const argv = [CLI, 'apply', '--json', '--repo', fleet.bare, '--state-dir', state, '--host', fleet.host];
   return new Promise((resolve) => {
@@ -46,10 +58,14 @@ function applyAs(tenant: string): Promise<{ code: number; converged: boolean; ou
     p.stderr.on('data', (d) => (out += d));
     p.on('close', (code) => {
       let converged = false;
+      let planned: string[] = [];
       try {
-        converged = JSON.parse(out).status.converged === true;
+        const doc = JSON.parse(out);
+        converged = doc.status.converged === true;
+        const all: { kind: string; target: string }[] = [...doc.plan.actions, ...doc.plan.deferred];
+        planned = all.map((a) => `${a.kind} ${a.target}`);
       } catch {}
-      resolve({ code: code ?? -1, converged, out });
+      resolve({ code: code ?? -1, converged, out, planned });
     });
   });
 }
@@ -110,5 +126,55 @@ describe('two tenants on one host', { timeout: 120_000 }, () => {
     expect(second.length).toBeGreaterThan(0);
     expect(new Set(second)).toEqual(new Set([other]));
     sh('git', ['--git-dir', fleet.bare, 'fsck', '--strict']);
+  });
+
+  it('sharing one tmux server (one user, two tenants): neither prunes nor restarts the other (#12)', async () => {
+    fleet = new TestFleet();
+    shared = true;
+    fleet.commit({ 'fleet.yaml': 'fleet: shared\n', 'rosters/team.yaml': ROSTER() });
+    /** Session name -> pane pid on the one server, as either tenant sees it. */
+    const pids = () => {
+      const r = spawnSync('tmux', ['-L', fleet.socket, 'list-panes', '-a', '-F', '#{session_name} #{pane_pid}'], {
+        env: envOf('alice'),
+        encoding: 'utf8',
+      });
+      return Object.fromEntries(
+        r.stdout
+          .trim()
+          .split('\n')
+          .map((l) => l.split(' ')),
+      );
+    };
+    const a1 = await applyAs('alice');
+    expect(a1.converged, a1.out).toBe(true);
+    const b1 = await applyAs('bob');
+    expect(b1.converged, b1.out).toBe(true);
+    const before = pids();
+    expect(before['alice-1'], JSON.stringify(before)).toBeTruthy();
+    expect(before['bob-1'], JSON.stringify(before)).toBeTruthy();
+    const a2 = await applyAs('alice');
+    expect(a2.converged, a2.out).toBe(true);
+    const b2 = await applyAs('bob');
+    expect(b2.converged, b2.out).toBe(true);
+    for (const r of [a1, b1, a2, b2]) expect(r.planned.filter((x) => x.startsWith('delete_session'))).toEqual([]);
+    // The second round does nothing at all: each finds its own agent running and leaves the other's be.
+    expect(a2.planned).toEqual([]);
+    expect(b2.planned).toEqual([]);
+    const after = pids();
+    expect(after['alice-1']).toBe(before['alice-1']);
+    expect(after['bob-1']).toBe(before['bob-1']);
+    // Each session carries its tenant; each status lists only its own agent, and reports no other's as unmanaged.
+    const tag = (s: string) =>
+      spawnSync('tmux', ['-L', fleet.socket, 'show-options', '-v', '-t', `=${s}:`, '@gitfleet-tenant'], {
+        env: envOf('alice'),
+        encoding: 'utf8',
+      }).stdout.trim();
+    expect([tag('alice-1'), tag('bob-1')]).toEqual(['alice', 'bob']);
+    const alice = fleet.status();
+    expect(alice.agents.map((r) => r.name)).toEqual(['alice-1']);
+    expect(alice.unmanaged).toEqual([]);
+    const bob = JSON.parse(fleet.show(`main:status/${fleet.host}@bob.json`));
+    expect(bob.agents.map((r: { name: string }) => r.name)).toEqual(['bob-1']);
+    expect(bob.unmanaged).toEqual([]);
   });
 });

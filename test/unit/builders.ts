@@ -96,6 +96,7 @@ export function pane(session: string, o: Partial<PaneInfo> = {}): PaneInfo {
     activity: null,
     watchOf: null,
     fleetId: null,
+    tenant: null,
     specFields: null,
     created: null,
     width: 80,

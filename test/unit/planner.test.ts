@@ -679,6 +679,65 @@ describe('plan: hosts and ownership', () => {
   });
 });
 
+describe('plan: tenants sharing one tmux server (#12)', () => {
+  // Two tenants of one Unix user share TMUX_TMPDIR, so one server holds both tenants' sessions, all tagged with the
+  // fleet: each reconciler must act only on those tagged with its own tenant (or untagged, from before the tag).
+  const d = desired([
+    { name: 'me', tenant: TENANT },
+    { name: 'bob', tenant: 'bob' },
+  ]);
+
+  it("never prunes another tenant's session, nor its holder", () => {
+    const obs = observed(
+      socket(SOCKET, [
+        holder('_holder', { tenant: 'bob' }),
+        running(spec(d, 'me'), { tenant: TENANT }),
+        running(spec(d, 'bob'), { tenant: 'bob' }),
+      ]),
+    );
+    const p = plan(planInput(d, obs, null), context({ pruneConfirmed: true }));
+    expect(p.actions).toEqual([]);
+    expect(p.deferred).toEqual([]);
+  });
+
+  it('keeps a holder this tenant started while only another tenant has agents there', () => {
+    const only = desired([{ name: 'bob', tenant: 'bob' }]);
+    const obs = observed(
+      socket(SOCKET, [holder('_holder', { tenant: TENANT }), running(spec(only, 'bob'), { tenant: 'bob' })]),
+    );
+    const p = plan(planInput(only, obs, null), context({ pruneConfirmed: true }));
+    expect(p.actions).toEqual([]);
+  });
+
+  it("never restarts or respawns another tenant's session that has this agent's name", () => {
+    const me = spec(d, 'me');
+    for (const other of [running(me, { spec: 'old', tenant: 'bob' }), dead(me, 1, { tenant: 'bob' })]) {
+      const p = plan(planInput(d, observed(socket(SOCKET, [holder(), other])), null), context());
+      expect(lines(p.actions)).toEqual([]);
+      expect(p.deferred).toEqual([]);
+    }
+  });
+
+  it('an untagged session (from before the tenant tag) counts as before: pruned, respawned', () => {
+    const obs = observed(socket(SOCKET, [holder(), dead(spec(d, 'me')), running(spec(d, 'bob'))]));
+    const p = plan(planInput(d, obs, null), context({ pruneConfirmed: true }));
+    expect(lines(p.actions)).toEqual([
+      'delete_session mosaic-factory/bob not_on_this_host',
+      'respawn_pane mosaic-factory/me pane_dead',
+    ]);
+  });
+
+  it('tags the sessions it creates, the holder too, with its tenant in the same tmux invocation', () => {
+    const p = plan(planInput(d, observed(socket(SOCKET, [])), null), context());
+    const ctx = { fleet: FLEET, path: '/bin', stateDir: '/state', tenant: TENANT };
+    for (const a of p.actions) {
+      const cmds = commandsFor(a, a.apply.role === 'agent' ? spec(d, 'me') : undefined, ctx);
+      expect(cmds).toContainEqual(['set-option', '-t', `=${a.apply.session}:`, '@gitfleet-tenant', TENANT]);
+    }
+    expect(p.actions.length).toBe(2);
+  });
+});
+
 describe('scope helpers', () => {
   it('agentsInScope keeps agents for this host and tenant, or for any', () => {
     const d = desired([

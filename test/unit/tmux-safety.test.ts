@@ -113,6 +113,12 @@ describe('list-panes output', () => {
     expect(l.sessions.get('b')).toMatchObject({ dead: true, deadStatus: 3, paneId: '%2' });
   });
 
+  it('reads the tenant tag, and no tag as null (a session from before tenants were tagged)', () => {
+    const l = parseListPanes(`${line('a', { '@gitfleet-tenant': 'bob' })}\n${line('b', { pane_id: '%2' })}\n`);
+    expect(l.sessions.get('a')?.tenant).toBe('bob');
+    expect(l.sessions.get('b')?.tenant).toBeNull();
+  });
+
   it.each([
     ['garbage', 'garbage\n', /line 1: 1 fields/],
     ['no output', '', /no output/],
