@@ -956,7 +956,9 @@ async function main() {
         r.ratio.tmuxAloneOverTmuxp == null
           ? ''
           : `; tmux alone/tmuxp ${fmtRatio(r.ratio.tmuxAloneOverTmuxp)}: the most a cold start can gain over tmuxp here`;
-      out.push(`  size ${r.size}: ${fmtMs(a.medianMs)} ms; cold/tmux alone ${r.ratio.coldOverTmuxAlone}${vsTmuxp}`);
+      out.push(
+        `  size ${r.size}: ${fmtMs(a.medianMs)} ms; cold/tmux alone ${fmtRatio(r.ratio.coldOverTmuxAlone)}${vsTmuxp}`,
+      );
     }
     out.push('');
     for (const r of results) out.push(verdictLine(r));

@@ -11,7 +11,7 @@ import path from 'node:path';
 import type { FleetConfig } from './desired/types.js';
 import { writeAtomic } from './files.js';
 import type { Repo } from './git/repo.js';
-import type { SocketObservation } from './observe/tmux.js';
+import type { PaneInfo, SocketObservation } from './observe/tmux.js';
 
 /** Digits of the root commit kept as the fleet id (tmux option @gitfleet-id). */
 export const ID_LENGTH = 12;
@@ -64,6 +64,15 @@ export function markForeign(obs: SocketObservation, config: Pick<FleetConfig, 'f
     }
   }
   return changed ? { ...obs, sessions } : obs;
+}
+
+/**
+ * Tagged with another tenant: tenants of one Unix user share a tmux server (TMUX_TMPDIR), and each acts only on the
+ * sessions it started. An untagged session (started before gitfleet tagged tenants, or by an agent unit) is anyone's,
+ * as it always was.
+ */
+export function otherTenant(pane: Pick<PaneInfo, 'tenant'>, tenant: string): boolean {
+  return pane.tenant !== null && pane.tenant !== tenant;
 }
 
 /** A session of another fleet on a socket, if any: a socket belongs to one fleet. */

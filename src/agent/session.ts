@@ -3,7 +3,9 @@
 // this agent's name (set by apply), never on one that merely has the name,
 // nor on one another tenant's reconciler started (tenants of one Unix user
 // share a tmux server; an untagged session is from before tenants were tagged).
+import type { PaneContext } from '../apply/tmux.js';
 import type { AgentSpec } from '../desired/types.js';
+import { otherTenant } from '../fleet-identity.js';
 import { TerminalError } from '../errors.js';
 import { isNoServer, tmux, windowTarget } from '../tmux/client.js';
 
@@ -19,10 +21,7 @@ export interface LiveSession {
 }
 
 /** Whose session it must be: the fleet's, and the tenant's when known (@gitfleet-tenant). */
-export interface Owner {
-  fleet: string;
-  tenant?: string | null;
-}
+export type Owner = Pick<PaneContext, 'fleet' | 'tenant'>;
 
 const SEP = '\u001f';
 const FORMAT = [
@@ -56,7 +55,7 @@ export async function ownedSession(agent: AgentSpec, owner: Owner): Promise<Live
       `session ${where} is not agent "${agent.name}" of fleet "${fleet}" (${tags}); refusing to touch it`,
     );
   }
-  if (owner.tenant && tagTenant && tagTenant !== owner.tenant) {
+  if (owner.tenant && otherTenant({ tenant: tagTenant || null }, owner.tenant)) {
     throw new TerminalError(
       `session ${where} was started for tenant "${tagTenant}" (you are "${owner.tenant}"); refusing to touch it`,
     );

@@ -33,14 +33,12 @@ export interface PaneContext {
   tenant?: string | null;
 }
 
-/** The fleet id tag: tells two fleets of one name apart (src/fleet-identity.ts). */
-function idTag(target: string, id: string | null | undefined): TmuxCommand[] {
-  return id ? [['set-option', '-t', target, '@gitfleet-id', id]] : [];
-}
-
-/** The tenant tag: tells the sessions of two tenants on one server apart (plan/sessions.ts). */
-function tenantTag(target: string, tenant: string | null | undefined): TmuxCommand[] {
-  return tenant ? [['set-option', '-t', target, '@gitfleet-tenant', tenant]] : [];
+/**
+ * A tag set only where its value is known: @gitfleet-id tells two fleets of one name apart, @gitfleet-tenant two
+ * tenants on one server (src/fleet-identity.ts).
+ */
+function tagIf(target: string, option: '@gitfleet-id' | '@gitfleet-tenant', value: string | null | undefined) {
+  return value ? [['set-option', '-t', target, option, value] as TmuxCommand] : [];
 }
 
 /** Env keys whose values are safe to show in evidence. */
@@ -111,8 +109,8 @@ export function createAgentCommands(a: PaneAgent, ctx: PaneContext): TmuxCommand
     // Same tmux invocation, so the option is set before a fast-dying pane can close.
     ['set-option', '-w', '-t', windowTarget(a.session), 'remain-on-exit', 'on'],
     ['set-option', '-t', windowTarget(a.session), '@gitfleet-fleet', ctx.fleet],
-    ...idTag(windowTarget(a.session), ctx.id),
-    ...tenantTag(windowTarget(a.session), ctx.tenant),
+    ...tagIf(windowTarget(a.session), '@gitfleet-id', ctx.id),
+    ...tagIf(windowTarget(a.session), '@gitfleet-tenant', ctx.tenant),
     ['set-option', '-t', windowTarget(a.session), '@gitfleet-agent', a.name],
     ['set-option', '-t', windowTarget(a.session), '@gitfleet-spec', a.specHash],
     // What the hash stands for, secrets sealed, so a later plan can say which fields changed (src/spec-fields.ts).
@@ -146,8 +144,8 @@ export function createHolderCommands(
   return [
     ['new-session', '-d', '-s', formatLiteral(session), '--', ...paneArgv('gitfleet:holder', ['sleep', 'infinity'])],
     ['set-option', '-t', windowTarget(session), '@gitfleet-fleet', fleet],
-    ...idTag(windowTarget(session), id),
-    ...tenantTag(windowTarget(session), tenant),
+    ...tagIf(windowTarget(session), '@gitfleet-id', id),
+    ...tagIf(windowTarget(session), '@gitfleet-tenant', tenant),
     ['set-option', '-t', windowTarget(session), '@gitfleet-role', 'holder'],
   ];
 }

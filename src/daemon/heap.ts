@@ -28,9 +28,14 @@ import vm from 'node:vm';
 export type Gc = (options?: { type: 'minor' }) => void;
 
 /** After a job of this kind: the collection heap.ts's header explains. */
-export function collectAfter(job: 'reconcile' | 'look', gc: Gc = exposedGc()): void {
-  if (job === 'reconcile') gc();
-  else gc({ type: 'minor' });
+export function collectAfter(job: 'reconcile' | 'look', gc?: Gc): void {
+  try {
+    const collect = gc ?? exposedGc();
+    if (job === 'reconcile') collect();
+    else collect({ type: 'minor' });
+  } catch {
+    // A node without V8's gc for us: the daemon runs on, only its memory settles later.
+  }
 }
 
 let exposed: Gc | null = null;

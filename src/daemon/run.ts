@@ -204,14 +204,9 @@ export class Daemon {
         void this.runJob(effect.job)
           .catch((): Outcome => 'transient') // each job reports its own errors; this is a last guard
           .then((outcome) => {
-            try {
-              // What the job allocated is garbage now: freed before the daemon idles or starts the next (heap.ts).
-              collectAfter(effect.job.kind);
-            } catch {
-              // A node without V8's gc for us: the daemon runs on, only its memory settles later.
-            } finally {
-              this.send({ type: 'done', outcome });
-            }
+            // What the job allocated is garbage now: freed before the daemon idles or starts the next (heap.ts).
+            collectAfter(effect.job.kind);
+            this.send({ type: 'done', outcome });
           });
         return;
     }

@@ -207,9 +207,6 @@ export function hostOffsetMs(host: string, intervalMs: number): number {
   return intervalMs > 0 ? h % intervalMs : 0;
 }
 
-// The schedule's interval is fleet.yaml's (liveness refs state it too): declared there.
-export { scheduleIntervalMs } from '../desired/cron.js';
-
 /** setTimeout's longest delay; a run further away is waited for in steps. */
 const MAX_DELAY = 2 ** 31 - 1;
 

@@ -42,8 +42,9 @@ export function wrapObject(type: ObjectType, content: Uint8Array): Buffer {
   return Buffer.concat([Buffer.from(`${type} ${content.length}\0`, 'utf8'), content]);
 }
 
-export function objectId(type: ObjectType, content: Uint8Array): string {
-  return sha1(wrapObject(type, content));
+/** The id git gives an object: SHA-1 of its header and content (hashed in two parts: no copy of the content). */
+export function objectId(type: ObjectType | 'tag', content: Uint8Array): string {
+  return createHash('sha1').update(`${type} ${content.length}\0`).update(content).digest('hex');
 }
 
 /** isomorphic-git's mode spelling -> the one written in a tree ("40000": git writes no leading zero). */

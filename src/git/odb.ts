@@ -24,12 +24,12 @@
 // - objects/info/alternates is not followed (isomorphic-git did not either,
 //   and a fleet repository is not a `git clone --shared`): its objects read as
 //   missing, a TerminalError naming them.
-import { createHash } from 'node:crypto';
 import fs from 'node:fs';
 import path from 'node:path';
 import { inflateSync } from 'node:zlib';
 import { TransientError } from '../errors.js';
 import { type Commit, parseCommit, parseTree, tagTarget, type TreeEntry } from './object-parse.js';
+import { objectId } from './objects.js';
 import {
   applyDelta,
   deflateBound,
@@ -131,8 +131,10 @@ export class ObjectDb {
     let e = this.entry(oid);
     for (let i = 0; e.type !== want; i++) {
       if (e.type === 'tag' && i < 10) e = this.entry(tagTarget(e.content));
-      else if (e.type === 'commit' && want === 'tree') e = this.entry(this.commit(oid).tree);
-      else throw new Error(`object ${oid} is a ${e.type}, not a ${want}`);
+      else if (e.type === 'commit' && want === 'tree') {
+        e.parsed ??= parseCommit(e.content);
+        e = this.entry((e.parsed as Commit).tree);
+      } else throw new Error(`object ${oid} is a ${e.type}, not a ${want}`);
     }
     return e;
   }
@@ -171,7 +173,7 @@ export class ObjectDb {
       return hit;
     }
     const obj = oid === EMPTY_TREE ? { type: 'tree' as const, content: Buffer.alloc(0) } : this.load(oid);
-    const sha = createHash('sha1').update(`${obj.type} ${obj.content.length}\0`).update(obj.content).digest('hex');
+    const sha = objectId(obj.type, obj.content);
     if (sha !== oid) throw new Error(`object ${oid}: its content hashes to ${sha}`);
     return this.remember(oid, obj);
   }

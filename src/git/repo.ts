@@ -97,12 +97,6 @@ export class Repo {
     return oid;
   }
 
-  /**
-   * The tree entry at `filepath` in a commit ('' is the root tree), or null
-   * when the path is absent (or runs through something that is not a folder).
-   * Its `type`/`mode` tell a file (blob 100644/100755) from a symbolic link
-   * (blob 120000), a folder (tree 040000) and a submodule (commit 160000).
-   */
   /** An object id from a prefix (at least 4 hex digits), or null when none or several match. */
   async expandOid(prefix: string): Promise<string | null> {
     const hex = prefix.toLowerCase();
@@ -111,6 +105,12 @@ export class Repo {
     return found.length === 1 ? found[0]! : null;
   }
 
+  /**
+   * The tree entry at `filepath` in a commit ('' is the root tree), or null
+   * when the path is absent (or runs through something that is not a folder).
+   * Its `type`/`mode` tell a file (blob 100644/100755) from a symbolic link
+   * (blob 120000), a folder (tree 040000) and a submodule (commit 160000).
+   */
   async entryAt(commit: string, filepath: string): Promise<TreeEntry | null> {
     const parts = filepath.split('/').filter(Boolean);
     let entry: TreeEntry = { mode: '040000', path: '', oid: (await this.commitOf(commit)).tree, type: 'tree' };

@@ -22,7 +22,8 @@ export function plan(input: PlanInput, context: PlanContext): Plan {
   const { actions, deferred, held } = holdMassPrune(
     work,
     observed.tmux,
-    { ...desired.config, tenant: context.tenant },
+    desired.config,
+    context.tenant,
     context.desiredRevision,
     context.pruneConfirmed,
   );

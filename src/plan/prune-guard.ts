@@ -7,7 +7,7 @@ import type { FleetConfig } from '../desired/types.js';
 import type { SocketObservation } from '../observe/tmux.js';
 import type { Action, HeldPrune } from './types.js';
 import { shortRevision } from '../revision.js';
-import { otherTenant } from './sessions.js';
+import { otherTenant } from '../fleet-identity.js';
 
 const isDelete = (a: Action) => a.kind === 'delete_session' || a.kind === 'stop_unit';
 
@@ -19,7 +19,8 @@ export function pruneLimit(running: number, max: FleetConfig['maxPrune']): numbe
 export function holdMassPrune(
   plan: { actions: Action[]; deferred: Action[] },
   observed: ReadonlyMap<string, SocketObservation>,
-  config: Pick<FleetConfig, 'fleet' | 'maxPrune'> & { tenant: string },
+  config: Pick<FleetConfig, 'fleet' | 'maxPrune'>,
+  tenant: string,
   revision: string,
   confirmed: boolean,
 ): { actions: Action[]; deferred: Action[]; held: HeldPrune[] } {
@@ -38,7 +39,7 @@ export function holdMassPrune(
     // The socket's agents: sessions of ours running there, and whatever a delete would end (a unit whose
     // session is gone still brings it back at boot). Another tenant's on a shared server are not this one's.
     const ours = [...obs.sessions.values()]
-      .filter((p) => p.fleet === config.fleet && p.role !== 'holder' && !p.watchOf && !otherTenant(p, config.tenant))
+      .filter((p) => p.fleet === config.fleet && p.role !== 'holder' && !p.watchOf && !otherTenant(p, tenant))
       .map((p) => p.session);
     // An explicit `enabled: false` is a person's decision about that agent, not a misread desired state.
     const deletes = plan.actions.filter(

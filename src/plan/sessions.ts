@@ -4,7 +4,7 @@
 // session. This is what runs in tmux mode; in systemd mode plan/units.ts
 // carries it out through units. Pure.
 import type { AgentSpec } from '../desired/types.js';
-import { foreignFleet } from '../fleet-identity.js';
+import { foreignFleet, otherTenant } from '../fleet-identity.js';
 import type { HeartbeatJudgement } from '../heartbeat/protocol.js';
 import type { PaneInfo, SocketObservation } from '../observe/tmux.js';
 import { maskArgv } from '../redact.js';
@@ -177,15 +177,6 @@ function pruneActions(
     out.push(act('delete_session', socket, pane.session, reason, { role }, pane.agent ? { agent: pane.agent } : {}));
   }
   return out;
-}
-
-/**
- * Tagged with another tenant: tenants of one Unix user share a tmux server (TMUX_TMPDIR), and each acts only on the
- * sessions it started. An untagged session (started before gitfleet tagged tenants, or by an agent unit) is anyone's,
- * as it always was.
- */
-export function otherTenant(pane: Pick<PaneInfo, 'tenant'>, tenant: string): boolean {
-  return pane.tenant !== null && pane.tenant !== tenant;
 }
 
 /**

@@ -10,7 +10,7 @@ import { nextBackoff } from '../plan/crash-loop.js';
 import type { PlanContext } from '../plan/input.js';
 import { agentsInScope } from '../plan/scope.js';
 import type { Action } from '../plan/types.js';
-import { otherTenant } from '../plan/sessions.js';
+import { otherTenant } from '../fleet-identity.js';
 import { agentUnit } from '../systemd/fleet-units.js';
 import { withTransitionTime } from './condition-kinds.js';
 import { agentConditions, type AgentFacts } from './conditions.js';

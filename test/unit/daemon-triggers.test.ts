@@ -8,7 +8,8 @@ import path from 'node:path';
 import { afterEach, describe, expect, it } from 'vitest';
 import { isLoopback, parseListen, readWebhookSecret } from '../../src/daemon/http.js';
 import { DaemonLog } from '../../src/daemon/log.js';
-import { desiredKey, hostOffsetMs, Schedule, scheduleIntervalMs, watchedBranches } from '../../src/daemon/triggers.js';
+import { desiredKey, hostOffsetMs, Schedule, watchedBranches } from '../../src/daemon/triggers.js';
+import { scheduleIntervalMs } from '../../src/desired/cron.js';
 
 const temps: string[] = [];
 afterEach(() => {

@@ -2,7 +2,7 @@
 // reused only for the same kind, path, blob, home and build; a file with problems is always parsed anew. Real files
 // in a temp dir.
 import { mkdtempSync, readFileSync, rmSync, statSync, writeFileSync } from 'node:fs';
-import type { TreeEntry } from 'isomorphic-git';
+import type { TreeEntry } from '../../src/git/object-parse.js';
 import os from 'node:os';
 import path from 'node:path';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
