@@ -9,6 +9,7 @@ import type { AgentSpec, DesiredState } from '../desired/types.js';
 import { errorMessage } from '../errors.js';
 import { actionKind } from '../plan/action-kinds.js';
 import type { Action } from '../plan/types.js';
+import { pool } from '../pool.js';
 import { applyUnitAction, applyUnitBatch, isBatchedUnitAction, type UnitContext } from './systemd.js';
 import { type PaneContext, type PreparedTmuxAction, prepareTmuxAction, runTmuxBatch } from './tmux.js';
 import type { ActionResult } from './types.js';
@@ -184,17 +185,4 @@ function finished(action: Action, startedAt: string, out: Outcome, ctx: ApplyCon
 
 function failed(action: Action, startedAt: string, e: unknown, ctx: ApplyContext): ActionResult {
   return { action, ok: false, error: errorMessage(e), startedAt, finishedAt: ctx.clock().toISOString(), command: [] };
-}
-
-async function pool<T, R>(items: readonly T[], limit: number, fn: (t: T) => Promise<R>): Promise<R[]> {
-  const out: R[] = new Array(items.length);
-  let next = 0;
-  const worker = async () => {
-    while (next < items.length) {
-      const i = next++;
-      out[i] = await fn(items[i]!);
-    }
-  };
-  await Promise.all(Array.from({ length: Math.min(limit, items.length) }, worker));
-  return out;
 }

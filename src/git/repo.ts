@@ -14,6 +14,7 @@ import { configBoolean } from './config.js';
 import type { TreeEntry } from './object-parse.js';
 import { commitContent, fsyncDir, objectId, treeContent, writeObject } from './objects.js';
 import { ObjectDb, ObjectNotFound } from './odb.js';
+import { FILE_CONCURRENCY, pool } from '../pool.js';
 import { RefStore } from './refs.js';
 import { isRemoteRepo, redactUrl } from './remote-url.js';
 
@@ -465,6 +466,9 @@ export class Repo {
       }
       list.push({ path: slash < 0 ? '' : c.path.slice(slash + 1), content: c.content });
     }
+    // A folder's new blobs are written a few at a time: one after the other, each object's write, fsync, rename
+    // and folder fsync made the evidence of a cold start (one file per action) most of its status commit.
+    const blobs: { name: string; content: Buffer }[] = [];
     for (const [name, list] of byName) {
       const leaf = list.find((c) => c.path === '');
       if (leaf?.content === null) entries.delete(name);
@@ -478,11 +482,9 @@ export class Repo {
         const content = Buffer.from(lazy ? lazy.text() : (leaf.content as string), 'utf8');
         // Unchanged (the status of a no-op run): the parent's tree already holds that blob; hashing says so without
         // reading it back and inflating it, as writeObject does to reuse a loose copy.
-        const oid =
-          same?.type === 'blob' && same.oid === objectId('blob', content)
-            ? same.oid
-            : await writeObject(this.gitdir, 'blob', content);
-        entries.set(name, { mode: '100644', path: name, oid, type: 'blob' });
+        if (same?.type === 'blob' && same.oid === objectId('blob', content)) {
+          entries.set(name, { mode: '100644', path: name, oid: same.oid, type: 'blob' });
+        } else blobs.push({ name, content });
       } else {
         const existing = entries.get(name);
         const sub = dir ? `${dir}/${name}` : name;
@@ -491,6 +493,10 @@ export class Repo {
         else entries.set(name, { mode: '040000', path: name, oid, type: 'tree' });
       }
     }
+    await pool(blobs, FILE_CONCURRENCY, async ({ name, content }) => {
+      const oid = await writeObject(this.gitdir, 'blob', content);
+      entries.set(name, { mode: '100644', path: name, oid, type: 'blob' });
+    });
     if (entries.size === 0) return null;
     const tree = treeContent([...entries.values()]);
     return treeOid === objectId('tree', tree) ? treeOid : writeObject(this.gitdir, 'tree', tree);

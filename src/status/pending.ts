@@ -10,6 +10,7 @@ import path from 'node:path';
 import type { ActionResult } from '../apply/types.js';
 import { TransientError, errorMessage } from '../errors.js';
 import { fsyncDir } from '../git/objects.js';
+import { FILE_CONCURRENCY, pool } from '../pool.js';
 import type { Action } from '../plan/types.js';
 import { writeAtomic } from '../files.js';
 import { actionEvidence, interruptedEvidence, suffixed, type EvidenceContext } from './evidence.js';
@@ -71,7 +72,7 @@ export class PendingEvidence {
 
   /** Every pending file, this run's and any an earlier run left, by path. */
   async list(): Promise<PendingFile[]> {
-    const out: PendingFile[] = [];
+    const files: string[] = [];
     const walk = async (rel: string): Promise<void> => {
       const dirents = await readdir(path.join(this.root, rel), { withFileTypes: true }).catch(
         (e: NodeJS.ErrnoException) => {
@@ -83,29 +84,33 @@ export class PendingEvidence {
         if (d.name.startsWith('.')) continue; // a temporary file of a killed writer
         const p = rel ? `${rel}/${d.name}` : d.name;
         if (d.isDirectory()) await walk(p);
-        else if (d.isFile()) out.push({ path: p, content: await readFile(path.join(this.root, p), 'utf8') });
+        else if (d.isFile()) files.push(p);
       }
     };
     await walk('');
+    const out = await pool(files, FILE_CONCURRENCY, async (p) => ({
+      path: p,
+      content: await readFile(path.join(this.root, p), 'utf8'),
+    }));
     return out.sort((a, b) => (a.path < b.path ? -1 : a.path > b.path ? 1 : 0));
   }
 
   /** Forget files a commit now holds; empty folders go too. */
   async remove(paths: readonly string[]): Promise<void> {
-    for (const p of paths) {
-      await unlink(this.local(p)).catch((e: NodeJS.ErrnoException) => {
+    await pool(paths, FILE_CONCURRENCY, (p) =>
+      unlink(this.local(p)).catch((e: NodeJS.ErrnoException) => {
         if (e.code !== 'ENOENT') throw e;
-      });
+      }),
+    );
+    // Then each folder that held them, deepest first (a child's path is longer than its parent's): one that is
+    // not empty stays.
+    const dirs = new Set<string>();
+    for (const p of paths) {
       for (let dir = path.dirname(this.local(p)); dir.startsWith(this.root + path.sep); dir = path.dirname(dir)) {
-        if (
-          !(await rmdir(dir).then(
-            () => true,
-            () => false,
-          ))
-        )
-          break;
+        dirs.add(dir);
       }
     }
+    for (const dir of [...dirs].sort((a, b) => b.length - a.length)) await rmdir(dir).catch(() => undefined);
   }
 
   /** Write-ahead record of an action about to start (src/status/evidence.ts interruptedEvidence). */

@@ -169,6 +169,34 @@ describe('a status commit that changes nothing', () => {
   });
 });
 
+describe("a status commit of many files in one folder (a cold start's evidence)", () => {
+  it('writes them a few at a time and commits exactly them, as git reads them', async () => {
+    const repo = await Repo.open(gitdir);
+    const who = { GIT_AUTHOR_NAME: 't', GIT_AUTHOR_EMAIL: 't@t', GIT_COMMITTER_NAME: 't', GIT_COMMITTER_EMAIL: 't@t' };
+    const root = gitIn(['commit-tree', gitIn(['mktree'], ''), '-m', 'root'], undefined, who);
+    const day = 'evidence/h/2026-11-29';
+    // Two files with the same text: one object, written by two writers at once.
+    const files = Array.from({ length: 40 }, (_, i) => ({
+      path: `${day}/120000Z-create_session-a${String(i).padStart(2, '0')}.json`,
+      content: i === 39 ? '{"n": 0}\n' : `{"n": ${i}}\n`,
+    }));
+    const changes = [...files, { path: 'status/h.json', content: '{}\n' }];
+    const now = new Date('2026-11-29T12:00:00Z');
+    const author = { name: 't', email: 't@t' };
+    const head = await repo.commitFiles({ branch: 'main', base: root, changes, message: 'status', author, now });
+    expect(gitIn(['rev-parse', 'main'])).toBe(head);
+    expect(gitIn(['fsck', '--full', '--strict', '--no-dangling'])).toBe('');
+    const listed = gitIn(['ls-tree', '-r', '--name-only', 'main']).split('\n');
+    expect(listed).toEqual(changes.map((c) => c.path).sort());
+    for (const c of [files[0]!, files[38]!, files[39]!])
+      expect(`${gitIn(['show', `main:${c.path}`])}\n`).toBe(c.content);
+    const tmp = readdirSync(path.join(gitdir, 'objects'), { recursive: true }).filter((p) =>
+      String(p).includes('tmp_'),
+    );
+    expect(tmp).toEqual([]);
+  });
+});
+
 describe('a file whose text is made only when needed (LazyText)', () => {
   it('stays unmade when the branch holds its blob, and is made and committed when it does not', async () => {
     const repo = await Repo.open(gitdir);
@@ -307,6 +335,15 @@ describe('pending evidence', () => {
     expect(fs.existsSync(path.join(store.root, base))).toBe(true);
     await store.remove(listed.slice(0, 2).map((f) => f.path));
     expect((await store.list()).map((f) => f.path)).toEqual([listed[2]!.path]);
+    // A folder another file is still in stays; emptied ones go, up to the store's root, which stays.
+    const other = 'evidence/g/2026-11-30/120000Z-create_session-b.json';
+    await store.add({ path: other, content: 'b\n' }, taken);
+    rmSync(path.join(store.root, 'evidence', 'h', '2026-11-29', '.tmp-1-x'));
+    await store.remove([listed[2]!.path]);
+    expect(fs.existsSync(path.join(store.root, 'evidence', 'h'))).toBe(false);
+    expect((await store.list()).map((f) => f.path)).toEqual([other]);
+    await store.remove([other]);
+    expect(readdirSync(store.root)).toEqual([]);
     await expect(store.add({ path: '../escape.json', content: '' }, taken)).rejects.toThrow(/not an evidence path/);
   });
 
