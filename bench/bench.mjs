@@ -13,8 +13,9 @@
 // gitfleet-bench-<random>, pushed to the bare repo; then the built CLI
 // (dist/cli.js) as a child process: cold applies (the first commits status;
 // before each other one the server is killed, as after a reboot: the state
-// dir stays), one no-op apply (must not commit: the bare repo's main must
-// not move), five more no-op applies, `ps` runs (medians reported).
+// dir stays), no-op applies (none may commit: the bare repo's main must
+// not move), `ps` runs; medians of the timed ones reported, processes
+// counted in other runs (see "Counting processes").
 // Baselines, in the same run: bench/baseline-join.sh, the field's per-agent
 // join (has-session, display-message, systemctl show, stat per agent) over
 // the converged sessions, against the no-op apply; tmuxp (when on PATH)
@@ -26,7 +27,8 @@
 // Each run is measured from outside gitfleet:
 //   - wall time: spawn of the node process to its exit;
 //   - processes: PATH wrappers (see below) log every tmux/git/sh/... started;
-//     only those whose parent is the gitfleet process count;
+//     only those whose parent is the gitfleet process count; these runs
+//     are not timed (a wrapper is one more exec per start, and per pane);
 //   - peak RSS: bench/rusage.mjs, preloaded with `node --import`, writes
 //     process.resourceUsage().maxRSS on exit.
 // Everything it creates (tmux servers on its own sockets, temp dirs) is
@@ -414,12 +416,15 @@ function sessionsOf(fleet) {
   return { serverPid: rows[0] ? Number(rows[0][0]) : null, names: rows.map((x) => x[1]) };
 }
 
-/** Run the CLI once under measurement. */
-async function runCli(label, cliArgs, { env, logs, script = [CLI] }) {
+/**
+ * Run the CLI once under measurement. `counted`: its processes are logged by the PATH wrappers (env must put
+ * them first); otherwise processes is null.
+ */
+async function runCli(label, cliArgs, { env, logs, script = [CLI], counted = true }) {
   const log = path.join(logs, `${label}.spawns.log`);
   const rusage = path.join(logs, `${label}.rusage.json`);
-  fs.writeFileSync(log, '');
-  const childEnv = { ...env, GITFLEET_BENCH_LOG: log, GITFLEET_BENCH_RUSAGE: rusage };
+  if (counted) fs.writeFileSync(log, '');
+  const childEnv = { ...env, ...(counted ? { GITFLEET_BENCH_LOG: log } : {}), GITFLEET_BENCH_RUSAGE: rusage };
   const t0 = performance.now();
   const child = spawn(process.execPath, ['--import', RUSAGE, ...script, ...cliArgs], {
     env: childEnv,
@@ -444,7 +449,7 @@ async function runCli(label, cliArgs, { env, logs, script = [CLI] }) {
       `${label}: gitfleet killed by ${exit.signal}${ms >= RUN_TIMEOUT_MS ? ' (timeout)' : ''}\n${stderr}`,
     );
 
-  const spawns = readSpawnLog(log, child.pid);
+  const spawns = counted ? readSpawnLog(log, child.pid) : null;
   let ru = null;
   try {
     ru = JSON.parse(fs.readFileSync(rusage, 'utf8'));
@@ -455,9 +460,9 @@ async function runCli(label, cliArgs, { env, logs, script = [CLI] }) {
     label,
     ms: Math.round(ms * 10) / 10,
     exitCode: exit.code,
-    processes: spawns.own.length,
-    commands: spawns.own,
-    otherWrappedStarts: spawns.others,
+    processes: spawns?.own.length ?? null,
+    commands: spawns?.own ?? null,
+    otherWrappedStarts: spawns?.others ?? null,
     spawnCalls: ru?.spawnCalls ?? null,
     spawnedSeenInProcess: ru?.spawned ?? null,
     maxRSSKiB: ru?.maxRSS ?? null,
@@ -494,41 +499,22 @@ function stopServer(socket, tmuxTmp) {
   for (let waited = 0; pid && waited < 5_000 && alive(pid) && isTmuxServer(pid); waited += 50) sleepSync(50);
 }
 
-/** tmuxp loading N one-pane sessions like the fleet's, on a private socket of its own; null without tmuxp. */
-async function tmuxpLoad(fleet, names, repeats, warn) {
-  if (!TOOLS.tmuxp) return null;
-  const dir = path.join(fleet.dir, 'tmuxp');
-  fs.mkdirSync(dir, { recursive: true });
-  const files = names.map((name) => {
-    const f = path.join(dir, `${name}.yaml`);
-    const cwd = path.join(fleet.dir, 'panes');
-    fs.mkdirSync(cwd, { recursive: true });
-    const yaml = [
-      `session_name: ${name}`,
-      `start_directory: ${JSON.stringify(cwd)}`,
-      'windows:',
-      '  - window_name: main',
-      '    panes:',
-      '      - sleep infinity',
-      '',
-    ];
-    fs.writeFileSync(f, yaml.join('\n'));
-    return f;
-  });
-  const socket = `gitfleet-bench-tmuxp-${randomBytes(6).toString('hex')}`;
+/**
+ * A program that makes N sessions on a private socket of its own, run `repeats` times (the server killed after
+ * each): the median of the runs that made all N. A failed run is no time to compare with: it did less (at 1000
+ * sessions tmuxp can run out of processes).
+ */
+async function timedLoads(what, fleet, names, repeats, warn, run) {
+  const socket = `gitfleet-bench-${what.replace(/\W+/g, '')}-${randomBytes(6).toString('hex')}`;
   live.sockets.set(socket, { tmuxTmp: fleet.tmuxTmp, serverPid: null });
-  // Panes start $SHELL, then tmuxp types the command into it. /bin/sh reads no rc file, as gitfleet's panes
-  // (`sh -c 'exec "$@"'`) do not: the baseline does not pay for whatever the user's ~/.bashrc loads.
-  const env = { ...BASE_ENV, TMUX_TMPDIR: fleet.tmuxTmp, SHELL: '/bin/sh' };
   const runs = [];
   const failures = [];
   try {
     for (let i = 0; i < repeats; i++) {
-      const r = await timed(`tmuxp-${i}`, TOOLS.tmuxp, ['load', '-d', '-y', '-L', socket, ...files], env);
+      const r = await run(socket, i);
       const count = sessionsOf({ socket, tmuxTmp: fleet.tmuxTmp }).names.length;
-      // A failed load is no time to compare with: it did less (at 1000 sessions tmuxp can run out of processes).
       if (r.code !== 0 || count !== names.length) {
-        const why = `tmuxp load exited ${r.code} with ${count} of ${names.length} sessions`;
+        const why = `${what} exited ${r.code} with ${count} of ${names.length} sessions`;
         warn(`${why}: ${r.stderr.trim().slice(0, 300)}`);
         failures.push(`${why} after ${r.ms.toFixed(0)} ms`);
       } else runs.push(r.ms);
@@ -541,42 +527,65 @@ async function tmuxpLoad(fleet, names, repeats, warn) {
   return { medianMs: median(runs), runsMs: runs, ...(failures.length > 0 ? { failed: failures } : {}) };
 }
 
+/** tmuxp loading N one-pane sessions like the fleet's, on a private socket of its own; null without tmuxp. */
+async function tmuxpLoad(fleet, names, repeats, warn) {
+  if (!TOOLS.tmuxp) return null;
+  const dir = path.join(fleet.dir, 'tmuxp');
+  fs.mkdirSync(dir, { recursive: true });
+  const cwd = path.join(fleet.dir, 'panes');
+  fs.mkdirSync(cwd, { recursive: true });
+  const files = names.map((name) => {
+    const f = path.join(dir, `${name}.yaml`);
+    const yaml = [
+      `session_name: ${name}`,
+      `start_directory: ${JSON.stringify(cwd)}`,
+      'windows:',
+      '  - window_name: main',
+      '    panes:',
+      '      - sleep infinity',
+      '',
+    ];
+    fs.writeFileSync(f, yaml.join('\n'));
+    return f;
+  });
+  // Panes start $SHELL, then tmuxp types the command into it. /bin/sh reads no rc file, as gitfleet's panes
+  // (`sh -c 'exec "$@"'`) do not: the baseline does not pay for whatever the user's ~/.bashrc loads.
+  const env = { ...BASE_ENV, TMUX_TMPDIR: fleet.tmuxTmp, SHELL: '/bin/sh' };
+  return timedLoads('tmuxp load', fleet, names, repeats, warn, (socket, i) =>
+    timed(`tmuxp-${i}`, TOOLS.tmuxp, ['load', '-d', '-y', '-L', socket, ...files], env),
+  );
+}
+
 /**
  * The floor under any cold start here: tmux alone creating the same N sessions, each with the `pipe-pane` that
  * keeps its log (as gitfleet's do), every command in one tmux process (`start-server ; source-file`), no config
- * file, each pane `exec sleep infinity`. No tool that starts N tmux sessions with logs can take less on this
- * machine, so tmuxp's time over this one is the most a cold start could be faster than tmuxp here.
+ * file, each pane's program exec'd by the server itself (`sleep infinity` as arguments: no shell in between).
+ * No tool that starts N tmux sessions with logs can take less on this machine, so tmuxp's time over this one is
+ * the most a cold start could be faster than tmuxp here. `logs: false`: the sessions alone, no pipe-pane (what no
+ * tool driving tmux can go below at all).
  */
-async function tmuxAlone(fleet, names, repeats, warn) {
-  const dir = path.join(fleet.dir, 'tmux-alone');
+async function tmuxAlone(fleet, names, repeats, warn, { logs }) {
+  const what = logs ? 'tmux alone' : 'tmux sessions only';
+  const dir = path.join(fleet.dir, what.replaceAll(' ', '-'));
   fs.mkdirSync(dir, { recursive: true });
   const cwd = path.join(fleet.dir, 'panes');
   fs.mkdirSync(cwd, { recursive: true });
   const q = (s) => `'${s.replaceAll("'", "'\\''")}'`;
   const lines = names.flatMap((name) => [
-    `new-session -d -s ${q(name)} -c ${q(cwd)} 'exec sleep infinity'`,
-    `pipe-pane -o -t ${q(`=${name}:`)} ${q(`exec cat >> ${path.join(dir, `${name}.log`)}`)}`,
+    `new-session -d -s ${q(name)} -c ${q(cwd)} sleep infinity`,
+    ...(logs ? [`pipe-pane -o -t ${q(`=${name}:`)} ${q(`exec cat >> ${path.join(dir, `${name}.log`)}`)}`] : []),
   ]);
   const file = path.join(dir, 'commands.tmux');
   fs.writeFileSync(file, `${lines.join('\n')}\n`);
-  const socket = `gitfleet-bench-alone-${randomBytes(6).toString('hex')}`;
-  live.sockets.set(socket, { tmuxTmp: fleet.tmuxTmp, serverPid: null });
   const env = { ...BASE_ENV, TMUX_TMPDIR: fleet.tmuxTmp };
-  const runs = [];
-  try {
-    for (let i = 0; i < repeats; i++) {
-      const args = ['-f', '/dev/null', '-L', socket, 'start-server', ';', 'source-file', file];
-      const r = await timed(`tmux-alone-${i}`, TOOLS.tmux, args, env);
-      const count = sessionsOf({ socket, tmuxTmp: fleet.tmuxTmp }).names.length;
-      if (r.code !== 0 || count !== names.length)
-        warn(`tmux alone exited ${r.code} with ${count} of ${names.length} sessions: ${r.stderr.trim().slice(0, 300)}`);
-      else runs.push(r.ms);
-      stopServer(socket, fleet.tmuxTmp);
-    }
-  } finally {
-    killSocket(socket);
-  }
-  return runs.length ? { medianMs: median(runs), runsMs: runs } : { medianMs: null, runsMs: [] };
+  return timedLoads(what, fleet, names, repeats, warn, (socket, i) =>
+    timed(
+      `${what.replaceAll(' ', '-')}-${i}`,
+      TOOLS.tmux,
+      ['-f', '/dev/null', '-L', socket, 'start-server', ';', 'source-file', file],
+      env,
+    ),
+  );
 }
 
 function byName(commands) {
@@ -596,15 +605,30 @@ async function benchSize(size, warnings) {
   const repeats = repeatsFor(size);
   try {
     if (fleet.missing.length) progress(`size ${size}: not installed, not wrapped: ${fleet.missing.join(', ')}`);
-    const env = { ...BASE_ENV, PATH: `${fleet.bin}:${ORIG_PATH}`, TMUX_TMPDIR: fleet.tmuxTmp };
+    // Two environments. Counted runs put the PATH wrappers first and log every process gitfleet starts; timed runs
+    // do not: a wrapper is one more exec per start, and at a cold start per pane too (each pane's `sh` is found
+    // through the pinned PATH), which the baselines do not pay. Every time reported comes from timed runs; every
+    // process count from counted ones. The state dir pins PATH and the tmux program at an apply (src/pinned.ts), so
+    // an apply in the other environment than the last one's passes --repin, and ps runs after an apply in its own.
+    const envs = {
+      counted: { ...BASE_ENV, PATH: `${fleet.bin}:${ORIG_PATH}`, TMUX_TMPDIR: fleet.tmuxTmp },
+      timed: { ...BASE_ENV, PATH: ORIG_PATH, TMUX_TMPDIR: fleet.tmuxTmp },
+    };
+    let pinned = null;
     const args = ['apply', '--repo', fleet.bare, '--state-dir', fleet.state, '--host', HOST];
-    const run = async (label) => {
-      const r = await runCli(label, args, { env, logs: fleet.logs });
-      if (r.exitCode === 1 || r.exitCode === 64 || r.exitCode === null) {
+    const psArgs = ['ps', '--json', '--repo', fleet.bare, '--state-dir', fleet.state, '--host', HOST];
+    const cli = async (label, kind, command) => {
+      const apply = command === 'apply';
+      if (!apply && pinned !== kind) throw new Error(`bench: a ${kind} ps run after an apply pinned ${pinned}`);
+      const cliArgs = apply && pinned !== kind ? [...args, '--repin'] : apply ? args : psArgs;
+      const r = await runCli(label, cliArgs, { env: envs[kind], logs: fleet.logs, counted: kind === 'counted' });
+      if (apply) pinned = kind;
+      if (apply && (r.exitCode === 1 || r.exitCode === 64 || r.exitCode === null)) {
         throw new Error(`size ${size} ${label}: gitfleet apply exited ${r.exitCode}:\n${r.stderr || r.stdout}`);
       }
-      if (r.exitCode !== 0) warn(`${label} apply exited ${r.exitCode} (3 = not converged)`);
-      if (r.spawnCalls !== null && r.spawnCalls !== r.processes) {
+      if (apply && r.exitCode !== 0) warn(`${label} apply exited ${r.exitCode} (3 = not converged)`);
+      if (!apply && r.exitCode !== 0) warn(`${label} exited ${r.exitCode}: ${r.stderr}`);
+      if (r.processes !== null && r.spawnCalls !== null && r.spawnCalls !== r.processes) {
         warn(
           `${label}: wrappers saw ${r.processes} processes, node saw ${r.spawnCalls} spawn calls: ` +
             JSON.stringify(r.spawnedSeenInProcess),
@@ -613,32 +637,33 @@ async function benchSize(size, warnings) {
       return r;
     };
 
-    // Cold: the first one commits status; before each other one the server goes, as after a reboot.
+    // Cold: the first one (counted) commits status; before each other one the server goes, as after a reboot.
     const base = headOf(fleet);
     const colds = [];
     let sessions = null;
-    for (let i = 0; i < repeats; i++) {
+    for (let i = 0; i <= repeats; i++) {
       if (i > 0) stopServer(fleet.socket, fleet.tmuxTmp);
-      colds.push(await run(i === 0 ? 'cold' : `cold-${i}`));
+      colds.push(await cli(i === 0 ? 'cold' : `cold-${i}`, i === 0 ? 'counted' : 'timed', 'apply'));
       sessions = sessionsOf(fleet);
       live.sockets.get(fleet.socket).serverPid = sessions.serverPid;
       const agents = sessions.names.filter((n) => /^a\d+$/.test(n)).length;
       if (agents !== size) warn(`after cold apply ${i + 1} ${agents} agent sessions run, expected ${size}`);
     }
-    const cold = colds[0];
+    const [cold, ...coldTimed] = colds;
     const coldHead = headOf(fleet);
     if (coldHead === base) warn('cold apply made no status commit');
-    const coldMs = median(colds.map((r) => r.ms));
+    const coldMs = median(coldTimed.map((r) => r.ms));
     progress(
-      `size ${size}: cold apply median ${coldMs.toFixed(0)} ms (${colds.map((r) => r.ms.toFixed(0)).join(', ')}), ` +
-        `${cold.processes} processes, ${sessions.names.length} sessions`,
+      `size ${size}: cold apply median ${coldMs.toFixed(0)} ms (${coldTimed.map((r) => r.ms.toFixed(0)).join(', ')}; ` +
+        `counted run ${cold.ms.toFixed(0)} ms), ${cold.processes} processes, ${sessions.names.length} sessions`,
     );
 
-    // The first no-op checks convergence and "no commit"; then the repeats.
+    // The first no-op checks convergence and "no commit"; two counted, then the timed repeats. Between them, the
+    // counted ps runs (the pins are the counted environment's then).
     const noops = [];
     let head = coldHead;
-    for (let i = 0; i <= NOOP_REPEATS; i++) {
-      const r = await run(i === 0 ? 'noop' : `noop-${i}`);
+    const noop = async (label, kind) => {
+      const r = await cli(label, kind, 'apply');
       const now = headOf(fleet);
       r.commit = now !== head;
       if (r.commit) {
@@ -649,29 +674,25 @@ async function benchSize(size, warnings) {
         head = now;
       }
       noops.push(r);
-    }
+    };
+    await noop('noop', 'counted');
+    await noop('noop-counted', 'counted');
+    // The fleet table: read-only, a constant number of processes.
+    const psCounted = await cli('ps', 'counted', 'ps');
+    for (let i = 1; i <= NOOP_REPEATS; i++) await noop(`noop-${i}`, 'timed');
+    const psRuns = [];
+    for (let i = 1; i <= repeats; i++) psRuns.push(await cli(`ps-${i}`, 'timed', 'ps'));
+
+    const counted = noops.filter((r) => r.processes !== null);
+    const noopRepeats = noops.filter((r) => r.processes === null);
     const first = noops[0];
-    const noopRepeats = noops.slice(1);
-    const procs = noops.map((r) => r.processes);
+    const procs = counted.map((r) => r.processes);
     if (new Set(procs).size > 1) warn(`no-op process counts vary between runs: ${procs.join(', ')}`);
     const medianMs = median(noopRepeats.map((r) => r.ms));
     const each = noopRepeats.map((r) => r.ms.toFixed(0)).join(', ');
     progress(`size ${size}: no-op apply median ${medianMs.toFixed(0)} ms (${each}), ${first.processes} processes`);
-
-    // The fleet table: read-only, a constant number of processes.
-    const psRuns = [];
-    for (let i = 0; i < repeats; i++) {
-      const r = await runCli(
-        `ps-${i}`,
-        ['ps', '--json', '--repo', fleet.bare, '--state-dir', fleet.state, '--host', HOST],
-        { env, logs: fleet.logs },
-      );
-      if (r.exitCode !== 0) warn(`ps exited ${r.exitCode}: ${r.stderr}`);
-      psRuns.push(r);
-    }
-    const psRun = psRuns[0];
     const psMs = median(psRuns.map((r) => r.ms));
-    progress(`size ${size}: ps median ${psMs.toFixed(0)} ms, ${psRun.processes} processes`);
+    progress(`size ${size}: ps median ${psMs.toFixed(0)} ms, ${psCounted.processes} processes`);
 
     // Baseline 1: the field's per-agent join over the same converged sessions (without the bench's wrappers).
     const agentNames = sessions.names.filter((n) => /^a\d+$/.test(n)).sort();
@@ -706,8 +727,10 @@ async function benchSize(size, warnings) {
     const tmuxp = await tmuxpLoad(fleet, agentNames, size >= 200 ? 1 : repeats, warn);
     if (tmuxp?.medianMs != null) progress(`size ${size}: tmuxp load median ${tmuxp.medianMs.toFixed(0)} ms`);
     // And the floor under both: tmux alone making the same sessions.
-    const alone = await tmuxAlone(fleet, agentNames, repeats, warn);
+    const alone = await tmuxAlone(fleet, agentNames, repeats, warn, { logs: true });
     if (alone.medianMs != null) progress(`size ${size}: tmux alone median ${alone.medianMs.toFixed(0)} ms`);
+    const bare = await tmuxAlone(fleet, agentNames, repeats, warn, { logs: false });
+    if (bare.medianMs != null) progress(`size ${size}: tmux sessions only median ${bare.medianMs.toFixed(0)} ms`);
 
     const noopProcesses = Math.max(...procs);
     const verdict = judge(noopProcesses, medianMs);
@@ -715,9 +738,9 @@ async function benchSize(size, warnings) {
       size,
       socket: fleet.socket,
       cold: {
-        ms: cold.ms,
+        countedMs: cold.ms,
         medianMs: coldMs,
-        runsMs: colds.map((r) => r.ms),
+        runsMs: coldTimed.map((r) => r.ms),
         exitCode: cold.exitCode,
         processes: cold.processes,
         processesByName: byName(cold.commands),
@@ -728,7 +751,7 @@ async function benchSize(size, warnings) {
         commit: coldHead !== base,
       },
       noop: {
-        firstMs: first.ms,
+        countedMs: counted.map((r) => r.ms),
         exitCode: first.exitCode,
         repeatsMs: noopRepeats.map((r) => r.ms),
         medianMs,
@@ -738,12 +761,12 @@ async function benchSize(size, warnings) {
         commits: noops.filter((r) => r.commit).length,
       },
       ps: {
-        ms: psRun.ms,
+        countedMs: psCounted.ms,
         medianMs: psMs,
         runsMs: psRuns.map((r) => r.ms),
-        processes: psRun.processes,
-        commands: psRun.commands.map(brief),
-        peakRssMiB: mib(Math.max(...psRuns.map((r) => r.maxRSSKiB ?? 0)) || null),
+        processes: psCounted.processes,
+        commands: psCounted.commands.map(brief),
+        peakRssMiB: mib(Math.max(...[psCounted, ...psRuns].map((r) => r.maxRSSKiB ?? 0)) || null),
       },
       baseline: {
         join: {
@@ -757,6 +780,7 @@ async function benchSize(size, warnings) {
         },
         tmuxp: tmuxp ?? { skipped: TMUXP_SKIPPED.why },
         tmuxAlone: alone,
+        tmuxSessionsOnly: bare,
       },
       // gitfleet's time over the baseline's: below 1, gitfleet is faster (1 / ratio times).
       ratio: {
@@ -766,6 +790,8 @@ async function benchSize(size, warnings) {
         coldOverTmuxAlone: alone.medianMs != null ? ratio(coldMs, alone.medianMs) : null,
         tmuxAloneOverTmuxp:
           alone.medianMs != null && tmuxp?.medianMs != null ? ratio(alone.medianMs, tmuxp.medianMs) : null,
+        tmuxSessionsOnlyOverTmuxp:
+          bare.medianMs != null && tmuxp?.medianMs != null ? ratio(bare.medianMs, tmuxp.medianMs) : null,
       },
       verdict,
     };
@@ -780,6 +806,17 @@ function judge(processes, ms) {
   return { status, processesOk: procOk, msOk: ms < TARGET.wellUnderMs };
 }
 
+/**
+ * What one process start costs on this machine: a shell starting /bin/true 200 times, per start (fork, exec,
+ * exit, wait). Every pane costs several (its program, tmux's utmp helper, its pipe-pane's sh and cat), so
+ * this figure sets the floor of a cold start.
+ */
+function processStartMs() {
+  const t0 = performance.now();
+  spawnSync('/bin/sh', ['-c', 'i=0; while [ $i -lt 200 ]; do /bin/true; i=$((i + 1)); done'], { stdio: 'ignore' });
+  return Math.round(((performance.now() - t0) / 200) * 100) / 100;
+}
+
 /** Fixed cost: node start plus loading gitfleet's modules (`gitfleet --version`). */
 async function baseline() {
   const dir = fs.mkdtempSync(path.join(os.tmpdir(), 'gitfleet-bench-'));
@@ -789,8 +826,8 @@ async function baseline() {
     const nodes = [];
     // Alternately, so both see the same machine load; both with the same preload.
     for (let i = 0; i < 5; i++) {
-      runs.push(await runCli(`version-${i}`, ['--version'], { env: BASE_ENV, logs: dir }));
-      nodes.push(await runCli(`node-${i}`, [], { env: BASE_ENV, logs: dir, script: ['-e', '0'] }));
+      runs.push(await runCli(`version-${i}`, ['--version'], { env: BASE_ENV, logs: dir, counted: false }));
+      nodes.push(await runCli(`node-${i}`, [], { env: BASE_ENV, logs: dir, script: ['-e', '0'], counted: false }));
     }
     const medianMs = median(runs.map((r) => r.ms));
     const nodeMs = median(nodes.map((r) => r.ms));
@@ -896,6 +933,7 @@ async function main() {
     cpus: os.cpus().length,
     tmux: sh(TOOLS.tmux, ['-V']),
     git: sh(TOOLS.git, ['--version']),
+    processStartMs: processStartMs(),
   };
   if (!TOOLS.tmuxp) progress(`${TMUXP_SKIPPED.why}: the tmuxp column is skipped`);
   // The join's systemctl step, and gitfleet, talk to the bench's own user manager (same environment).
@@ -921,6 +959,7 @@ async function main() {
       'gitfleet apply, fleets of N `sleep infinity` agents on a private tmux socket ' +
         `(${machine.cpus} CPUs, node ${machine.node}, ${machine.tmux}, ${machine.git})`,
     );
+    out.push(`process start (fork + exec of /bin/true from sh): ${machine.processStartMs} ms`);
     out.push(
       `fixed cost: ${base.command} takes ${base.medianMs.toFixed(0)} ms, ${base.peakRssMiB} MiB ` +
         `(node start + module load); ${base.node.command} ${base.node.medianMs.toFixed(0)} ms, ` +
@@ -930,8 +969,9 @@ async function main() {
     out.push(table(results));
     out.push('');
     out.push(
-      'medians: no-op of 5, cold (server killed before each but the first), ps and baselines of ' +
+      'medians of timed runs: no-op of 5, cold (server killed before each), ps and baselines of ' +
         `${[...new Set(results.map((r) => repeatsFor(r.size)))].join(' or ')} run(s); ` +
+        'processes from other runs, counted by PATH wrappers (untimed: a wrapper is one more exec); ' +
         'ratio = gitfleet / baseline (below 1: gitfleet faster, (Nx) times)',
     );
     const note = results.find((r) => r.baseline.join.note)?.baseline.join.note;
@@ -947,7 +987,8 @@ async function main() {
     }
     if (!TOOLS.tmuxp) out.push(`tmuxp: ${TMUXP_SKIPPED.why} (column skipped)`);
     out.push(
-      'tmux alone: the same sessions, each with its pipe-pane, all in one tmux process (the floor of a cold start)',
+      'tmux alone: the same sessions, each with its pipe-pane, in one tmux process, no shell ' +
+        '(the floor of a cold start)',
     );
     for (const r of results) {
       const a = r.baseline.tmuxAlone;
@@ -959,6 +1000,14 @@ async function main() {
       out.push(
         `  size ${r.size}: ${fmtMs(a.medianMs)} ms; cold/tmux alone ${fmtRatio(r.ratio.coldOverTmuxAlone)}${vsTmuxp}`,
       );
+    }
+    out.push('tmux sessions only: the same, without pipe-pane (no tool driving tmux goes below it)');
+    for (const r of results) {
+      const b = r.baseline.tmuxSessionsOnly;
+      if (b.medianMs == null) continue;
+      const vsTmuxp =
+        r.ratio.tmuxSessionsOnlyOverTmuxp == null ? '' : `; over tmuxp ${fmtRatio(r.ratio.tmuxSessionsOnlyOverTmuxp)}`;
+      out.push(`  size ${r.size}: ${fmtMs(b.medianMs)} ms${vsTmuxp}`);
     }
     out.push('');
     for (const r of results) out.push(verdictLine(r));
