@@ -496,7 +496,13 @@ function stopServer(socket, tmuxTmp) {
   const r = spawnSync(TOOLS.tmux, ['-L', socket, 'list-sessions', '-F', '#{pid}'], { env, encoding: 'utf8' });
   const pid = Number(r.stdout?.split('\n')[0]);
   spawnSync(TOOLS.tmux, ['-L', socket, 'kill-server'], { env, stdio: 'ignore', timeout: 10_000 });
-  for (let waited = 0; pid && waited < 5_000 && alive(pid) && isTmuxServer(pid); waited += 50) sleepSync(50);
+  // The server goes slowly: per pane it waits for tmux's utmp helper again (14 s for 1000 panes here). A run
+  // started before it is gone finds a server that answers no command, and creates nothing.
+  for (let waited = 0; pid && alive(pid) && isTmuxServer(pid); waited += 50) {
+    if (waited >= 120_000)
+      throw new Error(`the tmux server of ${socket} (pid ${pid}) is still running 120 s after kill-server`);
+    sleepSync(50);
+  }
 }
 
 /**
