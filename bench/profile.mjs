@@ -4,6 +4,7 @@
 //   npm run build && node bench/profile.mjs [SIZE] [RUNS]     (default 200 agents, 3 runs)
 //   node bench/profile.mjs SIZE RUNS --ab OTHER/dist/cli.js     A/B: no profiles, RUNS runs of each CLI, alternately
 //   node bench/profile.mjs SIZE RUNS --callers decode,inflate   also: whose code those functions' time is spent for
+//   node bench/profile.mjs SIZE RUNS --panes                    a cold start's tmux batch, and variants of it, timed
 //
 // Sets up one fleet like bench/bench.mjs does (a bare repo holding a roster of SIZE `sleep infinity` agents on a
 // private tmux socket under a temp dir), converges it with one apply, then runs RUNS no-op applies of dist/cli.js
@@ -27,6 +28,7 @@ const ROOT = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '..');
 const CLI = path.join(ROOT, 'dist', 'cli.js');
 const args = process.argv.slice(2);
 const keep = args.includes('--keep');
+const panes = args.includes('--panes');
 const other = args.includes('--ab') ? path.resolve(args[args.indexOf('--ab') + 1] ?? '') : null;
 const [size = 200, runs = 3] = args.filter((a) => /^\d+$/.test(a)).map(Number);
 // --callers NAME[,NAME...]: whose code the self time of those functions (e.g. decode, openFileHandle) is spent for.
@@ -68,11 +70,90 @@ run('git', ['-C', work, 'add', '-A']);
 run('git', ['-C', work, '-c', 'user.name=p', '-c', 'user.email=p@localhost', 'commit', '-q', '-m', 'profile']);
 run('git', ['-C', work, 'push', '-q', 'origin', 'HEAD:refs/heads/main']);
 const apply = ['apply', '--repo', bare, '--state-dir', path.join(dir, 'state'), '--host', 'bench'];
-const converge = spawnSync(process.execPath, [CLI, ...apply], { env: ENV, encoding: 'utf8' });
+// --panes: a `tmux` first on PATH keeps the command file gitfleet's cold start feeds tmux (pinned for this state dir
+// only, so it is never on the profiled no-op runs' path: --panes ends before them).
+const batchFile = path.join(dir, 'batch.tmux');
+const shim = path.join(dir, 'shim');
+if (panes) {
+  const real = spawnSync('sh', ['-c', 'command -v tmux'], { env: ENV, encoding: 'utf8' }).stdout.trim();
+  fs.mkdirSync(shim);
+  const copy = `case "$*" in *source-file*) tee ${JSON.stringify(batchFile)} | "${real}" "$@"; exit;; esac`;
+  fs.writeFileSync(path.join(shim, 'tmux'), `#!/bin/sh\n${copy}\nexec "${real}" "$@"\n`, { mode: 0o755 });
+}
+const convergeEnv = panes ? { ...ENV, PATH: `${shim}:${ENV.PATH}` } : ENV;
+const converge = spawnSync(process.execPath, [CLI, ...apply], { env: convergeEnv, encoding: 'utf8' });
 if (converge.status !== 0) throw new Error(`cold apply exited ${converge.status}: ${converge.stderr}`);
 
-// ------------------------------------------------------------- A/B
 const median = (xs) => [...xs].sort((a, b) => a - b)[xs.length >> 1];
+
+// ------------------------------------------------------------- --panes: what a cold start's tmux batch costs
+// gitfleet's own batch, captured from the cold apply above by a `tmux` first on its PATH that copies the command
+// file it reads on stdin, then run again by tmux alone, alternately with variants of it, the server killed (and
+// gone) after each: the batch without its pipe-panes, and the floors bench/bench.mjs measures (each pane's program
+// exec'd by the server, with and without a pipe-pane). Medians of RUNS rounds.
+if (panes) {
+  const tmuxIn = (argv, opts = {}) =>
+    spawnSync('tmux', ['-L', socket, ...argv], { env: ENV, encoding: 'utf8', ...opts });
+  const stop = () => {
+    const pid = Number(tmuxIn(['display-message', '-p', '#{pid}']).stdout);
+    tmuxIn(['kill-server']);
+    // tmux waits for its utmp helper again as each pane closes: a big server takes seconds to go.
+    for (let waited = 0; pid && waited < 120_000; waited += 50) {
+      try {
+        process.kill(pid, 0);
+      } catch {
+        return;
+      }
+      spawnSync('sleep', ['0.05']);
+    }
+    throw new Error(`the tmux server of ${socket} is still running 120 s after kill-server`);
+  };
+  const captured = fs.readFileSync(batchFile, 'utf8');
+  stop();
+  const names = Array.from({ length: size }, (_, i) => `a${String(i).padStart(width, '0')}`);
+  const q = (s) => `'${s.replaceAll("'", "'\\''")}'`;
+  const cwd = path.join(dir, 'panes');
+  const floor = (logs) =>
+    names
+      .map(
+        (n) =>
+          `new-session -d -s ${n} -c ${q(cwd)} sleep infinity` +
+          (logs ? ` ; pipe-pane -o -t ${q(`=${n}:`)} ${q(`exec cat >> ${path.join(dir, `${n}.floor.log`)}`)}` : ''),
+      )
+      .join('\n');
+  const variants = [
+    ["gitfleet's batch", captured],
+    [
+      "gitfleet's batch without pipe-pane",
+      captured.replace(/ ; pipe-pane "[^"]*" "[^"]*" "[^"]*" "(?:[^"\\]|\\.)*"/g, ''),
+    ],
+    ['tmux alone: the program exec by the server, pipe-pane', floor(true)],
+    ['tmux sessions only: the program exec by the server', floor(false)],
+  ];
+  if (variants[1][1] === captured) throw new Error('no pipe-pane found in the captured batch');
+  const times = variants.map(() => []);
+  for (let round = 0; round < runs; round++) {
+    for (const [i, [, text]] of variants.entries()) {
+      const t0 = performance.now();
+      const r = tmuxIn(['-u', '-f', '/dev/null', 'start-server', ';', 'source-file', '-'], { input: text });
+      times[i].push(performance.now() - t0);
+      const made = tmuxIn(['list-sessions', '-F', '#{session_name}'])
+        .stdout.split('\n')
+        .filter((s) => /^a\d+$/.test(s));
+      if (r.status !== 0 || made.length !== size)
+        throw new Error(`${variants[i][0]}: exit ${r.status}, ${made.length} of ${size} sessions: ${r.stderr}`);
+      stop();
+    }
+  }
+  process.stdout.write(`${size} sessions in one tmux process, medians of ${runs} alternating rounds:\n`);
+  for (const [i, [what]] of variants.entries()) {
+    const m = median(times[i]);
+    process.stdout.write(`${m.toFixed(0).padStart(8)} ms ${(m / size).toFixed(1).padStart(6)} ms/session  ${what}\n`);
+  }
+  process.exit(0);
+}
+
+// ------------------------------------------------------------- A/B
 if (other) {
   const cpu = new Map([
     [other, []],
