@@ -372,11 +372,18 @@ async function resolveBranch(repo: Repo, branch: string, namedBy?: string): Prom
 const SETTLE_MS = 3000;
 
 /**
- * Look again after apply. A pane just started shows its `sh` wrapper
- * (apply/tmux.ts PANE_WRAPPER) for a moment before the runtime takes the
- * terminal; recorded then, the status would say `sh` and change at the next
- * run. So wait (briefly, bounded) until no pane started in this run still
- * shows the wrapper.
+ * What a pane started in this run shows before its runtime takes the
+ * terminal: first the tmux server's own child, between its fork and its exec
+ * (`tmux`: right after respawn-pane, 1 list-panes in 10 on a 2-core machine),
+ * then the `sh` wrapper (apply/tmux.ts PANE_WRAPPER).
+ */
+const STARTING = new Set(['tmux', 'sh']);
+
+/**
+ * Look again after apply. Recorded while a pane is still starting, the
+ * status would say it runs `tmux` or `sh`, Ready, even when its runtime dies
+ * a moment later (a crash loop read as converged, exit 0). So wait (briefly,
+ * bounded) until no pane started in this run is still starting.
  */
 async function settle(
   src: Source,
@@ -393,7 +400,7 @@ async function settle(
     const wrapping = started.some((d) => {
       const obs = after.tmux.get(d.socket!);
       const pane = obs?.ok ? obs.sessions.get(d.session!) : undefined;
-      return pane !== undefined && !pane.dead && pane.currentCommand === 'sh';
+      return pane !== undefined && !pane.dead && STARTING.has(pane.currentCommand);
     });
     if (!wrapping || Date.now() >= end) return after;
     await new Promise((r) => setTimeout(r, 100));

@@ -195,6 +195,21 @@ describe('apply', () => {
     expect(rec.conditions[0]?.message).toContain('exited with status 3');
   });
 
+  it("records no pane as Running while it still shows tmux (the server's child before its exec)", async () => {
+    // Right after respawn-pane, 1 list-panes in 10 shows `tmux` on a 2-core machine, for a moment: the previous test
+    // then read a crash loop as converged (exit 0). A runtime whose argv[0] is `tmux` holds that state for a second.
+    fleet = new TestFleet();
+    const command = `[bash, -c, 'exec -a tmux sh -c "sleep 1; exit 3"']`;
+    fleet.commit({
+      'rosters/a.yaml': roster(fleet.socket, `  - name: late\n    runtime: stub\n    command: ${command}\n`),
+    });
+    const r = await fleet.gitfleet('apply');
+    expect(r.code).toBe(3);
+    const rec = fleet.status().agents[0]!;
+    expect(rec.conditions[0]).toMatchObject({ type: 'Ready', status: 'False', reason: 'PaneDead' });
+    expect(rec.session.exitStatus).toBe(3);
+  });
+
   it('restarts on spec change under update: recreate, and only reports PendingRestart under on-idle', async () => {
     fleet = new TestFleet();
     const agents = (cmd: string) =>
