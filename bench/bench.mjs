@@ -41,6 +41,7 @@ import os from 'node:os';
 import path from 'node:path';
 import { performance } from 'node:perf_hooks';
 import { fileURLToPath, pathToFileURL } from 'node:url';
+import { floorCommands, isTmuxServer, shq, sleepSync, stopTmuxServer } from './tmux-server.mjs';
 
 const HERE = path.dirname(fileURLToPath(import.meta.url));
 const ROOT = path.resolve(HERE, '..');
@@ -83,25 +84,12 @@ const live = {
   manager: null,
 };
 
-function sleepSync(ms) {
-  Atomics.wait(new Int32Array(new SharedArrayBuffer(4)), 0, 0, ms);
-}
-
 function alive(pid) {
   try {
     process.kill(pid, 0);
     return true;
   } catch (e) {
     return e.code === 'EPERM';
-  }
-}
-
-/** Is `pid` still the tmux server we recorded (guards against pid reuse)? */
-function isTmuxServer(pid) {
-  try {
-    return fs.readFileSync(`/proc/${pid}/comm`, 'utf8').startsWith('tmux');
-  } catch {
-    return false;
   }
 }
 
@@ -263,7 +251,6 @@ function sh(file, args, opts = {}) {
 }
 
 const git = (args, opts) => sh(TOOLS.git, args, opts);
-const shq = (s) => `'${s.replace(/'/g, `'\\''`)}'`;
 const median = (xs) => {
   const s = [...xs].sort((a, b) => a - b);
   const m = s.length >> 1;
@@ -492,17 +479,7 @@ async function timed(label, file, args, env) {
 
 /** Kill the tmux server of a socket the bench created and wait until it is gone (the socket stays registered). */
 function stopServer(socket, tmuxTmp) {
-  const env = { ...BASE_ENV, TMUX_TMPDIR: tmuxTmp };
-  const r = spawnSync(TOOLS.tmux, ['-L', socket, 'list-sessions', '-F', '#{pid}'], { env, encoding: 'utf8' });
-  const pid = Number(r.stdout?.split('\n')[0]);
-  spawnSync(TOOLS.tmux, ['-L', socket, 'kill-server'], { env, stdio: 'ignore', timeout: 10_000 });
-  // The server goes slowly: per pane it waits for tmux's utmp helper again (14 s for 1000 panes here). A run
-  // started before it is gone finds a server that answers no command, and creates nothing.
-  for (let waited = 0; pid && alive(pid) && isTmuxServer(pid); waited += 50) {
-    if (waited >= 120_000)
-      throw new Error(`the tmux server of ${socket} (pid ${pid}) is still running 120 s after kill-server`);
-    sleepSync(50);
-  }
+  stopTmuxServer(TOOLS.tmux, socket, { ...BASE_ENV, TMUX_TMPDIR: tmuxTmp });
 }
 
 /**
@@ -576,13 +553,8 @@ async function tmuxAlone(fleet, names, repeats, warn, { logs }) {
   fs.mkdirSync(dir, { recursive: true });
   const cwd = path.join(fleet.dir, 'panes');
   fs.mkdirSync(cwd, { recursive: true });
-  const q = (s) => `'${s.replaceAll("'", "'\\''")}'`;
-  const lines = names.flatMap((name) => [
-    `new-session -d -s ${q(name)} -c ${q(cwd)} sleep infinity`,
-    ...(logs ? [`pipe-pane -o -t ${q(`=${name}:`)} ${q(`exec cat >> ${path.join(dir, `${name}.log`)}`)}`] : []),
-  ]);
   const file = path.join(dir, 'commands.tmux');
-  fs.writeFileSync(file, `${lines.join('\n')}\n`);
+  fs.writeFileSync(file, floorCommands(names, cwd, logs ? dir : null));
   const env = { ...BASE_ENV, TMUX_TMPDIR: fleet.tmuxTmp };
   return timedLoads(what, fleet, names, repeats, warn, (socket, i) =>
     timed(

@@ -23,6 +23,7 @@ import os from 'node:os';
 import path from 'node:path';
 import { performance } from 'node:perf_hooks';
 import { fileURLToPath } from 'node:url';
+import { floorCommands, stopTmuxServer } from './tmux-server.mjs';
 
 const ROOT = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '..');
 const CLI = path.join(ROOT, 'dist', 'cli.js');
@@ -94,33 +95,13 @@ const median = (xs) => [...xs].sort((a, b) => a - b)[xs.length >> 1];
 if (panes) {
   const tmuxIn = (argv, opts = {}) =>
     spawnSync('tmux', ['-L', socket, ...argv], { env: ENV, encoding: 'utf8', ...opts });
-  const stop = () => {
-    const pid = Number(tmuxIn(['display-message', '-p', '#{pid}']).stdout);
-    tmuxIn(['kill-server']);
-    // tmux waits for its utmp helper again as each pane closes: a big server takes seconds to go.
-    for (let waited = 0; pid && waited < 120_000; waited += 50) {
-      try {
-        process.kill(pid, 0);
-      } catch {
-        return;
-      }
-      spawnSync('sleep', ['0.05']);
-    }
-    throw new Error(`the tmux server of ${socket} is still running 120 s after kill-server`);
-  };
+  const stop = () => stopTmuxServer('tmux', socket, ENV);
   const captured = fs.readFileSync(batchFile, 'utf8');
   stop();
   const names = Array.from({ length: size }, (_, i) => `a${String(i).padStart(width, '0')}`);
-  const q = (s) => `'${s.replaceAll("'", "'\\''")}'`;
   const cwd = path.join(dir, 'panes');
-  const floor = (logs) =>
-    names
-      .map(
-        (n) =>
-          `new-session -d -s ${n} -c ${q(cwd)} sleep infinity` +
-          (logs ? ` ; pipe-pane -o -t ${q(`=${n}:`)} ${q(`exec cat >> ${path.join(dir, `${n}.floor.log`)}`)}` : ''),
-      )
-      .join('\n');
+  const floor = (logs) => floorCommands(names, cwd, logs ? path.join(dir, 'floor-logs') : null);
+  fs.mkdirSync(path.join(dir, 'floor-logs'));
   const variants = [
     ["gitfleet's batch", captured],
     [

@@ -276,6 +276,8 @@ export async function readSource(
   const statusHead = fleet.config.statusBranch === branch ? head : await repo.resolve(fleet.config.statusBranch);
   const { name: statusName, previous } = await ownStatus(repo, statusHead, opts.host, opts.tenant);
   const desired = await loadDesired(repo, head, fleet, { home: opts.home, ...lastKnown(previous), memo });
+  // For every command, though only apply's liveness ref states it: the memo keeps only what a run used, so a run
+  // that skipped it would drop the remembered runs and the next apply would load croner again.
   const scheduleMs = await scheduleInterval(desired.config.schedule, memo);
   await memo?.save();
   const revision = await repo.desiredRevision(head, OWN_DIRS);
@@ -397,12 +399,12 @@ async function settle(
   const end = Date.now() + SETTLE_MS;
   for (;;) {
     const after = await observe(src, opts, seen);
-    const wrapping = started.some((d) => {
+    const starting = started.some((d) => {
       const obs = after.tmux.get(d.socket!);
       const pane = obs?.ok ? obs.sessions.get(d.session!) : undefined;
       return pane !== undefined && !pane.dead && STARTING.has(pane.currentCommand);
     });
-    if (!wrapping || Date.now() >= end) return after;
+    if (!starting || Date.now() >= end) return after;
     await new Promise((r) => setTimeout(r, 100));
   }
 }

@@ -44,7 +44,7 @@ let exposed: Gc | null = null;
  * V8's `gc` (what `node --expose-gc` puts on the global object): taken from a fresh context made while the flag is
  * on, and the flag turned off again, so nothing else (another vm context) sees a `gc` it did not ask for.
  */
-export function exposedGc(): Gc {
+function exposedGc(): Gc {
   if (!exposed) {
     const global = (globalThis as { gc?: unknown }).gc;
     exposed = typeof global === 'function' ? (global as Gc) : gcFromContext();

@@ -37,16 +37,17 @@ export interface AssembleContext extends ParseContext {
   memo?: ParseMemo | null;
 }
 
-export interface LoadOptions extends ParseContext {
+export interface LoadOptions extends Omit<AssembleContext, 'kinds'> {
   /** The kinds to read: the registry's unless a test brings its own (with their parsers, or entries to load). */
   kinds?: readonly (AnyKind | AnyKindEntry)[];
-  /** Parses remembered from earlier runs (parse-memo.ts); without it every file is parsed. */
-  memo?: ParseMemo | null;
   /** Blobs of the files that were valid at the last status commit, by path. */
   lastGood: ReadonlyMap<string, string>;
   /** Which file declared each agent (`<socket>/<session>`) at the last status: the earlier owner keeps it. */
   previousOwners?: ReadonlyMap<string, string>;
 }
+
+/** How far back the first-parent history is searched for a valid fleet.yaml. */
+const MAX_WALK = 200;
 
 export interface FleetSource {
   config: FleetConfig;
@@ -64,7 +65,6 @@ export async function readFleetConfig(
   at: string | DesiredTree,
   d: FleetDefaults,
   memo: ParseMemo | null = null,
-  maxWalk = 200,
 ): Promise<FleetSource> {
   const tree = typeof at === 'string' ? commitTree(repo, at) : at;
   const read = async (t: DesiredTree): Promise<{ file: { blob: string } | null; parsed: Parsed<FleetSettings> }> => {
@@ -86,7 +86,7 @@ export async function readFleetConfig(
   const state = fileState(FLEET_FILE, file?.blob ?? null, parsed.problems);
   if (parsed.value) return { config: fleetConfigOf(parsed.value, d), state };
   let oid = await tree.olderVersions();
-  for (let i = 0; i < maxWalk && oid; i++) {
+  for (let i = 0; i < MAX_WALK && oid; i++) {
     const old = await read(commitTree(repo, oid));
     if (old.file && old.parsed.value)
       return {

@@ -2,7 +2,7 @@
 // them, as isomorphic-git returned them before gitfleet read objects itself
 // (git/odb.ts): tree entries with isomorphic-git's spelling of modes, sorted
 // by name; a commit's tree, parents, author, committer and normalized message.
-import type { Signature } from './objects.js';
+import { type CommitData, commitMessage, type Signature } from './objects.js';
 
 /**
  * One entry of a tree: `path` is its name in the tree; `mode` as isomorphic-git spells it ('040000', '100644',
@@ -15,13 +15,8 @@ export interface TreeEntry {
   type: 'tree' | 'blob' | 'commit';
 }
 
-export interface Commit {
-  tree: string;
-  parent: string[];
-  author: Signature;
-  committer: Signature;
-  message: string;
-}
+/** A commit as read: what objects.ts writes. */
+export type Commit = CommitData;
 
 /**
  * A tree's entries, sorted by the bytes of their names (isomorphic-git's order, which callers list in).
@@ -96,9 +91,7 @@ function split(text: string): { headers: string[]; message: string } {
     if (line.startsWith(' ') && headers.length) headers[headers.length - 1] += `\n${line.slice(1)}`;
     else headers.push(line);
   }
-  // isomorphic-git's message: no CR, no leading newlines, exactly one newline at the end.
-  const body = blank < 0 ? '' : text.slice(blank + 2);
-  const message = `${body.replace(/\r/g, '').replace(/^\n+/, '').replace(/\n+$/, '')}\n`;
+  const message = commitMessage(blank < 0 ? '' : text.slice(blank + 2));
   return { headers, message };
 }
 

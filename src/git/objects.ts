@@ -38,7 +38,7 @@ export interface CommitData {
 }
 
 /** `<type> <length>\0<content>`: what git hashes and deflates. */
-export function wrapObject(type: ObjectType, content: Uint8Array): Buffer {
+function wrapObject(type: ObjectType, content: Uint8Array): Buffer {
   return Buffer.concat([Buffer.from(`${type} ${content.length}\0`, 'utf8'), content]);
 }
 
@@ -91,10 +91,15 @@ export function commitContent(c: CommitData): Buffer {
     }
     return `${s.name} <${s.email}> ${s.timestamp} ${timezone(s.timezoneOffset)}`;
   };
-  const message = `${c.message.replace(/\r/g, '').replace(/^\n+/, '').replace(/\n+$/, '')}\n`;
+  const message = commitMessage(c.message);
   const headers = [`tree ${c.tree}`, ...c.parent.map((p) => `parent ${p}`)];
   headers.push(`author ${person(c.author)}`, `committer ${person(c.committer)}`);
   return Buffer.from(`${headers.join('\n')}\n\n${message}`, 'utf8');
+}
+
+/** isomorphic-git's commit message: no CR, no leading newlines, exactly one newline at the end. */
+export function commitMessage(text: string): string {
+  return `${text.replace(/\r/g, '').replace(/^\n+/, '').replace(/\n+$/, '')}\n`;
 }
 
 function timezone(offset: number): string {

@@ -85,9 +85,8 @@ export class ObjectDb {
   private packs: Pack[] | null = null;
   private readonly cache = new Map<string, Cached>();
   private weight = 0;
-  /** ref-delta bases being read: one met again is a loop. */
+  /** ref-delta bases being read: one met again is a loop (and their number, the chain's depth). */
   private readonly resolving = new Set<string>();
-  private depth = 0;
 
   constructor(
     readonly gitdir: string,
@@ -282,7 +281,8 @@ export class ObjectDb {
           this.packs = null;
           throw new TransientError(`${file} was rewritten while gitfleet read it; will read it again`);
         }
-        pack.size = checkPack(fd, pack, file, st.size);
+        checkPack(fd, pack, file, st.size);
+        pack.size = st.size;
         pack.stamp = stamp;
       }
       return this.packEntry(fd, pack, offset, 0);
@@ -332,20 +332,19 @@ export class ObjectDb {
   }
 
   private refBase(oid: string): GitObject {
-    if (this.resolving.has(oid) || this.depth > MAX_CHAIN) throw new Error(`delta base ${oid} is its own base`);
+    if (this.resolving.has(oid) || this.resolving.size > MAX_CHAIN)
+      throw new Error(`delta base ${oid} is its own base`);
     this.resolving.add(oid);
-    this.depth++;
     try {
       return this.entry(oid);
     } finally {
-      this.depth--;
       this.resolving.delete(oid);
     }
   }
 }
 
-/** A pack whose header and trailing checksum match its index (the same pack, whole); its size. */
-function checkPack(fd: number, pack: Pack, file: string, size: number): number {
+/** That a pack's header and trailing checksum match its index (the same pack, whole). */
+function checkPack(fd: number, pack: Pack, file: string, size: number): void {
   const head = readAt(fd, 0, 12);
   const tail = readAt(fd, Math.max(0, size - 20), 20);
   const version = head.length === 12 ? head.readUInt32BE(4) : 0;
@@ -355,7 +354,6 @@ function checkPack(fd: number, pack: Pack, file: string, size: number): number {
   if (head.readUInt32BE(8) !== pack.idx.count || !tail.equals(pack.idx.packChecksum)) {
     throw new Error(`${file} does not match its index`);
   }
-  return size;
 }
 
 /** Where the entry after the one at `offset` starts (or the pack's end), from the index's offsets sorted. */

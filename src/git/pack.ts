@@ -72,7 +72,7 @@ export function findInIndex(idx: PackIndex, id: Buffer): number {
 }
 
 /** The object id at position `i`, in hex. */
-export function idAt(idx: PackIndex, i: number): string {
+function idAt(idx: PackIndex, i: number): string {
   return idx.buf.toString('hex', IDS + i * 20, IDS + i * 20 + 20);
 }
 

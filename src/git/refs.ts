@@ -98,7 +98,7 @@ export class RefStore {
     walk(path.join(this.gitdir, prefix), '');
     for (const name of this.packedRefs().keys()) if (name.startsWith(prefix)) names.add(name.slice(prefix.length));
     const out = new Map<string, string>();
-    for (const name of [...names].sort((a, b) => (a < b ? -1 : a > b ? 1 : 0))) {
+    for (const name of [...names].sort()) {
       const oid = this.resolveQuietly(`${prefix}${name}`);
       if (oid) out.set(name, oid);
     }

@@ -1,10 +1,11 @@
 // `gitfleet run` end to end: the built CLI as a child process, real git (system git for the human commits), tmux
 // on private sockets. Webhook senders are emulated by a loopback HTTP client signing as each forge documents
 // (no forge runs here).
-import { createHash, createHmac } from 'node:crypto';
+import { createHmac } from 'node:crypto';
 import { chmodSync, writeFileSync } from 'node:fs';
 import path from 'node:path';
 import { afterEach, describe, expect, it } from 'vitest';
+import { hostOffsetMs } from '../../src/daemon/triggers.js';
 import { acquireLock } from '../../src/lock.js';
 import { DaemonProcess } from '../helpers/daemon.js';
 import { roster, TestFleet, usePrivateTmux, waitFor } from '../helpers/fleet.js';
@@ -77,7 +78,7 @@ describe('gitfleet run', { timeout: 120_000 }, () => {
       const target = spawned + (upMs + endMs) / 2;
       let host = '';
       for (let i = 0; !host; i++) {
-        const off = createHash('sha256').update(`h${attempt}-${i}`).digest().readUInt32BE(0) % 300_000;
+        const off = hostOffsetMs(`h${attempt}-${i}`, 300_000);
         if (Math.abs(((off - (target % 300_000) + 450_000) % 300_000) - 150_000) < 50) host = `h${attempt}-${i}`;
       }
       daemon = new DaemonProcess(fleet, ['--host', host]);

@@ -30,8 +30,11 @@ function envOf(tenant: string): NodeJS.ProcessEnv {
   return { ...process.env, TMUX_TMPDIR: dir, GITFLEET_TENANT: tenant };
 }
 
-const tmuxAs = (tenant: string, ...args: string[]) =>
-  spawnSync('tmux', ['-L', fleet.socket, ...args], { env: envOf(tenant) }).status;
+/** tmux on the fleet's socket in the tenant's tmux folder: exit status and stdout. */
+function tmuxAs(tenant: string, ...args: string[]): { code: number | null; out: string } {
+  const r = spawnSync('tmux', ['-L', fleet.socket, ...args], { env: envOf(tenant), encoding: 'utf8' });
+  return { code: r.status, out: r.stdout };
+}
 
 /** One roster: an agent of each tenant, on one socket name (each user's server of that name is their own). */
 const ROSTER = () =>
@@ -99,9 +102,9 @@ describe('two tenants on one host', { timeout: 120_000 }, () => {
         .sort(),
     );
     // Each agent runs on its tenant's server only, and each status names only its tenant's agent.
-    expect(tmuxAs('alice', 'has-session', '-t', '=alice-1')).toBe(0);
-    expect(tmuxAs('bob', 'has-session', '-t', '=bob-1')).toBe(0);
-    expect(tmuxAs('alice', 'has-session', '-t', '=bob-1')).not.toBe(0);
+    expect(tmuxAs('alice', 'has-session', '-t', '=alice-1').code).toBe(0);
+    expect(tmuxAs('bob', 'has-session', '-t', '=bob-1').code).toBe(0);
+    expect(tmuxAs('alice', 'has-session', '-t', '=bob-1').code).not.toBe(0);
     expect(fleet.status().agents.map((r) => r.name)).toEqual(['alice-1']);
     const bob = JSON.parse(fleet.show(`main:status/${fleet.host}@bob.json`));
     expect(bob.agents.map((r: { name: string }) => r.name)).toEqual(['bob-1']);
@@ -134,12 +137,9 @@ describe('two tenants on one host', { timeout: 120_000 }, () => {
     fleet.commit({ 'fleet.yaml': 'fleet: shared\n', 'rosters/team.yaml': ROSTER() });
     /** Session name -> pane pid on the one server, as either tenant sees it. */
     const pids = () => {
-      const r = spawnSync('tmux', ['-L', fleet.socket, 'list-panes', '-a', '-F', '#{session_name} #{pane_pid}'], {
-        env: envOf('alice'),
-        encoding: 'utf8',
-      });
+      const r = tmuxAs('alice', 'list-panes', '-a', '-F', '#{session_name} #{pane_pid}');
       return Object.fromEntries(
-        r.stdout
+        r.out
           .trim()
           .split('\n')
           .map((l) => l.split(' ')),
@@ -164,11 +164,7 @@ describe('two tenants on one host', { timeout: 120_000 }, () => {
     expect(after['alice-1']).toBe(before['alice-1']);
     expect(after['bob-1']).toBe(before['bob-1']);
     // Each session carries its tenant; each status lists only its own agent, and reports no other's as unmanaged.
-    const tag = (s: string) =>
-      spawnSync('tmux', ['-L', fleet.socket, 'show-options', '-v', '-t', `=${s}:`, '@gitfleet-tenant'], {
-        env: envOf('alice'),
-        encoding: 'utf8',
-      }).stdout.trim();
+    const tag = (s: string) => tmuxAs('alice', 'show-options', '-v', '-t', `=${s}:`, '@gitfleet-tenant').out.trim();
     expect([tag('alice-1'), tag('bob-1')]).toEqual(['alice', 'bob']);
     const alice = fleet.status();
     expect(alice.agents.map((r) => r.name)).toEqual(['alice-1']);
